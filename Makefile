@@ -1,0 +1,47 @@
+# make test: venv + project + distribution packages the tests use, then pytest.
+# make demo: the same set-up, then a broker, a collector and a simulated fleet on this machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# command:package pairs the tests need from the distribution
+SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients promtool:prometheus chromium:chromium openssl:openssl
+PYTEST_ARGS ?=
+
+.PHONY: test demo bench setup system-deps clean
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+demo: setup
+	$(BIN)/robopulse demo
+
+bench: setup
+	$(BIN)/python -m bench
+
+setup: system-deps $(VENV)/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Installs what is missing with apt-get, as root or through sudo; otherwise prints the command.
+system-deps:
+	@missing=""; for pair in $(SYSTEM_DEPS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing distribution packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	  else echo "missing packages:$$missing; run: sudo apt-get update && sudo apt-get install -y$$missing" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends$$missing >/dev/null || exit 1; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output

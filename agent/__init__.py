@@ -1,0 +1,1 @@
+"""The edge agent on the robot: samplers -> windows -> outbox -> publisher.  Imports nothing from collector/ or simulator/."""

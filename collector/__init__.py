@@ -1,0 +1,1 @@
+"""The cloud side: ingest -> store -> health, alerts -> api, feed, notify."""

@@ -1,0 +1,1 @@
+"""The collector's HTTP server: one aiohttp application assembled from parts."""

@@ -1,0 +1,1 @@
+"""SQLite store: one writer connection, read-only connections for readers, numbered migrations."""

@@ -1,0 +1,42 @@
+"""Numbered migrations: ``collector/migrations/NNNN_name.sql`` applied in order, once each.
+
+Ranges keep parts from colliding: 0001-0009 store, 0010-0019 health and alerts, 0020-0029 API.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from importlib import resources
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("collector") / "migrations"
+    files = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name, (folder / name).read_text(encoding="utf-8")) for name in files]
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply what has not been applied yet; returns the names applied now."""
+    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_ms INTEGER NOT NULL)")
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, sql in migration_files():
+        if name in done:
+            continue
+        conn.execute("BEGIN")
+        try:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute("INSERT INTO _migrations (name, applied_ms) VALUES (?, ?)", (name, int(time.time() * 1000)))
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,1 @@
+"""Simulated robots driven through the real agent code, for tests and demos."""

@@ -1,0 +1,1 @@
+"""Test harness shared by every test: a private Mosquitto, process helpers, waiting helpers."""
