@@ -3,8 +3,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# command:package pairs the tests need from the distribution
-SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients promtool:prometheus chromium:chromium openssl:openssl
+# command-or-file:package pairs the tests need from the distribution (a CJK font so that dashboard
+# screenshots show Chinese customer names, not boxes)
+SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients promtool:prometheus chromium:chromium \
+               openssl:openssl /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
 PYTEST_ARGS ?=
 
 .PHONY: test demo bench setup system-deps clean
@@ -32,7 +34,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
-	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || missing="$$missing $$pkg"; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x /usr/sbin/$$cmd ] || [ -e "$$cmd" ] || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing distribution packages:$$missing"; \

@@ -88,6 +88,11 @@ class Broker:
             lines += [f"cafile {self.tls.ca}", f"certfile {self.tls.server_cert}",
                       f"keyfile {self.tls.server_key}",
                       f"require_certificate {'true' if self.require_certificate else 'false'}"]
+        # Started as root, Mosquitto drops to the `mosquitto` user, which cannot write the test's
+        # data directory; keep root unless the test chose a user itself.
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and not any(
+                line.strip().startswith("user ") for line in self.extra.splitlines()):
+            lines.append("user root")
         if self.extra:
             lines.append(self.extra)
         self.conf_path.write_text("\n".join(lines) + "\n")
