@@ -50,3 +50,59 @@ def test_store_ledger_exact_with_duplicates_and_bursts(broker, start_collector, 
         robots = dict(conn.execute("SELECT id, customer FROM robots"))
         assert robots == {r.id: "acme" for r in fleet.robots}
         assert conn.execute("SELECT assigned FROM customers WHERE id = 'acme'").fetchone() == (0,)
+
+
+def _publish_in_background(fleet, pub, rounds: int, pause: float):
+    import threading
+    import time
+
+    done = threading.Event()
+
+    def loop():
+        rng = random.Random(3)
+        for _ in range(rounds):
+            for i in range(len(fleet.robots)):
+                pub.publish(*fleet.batch(i, rng.randint(1, 4)))
+            time.sleep(pause)
+        done.set()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread, done
+
+
+def test_store_kill9_while_publishing_loses_nothing_counts_nothing_twice(broker, start_collector, make_publisher):
+    from tests.plugins.collector import Fleet
+
+    col = start_collector(broker)
+    fleet = Fleet(10, seed=2)
+    pub = make_publisher(broker.port)
+    thread, done = _publish_in_background(fleet, pub, 60, 0.02)
+    wait_until(lambda: col.window_count() > 200, 30, 0.05, "some windows stored", (col.proc,))
+    col.proc.kill9()
+    stored_before = col.window_count()
+    col.restart()
+    wait_until(lambda: col.window_count() > stored_before, 30, 0.05, "ingest resumed", (col.proc,))
+    col.proc.kill9()  # a second crash, mid-flush again
+    col.restart()
+    thread.join(60)
+    assert done.is_set()
+    pub.wait_all()
+    assert_matches_ledger(col, fleet)
+
+
+def test_store_broker_restart_while_publishing_loses_nothing(make_broker, start_collector, make_publisher):
+    from tests.plugins.collector import Fleet
+
+    broker = make_broker(persistence=True)
+    col = start_collector(broker)
+    fleet = Fleet(10, seed=3)
+    pub = make_publisher(broker.port)
+    thread, done = _publish_in_background(fleet, pub, 60, 0.02)
+    wait_until(lambda: col.window_count() > 200, 30, 0.05, "some windows stored", (col.proc,))
+    broker.restart()
+    thread.join(90)
+    assert done.is_set()
+    pub.wait_all(90)
+    assert_matches_ledger(col, fleet)
+    assert col.metric("robopulse_ingest_connects_total") >= 2
