@@ -89,13 +89,16 @@ def _bare_subscriber(port: int, expect_windows: int, result_q, ready, go) -> Non
 
     from protocol.codec import decode_batch
 
+    import threading
+
     state = {"windows": 0, "first": None, "last": None}
+    subscribed = threading.Event()
 
     def on_connect(c, u, f, rc, p):
         c.subscribe(TOPIC_FILTER, qos=1)
 
     def on_subscribe(c, u, mid, rcs, p):
-        ready.release()
+        subscribed.set()
 
     def on_message(c, u, msg):
         state["windows"] += len(decode_batch(msg.payload).windows)
@@ -115,13 +118,15 @@ def _bare_subscriber(port: int, expect_windows: int, result_q, ready, go) -> Non
         return client
 
     client = connect()
-    if go is not None:
-        ready.acquire()  # our own SUBACK; the orchestrator gets a second release below
+    subscribed.wait(30)
+    if go is not None:  # backlog mode: leave the session on the broker, come back after `go`
         client.disconnect()
         client.loop_stop()
         ready.release()
         go.wait()
         client = connect()
+    else:
+        ready.release()
     started = time.process_time()
     deadline = time.monotonic() + 300
     while state["windows"] < expect_windows and time.monotonic() < deadline:

@@ -74,8 +74,39 @@ class Outcome:
     robots: set = field(default_factory=set)
 
 
-def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int) -> Outcome:
-    """Write ``items`` (``collector.store.writer.Item``) in the caller's open transaction."""
+def _window_rows(items: list) -> list[tuple]:
+    pack = msgpack.packb
+    rows = []
+    for item in items:
+        if item.kind == "telemetry":
+            b, received = item.value.batch, item.received_ms
+            robot, stream = b.robot, b.stream
+            for w in b.windows:
+                rows.append((robot, stream, w.seq, w.t0, w.t1, pack(w.c), pack(w.g) if w.g else None, received))
+    return rows
+
+
+def _insert_windows(conn: sqlite3.Connection, rows: list[tuple]) -> list[bool]:
+    """Insert the windows; which of them were new.  Fast path: one ``executemany`` and the change
+    count says all were new (the usual case).  Otherwise (a redelivery) undo and go row by row."""
+    if not rows:
+        return []
+    conn.execute("SAVEPOINT windows_fast")
+    before = conn.total_changes
+    conn.executemany(INSERT_WINDOW, rows)
+    if conn.total_changes - before == len(rows):
+        conn.execute("RELEASE windows_fast")
+        return [True] * len(rows)
+    conn.execute("ROLLBACK TO windows_fast")
+    conn.execute("RELEASE windows_fast")
+    return [conn.execute(INSERT_WINDOW, row).rowcount == 1 for row in rows]
+
+
+def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
+                known_customers: set | None = None) -> Outcome:
+    """Write ``items`` (``collector.store.writer.Item``) in the caller's open transaction.
+
+    ``known_customers`` (kept by the writer across flushes) saves re-inserting customers that exist."""
     out = Outcome()
     hour: dict[tuple, int] = {}
     day: dict[tuple, int] = {}
@@ -84,8 +115,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int) -> Out
     customers: dict[str, int] = {}
     rejects = []
     statuses = []
-    pack = msgpack.packb
-    execute = conn.execute
+    new_flags = iter(_insert_windows(conn, _window_rows(items)))
     for item in items:
         if item.kind == "telemetry":
             b = item.value.batch
@@ -93,12 +123,10 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int) -> Out
             lo, hi, span = None, None, 0
             for w in b.windows:
                 t0, t1 = w.t0, w.t1
-                cur = execute(INSERT_WINDOW, (robot, b.stream, w.seq, t0, t1, pack(w.c),
-                                              pack(w.g) if w.g else None, received))
                 lo = t0 if lo is None or t0 < lo else lo
                 hi = t1 if hi is None or t1 > hi else hi
                 span = max(span, t1 - t0)
-                if cur.rowcount != 1:
+                if not next(new_flags):
                     out.duplicates += 1
                     continue
                 out.stored += 1
@@ -141,8 +169,12 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int) -> Out
             customers[d["customer"]] = item.received_ms
         else:
             rejects.append(item.value)
+    if known_customers is not None:
+        customers = {c: ms for c, ms in customers.items() if c not in known_customers}
     if customers:
         conn.executemany(INSERT_CUSTOMER, [(c, c, ms, ms) for c, ms in customers.items()])
+        if known_customers is not None:
+            known_customers.update(customers)
     if seen:
         conn.executemany(UPSERT_ROBOT_SEEN, list(seen.values()))
     if statuses:

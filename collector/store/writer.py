@@ -55,6 +55,7 @@ class Writer:
         self._busy_windows = 0
         self._cond = threading.Condition()
         self._stopping = False
+        self._known_customers: set[str] = set()  # customers that exist: no insert needed
         self._committed = 0  # items committed, for drain()
         self._submitted = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -75,10 +76,16 @@ class Writer:
             while (self._queued_windows >= self.max_backlog_windows and self._queue
                    and not self._stopping):
                 self._cond.wait(0.5)
+            was_empty = not self._queue
+            before = self._queued_windows
             self._queue.append(item)
             self._queued_windows += item.windows
             self._submitted += 1
-            self._cond.notify_all()
+            # wake the writer only when it has something new to decide (a first item starts the
+            # flush clock; crossing flush_windows flushes early): a wake-up per message would make
+            # the two threads trade the GIL on every message
+            if was_empty or before < self.flush_windows <= self._queued_windows:
+                self._cond.notify_all()
 
     def backlog_messages(self) -> int:
         return len(self._queue) + self._busy_msgs
@@ -149,10 +156,11 @@ class Writer:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
                 try:
-                    outcome = apply_items(self.conn, batch, self.rejects_kept)
+                    outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers)
                     self.conn.execute("COMMIT")
                 except BaseException:
                     self.conn.execute("ROLLBACK")
+                    self._known_customers.clear()  # some of them may have been rolled back
                     raise
                 break
             except sqlite3.OperationalError as exc:  # locked, disk full, I/O: keep the batch, retry

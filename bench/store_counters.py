@@ -1,0 +1,144 @@
+"""Counters route latency against the size of the raw table: 1 million vs 10 million windows.
+
+    python -m bench.store_counters [--robots 100] [--sizes 1000000,10000000] [--requests 50]
+
+Each store is generated directly with SQL (100 robots, 10-second windows, history growing with
+the size: 1M = ~28 h per robot, 10M = ~11.6 days) with rollups consistent with the windows.  The
+route is served by the real aiohttp app on loopback and asked for one robot's counters over (a) a
+ragged 24-hour range and (b) the robot's whole history with ragged ends.  For comparison it also
+times the same sum over raw windows.  Budget: the route's latency must not grow with the raw table
+(10M median within 2x of 1M for the same 24-hour range).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import msgpack
+
+HOUR = 3_600_000
+DAY = 24 * HOUR
+SPAN = 10_000
+BASE = 1_767_225_600_000  # 2026-01-01T00:00Z
+TOKEN = "bench-viewer-token"
+
+
+def generate(db: Path, robots: int, total: int) -> float:
+    """Fill ``db`` with ``total`` windows over ``robots`` robots; returns seconds taken."""
+    from collector.store.db import connect_writer
+
+    started = time.perf_counter()
+    per = total // robots
+    conn = connect_writer(db)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("DROP INDEX windows_robot_t0")
+    conn.execute("DROP INDEX windows_received")
+    blob = msgpack.packb({"usage.interactions": 3, "nav.tasks": 1})
+    conn.execute("BEGIN")
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "INSERT INTO windows (robot, stream, seq, t0, t1, counts, gauges, received_ms) "
+        "SELECT printf('r%04d', i / ?), 'aaaaaaaaaaaaaaaa', i % ? + 1, ? + (i % ?) * ?, ? + (i % ?) * ? + ?, ?, NULL, ? "
+        "FROM n", (robots * per - 1, per, per, BASE, per, SPAN, BASE, per, SPAN, SPAN, blob, BASE))
+    for table, step in (("counter_hour", HOUR), ("counter_day", DAY)):
+        for metric, k in (("usage.interactions", 3), ("nav.tasks", 1)):
+            conn.execute(f"INSERT INTO {table} (robot, metric, bucket_ms, total) "
+                         f"SELECT robot, ?, t0 - t0 % ?, ? * COUNT(*) FROM windows GROUP BY robot, t0 - t0 % ?",
+                         (metric, step, k, step))
+    conn.execute("INSERT INTO robots (id, customer, site, first_seen_ms, last_seen_ms, last_window_ms, max_span_ms) "
+                 "SELECT robot, 'acme', 's1', MIN(t0), ?, MAX(t1), ? FROM windows GROUP BY robot", (BASE, SPAN))
+    conn.execute("COMMIT")
+    conn.execute("CREATE INDEX windows_robot_t0 ON windows (robot, t0)")
+    conn.execute("CREATE INDEX windows_received ON windows (received_ms)")
+    conn.execute("ANALYZE")
+    conn.close()
+    return time.perf_counter() - started
+
+
+async def measure(db: Path, robot: str, ranges: dict[str, tuple[int, int]], requests: int) -> dict:
+    import aiohttp
+    from aiohttp import web
+
+    from collector.config import load
+    from collector.http.app import create_app
+    from collector.store.counters import raw_counters
+    from collector.store.db import connect_reader
+
+    cfg = db.parent / "c.toml"
+    cfg.write_text(f'[collector]\ndb = "{db}"\n[[http.tokens]]\ntoken = "{TOKEN}"\nrole = "viewer"\n')
+    app = create_app(load(cfg, env={}), parts=("collector.http.ops", "collector.http.counters"))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    out = {}
+    reader = connect_reader(db)
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {TOKEN}"}) as session:
+        for name, (a, b) in ranges.items():
+            url = f"http://127.0.0.1:{port}/api/v1/robots/{robot}/counters?from={a}&to={b}"
+            times = []
+            for _ in range(requests):
+                t = time.perf_counter()
+                async with session.get(url) as resp:
+                    body = await resp.json()
+                    assert resp.status == 200, body
+                times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            raw = raw_counters(reader, robot, a, b)
+            raw_s = time.perf_counter() - t
+            assert raw == body["counters"], (raw, body)
+            out[name] = {"median_ms": 1000 * statistics.median(times),
+                         "p95_ms": 1000 * sorted(times)[int(0.95 * len(times)) - 1],
+                         "raw_ms": 1000 * raw_s, "sources": body["sources"]}
+    reader.close()
+    await runner.cleanup()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.store_counters", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--robots", type=int, default=100)
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-counters-") as tmp:
+        for size in sizes:
+            db = Path(tmp) / f"s{size}.db"
+            gen_s = generate(db, args.robots, size)
+            per = size // args.robots
+            end = BASE + per * SPAN
+            ranges = {"24 h, ragged": (end - DAY - 17 * 60_000 - 3_000, end - 23 * 60_000),
+                      "whole history, ragged": (BASE + 17 * 60_000 + 3_000, end - 23 * 60_000)}
+            res = asyncio.run(measure(db, f"r{args.robots // 2:04d}", ranges, args.requests))
+            results.append((size, gen_s, db.stat().st_size, res))
+            print(f"  {size:,} windows generated in {gen_s:.0f} s", file=sys.stderr, flush=True)
+            db.unlink()
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite WAL; {args.robots} robots, {args.requests} requests per range over loopback HTTP.\n")
+    print("| raw windows | range | route median ms | route p95 ms | sources (days/hours/raw/corrected) | "
+          "same sum from raw windows ms |")
+    print("|---|---|---|---|---|---|")
+    for size, _, _, res in results:
+        for name, r in res.items():
+            s = r["sources"]
+            print(f"| {size:,} | {name} | {r['median_ms']:.1f} | {r['p95_ms']:.1f} | "
+                  f"{s['days']}/{s['hours']}/{s['raw_windows']}/{s['corrected_windows']} | {r['raw_ms']:.1f} |")
+    base = results[0][3]["24 h, ragged"]["median_ms"]
+    ok = all(r[3]["24 h, ragged"]["median_ms"] <= 2 * base + 1 for r in results)
+    print(f"\nBudget (24-hour range latency does not grow with the raw table): {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
