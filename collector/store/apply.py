@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import chain
 
 import msgpack
 
@@ -65,6 +66,26 @@ INSERT_CUSTOMER = (
 INSERT_REJECT = "INSERT INTO rejects (ts_ms, reason, topic, size, head) VALUES (?, ?, ?, ?, ?)"
 
 
+#: rows per multi-row statement (SQLite allows 32,766 parameters; PostgreSQL 65,535)
+ROWS_PER_STATEMENT = 250
+
+
+def insert_many(conn: sqlite3.Connection, sql: str, rows: list) -> None:
+    """``executemany`` as multi-row ``VALUES (...), (...)`` statements.
+
+    Why: ``executemany`` releases the GIL around every row's step, and a busy MQTT thread then
+    keeps it for a whole switch interval each time (a convoy that made flushes 4x slower under
+    load).  One statement per 250 rows releases it 250x less often, and does less VM work."""
+    if not rows:
+        return
+    head, tail = sql.split(" VALUES ", 1)
+    one, rest = tail.split(")", 1)
+    one += ")"
+    for i in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[i:i + ROWS_PER_STATEMENT]
+        conn.execute(f"{head} VALUES {', '.join([one] * len(chunk))}{rest}", list(chain.from_iterable(chunk)))
+
+
 @dataclass
 class Outcome:
     stored: int = 0
@@ -93,7 +114,7 @@ def _insert_windows(conn: sqlite3.Connection, rows: list[tuple]) -> list[bool]:
         return []
     conn.execute("SAVEPOINT windows_fast")
     before = conn.total_changes
-    conn.executemany(INSERT_WINDOW, rows)
+    insert_many(conn, INSERT_WINDOW, rows)
     if conn.total_changes - before == len(rows):
         conn.execute("RELEASE windows_fast")
         return [True] * len(rows)
@@ -176,14 +197,14 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
         if known_customers is not None:
             known_customers.update(customers)
     if seen:
-        conn.executemany(UPSERT_ROBOT_SEEN, list(seen.values()))
+        insert_many(conn, UPSERT_ROBOT_SEEN, list(seen.values()))
     if statuses:
         conn.executemany(UPSERT_ROBOT_STATUS, statuses)
     if hour:
-        conn.executemany(UPSERT_COUNTER.format(table="counter_hour"), [(*k, v) for k, v in hour.items()])
-        conn.executemany(UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
+        insert_many(conn, UPSERT_COUNTER.format(table="counter_hour"), [(*k, v) for k, v in hour.items()])
+        insert_many(conn, UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
     if gauges:
-        conn.executemany(UPSERT_GAUGE, [(*k, *v) for k, v in gauges.items()])
+        insert_many(conn, UPSERT_GAUGE, [(*k, *v) for k, v in gauges.items()])
     if rejects:
         conn.executemany(INSERT_REJECT, rejects)
         # keep the newest rejects_kept rows: ids only grow, so one range delete bounds the table
