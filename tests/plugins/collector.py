@@ -201,17 +201,24 @@ class Publisher:
         return sum(1 for _, _, info in self.infos if not self._acked(info))
 
     def wait_all(self, timeout: float = 60) -> None:
-        """At least once, like a real agent: what the broker did not acknowledge is sent again."""
+        """At least once, like a real agent: a publish that failed (no connection) is sent again, and
+        so is one still unacknowledged after 30 s; paho itself resends in-flight ones on reconnect.
+        (Not sooner: a rejected message sent twice would be counted twice, rightly.)"""
         deadline = time.monotonic() + timeout
+        stale_after = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.unacked() == 0:
                 return
-            time.sleep(3)
+            time.sleep(0.5)
             if not self.connected.is_set():
                 continue
+            stale = time.monotonic() > stale_after
             for entry in self.infos:
-                if not self._acked(entry[2]):
+                info = entry[2]
+                if info.rc != mqtt.MQTT_ERR_SUCCESS or (stale and not info.is_published()):
                     entry[2] = self.client.publish(entry[0], entry[1], qos=1)
+            if stale:
+                stale_after = time.monotonic() + 30
         raise AssertionError(f"{self.unacked()} publishes never acknowledged")
 
     def close(self) -> None:
