@@ -80,7 +80,19 @@ def _publisher(port: int, worker: int, workers: int, messages: int, per_msg: int
 
 # ---------------------------------------------------------------- bare subscriber process
 
-def _bare_subscriber(port: int, expect_windows: int, result_q, ready, go) -> None:
+def forget_session(port: int, client_id: str) -> None:
+    """Drop a persistent session left on the broker, so it stops queuing copies of later runs."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", port, clean_start=True)
+    client.loop_start()
+    time.sleep(0.3)
+    client.disconnect()
+    client.loop_stop()
+
+
+def _bare_subscriber(port: int, expect_windows: int, result_q, ready, go, client_id: str) -> None:
     """Decode-only subscriber.  With ``go`` it first makes its persistent session, disconnects,
     and after ``go`` comes back to drain what the broker queued (backlog mode)."""
     import paho.mqtt.client as mqtt
@@ -108,7 +120,7 @@ def _bare_subscriber(port: int, expect_windows: int, result_q, ready, go) -> Non
         state["last"] = now
 
     def connect():
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         client.on_connect, client.on_subscribe, client.on_message = on_connect, on_subscribe, on_message
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600
@@ -158,7 +170,8 @@ def _wait_publishers(procs) -> None:
 def run_bare(ctx, port, args, per_msg, messages, run, backlog: bool) -> dict:
     total = (messages // args.publishers) * args.publishers * per_msg
     q, ready, drain = ctx.Queue(), ctx.Semaphore(0), ctx.Event() if backlog else None
-    sub = ctx.Process(target=_bare_subscriber, args=(port, total, q, ready, drain))
+    client_id = f"bench-bare-{run}"
+    sub = ctx.Process(target=_bare_subscriber, args=(port, total, q, ready, drain, client_id))
     sub.start()
     ready.acquire()
     procs, go = _start_publishers(ctx, port, args, per_msg, messages, run)
@@ -168,6 +181,7 @@ def run_bare(ctx, port, args, per_msg, messages, run, backlog: bool) -> dict:
         drain.set()
     result = q.get(timeout=600)
     _wait_publishers(procs + [sub])
+    forget_session(port, client_id)
     result["rate"] = result["windows"] / result["seconds"] if result["seconds"] else 0
     return result
 
@@ -211,7 +225,9 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
         _wait_publishers(procs)
         proc = start()
     ps = psutil.Process(proc.pid)
-    cpu0 = sum(ps.cpu_times()[:2])
+    # backlog mode: the fresh process starts draining at once, so count its CPU from the start
+    # (this includes start-up, about a second); live mode: from now
+    cpu0 = 0.0 if backlog else sum(ps.cpu_times()[:2])
     go.set()
     first = last = None
     peak_rss = 0
@@ -230,6 +246,7 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
     for p in procs:
         p.join(60)
     proc.terminate()
+    forget_session(broker.port, f"bench-collector-{run}")
     seconds = (last - first) if first is not None else 0
     counted = stored - first_stored if first is not None else 0
     return {"windows": stored, "seconds": seconds, "rate": counted / seconds if seconds else 0,
