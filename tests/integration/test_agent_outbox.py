@@ -74,7 +74,7 @@ def test_core_closes_windows_and_counts_a_failing_sampler(tmp_path):
         def sample(self, t0, t1):
             return Sample({"net.errors": 2}, {"sys.cpu_pct": 5})
 
-    now = [1_000_000_000_000]
+    now = [1_000_000_010_000]  # the window ends on a minute: gauges are sampled
     core = AgentCore(make_config(tmp_path), clock=lambda: now[0], sources=[Broken(), Fixed()])
     core.add("asr.requests", 3)
     now[0] += 10_000

@@ -172,10 +172,12 @@ class FakePs:
         return SimpleNamespace(errin=self.errors, errout=0, dropin=1, dropout=0)
 
 
-def test_system_sampler_reports_integer_gauges():
-    sample = SystemSampler(ps=FakePs(), clock_s=lambda: 4600.0).sample(0, 10_000)
-    assert sample.gauges == {"sys.cpu_pct": 12, "sys.mem_pct": 41, "sys.disk_pct": 71, "sys.uptime_s": 3600,
-                             "sys.temp_c": 62}
+def test_system_sampler_reports_integer_gauges_once_a_minute():
+    sampler = SystemSampler(ps=FakePs(), clock_s=lambda: 4600.0)
+    full = {"sys.cpu_pct": 12, "sys.mem_pct": 41, "sys.disk_pct": 71, "sys.uptime_s": 3600, "sys.temp_c": 62}
+    assert sampler.sample(60_000, 70_000).gauges == full  # the first window always has everything
+    assert sampler.sample(70_000, 80_000).gauges == {}
+    assert sampler.sample(110_000, 120_000).gauges == full  # crosses the minute
 
 
 def test_network_sampler_counts_nic_error_deltas_and_link_report():
