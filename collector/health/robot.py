@@ -4,6 +4,7 @@ Plain functions over summed counters (``{metric: total}`` per view) and a clock 
 Rates use the catalogue's denominators (e.g. ASR = (unrecognized + misrecognized) / requests);
 network is judged on the share of the view's seconds spent offline and on disconnects per hour.
 Below ``min_volume`` of a denominator no judgement is made (a quiet robot is not a sick one).
+A subsystem's state comes from the short view when it has the volume, else from the long view.
 """
 
 from __future__ import annotations
@@ -100,8 +101,11 @@ def assess(robot: dict, hour: dict[str, int], day: dict[str, int], now_ms: int, 
     for sub in HEALTH_SUBSYSTEMS:
         short, long_ = judge(sub, hour, covered_h, s), judge(sub, day, covered_d, s)
         judged = [v for v in (short, long_) if v is not None]
-        level = max((v["state"] for v in judged), key=LEVELS.__getitem__, default="ok")
-        sub_score = min((v["score"] for v in judged), default=100.0)
+        # the short view when it has the volume (so a fix shows within the hour); the long view
+        # judges robots too quiet for an hour to say anything
+        view = short or long_
+        level = view["state"] if view else "ok"
+        sub_score = view["score"] if view else 100.0
         subsystems[sub] = {
             "state": "stale" if state == "stale" else level,
             "level": level,
