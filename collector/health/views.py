@@ -32,19 +32,21 @@ def customers(conn: sqlite3.Connection) -> list[dict]:
 
 
 def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict]:
-    """``(hour_view, day_view)``: ``{robot: {metric: total}}`` of the health metrics, in one scan."""
+    """``(hour_view, day_view)``: ``{robot: {metric: total}}`` of the health metrics.
+
+    Each (robot, metric) has at most two buckets per view, so summing in Python beats a GROUP BY
+    (which would sort every row)."""
     marks = ",".join("?" * len(HEALTH_METRICS))
-    sql = (f"SELECT robot, metric, SUM(CASE WHEN bucket_ms >= ? THEN total ELSE 0 END), SUM(total)"
-           f" FROM counter_hour WHERE bucket_ms >= ? AND bucket_ms <= ? AND metric IN ({marks})"
-           f" GROUP BY robot, metric")
-    hour: dict[str, dict[str, int]] = defaultdict(dict)
-    day: dict[str, dict[str, int]] = defaultdict(dict)
-    params = (hour_view_start(now_ms), day_view_start(now_ms), now_ms, *HEALTH_METRICS)
-    for robot, metric, short, long_ in conn.execute(sql, params):
-        if short:
-            hour[robot][metric] = short
-        day[robot][metric] = long_
-    return hour, day
+    out = []
+    for table, start in (("counter_hour", hour_view_start(now_ms)), ("counter_day", day_view_start(now_ms))):
+        sums: dict[str, dict[str, int]] = defaultdict(dict)
+        sql = (f"SELECT robot, metric, total FROM {table} WHERE bucket_ms >= ? AND bucket_ms <= ?"
+               f" AND metric IN ({marks})")
+        for robot, metric, total in conn.execute(sql, (start, now_ms, *HEALTH_METRICS)):
+            per = sums[robot]
+            per[metric] = per.get(metric, 0) + total
+        out.append(sums)
+    return out[0], out[1]
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, dict[str, int]]]:
