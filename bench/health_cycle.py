@@ -62,7 +62,7 @@ def build(path: Path, robots: int, customers: int, days: int) -> None:
         state = "offline" if rng.random() < 0.02 else "online"
         conn.execute("INSERT INTO robots (id, customer, site, scene, first_seen_ms, last_seen_ms, last_window_ms,"
                      " state, state_reason) VALUES (?,?,?,?,?,?,?,?,?)",
-                     (f"r{r:05d}", cid, f"{cid}-s{r % 3}", "", first, NOW, NOW - rng.randint(0, 400) * 1000, state,
+                     (f"r{r:05d}", cid, f"{cid}-s{r % 3}", "", first, NOW, NOW - rng.randint(0, 100) * 1000, state,
                       "lost" if state == "offline" else None))
         ids.append(f"r{r:05d}")
     conn.execute("COMMIT")

@@ -56,7 +56,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
     for cid in ids:
         c = customer_rows.get(cid) or {"id": cid, "scene": ""}
         scenes[cid] = _scene(c, by_customer_rows[cid])
-        uses[cid] = cust.usage([usage.get(r["id"], {}) for r in by_customer_rows[cid]], len(by_customer[cid]))
+        uses[cid] = cust.usage(usage.get(cid, {}), len(by_customer[cid]))
     peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
                                    for cid in ids if by_customer[cid]})
     customers = {}
