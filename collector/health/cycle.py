@@ -38,9 +38,8 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
     try:
         robot_rows = views.robots(conn)
         customer_rows = {c["id"]: c for c in views.customers(conn)}
-        hour, day = views.health_counts(conn, now_ms)
+        hour, day, yesterday = views.health_counts(conn, now_ms)
         usage = views.usage_sums(conn, now_ms)
-        skills = views.skills(conn, now_ms)
         active = views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"])
         week_ago = views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS)
     finally:
@@ -52,11 +51,16 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
         by_customer_rows[row["customer"]].append(row)
         by_customer[row["customer"]].append(health)
     ids = sorted(set(customer_rows) | set(by_customer))
-    uses, scenes = {}, {}
+    uses, scenes, skills = {}, {}, {}
     for cid in ids:
         c = customer_rows.get(cid) or {"id": cid, "scene": ""}
         scenes[cid] = _scene(c, by_customer_rows[cid])
-        uses[cid] = cust.usage(usage.get(cid, {}), len(by_customer[cid]))
+        day_before: dict[str, int] = {}
+        for r in by_customer_rows[cid]:
+            for metric, total in yesterday.get(r["id"], {}).items():
+                day_before[metric] = day_before.get(metric, 0) + total
+        uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
+        skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
     peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
                                    for cid in ids if by_customer[cid]})
     customers = {}

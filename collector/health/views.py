@@ -15,6 +15,7 @@ from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES, subsystem_metri
 from collector.health.robot import DAY_MS, HOUR_MS, day_view_start, hour_view_start
 
 HEALTH_METRICS = tuple(m.name for sub in HEALTH_SUBSYSTEMS for m in subsystem_metrics(sub) if m.kind == "counter")
+HEALTH_SET = frozenset(HEALTH_METRICS)
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
@@ -38,27 +39,39 @@ def _slices(now_ms: int) -> list[tuple[str, str, int]]:
     return out + [("counter_day", "counter_day_bucket_robot", b) for b in (ds, ds + DAY_MS) if b <= now_ms]
 
 
-def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict]:
-    """``(hour_view, day_view)``: ``{robot: {metric: total}}`` of the health metrics.
+def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict, dict]:
+    """``(hour_view, day_view, yesterday)``: ``{robot: {metric: total}}``.
 
-    One query per bucket, grouped by robot in index order; each robot's metrics arrive as one
-    ``metric=total,...`` string (10,000 rows instead of 200,000)."""
+    The views hold the health metrics; ``yesterday`` (the last complete UTC day, one of the day
+    view's buckets) also holds the usage volumes and skills.  One query per bucket, grouped by
+    robot in index order; each robot's metrics arrive as one ``metric=total,...`` string."""
     marks = ",".join("?" * len(HEALTH_METRICS))
+    wide = ",".join("?" * (len(HEALTH_METRICS) + len(USAGE_VOLUMES)))
     views: dict[str, dict[str, dict[str, int]]] = {"counter_hour": defaultdict(dict), "counter_day": defaultdict(dict)}
+    yesterday: dict[str, dict[str, int]] = defaultdict(dict)
+    last_day = now_ms - now_ms % DAY_MS - DAY_MS
     for table, index, bucket in _slices(now_ms):
+        if bucket == last_day and table == "counter_day":
+            where, params = (f"(metric IN ({wide}) OR (metric >= 'skill.' AND metric < 'skill/'))",
+                             (bucket, *HEALTH_METRICS, *USAGE_VOLUMES))
+        else:
+            where, params = f"metric IN ({marks})", (bucket, *HEALTH_METRICS)
         sql = (f"SELECT robot, group_concat(metric || '=' || total) FROM {table} INDEXED BY {index}"
-               f" WHERE bucket_ms = ? AND metric IN ({marks}) GROUP BY robot")
+               f" WHERE bucket_ms = ? AND {where} GROUP BY robot")
         sums = views[table]
-        for robot, pairs in conn.execute(sql, (bucket, *HEALTH_METRICS)):
+        for robot, pairs in conn.execute(sql, params):
             per = sums[robot]
             for pair in pairs.split(","):
                 metric, _, total = pair.partition("=")
-                per[metric] = per.get(metric, 0) + int(total)
-    return views["counter_hour"], views["counter_day"]
+                if metric in HEALTH_SET:
+                    per[metric] = per.get(metric, 0) + int(total)
+                if bucket == last_day and table == "counter_day":
+                    yesterday[robot][metric] = int(total)
+    return views["counter_hour"], views["counter_day"], yesterday
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {last7, prev7, last30, yesterday, weekday4, <volume>_7d...}}`` over complete UTC
+    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete UTC
     days.  Walks robots in customer order and seeks each robot's rows: no sort, no full scan."""
     d = now_ms - now_ms % DAY_MS
     weekdays = tuple(d - k * DAY_MS for k in (8, 15, 22, 29))
@@ -75,29 +88,6 @@ def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql, params):
         out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4)
-    others = [m for m in USAGE_VOLUMES if m != "usage.interactions"]
-    sql = ("SELECT r.customer, " + ", ".join(f"SUM(CASE WHEN c.metric = '{m}' THEN c.total ELSE 0 END)" for m in others)
-           + " FROM robots r JOIN counter_day c INDEXED BY counter_day_robot_cover"
-           f" ON c.robot = r.id AND c.metric IN ({','.join('?' * len(others))}) AND c.bucket_ms >= ?"
-           " AND c.bucket_ms < ? GROUP BY r.customer")
-    for customer, *totals in conn.execute(sql, (*others, d - 7 * DAY_MS, d)):
-        out[customer].update({f"{m}_7d": t for m, t in zip(others, totals)})
-    return out
-
-
-def skills(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {skill.x: uses}}`` over the last 7 complete days."""
-    d = now_ms - now_ms % DAY_MS
-    sql = ("SELECT r.customer, group_concat(c.metric || '=' || c.total) FROM robots r"
-           " JOIN counter_day c INDEXED BY counter_day_robot_cover ON c.robot = r.id"
-           " AND c.metric >= 'skill.' AND c.metric < 'skill/' AND c.bucket_ms >= ? AND c.bucket_ms < ?"
-           " GROUP BY r.customer")
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, pairs in conn.execute(sql, (d - 7 * DAY_MS, d)):
-        per = out[customer]
-        for pair in pairs.split(","):
-            metric, _, total = pair.partition("=")
-            per[metric] = per.get(metric, 0) + int(total)
     return out
 
 
