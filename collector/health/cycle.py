@@ -44,7 +44,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
         week_ago = views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS)
     finally:
         conn.execute("COMMIT")
-    robots = [rob.assess(r, hour.get(r["id"], {}), day.get(r["id"], {}), now_ms, hs) for r in robot_rows]
+    robots = [rob.assess(r, hour.get(r["id"]), day.get(r["id"]), now_ms, hs) for r in robot_rows]
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
     by_customer: dict[str, list[dict]] = defaultdict(list)
     for row, health in zip(robot_rows, robots):

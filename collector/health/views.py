@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES, subsystem_metrics
 
-from collector.health.robot import DAY_MS, HOUR_MS, day_view_start, hour_view_start
+from collector.health.robot import DAY_MS, HOUR_MS, SLOT_OF, SLOTS, day_view_start, hour_view_start
 
 HEALTH_METRICS = tuple(m.name for sub in HEALTH_SUBSYSTEMS for m in subsystem_metrics(sub) if m.kind == "counter")
 HEALTH_SET = frozenset(HEALTH_METRICS)
@@ -39,34 +39,42 @@ def _slices(now_ms: int) -> list[tuple[str, str, int]]:
     return out + [("counter_day", "counter_day_bucket_robot", b) for b in (ds, ds + DAY_MS) if b <= now_ms]
 
 
-def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict, dict]:
-    """``(hour_view, day_view, yesterday)``: ``{robot: {metric: total}}``.
+SLOT_TABLE = "health_slot"
 
-    The views hold the health metrics; ``yesterday`` (the last complete UTC day, one of the day
-    view's buckets) also holds the usage volumes and skills.  One query per bucket, grouped by
-    robot in index order; each robot's metrics arrive as one ``metric=total,...`` string."""
-    marks = ",".join("?" * len(HEALTH_METRICS))
-    wide = ",".join("?" * (len(HEALTH_METRICS) + len(USAGE_VOLUMES)))
-    views: dict[str, dict[str, dict[str, int]]] = {"counter_hour": defaultdict(dict), "counter_day": defaultdict(dict)}
-    yesterday: dict[str, dict[str, int]] = defaultdict(dict)
-    last_day = now_ms - now_ms % DAY_MS - DAY_MS
+
+def _slot_table(conn: sqlite3.Connection) -> None:
+    """A temporary (per-connection) table metric -> slot, so SQL sums each robot's slots itself."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SLOT_TABLE} (metric TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+                 " WITHOUT ROWID")
+    if conn.execute(f"SELECT count(*) FROM temp.{SLOT_TABLE}").fetchone()[0] != len(SLOT_OF):
+        conn.execute(f"DELETE FROM temp.{SLOT_TABLE}")
+        conn.executemany(f"INSERT INTO temp.{SLOT_TABLE} (metric, n) VALUES (?, ?)", SLOT_OF.items())
+
+
+def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict, dict]:
+    """``(hour_view, day_view, yesterday)``.
+
+    The views map robot -> slot vector (``robot.SLOT_OF``); one query per bucket, grouped by robot
+    in index order, each row of the result already the robot's slot sums.  ``yesterday`` maps
+    robot -> ``{metric: total}`` of the usage volumes and skills of the last complete UTC day."""
+    _slot_table(conn)
+    cols = ", ".join(f"SUM(CASE s.n WHEN {k} THEN c.total ELSE 0 END)" for k in range(SLOTS))
+    views: dict[str, dict[str, list[int]]] = {"counter_hour": {}, "counter_day": {}}
     for table, index, bucket in _slices(now_ms):
-        if bucket == last_day and table == "counter_day":
-            where, params = (f"(metric IN ({wide}) OR (metric >= 'skill.' AND metric < 'skill/'))",
-                             (bucket, *HEALTH_METRICS, *USAGE_VOLUMES))
-        else:
-            where, params = f"metric IN ({marks})", (bucket, *HEALTH_METRICS)
-        sql = (f"SELECT robot, group_concat(metric || '=' || total) FROM {table} INDEXED BY {index}"
-               f" WHERE bucket_ms = ? AND {where} GROUP BY robot")
+        sql = (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {index}"
+               f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
         sums = views[table]
-        for robot, pairs in conn.execute(sql, params):
-            per = sums[robot]
-            for pair in pairs.split(","):
-                metric, _, total = pair.partition("=")
-                if metric in HEALTH_SET:
-                    per[metric] = per.get(metric, 0) + int(total)
-                if bucket == last_day and table == "counter_day":
-                    yesterday[robot][metric] = int(total)
+        for robot, *vec in conn.execute(sql, (bucket,)):
+            had = sums.get(robot)
+            sums[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
+    last_day = now_ms - now_ms % DAY_MS - DAY_MS
+    yesterday: dict[str, dict[str, int]] = {}
+    marks = ",".join("?" * len(USAGE_VOLUMES))
+    sql = ("SELECT robot, group_concat(metric || '=' || total) FROM counter_day INDEXED BY counter_day_bucket_robot"
+           f" WHERE bucket_ms = ? AND (metric IN ({marks}) OR (metric >= 'skill.' AND metric < 'skill/'))"
+           " GROUP BY robot")
+    for robot, pairs in conn.execute(sql, (last_day, *USAGE_VOLUMES)):
+        yesterday[robot] = {m: int(t) for m, _, t in (p.partition("=") for p in pairs.split(","))}
     return views["counter_hour"], views["counter_day"], yesterday
 
 
