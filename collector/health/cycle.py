@@ -34,6 +34,7 @@ def _scene(customer: dict, robots: list[dict]) -> str:
 
 def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
+    t0 = time.perf_counter()
     conn.execute("BEGIN")  # one read snapshot for every query
     try:
         robot_rows = views.robots(conn)
@@ -44,6 +45,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
         week_ago = views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS)
     finally:
         conn.execute("COMMIT")
+    read_s = time.perf_counter() - t0
     robots = [rob.assess(r, hour.get(r["id"]), day.get(r["id"]), now_ms, hs) for r in robot_rows]
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
     by_customer: dict[str, list[dict]] = defaultdict(list)
@@ -71,7 +73,8 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      active, by_customer_rows[cid], week_ago.get(cid), now_ms, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
-            "sites": {r["id"]: r["site"] for r in robot_rows}}
+            "sites": {r["id"]: r["site"] for r in robot_rows},
+            "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
 def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int) -> None:
@@ -123,11 +126,14 @@ def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict) -> dict[str,
     ``notify`` sections (the collector config will do).  Returns a small summary."""
     started = time.perf_counter()
     ctx = compute(conn, now_ms, settings["health"])
+    t0 = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     try:
         _write_health(conn, ctx, now_ms)
+        t1 = time.perf_counter()
         fired = engine.run(conn, ctx, now_ms, settings["alerts"], settings["notify"])
         conn.execute("COMMIT")
+        ctx["timing"].update(health_write_s=t1 - t0, alerts_s=time.perf_counter() - t1)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -135,4 +141,4 @@ def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict) -> dict[str,
     CYCLES.inc()
     CYCLE_SECONDS.set(seconds)
     return {"robots": len(ctx["robots"]), "customers": len(ctx["customers"]), "firing": fired,
-            "seconds": seconds}
+            "seconds": seconds, **{k: round(v, 3) for k, v in ctx["timing"].items()}}

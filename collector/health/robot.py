@@ -93,7 +93,7 @@ def judge(sub: str, vec: list[int] | None, covered_s: float, s: dict) -> dict | 
         state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
         return {"rate": round(offline, 4), "disconnects_per_h": round(per_h, 3),
                 "errors": vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], "offline_s": offline_s,
-                "volume": round(covered_s), "state": state,
+                "volume": None, "state": state,
                 "score": min(_score(offline, ow, oc), _score(per_h, dw, dc))}
     volume = vec[DEN_SLOT[sub]]
     if volume < s["min_volume"] or volume <= 0:

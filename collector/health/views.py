@@ -58,7 +58,7 @@ def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict, di
     in index order, each row of the result already the robot's slot sums.  ``yesterday`` maps
     robot -> ``{metric: total}`` of the usage volumes and skills of the last complete UTC day."""
     _slot_table(conn)
-    cols = ", ".join(f"SUM(CASE s.n WHEN {k} THEN c.total ELSE 0 END)" for k in range(SLOTS))
+    cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(SLOTS))
     views: dict[str, dict[str, list[int]]] = {"counter_hour": {}, "counter_day": {}}
     for table, index, bucket in _slices(now_ms):
         sql = (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {index}"
