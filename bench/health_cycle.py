@@ -115,9 +115,10 @@ def cycles(path: Path, count: int) -> list[dict]:
     from collector.store.db import connect_writer
     conn = connect_writer(path)
     out = []
+    memory: dict = {}  # as the collector's loop keeps it
     for i in range(count):
         started = time.perf_counter()
-        summary = evaluate(conn, NOW + i * 60_000, settings_of({}))
+        summary = evaluate(conn, NOW + i * 60_000, settings_of({}), memory)
         out.append({"seconds": time.perf_counter() - started, "rss_mb": rss_mb(),
                     **{k: v for k, v in summary.items() if k.endswith("_s") or k in ("robots", "customers")}})
     conn.close()

@@ -77,16 +77,22 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
             "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
-def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int) -> None:
-    previous = {row[0]: row[1:] for row in
-                conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
+def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None) -> None:
+    """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
+    so unchanged robots cost a dict comparison, not a JSON dump; without it the stored rows are read."""
+    if memory is not None and "robots" in memory:
+        previous = memory["robots"]
+    else:
+        previous = {row[0]: (row[1], row[2], row[3], row[4], json.loads(row[5])) for row in
+                    conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
     before = {robot: row[1] for robot, row in previous.items()}
-    changed = []
+    current, changed = {}, []
     for r in ctx["robots"]:
-        row = (r["customer"], r["state"], r["score"], r["worst"], json.dumps(r["subsystems"], sort_keys=True))
-        if previous.get(r["robot"]) != row:  # unchanged robots cost one UPDATE for all below
-            changed.append((r["robot"], now_ms, *row))
-    conn.execute("UPDATE robot_health SET computed_ms = ?", (now_ms,))
+        row = current[r["robot"]] = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
+        if previous.get(r["robot"]) != row:  # robot_health.computed_ms: the cycle that last changed it
+            changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+    if memory is not None:
+        memory["robots"] = current
     conn.executemany(
         "INSERT INTO robot_health (robot, computed_ms, customer, state, score, worst, subsystems)"
         " VALUES (?,?,?,?,?,?,?) ON CONFLICT(robot) DO UPDATE SET customer=excluded.customer,"
@@ -121,15 +127,17 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int) -> None:
     conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)", feed)
 
 
-def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict) -> dict[str, Any]:
+def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict | None = None) -> dict[str, Any]:
     """One cycle at event time ``now_ms``; ``settings`` holds the parsed ``health``, ``alerts`` and
-    ``notify`` sections (the collector config will do).  Returns a small summary."""
+    ``notify`` sections (the collector config will do).  ``memory``: an empty dict the caller keeps
+    between cycles of the same store (saves re-reading what the last cycle wrote); the results do
+    not depend on it.  Returns a small summary."""
     started = time.perf_counter()
     ctx = compute(conn, now_ms, settings["health"])
     t0 = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        _write_health(conn, ctx, now_ms)
+        _write_health(conn, ctx, now_ms, memory)
         t1 = time.perf_counter()
         fired = engine.run(conn, ctx, now_ms, settings["alerts"], settings["notify"])
         conn.execute("COMMIT")
