@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from collector.alerts import engine
@@ -18,6 +19,7 @@ from collector.health import customer as cust
 from collector.health import robot as rob
 from collector.health import views
 from collector.metrics import REGISTRY
+from collector.store.db import connect_reader
 
 DAY_MS = 86_400_000
 
@@ -32,19 +34,47 @@ def _scene(customer: dict, robots: list[dict]) -> str:
     return scenes.most_common(1)[0][0] if scenes else ""
 
 
-def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
-    """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
-    t0 = time.perf_counter()
-    conn.execute("BEGIN")  # one read snapshot for every query
+def _db_path(conn: sqlite3.Connection) -> str | None:
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
+
+
+def _read_usage(conn: sqlite3.Connection, now_ms: int, hs: dict) -> tuple:
+    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago."""
+    return (views.customers(conn), views.usage_sums(conn, now_ms),
+            views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"]),
+            views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS))
+
+
+def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
+    conn = connect_reader(path)
+    conn.row_factory = None
     try:
-        robot_rows = views.robots(conn)
-        customer_rows = {c["id"]: c for c in views.customers(conn)}
-        hour, day, yesterday = views.health_counts(conn, now_ms)
-        usage = views.usage_sums(conn, now_ms)
-        active = views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"])
-        week_ago = views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS)
+        return _read_usage(conn, now_ms, hs)
     finally:
-        conn.execute("COMMIT")
+        conn.close()
+
+
+def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
+    """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``.
+
+    The robot views are read on ``conn``; the day-granular customer reads run meanwhile on a
+    read-only connection of their own in a worker thread (SQLite works without the GIL)."""
+    t0 = time.perf_counter()
+    path = _db_path(conn)
+    with ThreadPoolExecutor(1, thread_name_prefix="health-read") as pool:
+        apart = pool.submit(_read_usage_apart, path, now_ms, hs) if path else None
+        conn.execute("BEGIN")  # one read snapshot for the robot views
+        try:
+            robot_rows = views.robots(conn)
+            hour, day, yesterday = views.health_counts(conn, now_ms)
+            rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
+        finally:
+            conn.execute("COMMIT")
+    customer_list, usage, active, week_ago = rest
+    customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
     robots = [rob.assess(r, hour.get(r["id"]), day.get(r["id"]), now_ms, hs) for r in robot_rows]
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
