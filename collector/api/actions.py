@@ -57,6 +57,8 @@ def _transition(conn: sqlite3.Connection, alert_id: int, actor: str, now_ms: int
         if row is None:
             raise ActionError(404, f"no alert {alert_id}")
         state, customer, robot, site, rule, severity = row
+        if until_ms is not None and until_ms <= now_ms:
+            raise ActionError(400, "until_ms must be in the future")
         if state not in allowed_from:
             raise ActionError(409, f"alert {alert_id} is {state}; cannot go to {to_state}")
         conn.execute("UPDATE alerts SET state = ?, updated_ms = ?, snoozed_until_ms = ? WHERE id = ?",
@@ -82,8 +84,6 @@ def acknowledge(conn: sqlite3.Connection, alert_id: int, actor: str, now_ms: int
 
 def snooze(conn: sqlite3.Connection, alert_id: int, actor: str, now_ms: int, until_ms: int,
            note: str = "") -> dict:
-    if until_ms <= now_ms:
-        raise ActionError(400, "until_ms must be in the future")
     return _transition(conn, alert_id, actor, now_ms, "snoozed",
                        ("pending", "firing", "acknowledged", "snoozed"), note, until_ms)
 

@@ -146,7 +146,7 @@ NF = {"404": resp("Error", "unknown id")}
 
 def get(summary: str, ok: dict, params: list | None = None, errors: dict | None = None,
         public: bool = False) -> dict:
-    op = {"summary": summary, "parameters": params or [], "responses": {"200": ok, **(errors or ERR)}}
+    op = {"summary": summary, "parameters": params or [], "responses": {"200": ok, **(ERR if errors is None else errors)}}
     if public:
         op["security"] = []
     return {"get": op}
