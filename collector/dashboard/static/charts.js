@@ -38,7 +38,8 @@ function lineChart(series, days, opts) {
   }
   for (const i of [0, Math.floor(n / 2), n]) {
     if (days[i] !== undefined) {
-      svg.append(svgEl("text", { x: x(i), y: o.height - 4, "text-anchor": "middle", "font-size": 9,
+      const anchor = i === 0 ? "start" : i === n ? "end" : "middle";
+      svg.append(svgEl("text", { x: x(i), y: o.height - 4, "text-anchor": anchor, "font-size": 9,
         fill: "#8a8f98" }, dayLabel(days[i])));
     }
   }
