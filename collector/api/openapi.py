@@ -5,6 +5,8 @@ server.  The schemas here are the documented JSON bodies (see also docs/api.md).
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from collector.api import queries
@@ -232,12 +234,12 @@ def document() -> dict:
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(request.app[DOC])
+    return web.Response(body=request.app[DOC], content_type="application/json")
 
 
-DOC = web.AppKey("openapi_doc", dict)
+DOC = web.AppKey("openapi_doc", bytes)
 
 
 def setup(app: web.Application) -> None:
-    app[DOC] = document()
+    app[DOC] = json.dumps(document()).encode()
     app.router.add_get("/api/v1/openapi.json", openapi_json)

@@ -106,58 +106,18 @@ def get_customer(conn: sqlite3.Connection, customer: str, now_ms: int, days: int
     return out
 
 
-def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: int, days: int = 30,
-                   scene_usage: dict | None = None) -> dict:
-    """Daily totals of the core volumes for the last ``days`` UTC days, per robot, against the
-    scene's peers (the other customers of the same scene), also per robot.
-
-    ``scene_usage`` (the whole scene's totals, see ``scene_totals``) may come from a cache: it is
-    the expensive part; the customer's own numbers are always read fresh and subtracted."""
-    first = day_start(now_ms) - (days - 1) * DAY_MS
-    robots = conn.execute("SELECT count(*) FROM robots WHERE customer = ?", (customer,)).fetchone()[0]
-    marks = ",".join("?" * len(USAGE_VOLUMES))
-    own = _series(conn.execute(
-        f"SELECT cd.metric, cd.bucket_ms, sum(cd.total) FROM robots r "
-        f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({marks}) AND cd.bucket_ms >= ? "
-        f"WHERE r.customer = ? GROUP BY cd.metric, cd.bucket_ms",
-        (*USAGE_VOLUMES, first, customer)), first, days)
-    if scene_usage is None:
-        scene_usage = scene_totals(conn, scene, first, days)
-    in_scene = scene_usage["scene"] == scene and customer in scene_usage["members"]
-    peer_robots = scene_usage["robots"] - (robots if in_scene else 0)
-    peer_customers = scene_usage["customers"] - (1 if in_scene else 0)
-
-    def peers(metric: str) -> list[float]:
-        if not peer_robots:
-            return [0.0] * days
-        return [round((t - (o if in_scene else 0)) / peer_robots, 2)
-                for t, o in zip(scene_usage["totals"][metric], own[metric])]
-
-    return {
-        "days": [first + i * DAY_MS for i in range(days)],
-        "robots": robots, "peer_customers": peer_customers, "peer_robots": peer_robots,
-        "volumes": {m: {"total": own[m],
-                        "per_robot": [round(v / robots, 2) if robots else 0.0 for v in own[m]],
-                        "peers_per_robot": peers(m)} for m in USAGE_VOLUMES},
-    }
+def robots_version(conn: sqlite3.Connection, customer: str) -> tuple:
+    """Changes whenever a robot of the customer reports anything (ingest updates last_seen_ms)."""
+    return tuple(conn.execute("SELECT count(*), max(last_seen_ms), max(last_window_ms) FROM robots "
+                              "WHERE customer = ?", (customer,)).fetchone())
 
 
-def scene_totals(conn: sqlite3.Connection, scene: str, first: int, days: int) -> dict:
-    """The whole scene's daily totals of the core volumes, its customers and robot count."""
-    marks = ",".join("?" * len(USAGE_VOLUMES))
-    members = {r[0] for r in conn.execute("SELECT id FROM customers WHERE scene = ?", (scene,))}
-    robots = conn.execute("SELECT count(*) FROM robots r JOIN customers c ON c.id = r.customer "
-                          "WHERE c.scene = ?", (scene,)).fetchone()[0]
-    totals = _series(conn.execute(
-        f"SELECT cd.metric, cd.bucket_ms, sum(cd.total) FROM customers c "
-        f"JOIN robots r ON r.customer = c.id "
-        f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({marks}) AND cd.bucket_ms >= ? "
-        f"WHERE c.scene = ? GROUP BY cd.metric, cd.bucket_ms",
-        (*USAGE_VOLUMES, first, scene)), first, days)
-    return {"scene": scene, "members": members, "customers": len(members), "robots": robots, "totals": totals}
+def robot_health_version(conn: sqlite3.Connection, customer: str) -> tuple:
+    return tuple(conn.execute("SELECT count(*), max(computed_ms) FROM robot_health WHERE customer = ?",
+                              (customer,)).fetchone())
 
 
-def _series(rows, first: int, days: int) -> dict[str, list[int]]:
+def series(rows, first: int, days: int) -> dict[str, list[int]]:
     out = {m: [0] * days for m in USAGE_VOLUMES}
     for metric, bucket, total in rows:
         i = (bucket - first) // DAY_MS

@@ -158,3 +158,15 @@ async def test_api_overview_cache_follows_health_changes(api_client, api_seed):
     conn.close()
     third = await get_json(api_client, "/api/v1/customers?color=red")
     assert {c["id"]: c["open_alerts"] for c in third["items"]}["kiwi-ktv"] == 3
+
+
+async def test_api_customer_usage_follows_new_reports(api_client, api_seed):
+    before = await get_json(api_client, "/api/v1/customers/acme-museum")
+    today = before["usage"]["volumes"]["usage.interactions"]["total"][-1]
+    conn = api_seed.connect()  # ingest adds to today's bucket and touches the robot
+    conn.execute("UPDATE counter_day SET total = total + 1000 WHERE robot = 'r-001' AND "
+                 "metric = 'usage.interactions' AND bucket_ms = ?", (NOW_MS - NOW_MS % DAY_MS,))
+    conn.execute("UPDATE robots SET last_seen_ms = last_seen_ms + 10 WHERE id = 'r-001'")
+    conn.close()
+    after = await get_json(api_client, "/api/v1/customers/acme-museum")
+    assert after["usage"]["volumes"]["usage.interactions"]["total"][-1] == today + 1000
