@@ -99,6 +99,9 @@ SCHEMAS = {
     "AlertEvent": obj({"id": INT, "alert_id": INT, "ts_ms": MS, "from_state": nullable(STR),
                        "to_state": STR, "actor": STR, "note": STR, "facts": {"type": "object"}}),
     "AlertPage": {"allOf": [ref("Alert"), obj({"events": {"type": "array", "items": ref("AlertEvent")}})]},
+    "Counters": obj({"robot": ID, "from": MS, "to": MS,
+                     "counters": {"type": "object", "additionalProperties": INT},
+                     "sources": {"type": "object"}}, ("robot", "from", "to", "counters")),
     "AckBody": obj({"note": {"type": "string", "maxLength": MAX_NOTE}}, (), extra=False),
     "SnoozeBody": {"oneOf": [
         obj({"minutes": {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_MINUTES},
@@ -171,8 +174,11 @@ def csv_export(what: str, params: list) -> dict:
 
 def document() -> dict:
     paths = {
-        "/healthz": get("liveness", {"description": "alive", "content": {"application/json": {
-            "schema": {"type": "object"}}}}, errors={}, public=True),
+        "/healthz": get("liveness: status ok, and the writer and MQTT state when running as the collector",
+                        {"description": "alive", "content": {"application/json": {"schema": obj(
+                            {"status": STR}, ("status",))}}},
+                        errors={"503": {"description": "the writer stopped", "content": {"application/json": {
+                            "schema": obj({"status": STR}, ("status",))}}}}, public=True),
         "/metrics": get("the collector's own metrics, Prometheus text format",
                         {"description": "metrics", "content": {"text/plain": {"schema": STR}}}, errors={},
                         public=True),
@@ -195,11 +201,11 @@ def document() -> dict:
         "/api/v1/robots/{id}": get("one robot: status, subsystem health, recent usage",
                                    resp("RobotPage", "the robot"), [path("robot id")], {**ERR, **NF}),
         "/api/v1/robots/{id}/counters": get(
-            "summed counters of the windows with from <= t0 and t1 <= to",
-            {"description": "counters keyed by catalogue name",
-             "content": {"application/json": {"schema": {"type": "object"}}}},
-            [path("robot id"), q("from", {"type": "integer", "minimum": 0}, "ms, inclusive"),
-             q("to", {"type": "integer", "minimum": 0}, "ms, inclusive")], {**ERR, **NF}),
+            "summed counters of the windows with from <= t0 and t1 <= to (to defaults to now, from to "
+            "24 h before to; from < to, at most 3 years)",
+            resp("Counters", "counters keyed by catalogue name"),
+            [path("robot id"), q("from", {"type": "integer", "minimum": 0, "maximum": 10**16 - 1}, "ms, inclusive"),
+             q("to", {"type": "integer", "minimum": 0, "maximum": 10**16 - 1}, "ms, inclusive")], {**ERR, **NF}),
         "/api/v1/alerts": get("alerts, newest first", resp("AlertList", "alerts"), [*ALERT_QUERY, *PAGE]),
         "/api/v1/alerts/{id}": get("one alert with its timeline", resp("AlertPage", "the alert"),
                                    [path("alert id", {"type": "integer", "minimum": 1, "maximum": 10**18 - 1})],

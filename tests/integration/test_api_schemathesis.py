@@ -21,8 +21,10 @@ def load_schema(url: str):
 
 
 def run_operation(operation, base_url: str, token: str) -> None:
-    # A snooze ``until_ms`` in the past is schema-valid but refused (400): time cannot be in a schema.
-    excluded = [positive_data_acceptance] if operation.path.endswith("/snooze") else []
+    # Constraints a schema cannot state are refused with a documented 400: a snooze ``until_ms`` in the
+    # past, a counters range with ``from >= to``.  Every other check still runs on these routes.
+    relative = operation.path.endswith("/snooze") or operation.path.endswith("/counters")
+    excluded = [positive_data_acceptance] if relative else []
 
     @given(case=operation.as_strategy())
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
