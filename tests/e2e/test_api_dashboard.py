@@ -62,7 +62,8 @@ def test_api_dashboard_overview_customer_and_live_refresh(page, live_api, api_se
     # the store changes: the open page follows the feed, without a reload
     page.evaluate("window.__notReloaded = true")
     conn = api_seed.connect()
-    conn.execute("UPDATE customer_health SET score = 42.0, color = 'red' WHERE customer = 'acme-museum'")
+    conn.execute("UPDATE customer_health SET score = 42.0, color = 'red', computed_ms = computed_ms + 1000 "
+                 "WHERE customer = 'acme-museum'")  # as a health cycle does
     conn.execute("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?, 'customer_health', ?)",
                  (api_seed.now_ms, json.dumps({"customer": "acme-museum", "color": "red", "score": 42.0})))
     conn.close()
