@@ -34,7 +34,7 @@ class FeedListener:
     def _read(self) -> None:
         fields: dict[str, str] = {}
         try:
-            for raw in self.resp.iter_lines(decode_unicode=True):
+            for raw in self.resp.iter_lines(chunk_size=1, decode_unicode=True):  # no 512-byte buffering
                 if raw == "" and "data" in fields:
                     self.events.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
                     fields = {}
@@ -55,7 +55,9 @@ def test_api_in_collector_feed_ack_and_resume(broker, make_publisher, tmp_path):
     folder = tmp_path / "collector"
     folder.mkdir()
     port = free_port()
-    config = write_collector_config(folder / "collector.toml", broker.port, folder / "store.db", port)
+    # a heartbeat every second also lets the test's reader threads notice a close quickly
+    config = write_collector_config(folder / "collector.toml", broker.port, folder / "store.db", port,
+                                    **{"http.feed_heartbeat_s": 1})
     with config.open("a") as fh:  # fast cycles, an offline robot alerts at once, an admin token
         fh.write('\n[[http.tokens]]\ntoken = "admin-token-456"\nrole = "admin"\nname = "ops-lead"\n'
                  "\n[health]\ninterval_s = 1\n\n[alerts.robot_offline]\nfor_s = 0\nthreshold = 0.1\nclear = 0.0\n")
