@@ -18,7 +18,7 @@ demo: setup
 	$(BIN)/robopulse demo
 
 bench: setup
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 setup: system-deps $(VENV)/.installed
 
