@@ -41,6 +41,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("http", "listen", str, "127.0.0.1:8080", "HTTP listen address host:port (empty: no HTTP)", host_port),
     Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer|admin), name"),
     Option("http", "cors_origins", list, [], "origins allowed by CORS (none by default)"),
+    Option("http", "feed_poll_ms", int, 200, "how often the live feed looks for new events", positive),
+    Option("http", "feed_heartbeat_s", int, 15, "seconds between heartbeat comments on an idle feed",
+           positive),
 )
 
 #: nested sections -> "module:function" that parses the table (a dict) and returns settings
