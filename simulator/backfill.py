@@ -27,14 +27,23 @@ def history_start(live_start_ms: int, days: float, onboarded_ms: int) -> int:
     return max(live_start_ms - int(days * 86_400_000), onboarded_ms)
 
 
-def run(robots: Iterable, live_start_ms: int, days: float, window_s: int) -> int:
+def plan(start_ms: int, live_start_ms: int, window_s: int, recent_s: int, recent_window_s: int):
+    """The history's windows: long ones, then the last ``recent_s`` in short ones (so the health's
+    1-hour views are full from the first minute live)."""
+    cut = max(start_ms, live_start_ms - recent_s * 1000)
+    yield from spans(start_ms, cut, window_s * 1000)
+    yield from spans(cut, live_start_ms, recent_window_s * 1000)
+
+
+def run(robots: Iterable, live_start_ms: int, days: float, window_s: int, recent_s: int = 3600,
+        recent_window_s: int = 60) -> int:
     """Record history for every robot up to ``live_start_ms``; returns the windows stored."""
     stored = 0
     if days <= 0:
         return 0
     for sim_robot in robots:
         start = history_start(live_start_ms, days, sim_robot.customer.onboarded_ms)
-        for t0, t1 in spans(start, live_start_ms, window_s * 1000):
+        for t0, t1 in plan(start, live_start_ms, window_s, recent_s, recent_window_s):
             stored += sim_robot.backfill_window(t0, t1)
     log.info("backfill_recorded", windows=stored, days=days, window_s=window_s)
     return stored

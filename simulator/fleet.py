@@ -29,7 +29,8 @@ class Fleet:
         self.ledger = ledger or Ledger(scn.name)
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
-        history = int(scn.backfill_days * 86400 / scn.backfill_window_s) + 2
+        history = (int(scn.backfill_days * 86400 / scn.backfill_window_s)
+                   + scn.backfill_recent_s // scn.backfill_recent_window_s + 4)
         live_windows = 30 * 86400 // scn.interval_s
         self.robots = [SimRobot(scn, c, r, self.clock, self.ledger, state_dir, host, port,
                                 max_windows=history + live_windows, keepalive_s=keepalive_s)
@@ -45,7 +46,8 @@ class Fleet:
 
     def backfill(self, days: float | None = None) -> int:
         days = self.scn.backfill_days if days is None else days
-        return backfill.run(self.robots, self.scn.live_start_ms, days, self.scn.backfill_window_s)
+        return backfill.run(self.robots, self.scn.live_start_ms, days, self.scn.backfill_window_s,
+                            self.scn.backfill_recent_s, self.scn.backfill_recent_window_s)
 
     def start(self) -> None:
         """Boot every robot that is not switched off, cover the time the back-fill took, go live."""

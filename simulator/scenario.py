@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ FAULT_TARGET = {
 }
 FAULT_KEYS = {"kind", "customer", "site", "robot", "start", "end", "to", "rate", "offset", "clean"}
 SCENARIO_KEYS = {"name", "seed", "interval_s", "publish_interval_s", "backfill_days", "backfill_window_s",
-                 "utc_offset_h", "local_start", "topic_prefix", "description"}
+                 "backfill_recent_s", "backfill_recent_window_s", "utc_offset_h", "local_start", "topic_prefix", "description"}
 CUSTOMER_KEYS = {"id", "name", "scene", "tier", "csm", "sites", "robots", "opening_hours", "closed_days",
                  "engagement", "onboarded", "contract_start", "contract_end", "arr"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -107,6 +107,8 @@ class Scenario:
     publish_interval_s: float
     backfill_days: float
     backfill_window_s: int
+    backfill_recent_s: int  # the last part of the history, in short windows (1-hour views are full at once)
+    backfill_recent_window_s: int
     utc_offset_s: int       # local time of the customers (opening hours, days)
     topic_prefix: str
     customers: tuple[Customer, ...]
@@ -348,6 +350,10 @@ def parse(doc: dict, now_ms: int) -> Scenario:
                                  lambda v: None if 0 <= v <= 400 else "must be 0..400")),
         backfill_window_s=_get(head, "backfill_window_s", int, "scenario", 3600,
                                lambda v: None if 60 <= v <= 86400 else "must be 60..86400"),
+        backfill_recent_s=_get(head, "backfill_recent_s", int, "scenario", 3600,
+                               lambda v: None if 0 <= v <= 86400 else "must be 0..86400"),
+        backfill_recent_window_s=_get(head, "backfill_recent_window_s", int, "scenario", 60,
+                                      lambda v: None if 1 <= v <= 3600 else "must be 1..3600"),
         utc_offset_s=offset_s,
         topic_prefix=prefix,
         customers=customers,
@@ -383,7 +389,3 @@ def customers_csv(scenario: Scenario) -> str:
         writer.writerow([c.id, c.name, c.scene, c.tier, c.contract_start, c.contract_end,
                          f"{c.arr:.0f}", c.csm])
     return out.getvalue()
-
-
-def shift_days(ms: int, days: float) -> int:
-    return ms + int(timedelta(days=days).total_seconds() * 1000)
