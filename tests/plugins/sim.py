@@ -49,12 +49,17 @@ class SimCollector:
         with urllib.request.urlopen(req, timeout=15) as resp:
             return json.loads(resp.read())
 
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.url + "/metrics", timeout=10) as resp:
+            return resp.read().decode()
+
     def healthz(self) -> dict:
         with urllib.request.urlopen(self.url + "/healthz", timeout=5) as resp:
             return json.loads(resp.read())
 
     def counters(self, robot: str) -> dict[str, int]:
-        doc = self.get(f"/api/v1/robots/{robot}/counters?from=0&to={int(time.time() * 1000) + 3 * 86_400_000}")
+        now = int(time.time() * 1000)  # the route allows 3 years at most
+        doc = self.get(f"/api/v1/robots/{robot}/counters?from={now - 400 * 86_400_000}&to={now + 3 * 86_400_000}")
         return {k: v for k, v in doc["counters"].items() if v}
 
     def start(self) -> None:
