@@ -33,9 +33,9 @@ def wall_ms() -> int:
     return int(time.time() * 1000)
 
 
-def backoff_s(attempt: int, rnd: float) -> float:
+def backoff_s(attempt: int, rnd: float, max_s: float = BACKOFF_MAX_S) -> float:
     """Exponential backoff 1 s .. 60 s with jitter: a venue full of robots must not stampede."""
-    base = min(BACKOFF_MAX_S, BACKOFF_MIN_S * 2 ** max(0, attempt - 1))
+    base = min(max_s, BACKOFF_MIN_S * 2 ** max(0, min(attempt, 30) - 1))
     return max(BACKOFF_MIN_S, base * (0.5 + 0.5 * rnd))
 
 
@@ -115,7 +115,7 @@ class Publisher:
 
     def _retry_later(self, now: int, error: str, event: str) -> None:
         self.attempts += 1
-        delay = backoff_s(self.attempts, self.rng.random())
+        delay = backoff_s(self.attempts, self.rng.random(), self.config.mqtt.reconnect_max_s)
         self.next_attempt_ms = now + int(delay * 1000)
         self.last_error = error
         self.log.warning(event, broker=self.broker, error=error, attempt=self.attempts, retry_in_s=round(delay, 1))
@@ -189,7 +189,11 @@ class Publisher:
         while True:
             try:
                 batch = Batch(a.robot_id, a.customer_id, a.site_id, self.outbox.stream, now, tuple(windows))
-                return encode_batch(batch, compress=True), windows
+                packed = encode_batch(batch, compress=True)
+                if len(windows) < 8:  # tiny batches: zlib's header and checksum can outweigh the gain
+                    raw = encode_batch(batch, compress=False)
+                    packed = raw if len(raw) <= len(packed) else packed
+                return packed, windows
             except ProtocolError as exc:
                 if exc.reason == "too_large" and len(windows) > 1:
                     windows = windows[: len(windows) // 2]

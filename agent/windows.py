@@ -48,6 +48,11 @@ def next_boundary(ms: int, interval_ms: int) -> int:
     return (ms // interval_ms + 1) * interval_ms
 
 
+def is_minute_window(t0_ms: int, t1_ms: int, every_ms: int = 60_000) -> bool:
+    """True for the window in which a multiple of ``every_ms`` ends (t0 < k*every <= t1)."""
+    return t1_ms // every_ms != t0_ms // every_ms
+
+
 class WindowClock:
     """Which spans close when time reaches ``now``.
 

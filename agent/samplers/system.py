@@ -1,17 +1,20 @@
 """System gauges from psutil: CPU, memory, disk, temperature and battery where present, uptime.
 
 Gauges go out as integers in their unit: the precision is plenty and msgpack packs a small int in one
-to three bytes instead of nine for a float (robots often sit on paid 4G)."""
+to three bytes instead of nine for a float (robots often sit on paid 4G).  For the same reason the
+gauges are sampled once a minute, in the window that crosses the minute boundary (and in the first
+window); ``sys.cpu_pct`` is then the average over that minute, which says more than a 10 s spot."""
 
 from __future__ import annotations
 
 from agent.samplers import Sample
+from agent.windows import is_minute_window
 
 
 class SystemSampler:
     name = "system"
 
-    def __init__(self, path: str = "/", ps=None, clock_s=None):
+    def __init__(self, path: str = "/", ps=None, clock_s=None, slow_every_ms: int = 60_000):
         if ps is None:
             import psutil as ps
         import time
@@ -19,10 +22,15 @@ class SystemSampler:
         self.ps = ps
         self.path = path
         self.clock_s = clock_s or time.time
+        self.slow_every_ms = slow_every_ms
+        self._first = True
         self.ps.cpu_percent(interval=None)  # primes the CPU counter: the first sample is the window's
 
     def sample(self, t0_ms: int, t1_ms: int) -> Sample:
         ps = self.ps
+        if not is_minute_window(t0_ms, t1_ms, self.slow_every_ms) and not self._first:
+            return Sample()
+        self._first = False
         g: dict[str, float] = {
             "sys.cpu_pct": round(ps.cpu_percent(interval=None)),
             "sys.mem_pct": round(ps.virtual_memory().percent),
