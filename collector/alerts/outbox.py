@@ -50,7 +50,7 @@ def enqueue(conn: sqlite3.Connection, alert: dict, event: str, now_ms: int, noti
     conn.execute("UPDATE alerts SET notify_count = ?, notified_ms = ? WHERE id = ?", (seq, now_ms, alert["id"]))
     alert["notify_count"], alert["notified_ms"] = seq, now_ms
     children = [r[0] for r in conn.execute(
-        "SELECT coalesce(robot, subject) FROM alerts WHERE parent_id = ? ORDER BY subject", (alert["id"],))]
+        "SELECT DISTINCT coalesce(robot, subject) FROM alerts WHERE parent_id = ? ORDER BY 1", (alert["id"],))]
     n = 0
     for hook in notify_cfg.get("webhooks", []):
         if not wants(hook, alert):

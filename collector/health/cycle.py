@@ -56,7 +56,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
     for cid in ids:
         c = customer_rows.get(cid) or {"id": cid, "scene": ""}
         scenes[cid] = _scene(c, by_customer_rows[cid])
-        uses[cid] = cust.usage([usage.get(r["id"], {}) for r in by_customer_rows[cid]], len(by_customer[cid]))
+        uses[cid] = cust.usage(usage.get(cid, {}), len(by_customer[cid]))
     peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
                                    for cid in ids if by_customer[cid]})
     customers = {}
@@ -71,14 +71,20 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
 
 
 def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int) -> None:
-    before = dict(conn.execute("SELECT robot, state FROM robot_health"))
+    previous = {row[0]: row[1:] for row in
+                conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
+    before = {robot: row[1] for robot, row in previous.items()}
+    changed = []
+    for r in ctx["robots"]:
+        row = (r["customer"], r["state"], r["score"], r["worst"], json.dumps(r["subsystems"], sort_keys=True))
+        if previous.get(r["robot"]) != row:  # unchanged robots cost one UPDATE for all below
+            changed.append((r["robot"], now_ms, *row))
+    conn.execute("UPDATE robot_health SET computed_ms = ?", (now_ms,))
     conn.executemany(
-        "INSERT INTO robot_health (robot, customer, computed_ms, state, score, worst, subsystems)"
+        "INSERT INTO robot_health (robot, computed_ms, customer, state, score, worst, subsystems)"
         " VALUES (?,?,?,?,?,?,?) ON CONFLICT(robot) DO UPDATE SET customer=excluded.customer,"
         " computed_ms=excluded.computed_ms, state=excluded.state, score=excluded.score, worst=excluded.worst,"
-        " subsystems=excluded.subsystems",
-        [(r["robot"], r["customer"], now_ms, r["state"], r["score"], r["worst"],
-          json.dumps(r["subsystems"], sort_keys=True)) for r in ctx["robots"]])
+        " subsystems=excluded.subsystems", changed)
     feed = [(now_ms, "robot_state", json.dumps({"robot": r["robot"], "customer": r["customer"], "site": r["site"],
                                                 "from": before[r["robot"]], "state": r["state"], "ts": now_ms},
                                                sort_keys=True))

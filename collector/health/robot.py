@@ -4,6 +4,7 @@ Plain functions over summed counters (``{metric: total}`` per view) and a clock 
 Rates use the catalogue's denominators (e.g. ASR = (unrecognized + misrecognized) / requests);
 network is judged on the share of the view's seconds spent offline and on disconnects per hour.
 Below ``min_volume`` of a denominator no judgement is made (a quiet robot is not a sick one).
+A subsystem's state comes from the short view when it has the volume, else from the long view.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ def hour_view_start(now_ms: int) -> int:
 
 
 def day_view_start(now_ms: int) -> int:
-    """The long view: the last 24 complete UTC hours and the current one."""
-    return now_ms - now_ms % HOUR_MS - 24 * HOUR_MS
+    """The long view: yesterday and today so far (UTC), 24 to 48 hours, read from the daily
+    rollups: 24 hourly buckets per robot would be 12 times the rows and break the cycle's budget."""
+    return now_ms - now_ms % DAY_MS - DAY_MS
 
 
 def _score(value: float, warn: float, crit: float) -> float:
@@ -56,22 +58,23 @@ def judge(sub: str, counts: dict[str, int], covered_s: float, s: dict) -> dict |
     if sub == "network":
         if not counts or covered_s <= 0:
             return None
-        offline = min(1.0, counts.get("net.offline_s", 0) / covered_s)
+        offline_s = counts.get("net.offline_s", 0)
+        offline = min(1.0, offline_s / covered_s)
         per_h = counts.get("net.disconnects", 0) * 3600.0 / covered_s
-        scores = (_score(offline, s["network_offline_warn"], s["network_offline_crit"]),
-                  _score(per_h, s["network_disconnects_warn"], s["network_disconnects_crit"]))
-        states = (_level(offline, s["network_offline_warn"], s["network_offline_crit"]),
-                  _level(per_h, s["network_disconnects_warn"], s["network_disconnects_crit"]))
-        state = max(states, key=LEVELS.__getitem__)
+        ow, oc = s["network_offline_warn"], s["network_offline_crit"]
+        dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
+        state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
         return {"rate": round(offline, 4), "disconnects_per_h": round(per_h, 3),
-                "errors": sum(counts.get(m, 0) for m in NETWORK_ERRORS if m != "net.offline_s"),
-                "offline_s": counts.get("net.offline_s", 0), "volume": round(covered_s),
-                "state": state, "score": min(scores)}
+                "errors": counts.get("net.disconnects", 0) + counts.get("net.errors", 0),
+                "offline_s": offline_s, "volume": round(covered_s),
+                "state": state, "score": min(_score(offline, ow, oc), _score(per_h, dw, dc))}
     names, denominator = RATED[sub]
     volume = counts.get(denominator, 0)
-    errors = sum(counts.get(m, 0) for m in names)
-    if volume < max(1, s["min_volume"]):
+    if volume < s["min_volume"] or volume <= 0:
         return None
+    errors = 0
+    for m in names:
+        errors += counts.get(m, 0)
     rate = errors / volume
     warn, crit = s[f"{sub}_warn"], s[f"{sub}_crit"]
     return {"rate": round(rate, 4), "errors": errors, "volume": volume,
@@ -98,22 +101,29 @@ def assess(robot: dict, hour: dict[str, int], day: dict[str, int], now_ms: int, 
     subsystems: dict[str, dict] = {}
     worst, score = None, 100.0
     for sub in HEALTH_SUBSYSTEMS:
-        short, long_ = judge(sub, hour, covered_h, s), judge(sub, day, covered_d, s)
-        judged = [v for v in (short, long_) if v is not None]
-        level = max((v["state"] for v in judged), key=LEVELS.__getitem__, default="ok")
-        sub_score = min((v["score"] for v in judged), default=100.0)
-        subsystems[sub] = {
-            "state": "stale" if state == "stale" else level,
-            "level": level,
-            "judged": bool(judged),
-            "rate_1h": short and short["rate"], "rate_24h": long_ and long_["rate"],
-            "volume_1h": short["volume"] if short else hour.get(RATED.get(sub, ("", ""))[1], 0),
-            "volume_24h": long_["volume"] if long_ else day.get(RATED.get(sub, ("", ""))[1], 0),
-            "errors_24h": _errors(sub, day),
-            "score": round(sub_score, 1),
+        short = judge(sub, hour, covered_h, s) if hour else None
+        long_ = judge(sub, day, covered_d, s) if day else None
+        # the short view when it has the volume (so a fix shows within the hour); the long view
+        # judges robots too quiet for an hour to say anything
+        view = short or long_
+        level = view["state"] if view else "ok"
+        sub_score = view["score"] if view else 100.0
+        if sub == "network":
+            errors_24h = long_["errors"] if long_ else 0
+            den = None
+        else:
+            den = RATED[sub][1]
+            errors_24h = long_["errors"] if long_ else _errors(sub, day)
+        entry = {
+            "state": "stale" if state == "stale" else level, "level": level, "judged": view is not None,
+            "rate_1h": short["rate"] if short else None, "rate_24h": long_["rate"] if long_ else None,
+            "volume_1h": short["volume"] if short else hour.get(den, 0) if den else 0,
+            "volume_24h": long_["volume"] if long_ else day.get(den, 0) if den else 0,
+            "errors_24h": errors_24h, "score": round(sub_score, 1),
         }
-        if sub == "network" and long_ is not None:
-            subsystems[sub]["offline_s_24h"] = long_["offline_s"]
+        if long_ is not None and sub == "network":
+            entry["offline_s_24h"] = long_["offline_s"]
+        subsystems[sub] = entry
         if sub_score < score:
             worst, score = sub, sub_score
     return {"robot": robot["id"], "customer": robot["customer"], "site": robot["site"],
@@ -123,5 +133,4 @@ def assess(robot: dict, hour: dict[str, int], day: dict[str, int], now_ms: int, 
 
 
 def _errors(sub: str, counts: dict[str, int]) -> int:
-    names = NETWORK_ERRORS if sub == "network" else RATED[sub][0]
-    return sum(counts.get(m, 0) for m in names if m != "net.offline_s")
+    return sum(counts.get(m, 0) for m in RATED[sub][0])
