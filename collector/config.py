@@ -42,6 +42,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer|admin), name"),
     Option("http", "cors_origins", list, [], "origins allowed by CORS (none by default)"),
     Option("http", "feed_poll_ms", int, 200, "how often the live feed looks for new events", positive),
+    Option("http", "usage_refresh_s", int, 300, "longest age of the fleet usage snapshot behind the "
+           "customer pages' peer comparison", positive),
     Option("http", "feed_heartbeat_s", int, 15, "seconds between heartbeat comments on an idle feed",
            positive),
 )

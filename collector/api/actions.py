@@ -1,13 +1,11 @@
 """Admin actions on alerts (acknowledge, snooze): the only writes the API makes.
 
-The transition itself belongs to the alert engine; this module validates the request body, opens a
-short write transaction and records the acting token's name as the event's actor."""
+The transition itself belongs to the alert engine (collector/alerts/engine.py); this module validates
+the request body, opens a short write connection and passes the acting token's name as the actor."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
+from collector.alerts import engine
 from collector.store.db import connect_writer
 
 MAX_SNOOZE_MINUTES = 30 * 24 * 60
@@ -48,53 +46,22 @@ def parse_body(body: object, action: str) -> dict:
     return out
 
 
-def _transition(conn: sqlite3.Connection, alert_id: int, actor: str, now_ms: int, to_state: str,
-                allowed_from: tuple[str, ...], note: str, until_ms: int | None = None) -> dict:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        row = conn.execute("SELECT state, customer, robot, site, rule, severity FROM alerts WHERE id = ?",
-                           (alert_id,)).fetchone()
-        if row is None:
-            raise ActionError(404, f"no alert {alert_id}")
-        state, customer, robot, site, rule, severity = row
-        if state not in allowed_from:
-            raise ActionError(409, f"alert {alert_id} is {state}; cannot go to {to_state}")
-        conn.execute("UPDATE alerts SET state = ?, updated_ms = ?, snoozed_until_ms = ? WHERE id = ?",
-                     (to_state, now_ms, until_ms, alert_id))
-        facts = {"snoozed_until_ms": until_ms} if until_ms is not None else {}
-        conn.execute("INSERT INTO alert_events (alert_id, ts_ms, from_state, to_state, actor, note, facts) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", (alert_id, now_ms, state, to_state, actor, note,
-                                                      json.dumps(facts)))
-        data = {"id": alert_id, "rule": rule, "severity": severity, "customer": customer, "robot": robot,
-                "site": site, "from_state": state, "state": to_state, "actor": actor, "ts_ms": now_ms}
-        conn.execute("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?, 'alert', ?)",
-                     (now_ms, json.dumps(data)))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return {"id": alert_id, "from_state": state, "state": to_state}
-
-
-def acknowledge(conn: sqlite3.Connection, alert_id: int, actor: str, now_ms: int, note: str = "") -> dict:
-    return _transition(conn, alert_id, actor, now_ms, "acknowledged", ("pending", "firing", "snoozed"), note)
-
-
-def snooze(conn: sqlite3.Connection, alert_id: int, actor: str, now_ms: int, until_ms: int,
-           note: str = "") -> dict:
-    if until_ms <= now_ms:
-        raise ActionError(400, "until_ms must be in the future")
-    return _transition(conn, alert_id, actor, now_ms, "snoozed",
-                       ("pending", "firing", "acknowledged", "snoozed"), note, until_ms)
-
-
 def perform(db_path: str, action: str, alert_id: int, actor: str, now_ms: int, body: dict) -> dict:
-    """Run one action in its own short write connection (called in a worker thread)."""
+    """Run one action through the alert engine in its own short write transaction (called in a
+    worker thread; the engine records the transition in the timeline and the feed)."""
+    until = None
+    if action == "snooze":
+        until = body["until_ms"] if body.get("until_ms") is not None else now_ms + body["minutes"] * 60_000
+        if until <= now_ms:
+            raise ActionError(400, "until_ms must be in the future")
     conn = connect_writer(db_path)
     try:
         if action == "ack":
-            return acknowledge(conn, alert_id, actor, now_ms, body["note"])
-        until = body["until_ms"] if body.get("until_ms") is not None else now_ms + body["minutes"] * 60_000
-        return snooze(conn, alert_id, actor, now_ms, until, body["note"])
+            return engine.acknowledge(conn, alert_id, actor, body["note"], now_ms)
+        return engine.snooze(conn, alert_id, until, body["note"], actor, now_ms)
+    except engine.AlertNotFound:
+        raise ActionError(404, f"no alert {alert_id}") from None
+    except engine.AlertStateError as exc:
+        raise ActionError(409, str(exc)) from None
     finally:
         conn.close()

@@ -12,11 +12,27 @@ from collector.api.params import BadRequest
 from collector.http.errors import json_error
 from collector.http.keys import CLOCK
 
-_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def ok(body) -> web.Response:
-    return web.json_response(body, dumps=_dumps)
+    return web.json_response(body, dumps=dumps)
+
+
+def json_bytes(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type="application/json")
+
+
+def serialized(fn):
+    """Wrap a query function so it returns JSON bytes (or None), serialized in the worker thread
+    rather than on the event loop."""
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        out = fn(*args)
+        return None if out is None else dumps(out).encode()
+
+    return wrapper
 
 
 def not_found(what: str, ident) -> web.Response:

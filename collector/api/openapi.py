@@ -5,6 +5,8 @@ server.  The schemas here are the documented JSON bodies (see also docs/api.md).
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from collector.api import queries
@@ -97,6 +99,9 @@ SCHEMAS = {
     "AlertEvent": obj({"id": INT, "alert_id": INT, "ts_ms": MS, "from_state": nullable(STR),
                        "to_state": STR, "actor": STR, "note": STR, "facts": {"type": "object"}}),
     "AlertPage": {"allOf": [ref("Alert"), obj({"events": {"type": "array", "items": ref("AlertEvent")}})]},
+    "Counters": obj({"robot": ID, "from": MS, "to": MS,
+                     "counters": {"type": "object", "additionalProperties": INT},
+                     "sources": {"type": "object"}}, ("robot", "from", "to", "counters")),
     "AckBody": obj({"note": {"type": "string", "maxLength": MAX_NOTE}}, (), extra=False),
     "SnoozeBody": {"oneOf": [
         obj({"minutes": {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_MINUTES},
@@ -146,7 +151,7 @@ NF = {"404": resp("Error", "unknown id")}
 
 def get(summary: str, ok: dict, params: list | None = None, errors: dict | None = None,
         public: bool = False) -> dict:
-    op = {"summary": summary, "parameters": params or [], "responses": {"200": ok, **(errors or ERR)}}
+    op = {"summary": summary, "parameters": params or [], "responses": {"200": ok, **(ERR if errors is None else errors)}}
     if public:
         op["security"] = []
     return {"get": op}
@@ -169,8 +174,11 @@ def csv_export(what: str, params: list) -> dict:
 
 def document() -> dict:
     paths = {
-        "/healthz": get("liveness", {"description": "alive", "content": {"application/json": {
-            "schema": {"type": "object"}}}}, errors={}, public=True),
+        "/healthz": get("liveness: status ok, and the writer and MQTT state when running as the collector",
+                        {"description": "alive", "content": {"application/json": {"schema": obj(
+                            {"status": STR}, ("status",))}}},
+                        errors={"503": {"description": "the writer stopped", "content": {"application/json": {
+                            "schema": obj({"status": STR}, ("status",))}}}}, public=True),
         "/metrics": get("the collector's own metrics, Prometheus text format",
                         {"description": "metrics", "content": {"text/plain": {"schema": STR}}}, errors={},
                         public=True),
@@ -193,11 +201,11 @@ def document() -> dict:
         "/api/v1/robots/{id}": get("one robot: status, subsystem health, recent usage",
                                    resp("RobotPage", "the robot"), [path("robot id")], {**ERR, **NF}),
         "/api/v1/robots/{id}/counters": get(
-            "summed counters of the windows with from <= t0 and t1 <= to",
-            {"description": "counters keyed by catalogue name",
-             "content": {"application/json": {"schema": {"type": "object"}}}},
-            [path("robot id"), q("from", {"type": "integer", "minimum": 0}, "ms, inclusive"),
-             q("to", {"type": "integer", "minimum": 0}, "ms, inclusive")], {**ERR, **NF}),
+            "summed counters of the windows with from <= t0 and t1 <= to (to defaults to now, from to "
+            "24 h before to; from < to, at most 3 years)",
+            resp("Counters", "counters keyed by catalogue name"),
+            [path("robot id"), q("from", {"type": "integer", "minimum": 0, "maximum": 10**16 - 1}, "ms, inclusive"),
+             q("to", {"type": "integer", "minimum": 0, "maximum": 10**16 - 1}, "ms, inclusive")], {**ERR, **NF}),
         "/api/v1/alerts": get("alerts, newest first", resp("AlertList", "alerts"), [*ALERT_QUERY, *PAGE]),
         "/api/v1/alerts/{id}": get("one alert with its timeline", resp("AlertPage", "the alert"),
                                    [path("alert id", {"type": "integer", "minimum": 1, "maximum": 10**18 - 1})],
@@ -232,12 +240,12 @@ def document() -> dict:
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(request.app[DOC])
+    return web.Response(body=request.app[DOC], content_type="application/json")
 
 
-DOC = web.AppKey("openapi_doc", dict)
+DOC = web.AppKey("openapi_doc", bytes)
 
 
 def setup(app: web.Application) -> None:
-    app[DOC] = document()
+    app[DOC] = json.dumps(document()).encode()
     app.router.add_get("/api/v1/openapi.json", openapi_json)

@@ -18,27 +18,27 @@ DAY_MS = 86_400_000
 CUSTOMER_SORTS = {
     "score": "h.score", "name": "c.name", "id": "c.id", "scene": "c.scene", "csm": "c.csm",
     "arr": "c.arr", "contract_end": "c.contract_end", "open_alerts": "open_alerts",
-    "robots": "robots_total",
+    "robots": "coalesce(h.robots_total, known_total)",
     "color": "CASE h.color WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 END",
 }
 
 _OPEN = ",".join("?" * len(OPEN_STATES))
 
+# Correlated subqueries (one index lookup per customer) rather than GROUP BY over every robot and
+# alert: a single customer's page then costs the same whatever the fleet's size.
 _CUSTOMER_SELECT = f"""
 SELECT c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
        h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
-       coalesce(h.robots_total, rc.total, 0) AS robots_total,
-       coalesce(h.robots_online, rc.online, 0) AS robots_online,
-       coalesce(h.robots_offline, rc.offline, 0) AS robots_offline,
-       coalesce(h.robots_stale, 0) AS robots_stale,
-       coalesce(oa.n, 0) AS open_alerts
+       h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
+       CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id) END
+           AS known_total,
+       CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id
+                                          AND r.state = 'online') END AS known_online,
+       CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id
+                                          AND r.state = 'offline') END AS known_offline,
+       (SELECT count(*) FROM alerts a WHERE a.customer = c.id AND a.state IN ({_OPEN})) AS open_alerts
 FROM customers c
 LEFT JOIN customer_health h ON h.customer = c.id
-LEFT JOIN (SELECT customer, count(*) AS n FROM alerts WHERE state IN ({_OPEN}) GROUP BY customer) oa
-       ON oa.customer = c.id
-LEFT JOIN (SELECT customer, count(*) AS total, sum(state = 'online') AS online,
-                  sum(state = 'offline') AS offline FROM robots GROUP BY customer) rc
-       ON rc.customer = c.id
 """
 
 
@@ -68,8 +68,10 @@ def customer_summary(row: sqlite3.Row) -> dict:
         "id": row["id"], "name": row["name"], "scene": row["scene"], "tier": row["tier"],
         "csm": row["csm"], "contract_start": row["contract_start"], "contract_end": row["contract_end"],
         "arr": row["arr"], "assigned": bool(row["assigned"]), "health": health,
-        "robots": {"total": row["robots_total"], "online": row["robots_online"],
-                   "offline": row["robots_offline"], "stale": row["robots_stale"]},
+        "robots": ({"total": row["robots_total"], "online": row["robots_online"],
+                    "offline": row["robots_offline"], "stale": row["robots_stale"]} if health else
+                   {"total": row["known_total"], "online": row["known_online"],
+                    "offline": row["known_offline"], "stale": 0}),
         "open_alerts": row["open_alerts"],
     }
 
@@ -104,48 +106,18 @@ def get_customer(conn: sqlite3.Connection, customer: str, now_ms: int, days: int
     return out
 
 
-def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: int, days: int = 30,
-                   peers: dict | None = None) -> dict:
-    """Daily totals of the core volumes for the last ``days`` UTC days, per robot, against the
-    scene's peers (the other customers of the same scene), also per robot.
-
-    ``peers`` may be handed in (from a cache: the peers' series is the expensive part)."""
-    first = day_start(now_ms) - (days - 1) * DAY_MS
-    robots = conn.execute("SELECT count(*) FROM robots WHERE customer = ?", (customer,)).fetchone()[0]
-    marks = ",".join("?" * len(USAGE_VOLUMES))
-    own = _series(conn.execute(
-        f"SELECT cd.metric, cd.bucket_ms, sum(cd.total) FROM robots r "
-        f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({marks}) AND cd.bucket_ms >= ? "
-        f"WHERE r.customer = ? GROUP BY cd.metric, cd.bucket_ms",
-        (*USAGE_VOLUMES, first, customer)), first, days)
-    if peers is None:
-        peers = peer_usage(conn, customer, scene, first, days)
-    return {
-        "days": [first + i * DAY_MS for i in range(days)],
-        "robots": robots, "peer_customers": peers["customers"], "peer_robots": peers["robots"],
-        "volumes": {m: {"total": own[m],
-                        "per_robot": [round(v / robots, 2) if robots else 0.0 for v in own[m]],
-                        "peers_per_robot": peers["per_robot"][m]} for m in USAGE_VOLUMES},
-    }
+def robots_version(conn: sqlite3.Connection, customer: str) -> tuple:
+    """Changes whenever a robot of the customer reports anything (ingest updates last_seen_ms)."""
+    return tuple(conn.execute("SELECT count(*), max(last_seen_ms), max(last_window_ms) FROM robots "
+                              "WHERE customer = ?", (customer,)).fetchone())
 
 
-def peer_usage(conn: sqlite3.Connection, customer: str, scene: str, first: int, days: int) -> dict:
-    marks = ",".join("?" * len(USAGE_VOLUMES))
-    counts = conn.execute(
-        "SELECT count(DISTINCT c.id), count(r.id) FROM customers c JOIN robots r ON r.customer = c.id "
-        "WHERE c.scene = ? AND c.id <> ?", (scene, customer)).fetchone()
-    totals = _series(conn.execute(
-        f"SELECT cd.metric, cd.bucket_ms, sum(cd.total) FROM customers c "
-        f"JOIN robots r ON r.customer = c.id "
-        f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({marks}) AND cd.bucket_ms >= ? "
-        f"WHERE c.scene = ? AND c.id <> ? GROUP BY cd.metric, cd.bucket_ms",
-        (*USAGE_VOLUMES, first, scene, customer)), first, days)
-    n = counts[1]
-    return {"customers": counts[0], "robots": n,
-            "per_robot": {m: [round(v / n, 2) if n else 0.0 for v in totals[m]] for m in USAGE_VOLUMES}}
+def robot_health_version(conn: sqlite3.Connection, customer: str) -> tuple:
+    return tuple(conn.execute("SELECT count(*), max(computed_ms) FROM robot_health WHERE customer = ?",
+                              (customer,)).fetchone())
 
 
-def _series(rows, first: int, days: int) -> dict[str, list[int]]:
+def series(rows, first: int, days: int) -> dict[str, list[int]]:
     out = {m: [0] * days for m in USAGE_VOLUMES}
     for metric, bucket, total in rows:
         i = (bucket - first) // DAY_MS

@@ -87,3 +87,28 @@ async def test_api_feed_query_resume_filters_and_heartbeat(api_client):
     bad = await api_client.get("/api/v1/feed?kind=nonsense", headers=bearer())
     assert bad.status == 400
     assert (await api_client.get("/api/v1/feed")).status == 401
+
+
+async def test_api_feed_carries_a_health_cycle_firing(aiohttp_client, store, fleet, tmp_path):
+    """The real engine: a robot goes offline, a cycle opens an alert (pending), the next one fires it
+    while a client listens; the client sees the firing within 2 s of the cycle's commit."""
+    from collector.health import seed
+    from collector.health.cycle import evaluate
+    from tests.plugins.api import make_api_app
+    from tests.plugins.health import HOUR, T, make_settings
+
+    robots = fleet("gone-museum", 2, "museum")
+    seed.set_state(store, robots[0], "offline", "lost", T - 2 * HOUR)
+    settings = make_settings()
+    await asyncio.to_thread(evaluate, store, T - 30 * 60_000, settings)
+    client = await aiohttp_client(make_api_app(tmp_path / "store.db", now_ms=T))
+    resp = await client.get("/api/v1/feed?kind=alert", headers=bearer())
+    reader = SSEReader(resp)
+    await asyncio.to_thread(evaluate, store, T, settings)
+    committed = time.monotonic()
+    _, kind, data = await reader.next_event(timeout=2.0)
+    assert time.monotonic() - committed < 2.0
+    assert (kind, data["state"], data["customer"]) == ("alert", "firing", "gone-museum")
+    stored = store.execute("SELECT rule, state FROM alerts WHERE id = ?", (data["id"],)).fetchone()
+    assert stored == (data["rule"], "firing")
+    resp.close()

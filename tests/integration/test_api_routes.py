@@ -137,3 +137,36 @@ async def test_api_cors_only_for_configured_origins(aiohttp_client, api_seed):
     assert resp.headers["Access-Control-Allow-Origin"] == "https://bi.example"
     other = await client.get("/api/v1/customers", headers={**bearer(), "Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+async def test_api_overview_cache_follows_health_changes(api_client, api_seed):
+    first = await get_json(api_client, "/api/v1/customers?color=red")
+    assert [c["id"] for c in first["items"]] == ["kiwi-ktv"]
+    assert await get_json(api_client, "/api/v1/customers?color=red") == first  # served again (cached)
+    conn = api_seed.connect()
+    conn.execute("UPDATE customer_health SET color = 'red', score = 10.0, computed_ms = computed_ms + 1000 "
+                 "WHERE customer = 'sky-scenic'")
+    conn.close()
+    second = await get_json(api_client, "/api/v1/customers?color=red")
+    assert [(c["id"], c["health"]["score"]) for c in second["items"]] == [("sky-scenic", 10.0),
+                                                                         ("kiwi-ktv", 35.25)]
+    conn = api_seed.connect()  # an alert transition changes the open-alert count at once
+    conn.execute("INSERT INTO alerts (rule, subject, customer, severity, state, summary, facts, opened_ms, "
+                 "updated_ms) VALUES ('usage_drop', 'kiwi-ktv', 'kiwi-ktv', 'warning', 'firing', 's', '{}', 1, 1)")
+    conn.execute("INSERT INTO alert_events (alert_id, ts_ms, to_state, actor) "
+                 "VALUES (last_insert_rowid(), 1, 'firing', 'rules')")
+    conn.close()
+    third = await get_json(api_client, "/api/v1/customers?color=red")
+    assert {c["id"]: c["open_alerts"] for c in third["items"]}["kiwi-ktv"] == 3
+
+
+async def test_api_customer_usage_follows_new_reports(api_client, api_seed):
+    before = await get_json(api_client, "/api/v1/customers/acme-museum")
+    today = before["usage"]["volumes"]["usage.interactions"]["total"][-1]
+    conn = api_seed.connect()  # ingest adds to today's bucket and touches the robot
+    conn.execute("UPDATE counter_day SET total = total + 1000 WHERE robot = 'r-001' AND "
+                 "metric = 'usage.interactions' AND bucket_ms = ?", (NOW_MS - NOW_MS % DAY_MS,))
+    conn.execute("UPDATE robots SET last_seen_ms = last_seen_ms + 10 WHERE id = 'r-001'")
+    conn.close()
+    after = await get_json(api_client, "/api/v1/customers/acme-museum")
+    assert after["usage"]["volumes"]["usage.interactions"]["total"][-1] == today + 1000
