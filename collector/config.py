@@ -41,6 +41,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("http", "listen", str, "127.0.0.1:8080", "HTTP listen address host:port (empty: no HTTP)", host_port),
     Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer|admin), name"),
     Option("http", "cors_origins", list, [], "origins allowed by CORS (none by default)"),
+    Option("http", "feed_poll_ms", int, 200, "how often the live feed looks for new events", positive),
+    Option("http", "usage_refresh_s", int, 300, "longest age of the fleet usage snapshot behind the "
+           "customer pages' peer comparison", positive),
+    Option("http", "feed_heartbeat_s", int, 15, "seconds between heartbeat comments on an idle feed",
+           positive),
 )
 
 #: nested sections -> "module:function" that parses the table (a dict) and returns settings

@@ -1,0 +1,63 @@
+"""The notification outbox: one row per (alert event, webhook) in ``notifications``.
+
+Rows are written in the same transaction as the alert transition that causes them, so a crash
+never loses one; the delivery loop (notify.py) sends and retries them.  The payload schema is
+``robopulse.alert.v1`` (docs/health.md); ``idempotency_key`` is the same on every retry.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from collector.alerts.settings import SEVERITIES
+
+SCHEMA = "robopulse.alert.v1"
+ALERT_FIELDS = ("id", "rule", "state", "severity", "customer", "site", "robot", "summary", "value",
+                "opened_ms", "fired_ms", "resolved_ms", "parent_id")
+
+
+def wants(hook: dict, alert: dict) -> bool:
+    if hook["rules"] and alert["rule"] not in hook["rules"]:
+        return False
+    return SEVERITIES.index(alert["severity"]) >= SEVERITIES.index(hook["min_severity"])
+
+
+def text(event: str, alert: dict) -> str:
+    """The line a chat tool shows."""
+    head = {"firing": "FIRING", "repeat": "STILL FIRING", "resolved": "RESOLVED"}[event]
+    return f"[{alert['severity'].upper()}] {head} {alert['rule']}: {alert['summary']}"
+
+
+def payload(event: str, alert: dict, key: str, now_ms: int, children: list[str]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "idempotency_key": key,
+        "event": event,
+        "ts": now_ms,
+        "alert": {**{f: alert.get(f) for f in ALERT_FIELDS}, "facts": alert.get("facts") or {},
+                  "grouped_robots": children},
+        "text": text(event, alert),
+    }
+
+
+def enqueue(conn: sqlite3.Connection, alert: dict, event: str, now_ms: int, notify_cfg: dict) -> int:
+    """Queue ``event`` (firing | repeat | resolved) of ``alert`` for every webhook that wants it.
+
+    Runs inside the caller's transaction; returns the number of rows queued."""
+    seq = alert.get("notify_count", 0) + 1
+    conn.execute("UPDATE alerts SET notify_count = ?, notified_ms = ? WHERE id = ?", (seq, now_ms, alert["id"]))
+    alert["notify_count"], alert["notified_ms"] = seq, now_ms
+    children = [r[0] for r in conn.execute(
+        "SELECT DISTINCT coalesce(robot, subject) FROM alerts WHERE parent_id = ? ORDER BY 1", (alert["id"],))]
+    n = 0
+    for hook in notify_cfg.get("webhooks", []):
+        if not wants(hook, alert):
+            continue
+        key = f"robopulse-{alert['id']}-{seq}-{event}-{hook['name']}"
+        body = json.dumps(payload(event, alert, key, now_ms, children), sort_keys=True)
+        conn.execute("INSERT OR IGNORE INTO notifications (idempotency_key, target, payload, created_ms,"
+                     " next_attempt_ms) VALUES (?,?,?,?,?)", (key, hook["name"], body, now_ms, now_ms))
+        n += 1
+    return n

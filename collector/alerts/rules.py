@@ -1,0 +1,163 @@
+"""The CS alert rules: plain functions from computed health to candidates.
+
+A candidate says, for one subject, the rule's measured ``value``, whether the firing condition
+holds (``firing``) and whether the clearing condition holds (``clearing``), plus a one-line
+summary and the facts behind it.  A subject a rule does not return is clearing.  Durations
+(``for_s``, ``clear_for_s``) and states are the engine's job.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from collector.health.robot import LEVELS
+
+NETWORK_RULES = ("robot_offline", "subsystem_degraded")  # robot alerts a site_outage can explain
+
+
+def decide(cfg: dict, value: float) -> tuple[bool, bool]:
+    if cfg["direction"] == "above":
+        return value >= cfg["threshold"], value < cfg["clear"]
+    return value <= cfg["threshold"], value > cfg["clear"]
+
+
+def candidate(cfg, subject, customer, value, summary, facts, site=None, robot=None, **kw) -> dict[str, Any]:
+    firing, clearing = decide(cfg, value)
+    return {"subject": subject, "customer": customer, "site": site, "robot": robot, "value": value,
+            "firing": kw.get("firing", firing), "clearing": kw.get("clearing", clearing),
+            "summary": summary, "facts": facts}
+
+
+def unreachable(r: dict) -> bool:
+    return r["state"] == "stale" or (r["state"] == "offline" and r.get("state_reason") != "shutdown")
+
+
+def robot_offline(ctx: dict, cfg: dict) -> list[dict]:
+    out = []
+    for r in ctx["robots"]:
+        if not unreachable(r):
+            continue
+        last = r.get("last_window_ms") or r.get("first_seen_ms") or ctx["now"]
+        minutes = round(max(0, ctx["now"] - last) / 60000, 1)
+        out.append(candidate(cfg, r["robot"], r["customer"], minutes,
+                             f"robot {r['robot']} at {r['site']} unreachable for {minutes:.0f} min ({r['state']})",
+                             {"state": r["state"], "reason": r.get("state_reason"), "last_window_ms": last,
+                              "minutes": minutes}, site=r["site"], robot=r["robot"]))
+    return out
+
+
+def subsystem_degraded(ctx: dict, cfg: dict) -> list[dict]:
+    out = []
+    for r in ctx["robots"]:
+        for sub, h in r["subsystems"].items():
+            level = LEVELS[h["level"]]
+            if level == 0:
+                continue
+            out.append(candidate(cfg, f"{r['robot']}/{sub}", r["customer"], float(level),
+                                 f"{sub} {h['level']} on robot {r['robot']} (1h rate {h['rate_1h']}, 24h rate "
+                                 f"{h['rate_24h']})",
+                                 {"subsystem": sub, "level": h["level"], "rate_1h": h["rate_1h"],
+                                  "rate_24h": h["rate_24h"], "volume_1h": h["volume_1h"],
+                                  "volume_24h": h["volume_24h"]}, site=r["site"], robot=r["robot"]))
+    return out
+
+
+def site_outage(ctx: dict, cfg: dict) -> list[dict]:
+    sites: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in ctx["robots"]:
+        sites[(r["customer"], r["site"])].append(r)
+    out = []
+    for (customer, site), robots in sites.items():
+        if len(robots) < max(1, cfg["min_robots"]):
+            continue
+        down = sorted(r["robot"] for r in robots
+                      if unreachable(r) or r["subsystems"]["network"]["level"] == "crit")
+        share = round(len(down) / len(robots), 3)
+        out.append(candidate(cfg, f"{customer}/{site}", customer, share,
+                             f"site {site} of {customer}: {len(down)} of {len(robots)} robots unreachable or "
+                             f"losing network", {"robots": len(robots), "down": down}, site=site))
+    return out
+
+
+def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
+    out = []
+    for c in ctx["customers"].values():
+        use, n = c["facts"]["usage"], c["robots"]["total"]
+        if not n or use["trend_7d_pct"] is None or use["interactions_prev_7d"] / (7 * n) < cfg["min_volume"]:
+            continue
+        drop = -use["trend_7d_pct"]
+        out.append(candidate(cfg, c["customer"], c["customer"], drop,
+                             f"{c['customer']}: interactions {use['trend_7d_pct']:+.0f}% against the previous 7 days",
+                             {"interactions_7d": use["interactions_7d"],
+                              "interactions_prev_7d": use["interactions_prev_7d"],
+                              "trend_weekday_pct": use["trend_weekday_pct"]}))
+    return out
+
+
+def below_peers(ctx: dict, cfg: dict) -> list[dict]:
+    out = []
+    for c in ctx["customers"].values():
+        peers = c["facts"]["peers"]
+        if peers.get("percentile") is None or peers["peers"] < cfg["min_peers"]:
+            continue
+        out.append(candidate(cfg, c["customer"], c["customer"], peers["percentile"],
+                             f"{c['customer']}: usage at percentile {peers['percentile']:.0f} of "
+                             f"{peers['peers']} {peers['scene']} peers",
+                             {**peers, "interactions_per_robot_day_30d":
+                              c["facts"]["usage"]["interactions_per_robot_day_30d"]}))
+    return out
+
+
+def onboarding_stalled(ctx: dict, cfg: dict) -> list[dict]:
+    out = []
+    for c in ctx["customers"].values():
+        for o in c["facts"]["onboarding"]:
+            if o["age_days"] < cfg["min_age_days"]:
+                continue
+            site = ctx["sites"].get(o["robot"])
+            out.append(candidate(cfg, o["robot"], c["customer"], float(o["active_last_7d"]),
+                                 f"new robot {o['robot']} of {c['customer']} active {o['active_last_7d']} of "
+                                 f"the last 7 days (age {o['age_days']} days)",
+                                 {"age_days": o["age_days"], "active_last_7d": o["active_last_7d"],
+                                  "milestones": o["milestones"]}, site=site, robot=o["robot"]))
+    return out
+
+
+def renewal_risk(ctx: dict, cfg: dict) -> list[dict]:
+    out = []
+    for c in ctx["customers"].values():
+        deal = c["facts"]["contract"]
+        days = deal["days_to_renewal"]
+        if days is None:
+            continue
+        passed = days <= 0
+        firing = passed or (days <= cfg["threshold"] and c["color"] != "green")
+        clearing = not passed and (days > cfg["clear"] or c["color"] == "green")
+        what = (f"contract ended {-days} days ago with no renewal recorded" if passed
+                else f"contract ends in {days} days and the customer is {c['color']}")
+        out.append(candidate(cfg, c["customer"], c["customer"], float(days), f"{c['customer']}: {what}",
+                             {**deal, "color": c["color"], "score": c["score"]},
+                             firing=firing, clearing=clearing))
+    return out
+
+
+def benchmark_candidate(ctx: dict, cfg: dict) -> list[dict]:
+    out = []
+    for c in ctx["customers"].values():
+        bench = c["facts"]["benchmark"]
+        if bench["robots"] < max(1, cfg["min_robots"]):
+            continue
+        value = bench["interactions_per_robot_day_30d"]
+        out.append(candidate(cfg, c["customer"], c["customer"], value,
+                             f"{c['customer']}: {value:.0f} interactions per robot per day over 30 days with "
+                             f"{bench['robots']} robots ({bench['scene']}): a benchmark customer",
+                             dict(bench)))
+    return out
+
+
+RULE_FUNCTIONS = {
+    "site_outage": site_outage, "robot_offline": robot_offline, "subsystem_degraded": subsystem_degraded,
+    "usage_drop": usage_drop, "below_peers": below_peers, "onboarding_stalled": onboarding_stalled,
+    "renewal_risk": renewal_risk, "benchmark_candidate": benchmark_candidate,
+}

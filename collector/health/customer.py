@@ -1,0 +1,215 @@
+"""Customer fleet health: robots, anomalies, usage, peers, onboarding, contract, one score.
+
+Plain functions over the robots' health, summed usage and a clock passed in.  The score is a
+weighted mean of measures, each 0-100 with the fact behind it; the breakdown's points add up to
+the score exactly (to a tenth).  Peers are customers of the same scene only (DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
+
+from collector.health.settings import MEASURES
+
+DAY_MS = 86_400_000
+
+
+def day_floor(ms: int) -> int:
+    return ms - ms % DAY_MS
+
+
+def robot_counts(robots: list[dict]) -> dict[str, int]:
+    states = [r["state"] for r in robots]
+    return {"total": len(robots), "online": states.count("online"),
+            "offline": states.count("offline"), "stale": states.count("stale")}
+
+
+def anomalies(robots: list[dict]) -> dict[str, dict]:
+    """Per subsystem, the seed's three figures: robots with anomalies, anomaly count, anomaly rate."""
+    out = {}
+    for sub in HEALTH_SUBSYSTEMS:
+        with_anomaly = sum(1 for r in robots if r["subsystems"][sub]["state"] in ("warn", "crit"))
+        out[sub] = {"robots": with_anomaly,
+                    "count": sum(r["subsystems"][sub]["errors_24h"] for r in robots),
+                    "rate": round(with_anomaly / len(robots), 4) if robots else 0.0}
+    return out
+
+
+def usage(sums: dict[str, int], yesterday: dict[str, int], n_robots: int) -> dict[str, Any]:
+    """Usage from the customer's interaction sums (``views.usage_sums``: ``last7``, ``prev7``,
+    ``last30``, ``yesterday``, ``weekday4`` = the same weekday in each of the 4 weeks before) and
+    its robots' summed counters of yesterday (the four volumes per robot per day)."""
+    n = max(1, n_robots)
+    last7, prev7 = sums.get("last7", 0), sums.get("prev7", 0)
+    return {
+        "per_robot_per_day": {m.split(".", 1)[1]: round(yesterday.get(m, 0) / n, 1) for m in USAGE_VOLUMES},
+        "interactions_per_robot_day_7d": round(last7 / (7 * n), 1),
+        "interactions_7d": last7, "interactions_prev_7d": prev7,
+        "trend_7d_pct": _pct(last7, prev7),
+        "trend_weekday_pct": _pct(sums.get("yesterday", 0), sums.get("weekday4", 0) / 4),
+        "interactions_per_robot_day_30d": round(sums.get("last30", 0) / (30 * n), 1),
+    }
+
+
+def _pct(now: float, before: float) -> float | None:
+    return None if before <= 0 else round((now - before) * 100.0 / before, 1)
+
+
+def skill_mix(skills: dict[str, int]) -> dict[str, float]:
+    total = sum(skills.values())
+    return {k.split(".", 1)[1]: round(v / total, 3) for k, v in sorted(skills.items())} if total else {}
+
+
+def peer_percentiles(values: dict[str, tuple[str, float]]) -> dict[str, dict]:
+    """``{customer: (scene, value)}`` -> ``{customer: {percentile, peers}}``, within the scene only.
+
+    The percentile is the share of the scene's other customers below (ties count half)."""
+    by_scene: dict[str, list[tuple[str, float]]] = {}
+    for customer, (scene, value) in values.items():
+        by_scene.setdefault(scene, []).append((customer, value))
+    out = {}
+    for scene, members in by_scene.items():
+        for customer, value in members:
+            others = [v for c, v in members if c != customer]
+            below = sum(1 for v in others if v < value) + 0.5 * sum(1 for v in others if v == value)
+            out[customer] = {"scene": scene, "peers": len(others),
+                             "percentile": round(100.0 * below / len(others), 1) if others else None}
+    return out
+
+
+MILESTONES = (7, 14, 30)
+
+
+def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict) -> list[dict]:
+    """For robots first seen within ``onboarding_days``: active days within their first 7/14/30 days
+    and whether each milestone is met, missed (its days are over) or still open."""
+    today = day_floor(now_ms)
+    out = []
+    for r in robots:
+        first = r.get("first_seen_ms")
+        if first is None or first < now_ms - s["onboarding_days"] * DAY_MS:
+            continue
+        start = day_floor(first)
+        days = active_days.get(r["id"], set())
+        row = {"robot": r["id"], "first_seen_ms": first, "age_days": (today - start) // DAY_MS,
+               "milestones": {}}
+        for n in MILESTONES:
+            active = sum(1 for d in days if start <= d < start + n * DAY_MS)
+            need = s[f"milestone_{n}"]
+            over = today >= start + n * DAY_MS
+            row["milestones"][str(n)] = {"active_days": active, "needed": need,
+                                         "status": "met" if active >= need else "missed" if over else "open"}
+        row["active_last_7d"] = sum(1 for d in days if today - 7 * DAY_MS <= d < today)
+        out.append(row)
+    return out
+
+
+def contract(customer: dict, now_ms: int) -> dict[str, Any]:
+    end = customer.get("contract_end")
+    out: dict[str, Any] = {"arr": customer.get("arr") or 0.0, "contract_end": end, "days_to_renewal": None}
+    if end:
+        try:
+            end_ms = int(dt.datetime.strptime(end, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp()) * 1000
+        except ValueError:
+            return out
+        out["days_to_renewal"] = (end_ms - day_floor(now_ms)) // DAY_MS
+    return out
+
+
+def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], deal: dict,
+             s: dict) -> dict[str, tuple[float, str]]:
+    """Each measure's (score 0-100, the fact behind it)."""
+    out: dict[str, tuple[float, str]] = {}
+    in_service = [r for r in robots if not (r["state"] == "offline" and r.get("state_reason") == "shutdown")]
+    if in_service:
+        scores = [r["score"] if r["state"] == "online" else 0.0 for r in in_service]
+        down = sum(1 for r in in_service if r["state"] != "online")
+        out["reliability"] = (sum(scores) / len(scores),
+                              f"mean robot score {sum(scores) / len(scores):.0f} over {len(in_service)} robots "
+                              f"in service, {down} unreachable")
+    else:
+        out["reliability"] = (100.0, "no robot in service")
+    value = use["interactions_per_robot_day_30d"]
+    if peers.get("percentile") is not None:
+        out["adoption"] = (peers["percentile"], f"{value:.0f} interactions/robot/day: percentile "
+                           f"{peers['percentile']:.0f} among {peers['peers']} {peers['scene'] or 'unknown'}-scene peers")
+    else:
+        out["adoption"] = (min(100.0, 100.0 * value / s["benchmark_interactions"]),
+                           f"{value:.0f} interactions/robot/day against the benchmark "
+                           f"{s['benchmark_interactions']:.0f} (no peers in its scene)")
+    change = use["trend_7d_pct"]
+    if change is None:
+        out["usage_trend"] = (100.0 if use["interactions_7d"] else 50.0,
+                              "no usage in the 7 days before to compare with")
+    else:
+        out["usage_trend"] = (max(0.0, min(100.0, 100.0 + 2.0 * change)),
+                              f"interactions {change:+.0f}% against the previous 7 days")
+    reached = [m for o in onboard for m in o["milestones"].values() if m["status"] != "open"]
+    if reached:
+        met = sum(1 for m in reached if m["status"] == "met")
+        out["onboarding"] = (100.0 * met / len(reached),
+                             f"{met} of {len(reached)} onboarding milestones met by {len(onboard)} new robots")
+    else:
+        out["onboarding"] = (100.0, f"{len(onboard)} robots onboarding, no milestone due yet")
+    days = deal["days_to_renewal"]
+    if days is None:
+        out["contract"] = (100.0, "no contract end recorded")
+    elif days <= 0:
+        out["contract"] = (0.0, f"contract ended {-days} days ago, no renewal recorded")
+    else:
+        out["contract"] = (min(100.0, 100.0 * days / s["renewal_horizon_days"]), f"{days} days to renewal")
+    return out
+
+
+def score(parts: dict[str, tuple[float, str]], s: dict) -> tuple[float, list[dict]]:
+    """Weighted score and its breakdown; points are in tenths so they add up to the score exactly."""
+    weights = {m: s[f"weight_{m}"] for m in MEASURES}
+    total_w = sum(weights.values())
+    exact = {m: weights[m] * parts[m][0] / total_w for m in MEASURES}
+    target = round(sum(exact.values()) * 10)
+    tenths = {m: int(exact[m] * 10) for m in MEASURES}
+    by_remainder = sorted(MEASURES, key=lambda m: exact[m] * 10 - tenths[m], reverse=True)
+    for m in by_remainder[: max(0, target - sum(tenths.values()))]:
+        tenths[m] += 1
+    breakdown = [{"measure": m, "score": round(parts[m][0], 1), "weight": weights[m],
+                  "points": tenths[m] / 10, "fact": parts[m][1]} for m in MEASURES]
+    return sum(tenths.values()) / 10, breakdown
+
+
+def color(value: float, s: dict) -> str:
+    return "green" if value >= s["green"] else "yellow" if value >= s["yellow"] else "red"
+
+
+def trend(value: float, week_ago: float | None, s: dict) -> str:
+    if week_ago is None:
+        return "flat"
+    diff = value - week_ago
+    return "up" if diff >= s["trend_points"] else "down" if diff <= -s["trend_points"] else "flat"
+
+
+def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int], peers: dict,
+           active_days: dict[str, set[int]], robot_rows: list[dict], week_ago: float | None,
+           now_ms: int, s: dict) -> dict[str, Any]:
+    """The whole fleet health of one customer (``use`` from ``usage``, ``peers`` from
+    ``peer_percentiles``)."""
+    counts = robot_counts(robots)
+    onboard = onboarding(robot_rows, active_days, now_ms, s)
+    deal = contract(customer, now_ms)
+    value, breakdown = score(measures(robots, use, peers, onboard, deal, s), s)
+    bench = use["interactions_per_robot_day_30d"]
+    return {
+        "customer": customer["id"], "scene": customer.get("scene") or "", "score": value,
+        "color": color(value, s), "trend": trend(value, week_ago, s), "robots": counts,
+        "breakdown": breakdown,
+        "facts": {
+            "anomalies": anomalies(robots), "usage": use, "skills": skill_mix(skills), "peers": peers,
+            "onboarding": onboard, "contract": deal,
+            "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],
+                          "scene": customer.get("scene") or "",
+                          "candidate": bench >= s["benchmark_interactions"] and counts["total"] > 0},
+            "score_7d_ago": week_ago,
+        },
+    }

@@ -1,0 +1,182 @@
+"""One evaluation cycle: read the rollups, compute robot and customer health, run the alert rules,
+write the results, all at the event time ``now_ms`` passed in.
+
+Reads happen in one read snapshot, computing happens outside any transaction, and the writes go
+in one short write transaction (the store's writer shares the database; busy_timeout covers it).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from collector.alerts import engine
+from collector.health import customer as cust
+from collector.health import robot as rob
+from collector.health import views
+from collector.metrics import REGISTRY
+from collector.store.db import connect_reader
+
+DAY_MS = 86_400_000
+
+CYCLES = REGISTRY.counter("robopulse_health_cycles_total", "health and alert evaluation cycles run")
+CYCLE_SECONDS = REGISTRY.gauge("robopulse_health_cycle_seconds", "duration of the last evaluation cycle")
+
+
+def _scene(customer: dict, robots: list[dict]) -> str:
+    if customer.get("scene"):
+        return customer["scene"]
+    scenes = Counter(r["scene"] for r in robots if r.get("scene"))
+    return scenes.most_common(1)[0][0] if scenes else ""
+
+
+def _db_path(conn: sqlite3.Connection) -> str | None:
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
+
+
+def _read_usage(conn: sqlite3.Connection, now_ms: int, hs: dict) -> tuple:
+    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago."""
+    return (views.customers(conn), views.usage_sums(conn, now_ms),
+            views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"]),
+            views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS))
+
+
+def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
+    conn = connect_reader(path)
+    conn.row_factory = None
+    try:
+        return _read_usage(conn, now_ms, hs)
+    finally:
+        conn.close()
+
+
+def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
+    """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``.
+
+    The robot views are read on ``conn``; the day-granular customer reads run meanwhile on a
+    read-only connection of their own in a worker thread (SQLite works without the GIL)."""
+    t0 = time.perf_counter()
+    path = _db_path(conn)
+    with ThreadPoolExecutor(1, thread_name_prefix="health-read") as pool:
+        apart = pool.submit(_read_usage_apart, path, now_ms, hs) if path else None
+        conn.execute("BEGIN")  # one read snapshot for the robot views
+        try:
+            robot_rows = views.robots(conn)
+            hour, day, yesterday = views.health_counts(conn, now_ms)
+            rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
+        finally:
+            conn.execute("COMMIT")
+    customer_list, usage, active, week_ago = rest
+    customer_rows = {c["id"]: c for c in customer_list}
+    read_s = time.perf_counter() - t0
+    robots = [rob.assess(r, hour.get(r["id"]), day.get(r["id"]), now_ms, hs) for r in robot_rows]
+    by_customer_rows: dict[str, list[dict]] = defaultdict(list)
+    by_customer: dict[str, list[dict]] = defaultdict(list)
+    for row, health in zip(robot_rows, robots):
+        by_customer_rows[row["customer"]].append(row)
+        by_customer[row["customer"]].append(health)
+    ids = sorted(set(customer_rows) | set(by_customer))
+    uses, scenes, skills = {}, {}, {}
+    for cid in ids:
+        c = customer_rows.get(cid) or {"id": cid, "scene": ""}
+        scenes[cid] = _scene(c, by_customer_rows[cid])
+        day_before: dict[str, int] = {}
+        for r in by_customer_rows[cid]:
+            for metric, total in yesterday.get(r["id"], {}).items():
+                day_before[metric] = day_before.get(metric, 0) + total
+        uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
+        skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
+    peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
+                                   for cid in ids if by_customer[cid]})
+    customers = {}
+    for cid in ids:
+        c = dict(customer_rows.get(cid) or {"id": cid})
+        c["scene"] = scenes[cid]
+        customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
+                                     peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
+                                     active, by_customer_rows[cid], week_ago.get(cid), now_ms, hs)
+    return {"robots": robots, "customers": customers, "now": now_ms,
+            "sites": {r["id"]: r["site"] for r in robot_rows},
+            "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
+
+
+def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None) -> None:
+    """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
+    so unchanged robots cost a dict comparison, not a JSON dump; without it the stored rows are read."""
+    if memory is not None and "robots" in memory:
+        previous = memory["robots"]
+    else:
+        previous = {row[0]: (row[1], row[2], row[3], row[4], json.loads(row[5])) for row in
+                    conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
+    before = {robot: row[1] for robot, row in previous.items()}
+    current, changed = {}, []
+    for r in ctx["robots"]:
+        row = current[r["robot"]] = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
+        if previous.get(r["robot"]) != row:  # robot_health.computed_ms: the cycle that last changed it
+            changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+    if memory is not None:
+        memory["robots"] = current
+    conn.executemany(
+        "INSERT INTO robot_health (robot, computed_ms, customer, state, score, worst, subsystems)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT(robot) DO UPDATE SET customer=excluded.customer,"
+        " computed_ms=excluded.computed_ms, state=excluded.state, score=excluded.score, worst=excluded.worst,"
+        " subsystems=excluded.subsystems", changed)
+    feed = [(now_ms, "robot_state", json.dumps({"robot": r["robot"], "customer": r["customer"], "site": r["site"],
+                                                "from": before[r["robot"]], "state": r["state"], "ts": now_ms},
+                                               sort_keys=True))
+            for r in ctx["robots"] if r["robot"] in before and before[r["robot"]] != r["state"]]
+    previous = {row[0]: row[1:] for row in conn.execute("SELECT customer, color, color_since_ms FROM customer_health")}
+    day = now_ms - now_ms % DAY_MS
+    rows, history = [], []
+    for cid, c in ctx["customers"].items():
+        old_color, since = previous.get(cid, (None, now_ms))
+        if old_color != c["color"]:
+            since = now_ms
+            if old_color is not None:
+                feed.append((now_ms, "customer_health", json.dumps(
+                    {"customer": cid, "from": old_color, "color": c["color"], "score": c["score"],
+                     "trend": c["trend"], "ts": now_ms}, sort_keys=True)))
+        n = c["robots"]
+        rows.append((cid, now_ms, c["score"], c["color"], c["trend"], n["total"], n["online"], n["offline"],
+                     n["stale"], since, json.dumps(c["breakdown"], sort_keys=True),
+                     json.dumps(c["facts"], sort_keys=True)))
+        history.append((cid, day, c["score"], c["color"]))
+    conn.executemany(
+        "INSERT OR REPLACE INTO customer_health (customer, computed_ms, score, color, trend, robots_total,"
+        " robots_online, robots_offline, robots_stale, color_since_ms, breakdown, facts)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany("INSERT OR REPLACE INTO score_history (customer, day_ms, score, color) VALUES (?,?,?,?)",
+                     history)
+    conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)", feed)
+
+
+def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict | None = None) -> dict[str, Any]:
+    """One cycle at event time ``now_ms``; ``settings`` holds the parsed ``health``, ``alerts`` and
+    ``notify`` sections (the collector config will do).  ``memory``: an empty dict the caller keeps
+    between cycles of the same store (saves re-reading what the last cycle wrote); the results do
+    not depend on it.  Returns a small summary."""
+    started = time.perf_counter()
+    ctx = compute(conn, now_ms, settings["health"])
+    t0 = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _write_health(conn, ctx, now_ms, memory)
+        t1 = time.perf_counter()
+        fired = engine.run(conn, ctx, now_ms, settings["alerts"], settings["notify"])
+        conn.execute("COMMIT")
+        ctx["timing"].update(health_write_s=t1 - t0, alerts_s=time.perf_counter() - t1)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    seconds = time.perf_counter() - started
+    CYCLES.inc()
+    CYCLE_SECONDS.set(seconds)
+    return {"robots": len(ctx["robots"]), "customers": len(ctx["customers"]), "firing": fired,
+            "seconds": seconds, **{k: round(v, 3) for k, v in ctx["timing"].items()}}

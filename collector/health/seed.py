@@ -1,0 +1,73 @@
+"""Write customers, robots and counter rollups straight into a store, the way the store does.
+
+For tests, benchmarks and demos that need history without running ingest: a window's counts go
+to the hour and day buckets holding its ``t0`` (UTC starts, ms), ``first_seen_ms`` is the earliest
+``t0`` and ``last_window_ms`` the highest ``t1``.  Raw windows are not written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+
+
+def add_customer(conn: sqlite3.Connection, cid: str, scene: str = "museum", *, name: str | None = None,
+                 contract_end: str | None = None, contract_start: str | None = None, arr: float = 0.0,
+                 tier: str = "", csm: str = "", now_ms: int = 0) -> None:
+    conn.execute(
+        "INSERT INTO customers (id, name, scene, tier, contract_start, contract_end, arr, csm, created_ms,"
+        " updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET scene=excluded.scene,"
+        " contract_end=excluded.contract_end, arr=excluded.arr, updated_ms=excluded.updated_ms",
+        (cid, name or cid, scene, tier, contract_start, contract_end, arr, csm, now_ms, now_ms))
+
+
+def add_robot(conn: sqlite3.Connection, rid: str, customer: str, site: str = "site-1", *, scene: str = "",
+              interval_s: int = 10, state: str = "online", state_reason: str | None = None,
+              first_seen_ms: int = 0, now_ms: int = 0) -> None:
+    conn.execute(
+        "INSERT INTO robots (id, customer, site, scene, interval_s, first_seen_ms, last_seen_ms, state,"
+        " state_reason, state_ms) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (rid, customer, site, scene, interval_s, first_seen_ms, now_ms, state, state_reason, now_ms))
+
+
+def set_state(conn: sqlite3.Connection, rid: str, state: str, reason: str | None, now_ms: int) -> None:
+    conn.execute("UPDATE robots SET state=?, state_reason=?, state_ms=? WHERE id=?", (state, reason, now_ms, rid))
+
+
+def write_windows(conn: sqlite3.Connection, windows: Iterable[tuple[str, int, int, dict[str, int]]]) -> int:
+    """Add ``(robot, t0, t1, counts)`` windows to the rollups in one transaction; returns how many."""
+    hour: dict[tuple[str, str, int], int] = {}
+    day: dict[tuple[str, str, int], int] = {}
+    span: dict[str, list[int]] = {}
+    n = 0
+    for robot, t0, t1, counts in windows:
+        n += 1
+        for metric, value in counts.items():
+            if value:
+                k = (robot, metric, t0 - t0 % HOUR_MS)
+                hour[k] = hour.get(k, 0) + value
+                k = (robot, metric, t0 - t0 % DAY_MS)
+                day[k] = day.get(k, 0) + value
+        lo_hi = span.setdefault(robot, [t0, t1])
+        lo_hi[0], lo_hi[1] = min(lo_hi[0], t0), max(lo_hi[1], t1)
+    upsert = (" (robot, metric, bucket_ms, total) VALUES (?,?,?,?) ON CONFLICT(robot, metric, bucket_ms)"
+              " DO UPDATE SET total = total + excluded.total")
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    conn.executemany("INSERT INTO counter_hour" + upsert, [(*k, v) for k, v in hour.items()])
+    conn.executemany("INSERT INTO counter_day" + upsert, [(*k, v) for k, v in day.items()])
+    conn.executemany(
+        "UPDATE robots SET first_seen_ms = CASE WHEN last_window_ms IS NULL OR ? < first_seen_ms THEN ?"
+        " ELSE first_seen_ms END, last_window_ms = max(coalesce(last_window_ms, 0), ?) WHERE id = ?",
+        [(lo, lo, hi, robot) for robot, (lo, hi) in span.items()])
+    if own:
+        conn.execute("COMMIT")
+    return n
+
+
+def write_window(conn: sqlite3.Connection, robot: str, t0: int, t1: int, counts: dict[str, int]) -> None:
+    write_windows(conn, [(robot, t0, t1, counts)])

@@ -1,0 +1,48 @@
+"""Settings: documented defaults; an unknown key or a bad value raises ConfigError naming it."""
+
+import pytest
+
+from collector.alerts import notify_settings
+from collector.alerts import settings as alert_settings
+from collector.health import settings as health_settings
+from protocol.config import ConfigError
+
+
+def test_settings_defaults_parse():
+    assert health_settings.parse({})["min_volume"] == 20
+    rules = alert_settings.parse({})
+    assert set(rules) == {"robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
+                          "onboarding_stalled", "renewal_risk", "benchmark_candidate"}
+    assert all({"enabled", "threshold", "clear", "for_s", "clear_for_s", "severity"} <= set(r)
+               for r in rules.values())
+    assert notify_settings.parse({})["webhooks"] == []
+
+
+@pytest.mark.parametrize("parse, table, key", [
+    (health_settings.parse, {"min_volum": 3}, "health.min_volum"),
+    (health_settings.parse, {"min_volume": "3"}, "health.min_volume"),
+    (health_settings.parse, {"asr_warn": 0.5, "asr_crit": 0.4}, "health.asr_warn"),
+    (alert_settings.parse, {"site_outages": {}}, "alerts.site_outages"),
+    (alert_settings.parse, {"usage_drop": {"treshold": 3}}, "alerts.usage_drop.treshold"),
+    (alert_settings.parse, {"usage_drop": {"severity": "loud"}}, "alerts.usage_drop.severity"),
+    (alert_settings.parse, {"usage_drop": {"threshold": 10.0, "clear": 20.0}}, "alerts.usage_drop.clear"),
+    (notify_settings.parse, {"webhooks": [{"name": "a", "url": "ftp://x"}]}, "notify.webhooks[0].url"),
+    (notify_settings.parse, {"webhooks": [{"name": "a", "url": "http://x/", "secret": 1}]},
+     "notify.webhooks[0].secret"),
+    (notify_settings.parse, {"retry": 1}, "notify.retry"),
+])
+def test_settings_errors_name_the_key(parse, table, key):
+    with pytest.raises(ConfigError) as err:
+        parse(table)
+    assert err.value.key == key
+
+
+def test_settings_through_the_collector_config(tmp_path):
+    from collector.config import load
+    path = tmp_path / "c.toml"
+    path.write_text('[health]\nmin_volume = 50\n[alerts.usage_drop]\nthreshold = 30.0\n'
+                    '[[notify.webhooks]]\nname = "slack"\nurl = "https://hooks.example/x"\n')
+    cfg = load(path, env={})
+    assert cfg["health"]["min_volume"] == 50
+    assert cfg["alerts"]["usage_drop"]["threshold"] == 30.0
+    assert cfg["notify"]["webhooks"][0]["name"] == "slack"
