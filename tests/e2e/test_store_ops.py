@@ -62,3 +62,12 @@ def test_store_collector_stops_cleanly_on_sigterm(broker, start_collector):
     assert "collector_stopped" in col.log_path.read_text()  # Proc.output() needs the file open
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(col.url + "/healthz", timeout=2)
+
+
+def test_store_collector_over_tls_with_client_certificate(make_broker, tls_files, start_collector):
+    """The collector settings of docs/deploy-broker.md over TLS: CA, client certificate, password."""
+    broker = make_broker(tls=tls_files, require_certificate=True, passwords={"robopulse-collector": "pw"})
+    col = start_collector(broker, **{"mqtt.tls_ca": str(tls_files.ca), "mqtt.tls_cert": str(tls_files.client_cert),
+                                     "mqtt.tls_key": str(tls_files.client_key),
+                                     "mqtt.username": "robopulse-collector", "mqtt.password": "pw"})
+    assert col.get_json("/healthz", None)["mqtt"] == "connected"
