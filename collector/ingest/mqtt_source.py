@@ -130,6 +130,16 @@ class MqttSource:
         return ack
 
     def _on_message(self, client, userdata, msg):
+        try:
+            self._receive(msg)
+        except Exception as exc:  # a bug must not stop paho's loop (and with it all ingest)
+            log.error("message_failed", reason="internal_error", error=repr(exc)[:300], topic=msg.topic[:200])
+            self.stats.rejects.inc(reason="internal_error")
+            ack = self._ack_for(msg)
+            if ack is not None:
+                ack()
+
+    def _receive(self, msg) -> None:
         now_ms = int(self.clock() * 1000)
         payload = msg.payload
         topic = msg.topic

@@ -24,6 +24,7 @@ REJECT_REASONS = CODEC_REASONS + (
     "topic_mismatch",  # payload robot or customer differs from the topic's (spoofing)
     "future_window",   # a window ends more than a day after the collector's clock
     "too_old",         # a window starts before the longest retention (would be deleted at once)
+    "internal_error",  # the collector failed on this message (a bug): logged, counted, dropped
 )
 
 

@@ -149,19 +149,23 @@ class Writer:
             if self.retention is not None and self.retention.due(self._now_ms()):
                 self._retention_step()
 
+    def _transaction(self, batch: list[Item]):
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers)
+            self.conn.execute("COMMIT")
+            return outcome
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._known_customers.clear()  # some of them may have been rolled back
+            raise
+
     def _commit(self, batch: list[Item]) -> None:
         delay = 0.1
         while True:
             started = time.perf_counter()
             try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers)
-                    self.conn.execute("COMMIT")
-                except BaseException:
-                    self.conn.execute("ROLLBACK")
-                    self._known_customers.clear()  # some of them may have been rolled back
-                    raise
+                outcome = self._transaction(batch)
                 break
             except sqlite3.OperationalError as exc:  # locked, disk full, I/O: keep the batch, retry
                 self.stats.flush_errors.inc()
@@ -172,7 +176,33 @@ class Writer:
                     log.error("flush_abandoned", items=len(batch))  # not acked: the broker resends
                     self._done(len(batch))
                     return
+            except Exception as exc:  # a bug on some item: never let it stop ingest
+                log.error("flush_bug", error=repr(exc)[:300], items=len(batch))
+                self._isolate(batch)
+                return
         elapsed = time.perf_counter() - started
+        self._finish(batch, outcome, elapsed)
+
+    def _isolate(self, batch: list[Item]) -> None:
+        """Commit the items one by one; one that fails alone is counted as ``internal_error``
+        and acknowledged (sent again it would fail again, forever)."""
+        for item in batch:
+            started = time.perf_counter()
+            try:
+                outcome = self._transaction([item])
+            except sqlite3.OperationalError:
+                self._done(1)  # not acknowledged: comes again later
+                continue
+            except Exception as exc:
+                log.error("item_dropped", reason="internal_error", error=repr(exc)[:300])
+                self.stats.rejects.inc(reason="internal_error")
+                if item.ack is not None:
+                    item.ack()
+                self._done(1)
+                continue
+            self._finish([item], outcome, time.perf_counter() - started)
+
+    def _finish(self, batch: list[Item], outcome, elapsed: float) -> None:
         for item in batch:
             if item.ack is not None:
                 item.ack()

@@ -106,3 +106,20 @@ def test_store_retention_deletes_old_rows_in_small_steps(tmp_path):
     assert read(tmp_path, "SELECT COUNT(*) FROM counter_day WHERE robot = 'r1'") == [(0,)]
     assert read(tmp_path, "SELECT COUNT(*) FROM counter_hour WHERE robot = 'r2'")[0][0] > 0
     assert stats.retention_deleted.value(table="windows") == 30
+
+
+def test_store_writer_survives_an_item_it_cannot_store(tmp_path):
+    writer, stats = make_writer(tmp_path)
+    acked = []
+    broken = Item("telemetry", Telemetry(None), NOW, 1, ack=lambda: acked.append("broken"))  # a bug's input
+    good = tele("r1", [1, 2])
+    good.ack = lambda: acked.append("good")
+    writer.submit(broken)
+    writer.submit(good)
+    writer.start()
+    assert writer.drain(10)
+    assert writer.alive()
+    writer.stop()
+    assert sorted(acked) == ["broken", "good"]
+    assert stats.rejects.value(reason="internal_error") == 1
+    assert read(tmp_path, "SELECT COUNT(*) FROM windows") == [(2,)]
