@@ -21,6 +21,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("collector", "flush_windows", int, 2000, "windows that trigger a commit before flush_ms", positive),
     Option("collector", "rejects_kept", int, 1000, "recent rejects kept for inspection", positive),
     Option("collector", "log_level", str, "info", "debug, info, warning or error"),
+    Option("collector", "retention_interval_s", int, 60, "seconds between retention passes", positive),
     Option("mqtt", "host", str, "127.0.0.1", "broker host"),
     Option("mqtt", "port", int, 1883, "broker port", in_range(1, 65535)),
     Option("mqtt", "username", str, "", "broker username (empty: anonymous)"),
@@ -34,9 +35,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("mqtt", "shared_group", str, "", "subscribe as $share/<group>/... to split a fleet"),
     Option("mqtt", "session_expiry_s", int, 7 * 86400, "how long the broker keeps the session while down",
            positive),
+    Option("mqtt", "receive_maximum", int, 5000,
+           "unacknowledged messages the broker may have out to the collector (acks wait for a commit)",
+           in_range(1, 65535)),
     Option("http", "listen", str, "127.0.0.1:8080", "HTTP listen address host:port (empty: no HTTP)", host_port),
     Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer|admin), name"),
     Option("http", "cors_origins", list, [], "origins allowed by CORS (none by default)"),
+    Option("http", "feed_poll_ms", int, 200, "how often the live feed looks for new events", positive),
+    Option("http", "usage_refresh_s", int, 300, "longest age of the fleet usage snapshot behind the "
+           "customer pages' peer comparison", positive),
+    Option("http", "feed_heartbeat_s", int, 15, "seconds between heartbeat comments on an idle feed",
+           positive),
 )
 
 #: nested sections -> "module:function" that parses the table (a dict) and returns settings

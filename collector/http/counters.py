@@ -1,7 +1,65 @@
-"""Placeholder: replaced by the part that owns it (see collector/http/app.py PARTS)."""
+"""``GET /api/v1/robots/{id}/counters?from=MS&to=MS``: a robot's summed counters over a range.
+
+Sums the windows with ``from <= t0`` and ``t1 <= to`` (CONTRACT.md section 4), answered from the
+hourly and daily rollups wherever the range allows (see ``collector.store.counters``).  ``to``
+defaults to now and ``from`` to 24 hours before ``to``.  Bad parameters give 400, an unknown
+robot 404, both as JSON errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
+from collector.http.errors import json_error
+from collector.http.keys import CLOCK, DB_PATH
+from collector.store.counters import robot_counters
+from collector.store.db import connect_reader
+from protocol.topics import is_valid_id
+
+DAY_MS = 86_400_000
+MAX_RANGE_MS = 3 * 366 * DAY_MS
+
+
+def _int_param(request: web.Request, name: str, default: int) -> int:
+    text = request.query.get(name, "")
+    if text == "":
+        return default
+    if not text.lstrip("-").isdigit() or len(text) > 16:
+        raise ValueError(f"{name} must be an integer, milliseconds since the epoch")
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0")
+    return value
+
+
+def _query(db: str, robot: str, from_ms: int, to_ms: int) -> dict | None:
+    conn = connect_reader(db)
+    try:
+        return robot_counters(conn, robot, from_ms, to_ms)
+    finally:
+        conn.close()
+
+
+async def counters(request: web.Request) -> web.Response:
+    robot = request.match_info["id"]
+    if not is_valid_id(robot):
+        return json_error(400, "robot id must match ^[a-z0-9][a-z0-9_-]{0,63}$")
+    try:
+        to_ms = _int_param(request, "to", int(request.app[CLOCK]()))
+        from_ms = _int_param(request, "from", max(0, to_ms - DAY_MS))
+    except ValueError as exc:
+        return json_error(400, str(exc))
+    if from_ms >= to_ms:
+        return json_error(400, "from must be before to")
+    if to_ms - from_ms > MAX_RANGE_MS:
+        return json_error(400, "range is longer than 3 years")
+    result = await asyncio.to_thread(_query, request.app[DB_PATH], robot, from_ms, to_ms)
+    if result is None:
+        return json_error(404, f"unknown robot {robot}")
+    return web.json_response({"robot": robot, "from": from_ms, "to": to_ms, **result})
+
 
 def setup(app: web.Application) -> None:
-    pass
+    app.router.add_get("/api/v1/robots/{id}/counters", counters)

@@ -1,7 +1,40 @@
-"""Placeholder: replaced by the part that owns it (see collector/http/app.py PARTS)."""
+"""``GET /healthz`` (liveness for a load balancer or systemd, no token) and ``GET /metrics``.
+
+/healthz answers 200 while the writer thread runs and 503 when it died (ingest can no longer
+commit, so nothing is acknowledged: restart the process).  It also tells whether the broker
+connection is up and how large the backlog is, which is information, not a failure: a collector
+waiting for its broker is alive.  /metrics renders the process's registry in Prometheus text.
+"""
+
+from __future__ import annotations
 
 from aiohttp import web
 
+from collector.http.keys import SERVICES
+from collector.metrics import REGISTRY
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    writer, ingest = services.get("writer"), services.get("ingest")
+    body: dict = {"status": "ok"}
+    if writer is not None:
+        body["writer"] = "running" if writer.alive() else "stopped"
+        body["backlog_messages"] = writer.backlog_messages()
+        if not writer.alive():
+            body["status"] = "failing"
+    if ingest is not None:
+        body["mqtt"] = "connected" if ingest.connected.is_set() else "disconnected"
+    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    registry = request.app[SERVICES].get("registry", REGISTRY)
+    return web.Response(body=registry.render().encode(), headers={"Content-Type": CONTENT_TYPE})
+
 
 def setup(app: web.Application) -> None:
-    pass
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,99 @@
+"""A small cache of serialized responses, keyed by the request and a cheap "data version".
+
+The overview (every customer with its health) is the page everyone opens and the costliest to
+build; it only changes when health is recomputed, an alert moves, or a customer or robot is added.
+``data_version`` reads exactly those markers (each an O(1) or O(customers) lookup), so a cached body
+is never stale: the key changes the moment any of them does."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+
+VERSION_SQL = """
+SELECT (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM customer_health),
+       (SELECT max(id) FROM alert_events), (SELECT max(updated_ms) FROM customers),
+       (SELECT count(*) FROM customers), (SELECT max(rowid) FROM robots), (SELECT count(*) FROM robots)
+"""
+
+
+def data_version(conn: sqlite3.Connection) -> tuple:
+    return tuple(conn.execute(VERSION_SQL).fetchone())
+
+
+class ResponseCache:
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._items[key] = body
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+#: default of [http] usage_refresh_s: how old the fleet's usage snapshot may get (see api/usage.py)
+USAGE_REFRESH_S = 300.0
+
+
+class UsageCache:
+    """Values that are costly to compute and may be a little old (the fleet's usage snapshot).
+
+    ``single_flight`` computes a missing value in one thread only (the others wait for it instead of
+    running the same heavy query twenty times at once) and, once a value exists, serves it while one
+    thread refreshes it after expiry."""
+
+    def __init__(self, ttl_s: float = USAGE_REFRESH_S, size: int = 2000):
+        self.ttl_s = ttl_s
+        self.size = size
+        self._items: dict[tuple, tuple[float, dict]] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple) -> dict | None:
+        hit = self._items.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def put(self, key: tuple, value: dict) -> None:
+        if len(self._items) > self.size:
+            self._items.clear()
+        self._items[key] = (time.monotonic() + self.ttl_s, value)
+
+    def single_flight(self, key: tuple, compute, fresh=lambda value: True) -> dict:
+        hit = self._items.get(key)
+        if hit and hit[0] > time.monotonic() and fresh(hit[1]):
+            return hit[1]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        if hit is not None and fresh(hit[1]) and not lock.acquire(blocking=False):
+            return hit[1]  # expired, and another thread is refreshing it: the old figures will do
+        if hit is None or not fresh(hit[1]):
+            lock.acquire()
+        try:
+            again = self._items.get(key)
+            if again and again[0] > time.monotonic() and fresh(again[1]):
+                return again[1]
+            value = compute()
+            self.put(key, value)
+            return value
+        finally:
+            lock.release()

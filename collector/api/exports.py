@@ -1,0 +1,115 @@
+"""CSV exports of customers, robots and alerts, for Excel and Tableau.
+
+UTF-8 with a byte-order mark (Excel then reads Chinese names correctly), one header row, ISO 8601
+UTC timestamps (``2026-11-26T08:00:00Z``), dates as ``YYYY-MM-DD``, CRLF line ends.  The column
+names below are part of the documented interface (docs/api.md): add columns at the end, never
+rename.  Text cells that Excel would run as a formula (``= + - @``) get a leading apostrophe."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from collector.api import alert_queries, queries
+from collector.api.common import api
+from collector.api.params import EXPORT_LIMIT, alert_filters, customer_filters, robot_filters
+from collector.api.readers import READERS
+from protocol.catalogue import HEALTH_SUBSYSTEMS
+
+CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "csm", "contract_start", "contract_end", "arr",
+                    "score", "color", "trend", "robots_total", "robots_online", "robots_offline",
+                    "robots_stale", "open_alerts", "color_since", "computed_at")
+ROBOT_COLUMNS = ("id", "customer", "customer_name", "site", "scene", "state", "score", "worst",
+                 *HEALTH_SUBSYSTEMS, "agent_version", "status", "last_seen_at", "last_window_at",
+                 "computed_at")
+ALERT_COLUMNS = ("id", "rule", "state", "severity", "customer", "customer_name", "site", "robot",
+                 "summary", "opened_at", "fired_at", "updated_at", "resolved_at", "snoozed_until")
+
+
+def iso(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _cell(value) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def to_csv(columns: tuple[str, ...], rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def customer_rows(conn, filters: dict) -> list[dict]:
+    out = []
+    for c in queries.list_customers(conn, filters, "id", EXPORT_LIMIT, 0)["items"]:
+        h = c["health"] or {}
+        out.append({**c, "score": h.get("score"), "color": h.get("color"), "trend": h.get("trend"),
+                    "robots_total": c["robots"]["total"], "robots_online": c["robots"]["online"],
+                    "robots_offline": c["robots"]["offline"], "robots_stale": c["robots"]["stale"],
+                    "color_since": iso(h.get("color_since_ms")), "computed_at": iso(h.get("computed_ms"))})
+    return out
+
+
+def _names(conn) -> dict[str, str]:
+    return dict(conn.execute("SELECT id, name FROM customers").fetchall())
+
+
+def robot_rows(conn, filters: dict) -> list[dict]:
+    names, out = _names(conn), []
+    for r in queries.list_robots(conn, filters, EXPORT_LIMIT, 0)["items"]:
+        h = r["health"] or {}
+        subsystems = h.get("subsystems") or {}
+        out.append({**r, "customer_name": names.get(r["customer"], ""), "score": h.get("score"),
+                    "worst": h.get("worst"), "status": r["status"]["state"],
+                    **{s: (subsystems.get(s) or {}).get("state", "") for s in HEALTH_SUBSYSTEMS},
+                    "last_seen_at": iso(r["last_seen_ms"]), "last_window_at": iso(r["last_window_ms"]),
+                    "computed_at": iso(h.get("computed_ms"))})
+    return out
+
+
+def alert_rows(conn, filters: dict) -> list[dict]:
+    names, out = _names(conn), []
+    for a in alert_queries.list_alerts(conn, filters, EXPORT_LIMIT, 0)["items"]:
+        out.append({**a, "customer_name": names.get(a["customer"], ""), "opened_at": iso(a["opened_ms"]),
+                    "fired_at": iso(a["fired_ms"]), "updated_at": iso(a["updated_ms"]),
+                    "resolved_at": iso(a["resolved_ms"]), "snoozed_until": iso(a["snoozed_until_ms"])})
+    return out
+
+
+EXPORTS = {
+    "customers": (CUSTOMER_COLUMNS, customer_rows, customer_filters),
+    "robots": (ROBOT_COLUMNS, robot_rows, robot_filters),
+    "alerts": (ALERT_COLUMNS, alert_rows, alert_filters),
+}
+
+
+def _export(name: str):
+    columns, rows_fn, filters_fn = EXPORTS[name]
+
+    @api
+    async def handler(request: web.Request) -> web.Response:
+        filters = filters_fn(request)
+        body = await request.app[READERS].run(lambda conn: to_csv(columns, rows_fn(conn, filters)))
+        return web.Response(body=body, content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+    handler.__name__ = f"export_{name}"
+    return handler
+
+
+def setup(app: web.Application) -> None:
+    for name in EXPORTS:
+        app.router.add_get(f"/api/v1/export/{name}.csv", _export(name))

@@ -1,0 +1,252 @@
+"""``GET /api/v1/openapi.json``: the OpenAPI 3 description of every route, written by hand.
+
+Kept honest by tests/integration/test_api_schemathesis.py, which runs schemathesis against the live
+server.  The schemas here are the documented JSON bodies (see also docs/api.md)."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from collector.api import queries
+from collector.api.params import (ALERT_STATES, COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES,
+                                  SEVERITIES)
+from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
+from collector.feed.sse import KINDS
+from protocol.catalogue import HEALTH_SUBSYSTEMS
+from protocol.topics import ID_RE
+
+S = "#/components/schemas/"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": S + name}
+
+
+def nullable(schema: dict) -> dict:
+    return {**schema, "nullable": True}
+
+
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+STR = {"type": "string"}
+MS = {"type": "integer", "description": "milliseconds since the Unix epoch, UTC"}
+ID = {"type": "string", "pattern": ID_RE.pattern}
+
+
+def obj(props: dict, required: tuple | None = None, extra: bool = True) -> dict:
+    out = {"type": "object", "properties": props,
+           "required": list(props if required is None else required)}
+    if not extra:
+        out["additionalProperties"] = False
+    return out
+
+
+def page_of(item: str) -> dict:
+    return obj({"items": {"type": "array", "items": ref(item)}, "total": INT, "limit": INT, "offset": INT})
+
+
+SCHEMAS = {
+    "Error": obj({"error": obj({"status": INT, "message": STR}, ("status", "message"))}),
+    "CustomerHealth": obj({"score": {"type": "number", "minimum": 0, "maximum": 100},
+                           "color": {"type": "string", "enum": list(COLORS)},
+                           "trend": STR, "computed_ms": MS, "color_since_ms": MS}),
+    "RobotCounts": obj({"total": INT, "online": INT, "offline": INT, "stale": INT}),
+    "Customer": obj({
+        "id": ID, "name": STR, "scene": STR, "tier": STR, "csm": STR,
+        "contract_start": nullable({"type": "string", "description": "YYYY-MM-DD"}),
+        "contract_end": nullable({"type": "string", "description": "YYYY-MM-DD"}),
+        "arr": NUM, "assigned": {"type": "boolean"}, "health": nullable(ref("CustomerHealth")),
+        "robots": ref("RobotCounts"), "open_alerts": INT}),
+    "CustomerList": page_of("Customer"),
+    "Usage": obj({
+        "days": {"type": "array", "items": MS}, "robots": INT, "peer_customers": INT, "peer_robots": INT,
+        "volumes": {"type": "object", "additionalProperties": obj({
+            "total": {"type": "array", "items": INT},
+            "per_robot": {"type": "array", "items": NUM},
+            "peers_per_robot": {"type": "array", "items": NUM}})}}),
+    "CustomerPage": {"allOf": [ref("Customer"), obj({
+        "breakdown": {"type": "array", "items": {"type": "object"}},
+        "facts": {"type": "object"},
+        "score_history": {"type": "array", "items": obj({"day_ms": MS, "score": NUM, "color": STR})},
+        "sites": {"type": "array", "items": STR},
+        "usage": ref("Usage"),
+        "alerts": {"type": "array", "items": ref("Alert")},
+        "timeline": {"type": "array", "items": ref("AlertEvent")}})]},
+    "Subsystem": obj({"state": {"type": "string", "enum": ["ok", "warn", "crit", "stale"]}}),
+    "RobotHealth": obj({"state": STR, "score": NUM, "worst": nullable(STR), "computed_ms": MS,
+                        "subsystems": {"type": "object", "additionalProperties": ref("Subsystem"),
+                                       "description": f"keys: {', '.join(HEALTH_SUBSYSTEMS)}"}}),
+    "Robot": obj({
+        "id": ID, "customer": STR, "site": STR, "scene": STR, "agent_version": STR, "interval_s": INT,
+        "first_seen_ms": MS, "last_seen_ms": MS, "last_window_ms": nullable(MS),
+        "status": obj({"state": STR, "reason": nullable(STR), "since_ms": nullable(MS)}),
+        "clock_skew_ms": INT, "state": STR, "health": nullable(ref("RobotHealth"))}),
+    "RobotList": page_of("Robot"),
+    "RobotPage": {"allOf": [ref("Robot"), obj({
+        "usage": obj({"days": {"type": "array", "items": MS},
+                      "metrics": {"type": "object", "additionalProperties": {"type": "array", "items": INT}}}),
+        "alerts": {"type": "array", "items": ref("Alert")},
+        "timeline": {"type": "array", "items": ref("AlertEvent")}})]},
+    "Alert": obj({
+        "id": INT, "rule": STR, "subject": STR, "customer": STR, "site": nullable(STR),
+        "robot": nullable(STR), "severity": STR,
+        "state": {"type": "string", "enum": list(ALERT_STATES)}, "summary": STR, "facts": {"type": "object"},
+        "parent_id": nullable(INT), "opened_ms": MS, "updated_ms": MS, "fired_ms": nullable(MS),
+        "resolved_ms": nullable(MS), "snoozed_until_ms": nullable(MS)}),
+    "AlertList": page_of("Alert"),
+    "AlertEvent": obj({"id": INT, "alert_id": INT, "ts_ms": MS, "from_state": nullable(STR),
+                       "to_state": STR, "actor": STR, "note": STR, "facts": {"type": "object"}}),
+    "AlertPage": {"allOf": [ref("Alert"), obj({"events": {"type": "array", "items": ref("AlertEvent")}})]},
+    "Counters": obj({"robot": ID, "from": MS, "to": MS,
+                     "counters": {"type": "object", "additionalProperties": INT},
+                     "sources": {"type": "object"}}, ("robot", "from", "to", "counters")),
+    "AckBody": obj({"note": {"type": "string", "maxLength": MAX_NOTE}}, (), extra=False),
+    "SnoozeBody": {"oneOf": [
+        obj({"minutes": {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_MINUTES},
+             "note": {"type": "string", "maxLength": MAX_NOTE}}, ("minutes",), extra=False),
+        obj({"until_ms": {"type": "integer", "minimum": 0, "maximum": 2**53},
+             "note": {"type": "string", "maxLength": MAX_NOTE}}, ("until_ms",), extra=False)]},
+}
+
+
+def q(name: str, schema: dict, doc: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": doc}
+
+
+def path(doc: str, schema: dict = ID) -> dict:
+    return {"name": "id", "in": "path", "required": True, "schema": schema, "description": doc}
+
+
+PAGE = [q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+          "page size"), q("offset", {"type": "integer", "minimum": 0, "maximum": 10_000_000}, "rows to skip")]
+TEXT = {"type": "string", "maxLength": 100}
+SORTS = [s for k in queries.CUSTOMER_SORTS for s in (k, "-" + k)]
+CUSTOMER_QUERY = [q("scene", TEXT, "scene"), q("color", {"type": "string", "enum": list(COLORS)}, "colour"),
+                  q("csm", TEXT, "customer-success manager"), q("tier", TEXT, "tier"),
+                  q("customer", ID, "one customer id"), q("q", TEXT, "substring of name or id")]
+ROBOT_QUERY = [q("customer", ID, "customer id"), q("scene", TEXT, "scene"),
+               q("state", {"type": "string", "enum": list(ROBOT_STATES)}, "robot state"),
+               q("site", ID, "site id"), q("csm", TEXT, "the customer's CSM")]
+ALERT_QUERY = [q("state", {"type": "string", "enum": [*ALERT_STATES, "open"]},
+                 "state; 'open' = firing, acknowledged or snoozed"),
+               q("customer", ID, "customer id"), q("robot", ID, "robot id"),
+               q("rule", {"type": "string", "enum": list(RULES)}, "rule name"),
+               q("severity", {"type": "string", "enum": list(SEVERITIES)}, "severity"),
+               q("csm", TEXT, "the customer's CSM"), q("scene", TEXT, "the customer's scene")]
+
+
+def resp(schema_name: str | None, doc: str, media: str = "application/json") -> dict:
+    out = {"description": doc}
+    if schema_name:
+        out["content"] = {media: {"schema": ref(schema_name) if media == "application/json" else
+                                  {"type": "string"}}}
+    return out
+
+
+ERR = {"400": resp("Error", "bad parameter"), "401": resp("Error", "missing or unknown token")}
+NF = {"404": resp("Error", "unknown id")}
+
+
+def get(summary: str, ok: dict, params: list | None = None, errors: dict | None = None,
+        public: bool = False) -> dict:
+    responses = {"200": ok, **(ERR if errors is None else errors)}
+    op = {"summary": summary, "parameters": params or [], "responses": responses}
+    if public:
+        op["security"] = []
+    return {"get": op}
+
+
+def action(summary: str, body: str) -> dict:
+    return {"post": {
+        "summary": summary, "parameters": [path("alert id", {"type": "integer", "minimum": 1,
+                                                            "maximum": 10**18 - 1})],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": ref(body)}}},
+        "responses": {"200": resp("AlertPage", "the alert after the action"), **ERR, **NF,
+                      "403": resp("Error", "the token is not an admin"),
+                      "409": resp("Error", "the alert's state does not allow the action")}}}
+
+
+def csv_export(what: str, params: list) -> dict:
+    return get(f"CSV export of {what} (UTF-8 with BOM; columns in docs/api.md)",
+               {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}, params)
+
+
+def document() -> dict:
+    paths = {
+        "/healthz": get("liveness: status ok, and the writer and MQTT state when running as the collector",
+                        {"description": "alive", "content": {"application/json": {"schema": obj(
+                            {"status": STR}, ("status",))}}},
+                        errors={"503": {"description": "the writer stopped", "content": {"application/json": {
+                            "schema": obj({"status": STR}, ("status",))}}}}, public=True),
+        "/metrics": get("the collector's own metrics, Prometheus text format",
+                        {"description": "metrics", "content": {"text/plain": {"schema": STR}}}, errors={},
+                        public=True),
+        "/api/v1/openapi.json": get("this document", {"description": "OpenAPI 3",
+                                    "content": {"application/json": {"schema": {"type": "object"}}}},
+                                    errors={}, public=True),
+        "/api/v1/customers": get("every customer with its health summary (the overview)",
+                                 resp("CustomerList", "customers"),
+                                 [*CUSTOMER_QUERY, *PAGE, q("sort", {"type": "string", "enum": SORTS},
+                                                           "sort key; default score (worst first)")]),
+        "/api/v1/customers/{id}": get("one customer's fleet health", resp("CustomerPage", "the customer"),
+                                      [path("customer id")], {**ERR, **NF}),
+        "/api/v1/customers/{id}/robots": get("the customer's robots with their health",
+                                             resp("RobotList", "robots"),
+                                             [path("customer id"),
+                                              *[p for p in ROBOT_QUERY if p["name"] in ("state", "site",
+                                                                                        "scene")], *PAGE],
+                                             {**ERR, **NF}),
+        "/api/v1/robots": get("robots with their health", resp("RobotList", "robots"), [*ROBOT_QUERY, *PAGE]),
+        "/api/v1/robots/{id}": get("one robot: status, subsystem health, recent usage",
+                                   resp("RobotPage", "the robot"), [path("robot id")], {**ERR, **NF}),
+        "/api/v1/robots/{id}/counters": get(
+            "summed counters of the windows with from <= t0 and t1 <= to (to defaults to now, from to "
+            "24 h before to; from < to, at most 3 years)",
+            resp("Counters", "counters keyed by catalogue name"),
+            [path("robot id"), q("from", {"type": "integer", "minimum": 0, "maximum": 10**16 - 1}, "ms, inclusive"),
+             q("to", {"type": "integer", "minimum": 0, "maximum": 10**16 - 1}, "ms, inclusive")], {**ERR, **NF}),
+        "/api/v1/alerts": get("alerts, newest first", resp("AlertList", "alerts"), [*ALERT_QUERY, *PAGE]),
+        "/api/v1/alerts/{id}": get("one alert with its timeline", resp("AlertPage", "the alert"),
+                                   [path("alert id", {"type": "integer", "minimum": 1, "maximum": 10**18 - 1})],
+                                   {**ERR, **NF}),
+        "/api/v1/alerts/{id}/ack": action("acknowledge (admin)", "AckBody"),
+        "/api/v1/alerts/{id}/snooze": action("snooze for minutes or until a time (admin)", "SnoozeBody"),
+        "/api/v1/feed": get("Server-Sent Events: health changes and alert transitions",
+                            {"description": "an endless text/event-stream",
+                             "content": {"text/event-stream": {"schema": STR}}},
+                            [q("kind", STR, f"comma-separated subset of {', '.join(KINDS)}"),
+                             q("customer", ID, "only events about this customer"),
+                             q("last_event_id", {"type": "integer", "minimum": 0},
+                               "resume after this id (or the Last-Event-ID header)"),
+                             q("access_token", STR, "token, for EventSource which cannot send headers")]),
+        "/api/v1/export/customers.csv": csv_export("customers", CUSTOMER_QUERY),
+        "/api/v1/export/robots.csv": csv_export("robots", ROBOT_QUERY),
+        "/api/v1/export/alerts.csv": csv_export("alerts", ALERT_QUERY),
+        "/": get("the CS dashboard (HTML)", {"description": "HTML page",
+                                             "content": {"text/html": {"schema": STR}}}, errors={},
+                 public=True),
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "robopulse collector API", "version": "1",
+                 "description": "Fleet health for customer-success teams. Times are ms since the epoch, UTC."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                       "schemas": SCHEMAS},
+        "paths": paths,
+    }
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[DOC], content_type="application/json")
+
+
+DOC = web.AppKey("openapi_doc", bytes)
+
+
+def setup(app: web.Application) -> None:
+    app[DOC] = json.dumps(document()).encode()
+    app.router.add_get("/api/v1/openapi.json", openapi_json)

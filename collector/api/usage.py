@@ -1,0 +1,84 @@
+"""Daily usage of the core volumes for a customer page: the customer per robot against its scene's
+peers per robot, over the last 30 UTC days.
+
+Peers need every robot of the scene, and in a fleet of 10,000 robots that is the one costly read of
+the page.  So one ``FleetUsage`` snapshot of the whole fleet's 30 days (one grouped query) is kept
+and refreshed at most every ``[http] usage_refresh_s``; a refresh runs in one thread while requests
+keep using the previous snapshot.  The customer's own robots are then read fresh for today (one
+row per robot and volume), so its current day is exact; its earlier days and its peers' figures
+are at most ``usage_refresh_s`` old.  A customer missing from the snapshot (new since) is read in
+full."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from collector.api.queries import DAY_MS, day_start, series
+from protocol.catalogue import USAGE_VOLUMES
+
+DAYS = 30
+_MARKS = ",".join("?" * len(USAGE_VOLUMES))
+
+
+def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
+    """Every customer's daily totals, robot counts and scene, and each scene's totals."""
+    scene_of = dict(conn.execute("SELECT id, scene FROM customers"))
+    robots = dict(conn.execute("SELECT customer, count(*) FROM robots GROUP BY customer"))
+    customers: dict[str, dict[str, list[int]]] = {}
+    for cust, metric, bucket, total in conn.execute(
+            f"SELECT r.customer, cd.metric, cd.bucket_ms, sum(cd.total) FROM robots r "
+            f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({_MARKS}) AND cd.bucket_ms >= ? "
+            f"GROUP BY r.customer, cd.metric, cd.bucket_ms", (*USAGE_VOLUMES, first)):
+        i = (bucket - first) // DAY_MS
+        if 0 <= i < days:
+            customers.setdefault(cust, {m: [0] * days for m in USAGE_VOLUMES})[metric][i] = total
+    scenes: dict[str, dict] = {}
+    for cust, scene in scene_of.items():
+        entry = scenes.setdefault(scene, {"customers": 0, "robots": 0,
+                                          "totals": {m: [0] * days for m in USAGE_VOLUMES}})
+        entry["customers"] += 1
+        entry["robots"] += robots.get(cust, 0)
+        own = customers.get(cust)
+        if own:
+            for m in USAGE_VOLUMES:
+                entry["totals"][m] = [a + b for a, b in zip(entry["totals"][m], own[m])]
+    return {"first": first, "days": days, "scene_of": scene_of, "robots": robots, "customers": customers,
+            "scenes": scenes}
+
+
+def _own(conn: sqlite3.Connection, customer: str, since: int, first: int, days: int) -> dict[str, list[int]]:
+    return series(conn.execute(
+        f"SELECT cd.metric, cd.bucket_ms, sum(cd.total) FROM robots r "
+        f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({_MARKS}) AND cd.bucket_ms >= ? "
+        f"WHERE r.customer = ? GROUP BY cd.metric, cd.bucket_ms", (*USAGE_VOLUMES, since, customer)),
+        first, days)
+
+
+def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: int, fleet: dict) -> dict:
+    days, first = fleet["days"], fleet["first"]
+    today = day_start(now_ms)
+    robots = conn.execute("SELECT count(*) FROM robots WHERE customer = ?", (customer,)).fetchone()[0]
+    known = fleet["scene_of"].get(customer) == scene
+    zero = {m: [0] * days for m in USAGE_VOLUMES}
+    snap_own = fleet["customers"].get(customer, zero) if known else zero
+    if known:  # earlier days from the snapshot, today fresh
+        fresh = _own(conn, customer, today, first, days)
+        own = {m: snap_own[m][:-1] + fresh[m][-1:] for m in USAGE_VOLUMES}
+    else:
+        own = _own(conn, customer, first, first, days)
+    group = fleet["scenes"].get(scene, {"customers": 0, "robots": 0, "totals": zero})
+    peer_robots = group["robots"] - (fleet["robots"].get(customer, 0) if known else 0)
+    peer_customers = group["customers"] - (1 if known else 0)
+
+    def peers(metric: str) -> list[float]:
+        if peer_robots <= 0:
+            return [0.0] * days
+        return [round((t - o) / peer_robots, 2) for t, o in zip(group["totals"][metric], snap_own[metric])]
+
+    return {
+        "days": [first + i * DAY_MS for i in range(days)],
+        "robots": robots, "peer_customers": peer_customers, "peer_robots": max(0, peer_robots),
+        "volumes": {m: {"total": own[m],
+                        "per_robot": [round(v / robots, 2) if robots else 0.0 for v in own[m]],
+                        "peers_per_robot": peers(m)} for m in USAGE_VOLUMES},
+    }

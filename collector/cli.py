@@ -1,0 +1,39 @@
+"""``robopulse collector ...``: run the collector, import customers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from protocol.config import ConfigError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="robopulse collector", description="The cloud collector.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the collector: MQTT ingest, store, health, alerts, HTTP")
+    run.add_argument("--config", required=True, help="TOML config file")
+    imp = sub.add_parser("import-customers", help="load or update customers and contracts from a CSV file")
+    imp.add_argument("csv", help="CSV with header id,name,scene,tier,contract_start,contract_end,arr,csm")
+    imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    from collector.config import load
+    from protocol.logs import configure_logging
+
+    try:
+        config = load(args.config)
+    except ConfigError as exc:
+        print(f"robopulse collector: config error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(config["collector"]["log_level"])
+    if args.command == "run":
+        from collector.service import run
+
+        return run(config)
+    from collector.store.customers import import_file
+
+    return import_file(args.csv, config["collector"]["db"], out=sys.stdout, err=sys.stderr)

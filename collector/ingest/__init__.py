@@ -1,0 +1,1 @@
+"""Ingest (the collector's source): MQTT messages -> validated batches and statuses -> the writer."""

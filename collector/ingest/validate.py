@@ -1,0 +1,73 @@
+"""Turn one MQTT message into an accepted batch or status, or a reject with a short reason.
+
+Decoding itself is ``protocol.codec``'s job (it refuses oversize payloads, zlib bombs, bad
+msgpack, bad schema and ids).  Here we add what only the collector can judge: the topic must be a
+robopulse topic, its customer and robot must equal the payload's (a robot publishing as another is
+a spoof), and windows must be plausible in time (not more than a day in the future, not older than
+the longest retention, where they would be deleted at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol.codec import REASONS as CODEC_REASONS
+from protocol.codec import Batch, ProtocolError, decode_batch, decode_status
+from protocol.topics import STATUS, TELEMETRY, parse_topic
+
+DAY_MS = 86_400_000
+FUTURE_MS = DAY_MS
+
+#: every reason a message can be rejected for (codec reasons plus the collector's own)
+REJECT_REASONS = CODEC_REASONS + (
+    "bad_topic",       # not PREFIX/{customer}/{robot}/{telemetry|status} with valid ids
+    "topic_mismatch",  # payload robot or customer differs from the topic's (spoofing)
+    "future_window",   # a window ends more than a day after the collector's clock
+    "too_old",         # a window starts before the longest retention (would be deleted at once)
+)
+
+
+class Reject(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Telemetry:
+    batch: Batch
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    doc: dict
+
+
+def validate(topic: str, payload: bytes, *, prefix: str, now_ms: int, max_age_ms: int) -> Telemetry | Status:
+    """Accept or raise ``Reject``.  Never raises anything else, whatever the bytes."""
+    parsed = parse_topic(topic, prefix)
+    if parsed is None:
+        raise Reject("bad_topic")
+    try:
+        if parsed.kind == TELEMETRY:
+            batch = decode_batch(payload)
+            doc_robot, doc_customer = batch.robot, batch.customer
+        else:
+            assert parsed.kind == STATUS
+            doc = decode_status(payload)
+            doc_robot, doc_customer = doc["robot"], doc["customer"]
+    except ProtocolError as exc:
+        raise Reject(exc.reason, exc.detail) from None
+    if doc_robot != parsed.robot or doc_customer != parsed.customer:
+        raise Reject("topic_mismatch")
+    if parsed.kind == STATUS:
+        return Status(doc)
+    oldest = now_ms - max_age_ms
+    newest = now_ms + FUTURE_MS
+    for w in batch.windows:
+        if w.t1 > newest:
+            raise Reject("future_window", str(w.seq))
+        if w.t0 < oldest:
+            raise Reject("too_old", str(w.seq))
+    return Telemetry(batch)

@@ -1,0 +1,161 @@
+"""One write transaction: store windows exactly once, keep rollups, robots, customers and rejects.
+
+Rollups change only for windows that were really inserted (``INSERT ... ON CONFLICT DO NOTHING``
+tells us through ``rowcount``), so a window delivered twice is counted once.  Rollup deltas are
+summed in Python first and written with one ``executemany`` per table: the upserts are the cost
+that grows with traffic, so there are as few of them as the data allows.  The SQL is portable
+(``ON CONFLICT ... DO UPDATE``, ``CASE`` instead of two-argument MIN/MAX) so that a PostgreSQL
+backend can reuse it with only the parameter style changed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+import msgpack
+
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+
+INSERT_WINDOW = (
+    "INSERT INTO windows (robot, stream, seq, t0, t1, counts, gauges, received_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (robot, stream, seq) DO NOTHING")
+UPSERT_COUNTER = (
+    "INSERT INTO {table} (robot, metric, bucket_ms, total) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (robot, metric, bucket_ms) DO UPDATE SET total = {table}.total + excluded.total")
+UPSERT_GAUGE = (
+    "INSERT INTO gauge_hour (robot, metric, bucket_ms, n, total, low, high) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (robot, metric, bucket_ms) DO UPDATE SET n = gauge_hour.n + excluded.n, "
+    "total = gauge_hour.total + excluded.total, "
+    "low = CASE WHEN excluded.low < gauge_hour.low THEN excluded.low ELSE gauge_hour.low END, "
+    "high = CASE WHEN excluded.high > gauge_hour.high THEN excluded.high ELSE gauge_hour.high END")
+UPSERT_ROBOT_SEEN = (
+    "INSERT INTO robots (id, customer, site, first_seen_ms, last_seen_ms, last_window_ms, clock_skew_ms, "
+    "max_span_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "customer = excluded.customer, site = excluded.site, "
+    "first_seen_ms = CASE WHEN excluded.first_seen_ms < robots.first_seen_ms "
+    "THEN excluded.first_seen_ms ELSE robots.first_seen_ms END, "
+    "last_seen_ms = CASE WHEN excluded.last_seen_ms > robots.last_seen_ms "
+    "THEN excluded.last_seen_ms ELSE robots.last_seen_ms END, "
+    "last_window_ms = CASE WHEN robots.last_window_ms IS NULL OR excluded.last_window_ms > robots.last_window_ms "
+    "THEN excluded.last_window_ms ELSE robots.last_window_ms END, "
+    "clock_skew_ms = excluded.clock_skew_ms, "
+    "max_span_ms = CASE WHEN excluded.max_span_ms > robots.max_span_ms "
+    "THEN excluded.max_span_ms ELSE robots.max_span_ms END")
+UPSERT_ROBOT_STATUS = (
+    "INSERT INTO robots (id, customer, site, scene, agent_version, interval_s, first_seen_ms, last_seen_ms, "
+    "state, state_reason, state_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "customer = excluded.customer, site = excluded.site, "
+    "scene = CASE WHEN excluded.scene = '' THEN robots.scene ELSE excluded.scene END, "
+    "agent_version = CASE WHEN excluded.agent_version = '' THEN robots.agent_version "
+    "ELSE excluded.agent_version END, "
+    "interval_s = excluded.interval_s, "
+    "last_seen_ms = CASE WHEN excluded.last_seen_ms > robots.last_seen_ms "
+    "THEN excluded.last_seen_ms ELSE robots.last_seen_ms END, "
+    # a state that did not change keeps its 'since' (a re-delivered retained last will has no ts)
+    "state_ms = CASE WHEN robots.state = excluded.state "
+    "AND COALESCE(robots.state_reason, '') = COALESCE(excluded.state_reason, '') "
+    "AND robots.state_ms IS NOT NULL THEN robots.state_ms ELSE excluded.state_ms END, "
+    "state = excluded.state, state_reason = excluded.state_reason "
+    "WHERE robots.state_ms IS NULL OR excluded.state_ms >= robots.state_ms")
+INSERT_CUSTOMER = (
+    "INSERT INTO customers (id, name, assigned, created_ms, updated_ms) VALUES (?, ?, 0, ?, ?) "
+    "ON CONFLICT (id) DO NOTHING")
+INSERT_REJECT = "INSERT INTO rejects (ts_ms, reason, topic, size, head) VALUES (?, ?, ?, ?, ?)"
+
+
+@dataclass
+class Outcome:
+    stored: int = 0
+    duplicates: int = 0
+    statuses: int = 0
+    rejects: int = 0
+    robots: set = field(default_factory=set)
+
+
+def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int) -> Outcome:
+    """Write ``items`` (``collector.store.writer.Item``) in the caller's open transaction."""
+    out = Outcome()
+    hour: dict[tuple, int] = {}
+    day: dict[tuple, int] = {}
+    gauges: dict[tuple, list] = {}
+    seen: dict[str, list] = {}
+    customers: dict[str, int] = {}
+    rejects = []
+    statuses = []
+    pack = msgpack.packb
+    execute = conn.execute
+    for item in items:
+        if item.kind == "telemetry":
+            b = item.value.batch
+            robot, received = b.robot, item.received_ms
+            lo, hi, span = None, None, 0
+            for w in b.windows:
+                t0, t1 = w.t0, w.t1
+                cur = execute(INSERT_WINDOW, (robot, b.stream, w.seq, t0, t1, pack(w.c),
+                                              pack(w.g) if w.g else None, received))
+                lo = t0 if lo is None or t0 < lo else lo
+                hi = t1 if hi is None or t1 > hi else hi
+                span = max(span, t1 - t0)
+                if cur.rowcount != 1:
+                    out.duplicates += 1
+                    continue
+                out.stored += 1
+                hb, db = t0 - t0 % HOUR_MS, t0 - t0 % DAY_MS
+                for metric, value in w.c.items():
+                    if value:
+                        key = (robot, metric, hb)
+                        hour[key] = hour.get(key, 0) + value
+                        key = (robot, metric, db)
+                        day[key] = day.get(key, 0) + value
+                for metric, value in w.g.items():
+                    key = (robot, metric, hb)
+                    g = gauges.get(key)
+                    if g is None:
+                        gauges[key] = [1, value, value, value]
+                    else:
+                        g[0] += 1
+                        g[1] += value
+                        if value < g[2]:
+                            g[2] = value
+                        if value > g[3]:
+                            g[3] = value
+            row = seen.get(robot)
+            if row is None:
+                seen[robot] = [robot, b.customer, b.site, lo, received, hi, b.sent - received, span]
+            else:
+                row[1], row[2] = b.customer, b.site
+                row[3] = min(row[3], lo)
+                row[4] = max(row[4], received)
+                row[5] = max(row[5], hi)
+                row[6] = b.sent - received
+                row[7] = max(row[7], span)
+            customers[b.customer] = received
+        elif item.kind == "status":
+            d = item.value.doc
+            state_ms = d.get("ts", item.received_ms)
+            statuses.append((d["robot"], d["customer"], d["site"], d.get("scene", ""), d.get("agent", ""),
+                             d.get("interval_s", 10), item.received_ms, item.received_ms, d["state"],
+                             d.get("reason") if d["state"] == "offline" else None, state_ms))
+            customers[d["customer"]] = item.received_ms
+        else:
+            rejects.append(item.value)
+    if customers:
+        conn.executemany(INSERT_CUSTOMER, [(c, c, ms, ms) for c, ms in customers.items()])
+    if seen:
+        conn.executemany(UPSERT_ROBOT_SEEN, list(seen.values()))
+    if statuses:
+        conn.executemany(UPSERT_ROBOT_STATUS, statuses)
+    if hour:
+        conn.executemany(UPSERT_COUNTER.format(table="counter_hour"), [(*k, v) for k, v in hour.items()])
+        conn.executemany(UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
+    if gauges:
+        conn.executemany(UPSERT_GAUGE, [(*k, *v) for k, v in gauges.items()])
+    if rejects:
+        conn.executemany(INSERT_REJECT, rejects)
+        # keep the newest rejects_kept rows: ids only grow, so one range delete bounds the table
+        conn.execute("DELETE FROM rejects WHERE id <= (SELECT MAX(id) FROM rejects) - ?", (rejects_kept,))
+    out.statuses, out.rejects = len(statuses), len(rejects)
+    out.robots = set(seen) | {s[0] for s in statuses}
+    return out

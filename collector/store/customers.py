@@ -1,0 +1,142 @@
+"""``import-customers``: load customers and contracts from the CS team's CSV export.
+
+UTF-8 with or without a BOM (Excel writes one).  Header ``id,name,scene,tier,contract_start,
+contract_end,arr,csm``; extra columns are ignored, ``id`` and ``name`` are required, the rest may
+be empty.  Each bad row is reported with its line number and reason and skipped; good rows go in
+(one transaction).  Re-importing updates existing customers and marks telemetry-created ones as
+assigned.  Exit status: 0 all rows imported, 1 some rows bad, 2 the file itself is unusable.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import time
+from dataclasses import dataclass
+
+from collector.store.db import connect_writer
+from protocol.topics import is_valid_id
+
+COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm")
+REQUIRED = ("id", "name")
+MAX_TEXT = 200
+
+UPSERT = (
+    "INSERT INTO customers (id, name, scene, tier, contract_start, contract_end, arr, csm, assigned, "
+    "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "name = excluded.name, scene = excluded.scene, tier = excluded.tier, "
+    "contract_start = excluded.contract_start, contract_end = excluded.contract_end, arr = excluded.arr, "
+    "csm = excluded.csm, assigned = 1, updated_ms = excluded.updated_ms")
+
+
+@dataclass
+class Report:
+    rows: list[tuple]
+    errors: list[tuple[int, str]]
+
+
+def _date(value: str, column: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat() if len(value) == 10 else _bad_date(column, value)
+    except ValueError:
+        return _bad_date(column, value)
+
+
+def _bad_date(column: str, value: str):
+    raise ValueError(f"{column} {value[:40]!r} is not a date YYYY-MM-DD")
+
+
+def _row(record: dict[str, str], now_ms: int) -> tuple:
+    get = lambda key: (record.get(key) or "").strip()  # noqa: E731
+    cid, name = get("id"), get("name")
+    if not cid:
+        raise ValueError("id is empty")
+    if not is_valid_id(cid):
+        raise ValueError(f"id {cid[:40]!r} must match ^[a-z0-9][a-z0-9_-]{{0,63}}$")
+    if not name:
+        raise ValueError("name is empty")
+    for key in ("name", "scene", "tier", "csm"):
+        if len(get(key)) > MAX_TEXT:
+            raise ValueError(f"{key} is longer than {MAX_TEXT} characters")
+    start, end = _date(get("contract_start"), "contract_start"), _date(get("contract_end"), "contract_end")
+    if start and end and end < start:
+        raise ValueError(f"contract_end {end} is before contract_start {start}")
+    arr_text = get("arr").replace(",", "")
+    try:
+        arr = float(arr_text) if arr_text else 0.0
+    except ValueError:
+        raise ValueError(f"arr {get('arr')[:40]!r} is not a number") from None
+    if not math.isfinite(arr) or arr < 0:
+        raise ValueError(f"arr {get('arr')[:40]!r} must be a number >= 0")
+    return (cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"), now_ms, now_ms)
+
+
+def parse(text: str, now_ms: int) -> Report:
+    """Rows to upsert and (line, reason) for every bad row.  Raises ValueError for a bad header."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ValueError(f"header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})")
+    reader.fieldnames = header
+    rows, errors, seen = [], [], {}
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+            break
+        line = reader.line_num
+        if not any((v or "").strip() for k, v in record.items() if k is not None):
+            continue  # blank line
+        try:
+            row = _row(record, now_ms)
+        except ValueError as exc:
+            errors.append((line, str(exc)))
+            continue
+        if row[0] in seen:
+            errors.append((line, f"id {row[0]!r} already on line {seen[row[0]]}"))
+            continue
+        seen[row[0]] = line
+        rows.append(row)
+    return Report(rows, errors)
+
+
+def import_file(path: str, db: str, out, err, now_ms: int | None = None) -> int:
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+    except FileNotFoundError:
+        print(f"import-customers: {path} does not exist", file=err)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"import-customers: {path} is not UTF-8 (byte {exc.start}); save it as CSV UTF-8", file=err)
+        return 2
+    try:
+        report = parse(text, now_ms)
+    except ValueError as exc:
+        print(f"import-customers: {path}: {exc}", file=err)
+        return 2
+    conn = connect_writer(db)
+    try:
+        existing = {r[0] for r in conn.execute("SELECT id FROM customers")}
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(UPSERT, report.rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    for line, reason in report.errors:
+        print(f"{path}:{line}: {reason}", file=err)
+    updated = sum(1 for r in report.rows if r[0] in existing)
+    print(f"imported {len(report.rows)} customers ({len(report.rows) - updated} new, {updated} updated), "
+          f"{len(report.errors)} bad rows", file=out)
+    return 1 if report.errors else 0

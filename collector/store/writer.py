@@ -1,0 +1,200 @@
+"""The one writer: a thread that owns the write connection and commits in batches.
+
+Ingest hands it ``Item``s (a validated batch, a status, or a reject to record) with an ``ack``
+callback.  Items are committed together, one transaction per flush (every ``flush_ms`` or every
+``flush_windows`` windows, whichever comes first), and only after COMMIT are their acks called, so
+the broker keeps a message until its windows are on disk.  A crash loses nothing: unacknowledged
+messages come again and duplicates are ignored by the (robot, stream, seq) key.
+
+Between flushes the thread runs retention in small steps, so old data goes without ever holding
+the write lock for long.  ``submit`` blocks while the backlog is large: that slows the MQTT thread,
+the broker queues for us, and memory stays bounded whatever arrives.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collector.store.apply import apply_items
+from collector.store.retention import Retention
+from protocol.logs import get_logger
+
+log = get_logger("collector.store.writer")
+
+
+@dataclass(slots=True)
+class Item:
+    kind: str                     # telemetry | status | reject
+    value: object                 # Telemetry, Status, or a rejects row tuple
+    received_ms: int
+    windows: int = 0
+    ack: Callable[[], None] | None = None
+    arrived: float = field(default_factory=time.monotonic)
+
+
+class Writer:
+    def __init__(self, conn: sqlite3.Connection, *, stats, flush_ms: int = 200, flush_windows: int = 2000,
+                 rejects_kept: int = 1000, retention: Retention | None = None,
+                 clock: Callable[[], float] = time.time, max_backlog_windows: int | None = None):
+        self.conn = conn
+        self.stats = stats
+        self.flush_s = flush_ms / 1000
+        self.flush_windows = flush_windows
+        self.rejects_kept = rejects_kept
+        self.retention = retention
+        self.clock = clock
+        self.max_backlog_windows = max_backlog_windows or max(10 * flush_windows, 5000)
+        self._queue: collections.deque[Item] = collections.deque()
+        self._queued_windows = 0
+        self._busy_msgs = 0
+        self._busy_windows = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._committed = 0  # items committed, for drain()
+        self._submitted = 0
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        stats.bind_backlog(self.backlog_messages, self.backlog_windows)
+
+    # ---------------------------------------------------------------- public
+
+    def start(self) -> "Writer":
+        self._thread.start()
+        return self
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def submit(self, item: Item) -> None:
+        """Queue an item; blocks while the backlog is over its bound (backpressure on ingest)."""
+        with self._cond:
+            while (self._queued_windows >= self.max_backlog_windows and self._queue
+                   and not self._stopping):
+                self._cond.wait(0.5)
+            self._queue.append(item)
+            self._queued_windows += item.windows
+            self._submitted += 1
+            self._cond.notify_all()
+
+    def backlog_messages(self) -> int:
+        return len(self._queue) + self._busy_msgs
+
+    def backlog_windows(self) -> int:
+        return self._queued_windows + self._busy_windows
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until everything submitted so far is committed (used on shutdown and by tools)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            target = self._submitted
+            while self._committed < target:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._thread.is_alive():
+                    return False
+                self._cond.wait(min(left, 0.2))
+        return True
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, then end the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+
+    # ---------------------------------------------------------------- thread
+
+    def _take(self) -> list[Item] | None:
+        with self._cond:
+            while not self._queue:
+                if self._stopping:
+                    return None
+                if self.retention is not None and self.retention.due(self._now_ms()):
+                    return []
+                self._cond.wait(1.0)
+            deadline = self._queue[0].arrived + self.flush_s
+            while (self._queued_windows < self.flush_windows and not self._stopping
+                   and time.monotonic() < deadline):
+                self._cond.wait(max(0.0, deadline - time.monotonic()))
+            batch, windows = [], 0
+            while self._queue and (not batch or windows + self._queue[0].windows <= self.flush_windows):
+                item = self._queue.popleft()
+                batch.append(item)
+                windows += item.windows
+            self._queued_windows -= windows
+            self._busy_msgs, self._busy_windows = len(batch), windows
+            self._cond.notify_all()
+            return batch
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            if batch is None:
+                return
+            if batch:
+                self._commit(batch)
+            if self.retention is not None and self.retention.due(self._now_ms()):
+                self._retention_step()
+
+    def _commit(self, batch: list[Item]) -> None:
+        delay = 0.1
+        while True:
+            started = time.perf_counter()
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    outcome = apply_items(self.conn, batch, self.rejects_kept)
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                break
+            except sqlite3.OperationalError as exc:  # locked, disk full, I/O: keep the batch, retry
+                self.stats.flush_errors.inc()
+                log.error("flush_failed", error=str(exc), items=len(batch), retry_s=delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                if self._stopping and delay >= 5.0:
+                    log.error("flush_abandoned", items=len(batch))  # not acked: the broker resends
+                    self._done(len(batch))
+                    return
+        elapsed = time.perf_counter() - started
+        for item in batch:
+            if item.ack is not None:
+                item.ack()
+        s = self.stats
+        s.windows_stored.inc(outcome.stored)
+        s.windows_duplicate.inc(outcome.duplicates)
+        s.statuses.inc(outcome.statuses)
+        s.flushes.inc()
+        s.flush_seconds.inc(elapsed)
+        s.last_flush.set(elapsed)
+        self._done(len(batch))
+
+    def _done(self, n: int) -> None:
+        with self._cond:
+            self._busy_msgs = self._busy_windows = 0
+            self._committed += n
+            self._cond.notify_all()
+
+    def _retention_step(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                deleted = self.retention.step(self.conn, self._now_ms())
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            log.error("retention_failed", error=str(exc))
+            return
+        for table, n in deleted.items():
+            if n:
+                self.stats.retention_deleted.inc(n, table=table)
