@@ -164,6 +164,16 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
     conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)", feed)
 
 
+def _trim(conn: sqlite3.Connection, now_ms: int, settings: dict, limit: int = 5000) -> None:
+    """Retention, a bounded slice per cycle so the write transaction stays short."""
+    feed_before = now_ms - settings["health"]["feed_retention_days"] * DAY_MS
+    conn.execute("DELETE FROM feed_events WHERE id IN (SELECT id FROM feed_events WHERE ts_ms < ? ORDER BY id"
+                 " LIMIT ?)", (feed_before, limit))
+    sent_before = now_ms - settings["notify"]["keep_delivered_days"] * DAY_MS
+    conn.execute("DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE delivered_ms < ?"
+                 " ORDER BY id LIMIT ?)", (sent_before, limit))
+
+
 def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict | None = None) -> dict[str, Any]:
     """One cycle at event time ``now_ms``; ``settings`` holds the parsed ``health``, ``alerts`` and
     ``notify`` sections (the collector config will do).  ``memory``: an empty dict the caller keeps
@@ -177,6 +187,7 @@ def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict
         _write_health(conn, ctx, now_ms, memory)
         t1 = time.perf_counter()
         fired = engine.run(conn, ctx, now_ms, settings["alerts"], settings["notify"])
+        _trim(conn, now_ms, settings)
         conn.execute("COMMIT")
         ctx["timing"].update(health_write_s=t1 - t0, alerts_s=time.perf_counter() - t1)
     except BaseException:
