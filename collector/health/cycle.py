@@ -57,7 +57,7 @@ def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
         conn.close()
 
 
-def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
+def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``.
 
     The robot views are read on ``conn``; the day-granular customer reads run meanwhile on a
@@ -69,7 +69,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
         conn.execute("BEGIN")  # one read snapshot for the robot views
         try:
             robot_rows = views.robots(conn)
-            hour, day, yesterday = views.health_counts(conn, now_ms)
+            hour, day, yesterday = views.health_counts(conn, now_ms, memory)
             rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
         finally:
             conn.execute("COMMIT")
@@ -180,7 +180,7 @@ def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict
     between cycles of the same store (saves re-reading what the last cycle wrote); the results do
     not depend on it.  Returns a small summary."""
     started = time.perf_counter()
-    ctx = compute(conn, now_ms, settings["health"])
+    ctx = compute(conn, now_ms, settings["health"], memory)
     t0 = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     try:
