@@ -57,6 +57,36 @@ def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
         conn.close()
 
 
+def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: dict,
+                memory: dict | None) -> list[dict]:
+    """Every robot's health.  With ``memory``, a robot whose inputs did not change since the last
+    cycle keeps its result (the inputs: its view vectors, its row, its state now and the views'
+    starts; robots with network offline time or disconnects are always recomputed, as their rate
+    depends on the seconds covered)."""
+    last = memory.get("assess", {}) if memory is not None else {}
+    kept = {}
+    out = []
+    hs0, ds0 = rob.hour_view_start(now_ms), rob.day_view_start(now_ms)
+    for r in robot_rows:
+        h, d = hour.get(r["id"]), day.get(r["id"])
+        key = None
+        if memory is not None and not any(v[rob.OFFLINE_SLOT] or v[rob.DISCONNECT_SLOT] for v in (h, d) if v):
+            key = (tuple(h) if h else None, tuple(d) if d else None, rob.robot_state(r, now_ms, hs), hs0, ds0,
+                   r["customer"], r["site"], r["state_reason"], r["first_seen_ms"], r["last_window_ms"])
+            hit = last.get(r["id"])
+            if hit is not None and hit[0] == key:
+                out.append(hit[1])
+                kept[r["id"]] = hit
+                continue
+        result = rob.assess(r, h, d, now_ms, hs)
+        out.append(result)
+        if key is not None:
+            kept[r["id"]] = (key, result)
+    if memory is not None:
+        memory["assess"] = kept
+    return out
+
+
 def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``.
 
@@ -76,7 +106,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
     customer_list, usage, active, week_ago = rest
     customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
-    robots = [rob.assess(r, hour.get(r["id"]), day.get(r["id"]), now_ms, hs) for r in robot_rows]
+    robots = _assess_all(robot_rows, hour, day, now_ms, hs, memory)
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
     by_customer: dict[str, list[dict]] = defaultdict(list)
     for row, health in zip(robot_rows, robots):
