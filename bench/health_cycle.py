@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -144,6 +145,14 @@ def main(argv: list[str]) -> int:
         print(json.dumps(cycles(Path(args.db), args.child)))
         return 0
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="bench-health-")) / "store.db"
+    try:
+        return _run(args, path)
+    finally:
+        if not args.db:  # a 2 GB store nobody asked to keep
+            shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, path: Path) -> int:
     if not path.exists():
         print(f"building {path} ...", file=sys.stderr, flush=True)
         started = time.perf_counter()
