@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -71,7 +72,7 @@ def _fetch(listen: str) -> dict | None:
 def status(config, as_json: bool = False) -> int:
     from agent.outbox import read_summary
     from agent.runner import is_running
-    from agent.status import read_status, render
+    from agent.status import read_status, render, when
 
     state_dir = Path(config.agent.state_dir)
     snapshot = None
@@ -89,7 +90,10 @@ def status(config, as_json: bool = False) -> int:
         sys.stderr.write(f"robopulse agent: cannot read {exc.filename}: run as root or as the agent's user\n")
         return 4
     if running and snapshot is not None:
-        print(json.dumps(snapshot, ensure_ascii=False, indent=2) if as_json else render(snapshot), end="\n" if as_json else "")
+        if as_json:
+            print(json.dumps(snapshot, ensure_ascii=False, indent=2))
+        else:
+            sys.stdout.write(render(snapshot))
         return 0
     if running:  # holds the lock but has not written its first status yet
         print(json.dumps({"running": True, "starting": True}) if as_json else "agent starting (no status yet)")
@@ -103,7 +107,5 @@ def status(config, as_json: bool = False) -> int:
             print(f"outbox: {summary['windows']} windows waiting, {summary['dropped_total']} dropped so far, "
                   f"next seq {summary['next_seq']} (stream {summary['stream']})")
         if last is not None:
-            from agent.status import _when
-            import time
-            print(f"last status written {_when(last.get('updated_ms'), int(time.time() * 1000))}")
+            print(f"last status written {when(last.get('updated_ms'), int(time.time() * 1000))}")
     return EXIT_NOT_RUNNING

@@ -55,9 +55,12 @@ class AgentCore:
     def tick(self, now_ms: int | None = None) -> list[Window]:
         """Close every window that ended at or before ``now_ms``; returns them (already stored)."""
         now_ms = self.clock() if now_ms is None else now_ms
+        steps = self.windows.steps
         closed = []
         for t0, t1, is_gap in self.windows.due(now_ms):
             closed.append(self._close(t0, t1, sample=not is_gap))
+        if self.windows.steps != steps:
+            self.log.warning("clock_stepped", now_ms=now_ms, window_t0=self.windows.t0)
         return closed
 
     def cut(self, now_ms: int | None = None) -> Window | None:

@@ -155,7 +155,7 @@ class StatusServer:
 # ------------------------------------------------------------------ rendering
 
 
-def _when(ms: int | None, now_ms: int) -> str:
+def when(ms: int | None, now_ms: int) -> str:
     if not ms:
         return "never"
     age = max(0, (now_ms - ms) // 1000)
@@ -179,14 +179,14 @@ def render(snapshot: dict, now_ms: int | None = None) -> str:
     s = snapshot
     c = s["connection"]
     lines = [f"robot {s['robot']}  customer {s['customer']}  site {s['site']}  scene {s['scene'] or '-'}",
-             f"agent        running (pid {s['pid']}), status updated {_when(s['updated_ms'], now_ms)}"]
+             f"agent        running (pid {s['pid']}), status updated {when(s['updated_ms'], now_ms)}"]
     if c["connected"]:
-        lines.append(f"broker       CONNECTED to {c['broker']}{' (TLS)' if c['tls'] else ''} since {_when(c['since_ms'], now_ms)}")
+        lines.append(f"broker       CONNECTED to {c['broker']}{' (TLS)' if c['tls'] else ''} since {when(c['since_ms'], now_ms)}")
     else:
-        lines.append(f"broker       NOT CONNECTED to {c['broker']} since {_when(c['since_ms'], now_ms)}")
+        lines.append(f"broker       NOT CONNECTED to {c['broker']} since {when(c['since_ms'], now_ms)}")
         if c.get("last_error"):
             lines.append(f"             last error: {c['last_error']}")
-    lines.append(f"last publish {_when(c['last_publish_ms'], now_ms)}")
+    lines.append(f"last publish {when(c['last_publish_ms'], now_ms)}")
     b = s["backlog"]
     oldest = "" if b["oldest_age_s"] is None else f", oldest {_age(b['oldest_age_s'])} old"
     lines.append(f"backlog      {b['windows']} windows{oldest}")

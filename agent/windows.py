@@ -58,29 +58,32 @@ class WindowClock:
 
     The first window runs from start to the next aligned boundary; after that windows are exactly
     aligned.  When time jumps over whole windows (suspend, a stalled process) the window in progress
-    closes at its own end and one long empty gap window (split at 24 h) covers the jump, so the
-    collector sees that nothing was counted rather than hundreds of empty windows.  A clock that goes
-    backwards just delays the close."""
+    closes at its own end and one long empty gap window covers the jump, so the collector sees that
+    nothing was counted rather than hundreds of empty windows.  A jump of more than a day is a clock
+    step (a robot booted with a wrong RTC, then NTP set it): no gap window, windows restart aligned at
+    the new time.  A step backwards by more than a window re-anchors the window in progress at the
+    new time, keeping its counts; a smaller one just delays the close.  ``steps`` counts both."""
 
     def __init__(self, interval_s: int, start_ms: int):
         self.interval_ms = interval_s * 1000
         self.t0 = start_ms
         self.t1 = next_boundary(start_ms, self.interval_ms)
+        self.steps = 0
 
     def due(self, now_ms: int) -> list[tuple[int, int, bool]]:
         """Closed spans as (t0, t1, is_gap), oldest first; the first one carries the counts."""
-        spans: list[tuple[int, int, bool]] = []
+        if now_ms < self.t0 - self.interval_ms:
+            self.steps += 1
+            self.t0, self.t1 = now_ms, next_boundary(now_ms, self.interval_ms)
+            return []
         if now_ms < self.t1:
-            return spans
-        spans.append((self.t0, self.t1, False))
+            return []
+        spans: list[tuple[int, int, bool]] = [(self.t0, self.t1, False)]
         aligned = now_ms // self.interval_ms * self.interval_ms
-        start = self.t1
-        if aligned - start >= self.interval_ms:
-            # a jump over whole windows: one gap window (24 h at most each)
-            while start < aligned:
-                end = min(aligned, start + MAX_SPAN_MS)
-                spans.append((start, end, True))
-                start = end
+        if aligned - self.t1 > MAX_SPAN_MS:
+            self.steps += 1
+        elif aligned - self.t1 >= self.interval_ms:
+            spans.append((self.t1, aligned, True))
         else:
             aligned = self.t1
         self.t0 = aligned

@@ -171,3 +171,17 @@ def test_agent_second_instance_on_the_same_state_dir_refuses(broker, agent_confi
     wait_until(lambda: not second.alive(), 30, message="the second agent to exit")
     assert second.popen.returncode == 1 and "agent_already_running" in second.output()
     first.check_alive()
+
+
+def test_agent_environment_overrides_the_file(agent_config):
+    import os
+
+    path, _ = agent_config(None)
+    env = dict(os.environ, ROBOPULSE_AGENT_ROBOT_ID="r-env", ROBOPULSE_MQTT_PORT="8883")
+    result = subprocess.run(robopulse_cmd("agent", "check-config", "--config", str(path)), capture_output=True,
+                            text=True, timeout=60, env=env)
+    assert result.returncode == 0 and "robot r-env" in result.stdout and ":8883" in result.stdout
+    env["ROBOPULSE_MQTT_PORT"] = "not-a-port"
+    result = subprocess.run(robopulse_cmd("agent", "check-config", "--config", str(path)), capture_output=True,
+                            text=True, timeout=60, env=env)
+    assert result.returncode == 2 and "mqtt.port" in result.stderr and "ROBOPULSE_MQTT_PORT" in result.stderr

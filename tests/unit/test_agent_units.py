@@ -82,10 +82,18 @@ def test_windows_jump_over_whole_windows_makes_one_gap_window():
     assert clock.due(100_000) == [(90_000, 100_000, False)]
 
 
-def test_windows_gap_longer_than_a_day_is_split():
-    clock = WindowClock(10, start_ms=0)
-    spans = clock.due(2 * 86_400_000 + 5_000)
-    assert [s[1] - s[0] for s in spans[1:]] == [86_400_000, 86_400_000 - 10_000]
+def test_windows_jump_of_more_than_a_day_is_a_clock_step_without_gap_window():
+    clock = WindowClock(10, start_ms=0)  # a robot that booted in 1970, then NTP set the clock
+    now = 1_800_000_005_000
+    assert clock.due(now) == [(0, 10_000, False)]
+    assert clock.steps == 1 and clock.t0 == 1_800_000_000_000
+    assert clock.due(now + 10_000) == [(1_800_000_000_000, 1_800_000_010_000, False)]
+
+
+def test_windows_clock_stepped_back_reanchors_the_window_in_progress():
+    clock = WindowClock(10, start_ms=1_800_000_003_000)
+    assert clock.due(1_700_000_000_500) == [] and clock.steps == 1
+    assert clock.due(1_700_000_010_000) == [(1_700_000_000_500, 1_700_000_010_000, False)]
 
 
 def test_windows_cut_closes_partial_window():
