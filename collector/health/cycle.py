@@ -137,27 +137,40 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
             "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
-def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None) -> None:
+def _levels(row: tuple) -> tuple:
+    return (*row[:4], tuple((sub, v["state"], v["level"]) for sub, v in row[4].items()))
+
+
+def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None,
+                  refresh_ms: int = 0) -> None:
     """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
-    so unchanged robots cost a dict comparison, not a JSON dump; without it the stored rows are read."""
-    if memory is not None and "robots" in memory:  # compare dicts, dump only what changed
-        previous = memory["robots"]
+    so unchanged robots cost a dict comparison, not a JSON dump; a row whose state, score, worst
+    subsystem and subsystem levels are unchanged but whose figures moved is rewritten at most every
+    ``refresh_ms``.  Without memory the stored rows are read and every change is written."""
+    if memory is not None and "robots" in memory:
+        previous = memory["robots"]  # robot -> (row, written_ms)
         stored = None
     else:  # compare with the stored JSON text
         stored = {row[0]: row[1:] for row in
                   conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
         previous = {}
-    before = {robot: row[1] for robot, row in (stored or previous).items()}
+    before = {robot: row[1] for robot, row in stored.items()} if stored is not None else \
+        {robot: kept[0][1] for robot, kept in previous.items()}
     current, changed = {}, []
     for r in ctx["robots"]:
-        row = current[r["robot"]] = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
+        row = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
         if stored is None:
-            if previous.get(r["robot"]) != row:  # robot_health.computed_ms: the cycle that last changed it
-                changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+            kept = previous.get(r["robot"])
+            if kept is not None and (kept[0] == row or (
+                    now_ms - kept[1] < refresh_ms and _levels(kept[0]) == _levels(row))):
+                current[r["robot"]] = kept  # unchanged, or only figures moved and written recently
+                continue
+            changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
         else:
             text = (*row[:4], json.dumps(row[4], sort_keys=True))
             if stored.get(r["robot"]) != text:
                 changed.append((r["robot"], now_ms, *text))
+        current[r["robot"]] = (row, now_ms)
     if memory is not None:
         memory["robots"] = current
     conn.executemany(
@@ -214,7 +227,7 @@ def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict
     t0 = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        _write_health(conn, ctx, now_ms, memory)
+        _write_health(conn, ctx, now_ms, memory, settings["health"]["detail_refresh_s"] * 1000)
         t1 = time.perf_counter()
         fired = engine.run(conn, ctx, now_ms, settings["alerts"], settings["notify"])
         _trim(conn, now_ms, settings)
