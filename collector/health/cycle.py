@@ -138,15 +138,17 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
 
 
 def _levels(row: tuple) -> tuple:
-    return (*row[:4], tuple((sub, v["state"], v["level"]) for sub, v in row[4].items()))
+    """What must reach the store at once: customer, state, worst subsystem, the score's 5-point
+    band and every subsystem's state and level (the rest are figures that may wait)."""
+    return (row[0], row[1], row[2] // 5, row[3], tuple((sub, v["state"], v["level"]) for sub, v in row[4].items()))
 
 
 def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None,
                   refresh_ms: int = 0) -> None:
     """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
-    so unchanged robots cost a dict comparison, not a JSON dump; a row whose state, score, worst
+    so unchanged robots cost a dict comparison, not a JSON dump; a row whose state, score band, worst
     subsystem and subsystem levels are unchanged but whose figures moved is rewritten at most every
-    ``refresh_ms``.  Without memory the stored rows are read and every change is written."""
+    ``refresh_ms`` (see ``_levels``).  Without memory the stored rows are read and every change is written."""
     if memory is not None and "robots" in memory:
         previous = memory["robots"]  # robot -> (row, written_ms)
         stored = None
