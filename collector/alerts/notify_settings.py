@@ -22,6 +22,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("backoff_initial_s", 5.0, "wait after the first failed attempt; doubles after each failure", _pos),
     Setting("backoff_max_s", 600.0, "longest wait between two attempts (retries never stop)", _pos),
     Setting("poll_s", 1.0, "how often the delivery loop looks for due notifications", _pos),
+    Setting("keep_delivered_days", 30, "delivered notifications are deleted after this many days", _pos),
     Setting("webhooks", [], "`[[notify.webhooks]]` tables: `name`, `url`, optional `rules` (list; empty: "
             "all), `min_severity` (info)"),
 )

@@ -57,7 +57,37 @@ def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
         conn.close()
 
 
-def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
+def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: dict,
+                memory: dict | None) -> list[dict]:
+    """Every robot's health.  With ``memory``, a robot whose inputs did not change since the last
+    cycle keeps its result (the inputs: its view vectors, its row, its state now and the views'
+    starts; robots with network offline time or disconnects are always recomputed, as their rate
+    depends on the seconds covered)."""
+    last = memory.get("assess", {}) if memory is not None else {}
+    kept = {}
+    out = []
+    hs0, ds0 = rob.hour_view_start(now_ms), rob.day_view_start(now_ms)
+    for r in robot_rows:
+        h, d = hour.get(r["id"]), day.get(r["id"])
+        key = None
+        if memory is not None and not any(v[rob.OFFLINE_SLOT] or v[rob.DISCONNECT_SLOT] for v in (h, d) if v):
+            key = (tuple(h) if h else None, tuple(d) if d else None, rob.robot_state(r, now_ms, hs), hs0, ds0,
+                   r["customer"], r["site"], r["state_reason"], r["first_seen_ms"], r["last_window_ms"])
+            hit = last.get(r["id"])
+            if hit is not None and hit[0] == key:
+                out.append(hit[1])
+                kept[r["id"]] = hit
+                continue
+        result = rob.assess(r, h, d, now_ms, hs)
+        out.append(result)
+        if key is not None:
+            kept[r["id"]] = (key, result)
+    if memory is not None:
+        memory["assess"] = kept
+    return out
+
+
+def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``.
 
     The robot views are read on ``conn``; the day-granular customer reads run meanwhile on a
@@ -69,14 +99,14 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
         conn.execute("BEGIN")  # one read snapshot for the robot views
         try:
             robot_rows = views.robots(conn)
-            hour, day, yesterday = views.health_counts(conn, now_ms)
+            hour, day, yesterday = views.health_counts(conn, now_ms, memory)
             rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
         finally:
             conn.execute("COMMIT")
     customer_list, usage, active, week_ago = rest
     customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
-    robots = [rob.assess(r, hour.get(r["id"]), day.get(r["id"]), now_ms, hs) for r in robot_rows]
+    robots = _assess_all(robot_rows, hour, day, now_ms, hs, memory)
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
     by_customer: dict[str, list[dict]] = defaultdict(list)
     for row, health in zip(robot_rows, robots):
@@ -107,20 +137,42 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
             "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
-def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None) -> None:
+def _levels(row: tuple) -> tuple:
+    """What must reach the store at once: customer, state, worst subsystem, the score's 5-point
+    band and every subsystem's state and level (the rest are figures that may wait)."""
+    return (row[0], row[1], row[2] // 5, row[3], tuple((sub, v["state"], v["level"]) for sub, v in row[4].items()))
+
+
+def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None,
+                  refresh_ms: int = 0) -> None:
     """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
-    so unchanged robots cost a dict comparison, not a JSON dump; without it the stored rows are read."""
+    so unchanged robots cost a dict comparison, not a JSON dump; a row whose state, score band, worst
+    subsystem and subsystem levels are unchanged but whose figures moved is rewritten at most every
+    ``refresh_ms`` (see ``_levels``).  Without memory the stored rows are read and every change is written."""
     if memory is not None and "robots" in memory:
-        previous = memory["robots"]
-    else:
-        previous = {row[0]: (row[1], row[2], row[3], row[4], json.loads(row[5])) for row in
-                    conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
-    before = {robot: row[1] for robot, row in previous.items()}
+        previous = memory["robots"]  # robot -> (row, written_ms)
+        stored = None
+    else:  # compare with the stored JSON text
+        stored = {row[0]: row[1:] for row in
+                  conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
+        previous = {}
+    before = {robot: row[1] for robot, row in stored.items()} if stored is not None else \
+        {robot: kept[0][1] for robot, kept in previous.items()}
     current, changed = {}, []
     for r in ctx["robots"]:
-        row = current[r["robot"]] = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
-        if previous.get(r["robot"]) != row:  # robot_health.computed_ms: the cycle that last changed it
+        row = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
+        if stored is None:
+            kept = previous.get(r["robot"])
+            if kept is not None and (kept[0] == row or (
+                    now_ms - kept[1] < refresh_ms and _levels(kept[0]) == _levels(row))):
+                current[r["robot"]] = kept  # unchanged, or only figures moved and written recently
+                continue
             changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+        else:
+            text = (*row[:4], json.dumps(row[4], sort_keys=True))
+            if stored.get(r["robot"]) != text:
+                changed.append((r["robot"], now_ms, *text))
+        current[r["robot"]] = (row, now_ms)
     if memory is not None:
         memory["robots"] = current
     conn.executemany(
@@ -157,19 +209,30 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
     conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)", feed)
 
 
+def _trim(conn: sqlite3.Connection, now_ms: int, settings: dict, limit: int = 5000) -> None:
+    """Retention, a bounded slice per cycle so the write transaction stays short."""
+    feed_before = now_ms - settings["health"]["feed_retention_days"] * DAY_MS
+    conn.execute("DELETE FROM feed_events WHERE id IN (SELECT id FROM feed_events WHERE ts_ms < ? ORDER BY id"
+                 " LIMIT ?)", (feed_before, limit))
+    sent_before = now_ms - settings["notify"]["keep_delivered_days"] * DAY_MS
+    conn.execute("DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE delivered_ms < ?"
+                 " ORDER BY id LIMIT ?)", (sent_before, limit))
+
+
 def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict | None = None) -> dict[str, Any]:
     """One cycle at event time ``now_ms``; ``settings`` holds the parsed ``health``, ``alerts`` and
     ``notify`` sections (the collector config will do).  ``memory``: an empty dict the caller keeps
     between cycles of the same store (saves re-reading what the last cycle wrote); the results do
     not depend on it.  Returns a small summary."""
     started = time.perf_counter()
-    ctx = compute(conn, now_ms, settings["health"])
+    ctx = compute(conn, now_ms, settings["health"], memory)
     t0 = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        _write_health(conn, ctx, now_ms, memory)
+        _write_health(conn, ctx, now_ms, memory, settings["health"]["detail_refresh_s"] * 1000)
         t1 = time.perf_counter()
         fired = engine.run(conn, ctx, now_ms, settings["alerts"], settings["notify"])
+        _trim(conn, now_ms, settings)
         conn.execute("COMMIT")
         ctx["timing"].update(health_write_s=t1 - t0, alerts_s=time.perf_counter() - t1)
     except BaseException:

@@ -126,6 +126,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("weight_contract", 10.0, "weight of contract proximity", non_negative),
     Setting("green", 70.0, "score at or above which a customer is green", non_negative),
     Setting("yellow", 40.0, "score at or above which a customer is yellow (below: red)", non_negative),
+    Setting("detail_refresh_s", 300, "a robot's stored figures (rates, volumes) are rewritten at most this "
+            "often while its state, 5-point score band, worst subsystem and levels stay the same (0: every cycle)",
+            non_negative),
+    Setting("feed_retention_days", 7, "live-feed events (`feed_events`) older than this are deleted "
+            "(a client that was away longer starts from the oldest kept)", _pos),
     Setting("trend_points", 5.0, "score change against 7 days ago that makes the arrow up or down",
             non_negative),
 )

@@ -77,3 +77,18 @@ def test_backfill_memory_between_cycles_changes_nothing(tmp_path):
                       for t in ("robot_health", "customer_health", "alerts", "alert_events", "feed_events")])
         conn.close()
     assert dumps[0] == dumps[1]
+
+
+def test_backfill_late_data_into_a_cached_bucket_is_seen(tmp_path):
+    conn = connect_writer(tmp_path / "late.db")
+    seed.add_customer(conn, "c1", "museum", now_ms=START)
+    seed.add_robot(conn, "r1", "c1", "s", first_seen_ms=START, now_ms=START)
+    history(conn, "r1", START, 2, {"asr.requests": 100, "asr.unrecognized": 1})
+    memory: dict = {}
+    evaluate(conn, START + 2 * HOUR, make_settings(), memory)
+    assert "buckets" in memory  # the complete hour is cached now
+    # late windows for the complete hour arrive (an agent that was offline uploads its backlog)
+    history(conn, "r1", START + HOUR, 1, {"asr.requests": 100, "asr.unrecognized": 80}, window_ms=10 * 60_000)
+    evaluate(conn, START + 2 * HOUR + 60_000, make_settings(), memory)
+    state = conn.execute("SELECT json_extract(subsystems, '$.asr.level') FROM robot_health").fetchone()[0]
+    assert state == "crit"

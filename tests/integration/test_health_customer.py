@@ -90,3 +90,15 @@ def test_customer_color_change_goes_to_the_feed(store, fleet):
     assert [(d["from"], d["color"]) for d in colors] == [("green", "red")]
     assert sorted(d["robot"] for k, d in kinds if k == "robot_state") == sorted(ids)
     assert customer_health(store, "c1")["color_since_ms"] == T + 60_000
+
+
+def test_customer_feed_and_delivered_notifications_are_trimmed(store, fleet):
+    fleet("c1", 1)
+    store.execute("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?, 'alert', '{}'), (?, 'alert', '{}')",
+                  (T - 8 * DAY, T - 6 * DAY))
+    store.execute("INSERT INTO notifications (idempotency_key, target, payload, created_ms, next_attempt_ms,"
+                  " delivered_ms) VALUES ('old', 'cs', '{}', 0, 0, ?), ('pending', 'cs', '{}', 0, 0, NULL),"
+                  " ('recent', 'cs', '{}', 0, 0, ?)", (T - 31 * DAY, T - DAY))
+    evaluate(store, T, make_settings())
+    assert [r[0] for r in store.execute("SELECT ts_ms FROM feed_events WHERE data='{}'")] == [T - 6 * DAY]
+    assert sorted(r[0] for r in store.execute("SELECT idempotency_key FROM notifications")) == ["pending", "recent"]
