@@ -15,7 +15,7 @@ PEERS = web.AppKey("api_peer_cache", UsageCache)
 
 
 def sort_param(request: web.Request) -> str:
-    sort = request.query.get("sort") or "score"
+    sort = request.query.get("sort", "score")
     if sort.lstrip("-") not in queries.CUSTOMER_SORTS or sort.startswith("--"):
         raise BadRequest(f"sort must be one of {', '.join(queries.CUSTOMER_SORTS)} (prefix - to reverse)")
     return sort
