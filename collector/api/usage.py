@@ -45,7 +45,7 @@ def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
                 entry["totals"][m] = [a + b for a, b in zip(entry["totals"][m], own[m])]
     return {"built": time.monotonic_ns(), "first": first, "days": days, "scene_of": scene_of, "robots": robots,
             "customers": customers,
-            "scenes": scenes}
+            "scenes": scenes, "peer_series": {}}
 
 
 def _own(conn: sqlite3.Connection, customer: str, since: int, first: int, days: int) -> dict[str, list[int]]:
@@ -77,10 +77,16 @@ def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: 
             return [0.0] * days
         return [round((t - o) / peer_robots, 2) for t, o in zip(group["totals"][metric], snap_own[metric])]
 
+    # the peers' series only depend on the snapshot: work them out once per customer and snapshot
+    memo_key = (customer, scene, known)
+    peer_series = fleet["peer_series"].get(memo_key)
+    if peer_series is None:
+        peer_series = fleet["peer_series"][memo_key] = {m: peers(m) for m in USAGE_VOLUMES}
+
     return {
         "days": [first + i * DAY_MS for i in range(days)],
         "robots": robots, "peer_customers": peer_customers, "peer_robots": max(0, peer_robots),
         "volumes": {m: {"total": own[m],
                         "per_robot": [round(v / robots, 2) if robots else 0.0 for v in own[m]],
-                        "peers_per_robot": peers(m)} for m in USAGE_VOLUMES},
+                        "peers_per_robot": peer_series[m]} for m in USAGE_VOLUMES},
     }
