@@ -8,7 +8,7 @@ from collector.api import alert_queries, queries, usage
 from collector.api.cache import USAGE_REFRESH_S, UsageCache, ResponseCache, data_version
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest, customer_filters, page, path_id, robot_filters
-from collector.api.readers import READERS
+from collector.api.readers import READERS, ReaderPool
 from collector.http.keys import CONFIG
 
 PEERS = web.AppKey("api_peer_cache", UsageCache)
@@ -41,9 +41,9 @@ async def list_customers(request: web.Request) -> web.Response:
     return json_bytes(body)
 
 
-def _fleet(conn, now: int, cache: UsageCache) -> dict:
+def _fleet(pool: ReaderPool, now: int, cache: UsageCache) -> dict:
     first = queries.day_start(now) - (usage.DAYS - 1) * queries.DAY_MS
-    return cache.single_flight(("fleet", first), lambda: usage.fleet_usage(conn, first))
+    return cache.single_flight(("fleet", first), lambda: pool.run_sync(usage.fleet_usage, first))
 
 
 def _customer_page(conn, customer: str, now: int, fleet: dict) -> dict | None:
@@ -58,8 +58,9 @@ def _customer_page(conn, customer: str, now: int, fleet: dict) -> dict | None:
     return out
 
 
-def _cached_customer_page(conn, customer: str, now: int, peers: UsageCache, pages: ResponseCache) -> bytes | None:
-    fleet = _fleet(conn, now, peers)
+def _cached_customer_page(conn, customer: str, now: int, pool: ReaderPool, peers: UsageCache,
+                          pages: ResponseCache) -> bytes | None:
+    fleet = _fleet(pool, now, peers)
     key = ("customer", customer, queries.day_start(now), fleet["built"], data_version(conn),
            queries.robots_version(conn, customer))
     body = pages.get(key)
@@ -75,8 +76,9 @@ def _cached_customer_page(conn, customer: str, now: int, peers: UsageCache, page
 @api
 async def get_customer(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
-    out = await request.app[READERS].run(_cached_customer_page, customer, now_ms(request), request.app[PEERS],
-                                         request.app[PAGES])
+    pool = request.app[READERS]
+    out = await pool.run(_cached_customer_page, customer, now_ms(request), pool, request.app[PEERS],
+                         request.app[PAGES])
     return not_found("customer", customer) if out is None else json_bytes(out)
 
 
