@@ -63,7 +63,9 @@ class UsageCache:
     ``single_flight(key, compute)``: a missing value is computed by one thread only (the others wait
     for it instead of running the same heavy query twenty times at once).  Once a value exists it
     is served as is, and after ``ttl_s`` one background thread recomputes it while requests keep
-    getting the previous value: a refresh never holds up a request or a reader thread.
+    getting the previous value: a refresh never holds up a request or a reader thread.  A value
+    older than twice ``ttl_s`` (nobody asked for a while) is recomputed before answering, so what is
+    served is never older than that.
     ``compute`` must be callable from any thread (it takes its own connection)."""
 
     def __init__(self, ttl_s: float = USAGE_REFRESH_S, size: int = 2000):
@@ -90,8 +92,11 @@ class UsageCache:
 
     def single_flight(self, key: tuple, compute) -> dict:
         hit = self._items.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] > self.ttl_s:
+            hit = None  # idle for long: too old to serve even once, recompute in the foreground
         if hit is not None:
-            if hit[0] <= time.monotonic():
+            if hit[0] <= now:
                 lock = self._lock(key)
                 if lock.acquire(blocking=False):  # one refresher; the others keep the old value
                     threading.Thread(target=self._refresh, args=(key, compute, lock), daemon=True,
@@ -99,7 +104,7 @@ class UsageCache:
             return hit[1]
         with self._lock(key):
             again = self._items.get(key)
-            if again is not None:
+            if again is not None and time.monotonic() - again[0] <= self.ttl_s:
                 return again[1]
             value = compute()
             self.put(key, value)

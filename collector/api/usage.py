@@ -3,10 +3,10 @@ peers per robot, over the last 30 UTC days.
 
 Peers need every robot of the scene, and in a fleet of 10,000 robots that is the one costly read of
 the page.  So one ``FleetUsage`` snapshot of the whole fleet's 30 days (one grouped query) is kept
-and refreshed at most every ``[http] usage_refresh_s``; a refresh runs in one thread while requests
-keep using the previous snapshot.  The customer's own robots are then read fresh for today (one
+and refreshed at most every ``[http] usage_refresh_s``; a refresh runs in a background thread while
+requests keep using the previous snapshot.  The customer's own robots are then read fresh for today (one
 row per robot and volume), so its current day is exact; its earlier days and its peers' figures
-are at most ``usage_refresh_s`` old.  A customer missing from the snapshot (new since) is read in
+are at most twice ``usage_refresh_s`` old.  A customer missing from the snapshot (new since) is read in
 full."""
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def test_api_usage_cache_computes_once_for_concurrent_callers():
 
 
 def test_api_usage_cache_serves_old_value_while_refreshing_in_background():
-    cache, started, release = UsageCache(ttl_s=0.01), threading.Event(), threading.Event()
+    cache, started, release = UsageCache(ttl_s=0.3), threading.Event(), threading.Event()
     values = iter([{"v": 1}] + [{"v": 2}] * 1000)
 
     def compute():
@@ -67,7 +67,7 @@ def test_api_usage_cache_serves_old_value_while_refreshing_in_background():
         return value
 
     assert cache.single_flight(("k",), compute) == {"v": 1}
-    time.sleep(0.02)  # expired
+    time.sleep(0.35)  # expired, but not yet twice the ttl old
     assert cache.single_flight(("k",), compute) == {"v": 1}  # at once, although the refresh is running
     assert started.wait(5)
     assert cache.single_flight(("k",), compute) == {"v": 1}  # a second caller does not start another
@@ -76,3 +76,10 @@ def test_api_usage_cache_serves_old_value_while_refreshing_in_background():
     while cache.single_flight(("k",), compute) != {"v": 2} and time.monotonic() < deadline:
         time.sleep(0.01)
     assert cache.single_flight(("k",), compute) == {"v": 2}
+
+
+def test_api_usage_cache_recomputes_a_long_idle_value_before_answering():
+    cache, values = UsageCache(ttl_s=0.05), iter([{"v": 1}, {"v": 2}])
+    assert cache.single_flight(("k",), lambda: next(values)) == {"v": 1}
+    time.sleep(0.15)  # more than twice the ttl
+    assert cache.single_flight(("k",), lambda: next(values)) == {"v": 2}
