@@ -83,7 +83,7 @@ def _open(conn, rule: str, c: dict, cfg: dict, now_ms: int) -> dict:
     return a
 
 
-def _fire(conn, a: dict, now_ms: int, notify_cfg: dict, note: str) -> None:
+def _fire(conn, a: dict, now_ms: int, notify_cfg: dict, note: str, opened: dict | None = None) -> None:
     if a["fired_ms"] is None:
         a["fired_ms"] = now_ms
     if a["rule"] in NETWORK_RULES and a["parent_id"] is None and a["site"] is not None:
@@ -94,6 +94,10 @@ def _fire(conn, a: dict, now_ms: int, notify_cfg: dict, note: str) -> None:
             note = f"{note}; grouped under site_outage alert {row[0]}"
     _transition(conn, a, "firing", now_ms, note=note)
     if a["rule"] == "site_outage":
+        for other in (opened or {}).values():  # keep the in-memory open alerts in step
+            if (other["rule"] in NETWORK_RULES and other["customer"] == a["customer"]
+                    and other["site"] == a["site"] and other["parent_id"] is None):
+                other["parent_id"] = a["id"]
         marks = ",".join("?" * len(NETWORK_RULES))
         conn.execute(f"UPDATE alerts SET parent_id=? WHERE rule IN ({marks}) AND customer=? AND site=?"
                      " AND state <> 'resolved' AND parent_id IS NULL",
@@ -110,34 +114,40 @@ def _resolve(conn, a: dict, now_ms: int, notify_cfg: dict, note: str) -> None:
         outbox.enqueue(conn, a, "resolved", now_ms, notify_cfg)
 
 
-def step(conn, rule: str, a: dict | None, c: dict | None, cfg: dict, now_ms: int, notify_cfg: dict) -> None:
-    """Advance one (rule, subject): ``a`` the open alert or None, ``c`` this cycle's candidate or None."""
+SAVED = ("state", "summary", "facts", "value", "parent_id", "clear_since_ms", "snoozed_until_ms")
+
+
+def step(conn, rule: str, a: dict | None, c: dict | None, cfg: dict, now_ms: int, notify_cfg: dict,
+         opened: dict | None = None) -> None:
+    """Advance one (rule, subject): ``a`` the open alert or None, ``c`` this cycle's candidate or None.
+    An alert that did not change is not written."""
     firing = c is not None and c["firing"] and cfg["enabled"]
     clearing = c is None or c["clearing"] or not cfg["enabled"]
     if a is None:
         if firing:
             a = _open(conn, rule, c, cfg, now_ms)
             if cfg["for_s"] == 0:
-                _fire(conn, a, now_ms, notify_cfg, "threshold reached")
+                _fire(conn, a, now_ms, notify_cfg, "threshold reached", opened)
         return
+    before = tuple(a[k] for k in SAVED)
     if c is not None:
         a["summary"], a["facts"], a["value"] = c["summary"], c["facts"], c["value"]
     if a["state"] == "pending":
         if clearing:
             _resolve(conn, a, now_ms, notify_cfg, "cleared before firing")
         elif firing and now_ms - a["opened_ms"] >= cfg["for_s"]:
-            _fire(conn, a, now_ms, notify_cfg, f"held for {cfg['for_s']} s")
-        else:
+            _fire(conn, a, now_ms, notify_cfg, f"held for {cfg['for_s'] // 1000} s", opened)
+        elif tuple(a[k] for k in SAVED) != before:
             _save(conn, a, now_ms)
         return
     if a["state"] == "snoozed" and now_ms >= (a["snoozed_until_ms"] or 0):
         a["snoozed_until_ms"] = None
-        _fire(conn, a, now_ms, notify_cfg, "snooze ended")
+        _fire(conn, a, now_ms, notify_cfg, "snooze ended", opened)
     if clearing:
         if a["clear_since_ms"] is None:
             a["clear_since_ms"] = now_ms
         if now_ms - a["clear_since_ms"] >= cfg["clear_for_s"]:
-            _resolve(conn, a, now_ms, notify_cfg, f"cleared for {cfg['clear_for_s']} s")
+            _resolve(conn, a, now_ms, notify_cfg, f"cleared for {cfg['clear_for_s'] // 1000} s")
             return
     else:
         a["clear_since_ms"] = None
@@ -145,7 +155,8 @@ def step(conn, rule: str, a: dict | None, c: dict | None, cfg: dict, now_ms: int
     if (a["state"] == "firing" and a["parent_id"] is None and repeat > 0 and a["notify_count"]
             and now_ms - (a["notified_ms"] or 0) >= repeat * 1000):
         outbox.enqueue(conn, a, "repeat", now_ms, notify_cfg)
-    _save(conn, a, now_ms)
+    if tuple(a[k] for k in SAVED) != before:
+        _save(conn, a, now_ms)
 
 
 def run(conn: sqlite3.Connection, ctx: dict, now_ms: int, alert_cfg: dict, notify_cfg: dict) -> dict[str, int]:
@@ -153,15 +164,15 @@ def run(conn: sqlite3.Connection, ctx: dict, now_ms: int, alert_cfg: dict, notif
 
     Durations are compared in ms; settings are in seconds."""
     counts = {}
+    opened = open_alerts(conn)
     for rule in ORDER:
-        opened = open_alerts(conn)  # re-read: a site_outage may have just grouped robot alerts
         cfg = dict(alert_cfg[rule])
         cfg["for_s"], cfg["clear_for_s"] = cfg["for_s"] * 1000, cfg["clear_for_s"] * 1000
         found = RULE_FUNCTIONS[rule](ctx, cfg) if cfg["enabled"] else []
         by_subject = {c["subject"]: c for c in found}
         subjects = set(by_subject) | {s for (r, s) in opened if r == rule}
         for subject in sorted(subjects):
-            step(conn, rule, opened.get((rule, subject)), by_subject.get(subject), cfg, now_ms, notify_cfg)
+            step(conn, rule, opened.get((rule, subject)), by_subject.get(subject), cfg, now_ms, notify_cfg, opened)
         counts[rule] = sum(1 for c in found if c["firing"])
     return counts
 

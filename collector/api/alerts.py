@@ -13,7 +13,7 @@ from collector.api.params import alert_filters, alert_id, page
 from collector.api.readers import READERS
 from collector.http.auth import require_role
 from collector.http.errors import json_error
-from collector.http.keys import DB_PATH
+from collector.http.keys import DB_PATH, TOKEN_NAME
 
 
 @api
@@ -50,7 +50,7 @@ def _action(name: str):
         ident = alert_id(request)
         body = actions.parse_body(await _body(request), name)
         await asyncio.to_thread(actions.perform, request.app[DB_PATH], name, ident,
-                                request.get("token_name", "unknown"), now_ms(request), body)
+                                request.get(TOKEN_NAME, "unknown"), now_ms(request), body)
         out = await request.app[READERS].run(alert_queries.get_alert, ident)
         return json_error(404, f"no alert {ident}") if out is None else ok(out)
 

@@ -38,24 +38,19 @@ def anomalies(robots: list[dict]) -> dict[str, dict]:
     return out
 
 
-def usage(per_robot: list[dict], n_robots: int) -> dict[str, Any]:
-    """Per-robot-per-day volumes (last 7 days) and the interaction trends.
-
-    ``per_robot`` rows hold, per metric, sums over spans: ``last7``, ``prev7``, ``last30``,
-    ``yesterday``, ``weekday4`` (the same weekday over the 4 weeks before)."""
-    def total(metric: str, span: str) -> int:
-        return sum(r.get(metric, {}).get(span, 0) for r in per_robot)
-
+def usage(sums: dict[str, int], yesterday: dict[str, int], n_robots: int) -> dict[str, Any]:
+    """Usage from the customer's interaction sums (``views.usage_sums``: ``last7``, ``prev7``,
+    ``last30``, ``yesterday``, ``weekday4`` = the same weekday in each of the 4 weeks before) and
+    its robots' summed counters of yesterday (the four volumes per robot per day)."""
     n = max(1, n_robots)
-    per_day = {m.split(".", 1)[1]: round(total(m, "last7") / (7 * n), 1) for m in USAGE_VOLUMES}
-    last7, prev7 = total("usage.interactions", "last7"), total("usage.interactions", "prev7")
-    yesterday, weekday4 = total("usage.interactions", "yesterday"), total("usage.interactions", "weekday4")
+    last7, prev7 = sums.get("last7", 0), sums.get("prev7", 0)
     return {
-        "per_robot_per_day": per_day,
+        "per_robot_per_day": {m.split(".", 1)[1]: round(yesterday.get(m, 0) / n, 1) for m in USAGE_VOLUMES},
+        "interactions_per_robot_day_7d": round(last7 / (7 * n), 1),
         "interactions_7d": last7, "interactions_prev_7d": prev7,
         "trend_7d_pct": _pct(last7, prev7),
-        "trend_weekday_pct": _pct(yesterday, weekday4 / 4),
-        "interactions_per_robot_day_30d": round(total("usage.interactions", "last30") / (30 * n), 1),
+        "trend_weekday_pct": _pct(sums.get("yesterday", 0), sums.get("weekday4", 0) / 4),
+        "interactions_per_robot_day_30d": round(sums.get("last30", 0) / (30 * n), 1),
     }
 
 

@@ -12,10 +12,10 @@ from collections import defaultdict
 
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES, subsystem_metrics
 
-from collector.health.robot import day_view_start, hour_view_start
+from collector.health.robot import DAY_MS, HOUR_MS, SLOT_OF, SLOTS, day_view_start, hour_view_start
 
-DAY_MS = 86_400_000
 HEALTH_METRICS = tuple(m.name for sub in HEALTH_SUBSYSTEMS for m in subsystem_metrics(sub) if m.kind == "counter")
+HEALTH_SET = frozenset(HEALTH_METRICS)
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
@@ -31,66 +31,82 @@ def customers(conn: sqlite3.Connection) -> list[dict]:
     return [dict(zip(cols, row)) for row in rows]
 
 
-def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict]:
-    """``(hour_view, day_view)``: ``{robot: {metric: total}}`` of the health metrics.
-
-    Each (robot, metric) has at most two buckets per view, so summing in Python beats a GROUP BY
-    (which would sort every row)."""
-    marks = ",".join("?" * len(HEALTH_METRICS))
-    out = []
-    for table, start in (("counter_hour", hour_view_start(now_ms)), ("counter_day", day_view_start(now_ms))):
-        sums: dict[str, dict[str, int]] = defaultdict(dict)
-        sql = (f"SELECT robot, metric, total FROM {table} WHERE bucket_ms >= ? AND bucket_ms <= ?"
-               f" AND metric IN ({marks})")
-        for robot, metric, total in conn.execute(sql, (start, now_ms, *HEALTH_METRICS)):
-            per = sums[robot]
-            per[metric] = per.get(metric, 0) + total
-        out.append(sums)
-    return out[0], out[1]
+def _slices(now_ms: int) -> list[tuple[str, str, int]]:
+    """(table, index, bucket) of every bucket the two views read, each read on its own so rows
+    come ordered by robot (no sort)."""
+    hs, ds = hour_view_start(now_ms), day_view_start(now_ms)
+    out = [("counter_hour", "counter_hour_bucket_robot", b) for b in (hs, hs + HOUR_MS) if b <= now_ms]
+    return out + [("counter_day", "counter_day_bucket_robot", b) for b in (ds, ds + DAY_MS) if b <= now_ms]
 
 
-def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, dict[str, int]]]:
-    """``{robot: {metric: {last7, prev7, last30, yesterday, weekday4}}}`` over complete UTC days."""
+SLOT_TABLE = "health_slot"
+
+
+def _slot_table(conn: sqlite3.Connection) -> None:
+    """A temporary (per-connection) table metric -> slot, so SQL sums each robot's slots itself."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SLOT_TABLE} (metric TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+                 " WITHOUT ROWID")
+    if conn.execute(f"SELECT count(*) FROM temp.{SLOT_TABLE}").fetchone()[0] != len(SLOT_OF):
+        conn.execute(f"DELETE FROM temp.{SLOT_TABLE}")
+        conn.executemany(f"INSERT INTO temp.{SLOT_TABLE} (metric, n) VALUES (?, ?)", SLOT_OF.items())
+
+
+def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict, dict]:
+    """``(hour_view, day_view, yesterday)``.
+
+    The views map robot -> slot vector (``robot.SLOT_OF``); one query per bucket, grouped by robot
+    in index order, each row of the result already the robot's slot sums.  ``yesterday`` maps
+    robot -> ``{metric: total}`` of the usage volumes and skills of the last complete UTC day."""
+    _slot_table(conn)
+    cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(SLOTS))
+    views: dict[str, dict[str, list[int]]] = {"counter_hour": {}, "counter_day": {}}
+    for table, index, bucket in _slices(now_ms):
+        sql = (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {index}"
+               f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
+        sums = views[table]
+        for robot, *vec in conn.execute(sql, (bucket,)):
+            had = sums.get(robot)
+            sums[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
+    last_day = now_ms - now_ms % DAY_MS - DAY_MS
+    yesterday: dict[str, dict[str, int]] = {}
+    marks = ",".join("?" * len(USAGE_VOLUMES))
+    sql = ("SELECT robot, group_concat(metric || '=' || total) FROM counter_day INDEXED BY counter_day_bucket_robot"
+           f" WHERE bucket_ms = ? AND (metric IN ({marks}) OR (metric >= 'skill.' AND metric < 'skill/'))"
+           " GROUP BY robot")
+    for robot, pairs in conn.execute(sql, (last_day, *USAGE_VOLUMES)):
+        yesterday[robot] = {m: int(t) for m, _, t in (p.partition("=") for p in pairs.split(","))}
+    return views["counter_hour"], views["counter_day"], yesterday
+
+
+def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
+    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete UTC
+    days.  Walks robots in customer order and seeks each robot's rows: no sort, no full scan."""
     d = now_ms - now_ms % DAY_MS
     weekdays = tuple(d - k * DAY_MS for k in (8, 15, 22, 29))
-    marks = ",".join("?" * len(USAGE_VOLUMES))
-    sql = ("SELECT robot, metric,"
-           " SUM(CASE WHEN bucket_ms >= ? THEN total ELSE 0 END),"
-           " SUM(CASE WHEN bucket_ms >= ? AND bucket_ms < ? THEN total ELSE 0 END),"
-           " SUM(total),"
-           " SUM(CASE WHEN bucket_ms = ? THEN total ELSE 0 END),"
-           " SUM(CASE WHEN bucket_ms IN (?,?,?,?) THEN total ELSE 0 END)"
-           f" FROM counter_day WHERE metric IN ({marks}) AND bucket_ms >= ? AND bucket_ms < ?"
-           " GROUP BY robot, metric")
-    params = (d - 7 * DAY_MS, d - 14 * DAY_MS, d - 7 * DAY_MS, d - DAY_MS, *weekdays, *USAGE_VOLUMES,
-              d - 30 * DAY_MS, d)
-    out: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
-    for robot, metric, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql, params):
-        out[robot][metric] = {"last7": last7, "prev7": prev7, "last30": last30, "yesterday": yesterday,
-                              "weekday4": weekday4}
-    return out
-
-
-def skills(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {skill.x: uses}}`` over the last 7 complete days."""
-    d = now_ms - now_ms % DAY_MS
-    sql = ("SELECT r.customer, c.metric, SUM(c.total) FROM counter_day c JOIN robots r ON r.id = c.robot"
-           " WHERE c.metric >= 'skill.' AND c.metric < 'skill/' AND c.bucket_ms >= ? AND c.bucket_ms < ?"
-           " GROUP BY r.customer, c.metric")
+    sql = ("SELECT r.customer,"
+           " SUM(CASE WHEN c.bucket_ms >= ? THEN c.total ELSE 0 END),"
+           " SUM(CASE WHEN c.bucket_ms >= ? AND c.bucket_ms < ? THEN c.total ELSE 0 END),"
+           " SUM(c.total),"
+           " SUM(CASE WHEN c.bucket_ms = ? THEN c.total ELSE 0 END),"
+           " SUM(CASE WHEN c.bucket_ms IN (?,?,?,?) THEN c.total ELSE 0 END)"
+           " FROM robots r JOIN counter_day c INDEXED BY counter_day_robot_cover"
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms < ?"
+           " GROUP BY r.customer")
+    params = (d - 7 * DAY_MS, d - 14 * DAY_MS, d - 7 * DAY_MS, d - DAY_MS, *weekdays, d - 30 * DAY_MS, d)
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, metric, total in conn.execute(sql, (d - 7 * DAY_MS, d)):
-        out[customer][metric] = total
+    for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql, params):
+        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4)
     return out
 
 
 def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> dict[str, set[int]]:
     """``{robot: {day_ms}}``: days with more than ``floor`` interactions, for onboarding robots only."""
     since = now_ms - onboarding_days * DAY_MS
-    sql = ("SELECT c.robot, c.bucket_ms FROM counter_day c JOIN robots r ON r.id = c.robot"
-           " WHERE r.first_seen_ms >= ? AND c.metric = 'usage.interactions' AND c.bucket_ms >= ?"
-           " AND c.bucket_ms <= ? AND c.total >= ?")
+    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY counter_day_robot_cover"
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms <= ?"
+           " WHERE r.first_seen_ms >= ? AND c.total >= ?")
     out: dict[str, set[int]] = defaultdict(set)
-    for robot, day in conn.execute(sql, (since, since - since % DAY_MS, now_ms, floor)):
+    for robot, day in conn.execute(sql, (since - since % DAY_MS, now_ms, since, floor)):
         out[robot].add(day)
     return out
 

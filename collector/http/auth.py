@@ -7,7 +7,7 @@ import hmac
 from aiohttp import web
 
 from collector.http.errors import json_error
-from collector.http.keys import CONFIG
+from collector.http.keys import CONFIG, ROLE, TOKEN_NAME
 
 ROLE_RANK = {"viewer": 1, "admin": 2}
 
@@ -33,13 +33,13 @@ async def auth_middleware(request: web.Request, handler):
     entry = _match(request.app[CONFIG]["http"]["tokens"], presented.strip())
     if entry is None:
         return json_error(401, "unknown token")
-    request["role"] = entry["role"]
-    request["token_name"] = entry["name"]
+    request[ROLE] = entry["role"]
+    request[TOKEN_NAME] = entry["name"]
     return await handler(request)
 
 
 def require_role(request: web.Request, role: str) -> web.Response | None:
     """A 403 response when the request's token is below ``role``, else None."""
-    if ROLE_RANK.get(request.get("role", ""), 0) < ROLE_RANK[role]:
+    if ROLE_RANK.get(request.get(ROLE, ""), 0) < ROLE_RANK[role]:
         return json_error(403, f"this action needs the {role} role")
     return None

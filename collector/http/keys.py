@@ -13,3 +13,8 @@ DB_PATH = web.AppKey("db_path", str)
 SERVICES = web.AppKey("services", dict)
 #: a callable returning "now" in ms; tests pass a fixed clock
 CLOCK = web.AppKey("clock", Any)
+
+#: set by the auth middleware for the handlers: the token's role and its name (the actor recorded
+#: in an alert's timeline)
+ROLE = web.RequestKey("role", str)
+TOKEN_NAME = web.RequestKey("token_name", str)

@@ -1,0 +1,145 @@
+"""The agent's options: one table feeds defaults, validation, ``check-config`` and docs/agent.md.
+
+``load_config(path)`` reads TOML plus ``ROBOPULSE_<SECTION>_<KEY>`` overrides; ``build_config(raw)``
+validates a plain mapping the same way (the simulator builds a thousand agents from dicts).
+Every problem raises ``protocol.config.ConfigError`` naming the key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from protocol import DEFAULT_PREFIX
+from protocol.config import REQUIRED, ConfigError, Option, host_port, in_range, load, positive
+from protocol.config import _coerce  # the same coercion rules as a file, for mappings
+from protocol.topics import is_valid_id
+
+
+def _id(value: str) -> str | None:
+    return None if is_valid_id(value) else f"{value!r} does not match ^[a-z0-9][a-z0-9_-]{{0,63}}$"
+
+
+def _loopback(value: str) -> str | None:
+    """``[status] listen`` serves the field engineer on the robot itself, never the venue network."""
+    if value == "":
+        return None
+    bad = host_port(value)
+    if bad:
+        return bad
+    host = value.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return f"{value!r} is not a loopback address (use 127.0.0.1:PORT)"
+
+
+def _prefix(value: str) -> str | None:
+    if not value or any(ch in value for ch in "+#\x00") or value.startswith("/") or value.endswith("/"):
+        return f"{value!r} is not a valid topic prefix"
+    return None
+
+
+def _port(value: int) -> str | None:
+    return None if 1 <= value <= 65535 else "must be between 1 and 65535"
+
+
+SECTIONS = ("agent", "mqtt", "buffer", "ingest", "network", "status")
+
+OPTIONS: tuple[Option, ...] = (
+    Option("agent", "robot_id", str, REQUIRED, "this robot's id (topic and payload)", _id),
+    Option("agent", "customer_id", str, REQUIRED, "the customer that owns the robot", _id),
+    Option("agent", "site_id", str, "default", "the site (venue) where the robot stands", _id),
+    Option("agent", "scene", str, "", "museum, ktv, scenic, conference, mall, bank, hospital, ..."),
+    Option("agent", "interval_s", int, 10, "window length in seconds; windows align to multiples of it",
+           in_range(1, 3600)),
+    Option("agent", "publish_interval_s", int, 60, "seconds between telemetry messages (many windows each)",
+           in_range(1, 86400)),
+    Option("agent", "state_dir", str, "/var/lib/robopulse-agent",
+           "outbox database, status file and lock live here"),
+    Option("mqtt", "host", str, "localhost", "broker host name or address"),
+    Option("mqtt", "port", int, 1883, "broker port (8883 is usual with TLS)", _port),
+    Option("mqtt", "username", str, "", "user name; empty for anonymous"),
+    Option("mqtt", "password", str, "", "password"),
+    Option("mqtt", "tls_ca", str, "", "CA certificate file; set to use TLS"),
+    Option("mqtt", "tls_cert", str, "", "client certificate file (with tls_key)"),
+    Option("mqtt", "tls_key", str, "", "client private key file"),
+    Option("mqtt", "topic_prefix", str, DEFAULT_PREFIX, "first levels of every topic", _prefix),
+    Option("mqtt", "keepalive_s", int, 90, "MQTT keepalive; the broker declares the robot lost after 1.5x",
+           in_range(5, 3600)),
+    Option("mqtt", "reconnect_max_s", int, 60,
+           "longest wait between connection attempts (exponential backoff from 1 s, with jitter)",
+           in_range(1, 3600)),
+    Option("buffer", "max_windows", int, 60480, "outbox bound (7 days of 10 s windows); oldest dropped when full",
+           positive),
+    Option("ingest", "statsd", str, "127.0.0.1:8125", "UDP host:port for StatsD lines; empty disables",
+           host_port),
+    Option("network", "probe", str, "",
+           "host:port to TCP-connect to once per window; empty: judge connectivity by the MQTT session "
+           "(no extra bytes on paid 4G)", host_port),
+    Option("status", "listen", str, "", "loopback host:port serving the status as JSON over HTTP; empty disables",
+           _loopback),
+)
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Validated options, by section: ``config.agent.robot_id``, ``config.mqtt.port``..."""
+
+    agent: SimpleNamespace
+    mqtt: SimpleNamespace
+    buffer: SimpleNamespace
+    ingest: SimpleNamespace
+    network: SimpleNamespace
+    status: SimpleNamespace
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {s: dict(vars(getattr(self, s))) for s in SECTIONS}
+
+
+def _finish(values: dict[str, dict[str, Any]]) -> AgentConfig:
+    m = values["mqtt"]
+    if bool(m["tls_cert"]) != bool(m["tls_key"]):
+        raise ConfigError("mqtt.tls_key" if m["tls_cert"] else "mqtt.tls_cert",
+                          "tls_cert and tls_key go together")
+    if m["tls_cert"] and not m["tls_ca"]:
+        raise ConfigError("mqtt.tls_ca", "a client certificate needs tls_ca (TLS is on only with a CA)")
+    if m["password"] and not m["username"]:
+        raise ConfigError("mqtt.username", "a password needs a username")
+    return AgentConfig(**{s: SimpleNamespace(**body) for s, body in values.items()})
+
+
+def load_config(path, env: Mapping[str, str] | None = None) -> AgentConfig:
+    """TOML file (or None) plus environment overrides -> AgentConfig, or ConfigError."""
+    return _finish(load(path, OPTIONS, env=env))
+
+
+def build_config(raw: Mapping[str, Mapping[str, Any]]) -> AgentConfig:
+    """A mapping shaped like the TOML file -> AgentConfig (no file, no environment)."""
+    known = {(o.section, o.key) for o in OPTIONS}
+    for section, body in raw.items():
+        for key in body:
+            if (section, key) not in known:
+                raise ConfigError(f"{section}.{key}", "unknown key")
+    out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    for o in OPTIONS:
+        body = raw.get(o.section, {})
+        if o.key in body:
+            value = _coerce(o, body[o.key], from_env=False)
+        elif o.default is REQUIRED:
+            raise ConfigError(o.name, "is required")
+        else:
+            value = o.default
+        if o.check is not None and value is not None:
+            reason = o.check(value)
+            if reason:
+                raise ConfigError(o.name, reason)
+        out[o.section][o.key] = value
+    return _finish(out)

@@ -1,0 +1,263 @@
+"""The agent's footprint on the robot, side by side with a naive baseline in the same run.
+
+Three processes run at once against one private Mosquitto:
+- agent A: the real ``robopulse agent run`` at ``interval_s = 1`` receiving 200 StatsD lines a second
+  (one line per datagram, the worst case): resident memory and CPU share of one core;
+- baseline: a Python process importing paho-mqtt and psutil that publishes one JSON sample a second;
+- agent D: as C but ``publish_interval_s = 120`` (the knob that trades latency for bytes).
+- agents B and C: the real agent with default settings (10 s windows, published every 60 s), their MQTT
+  connections going through counting TCP proxies: bytes on the wire per robot-hour.  B gets the same
+  200 lines/s (15 metrics all non-zero in every window: the worst case for bytes), C a busy robot's
+  day-time load (``--typical-rate``, 1 line/s = 3,600 events an hour; a benchmark customer's robot
+  with 1,000 interactions a day produces far fewer).
+The baseline also goes through a proxy, so the ratio is like for like.
+
+Bytes are counted on the proxy's sockets (MQTT bytes both ways, including CONNECT, PUBACK, PINGs);
+packets are counted by the kernel on the proxy's socket facing the agent (TCP_INFO segs_in + segs_out,
+pure ACKs included), each costing 52 bytes of IPv4 + TCP headers (20 + 20 + 12 of timestamps).  Budget: RSS <= 40 MB, CPU <= 3 % of one core, <= 40 KB per robot-hour.
+
+    python -m bench.agent_footprint [--duration 120] [--bytes-duration 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.broker import Broker, free_port  # noqa: E402  (the test harness's private broker)
+
+HEADER_BYTES = 52
+TCP_INFO_SEGS = 136  # offset of tcpi_segs_out, tcpi_segs_in (u32 each) in struct tcp_info (Linux >= 4.2)
+BUDGET_RSS_MB, BUDGET_CPU_PCT, BUDGET_KB_HOUR = 40, 3.0, 40
+METRICS = ["asr.requests", "asr.unrecognized", "nlp.requests", "nlp.unhandled", "tts.requests",
+           "vision.face_attempts", "vision.face_unrecognized", "touch.taps", "nav.tasks",
+           "usage.foot_traffic", "usage.wakeups", "usage.interactions", "usage.solicitations",
+           "skill.guide", "skill.qa"]
+
+BASELINE = r"""
+import json, sys, time, psutil, paho.mqtt.client as mqtt
+c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="naive-baseline")
+c.connect("127.0.0.1", int(sys.argv[1]), 60)
+c.loop_start()
+while True:
+    sample = {"robot": "r-base", "ts": time.time(), "cpu": psutil.cpu_percent(), "mem": psutil.virtual_memory().percent,
+              "disk": psutil.disk_usage("/").percent, "uptime": time.time() - psutil.boot_time(),
+              "counters": {"asr.requests": 12, "usage.interactions": 9, "touch.taps": 4}}
+    c.publish("naive/r-base/telemetry", json.dumps(sample), qos=1)
+    time.sleep(1)
+"""
+
+
+class CountingProxy:
+    """TCP proxy on a free port; counts bytes and reads in each direction."""
+
+    def __init__(self, target_port: int):
+        self.target = ("127.0.0.1", target_port)
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.port = self.server.getsockname()[1]
+        self.bytes = {"up": 0, "down": 0}
+        self.reads = {"up": 0, "down": 0}
+        self.agent_sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            client, _ = self.server.accept()
+            self.agent_sockets.append(client)
+            upstream = socket.create_connection(self.target)
+            threading.Thread(target=self._pump, args=(client, upstream, "up"), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, "down"), daemon=True).start()
+
+    def _pump(self, src, dst, direction):
+        try:
+            while data := src.recv(65536):
+                with self.lock:
+                    self.bytes[direction] += len(data)
+                    self.reads[direction] += 1
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def segments(self) -> int:
+        """Packets both ways on the agent's connections, as the kernel counted them."""
+        total = 0
+        for sock in self.agent_sockets:
+            try:
+                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+            except OSError:
+                continue
+            out, in_ = struct.unpack_from("II", info, TCP_INFO_SEGS)
+            total += out + in_
+        return total
+
+    def snapshot(self):
+        with self.lock:
+            return dict(self.bytes), self.segments()
+
+
+def agent_toml(path: Path, robot: str, port: int, statsd_port: int, state: Path, interval: int | None) -> Path:
+    lines = ["[agent]", f'robot_id = "{robot}"', 'customer_id = "bench"', f'state_dir = "{state}"']
+    if interval:
+        lines.append(f"interval_s = {interval}")
+    lines += ["[mqtt]", 'host = "127.0.0.1"', f"port = {port}", "[ingest]", f'statsd = "127.0.0.1:{statsd_port}"']
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def statsd_sender(ports, rate, stop):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rnd = random.Random(1)
+    sent = 0
+    start = time.monotonic()
+    while not stop.is_set():
+        line = f"{rnd.choice(METRICS)}:1|c".encode()
+        for port in ports:
+            sock.sendto(line, ("127.0.0.1", port))
+        sent += 1
+        delay = start + sent / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    return sent
+
+
+def cpu_s(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.agent_footprint", description=__doc__.split("\n")[0])
+    ap.add_argument("--duration", type=float, default=120, help="seconds measured for RSS and CPU (default 120)")
+    ap.add_argument("--bytes-duration", type=float, default=600,
+                    help="seconds measured for bytes per robot-hour at default settings (default 600)")
+    ap.add_argument("--rate", type=float, default=200, help="StatsD lines per second (default 200)")
+    ap.add_argument("--typical-rate", type=float, default=1, help="StatsD lines per second for agent C (default 1)")
+    args = ap.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-agent-"))
+    broker = Broker(work / "broker").start()
+    proxy_b, proxy_c, proxy_d, proxy_base = (CountingProxy(broker.port) for _ in range(4))
+    port_a, port_b, port_c, port_d = free_port(), free_port(), free_port(), free_port()
+    cfg_a = agent_toml(work / "a.toml", "r-a", broker.port, port_a, work / "state-a", 1)
+    cfg_b = agent_toml(work / "b.toml", "r-b", proxy_b.port, port_b, work / "state-b", None)
+    cfg_c = agent_toml(work / "c.toml", "r-c", proxy_c.port, port_c, work / "state-c", None)
+    cfg_d = agent_toml(work / "d.toml", "r-d", proxy_d.port, port_d, work / "state-d", None)
+    cfg_d.write_text(cfg_d.read_text().replace("[mqtt]", "publish_interval_s = 120\n[mqtt]"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "protocol.cli", "agent", "run", "--config"]
+    logs = [open(work / n, "wb") for n in ("a.log", "b.log", "base.log", "c.log", "d.log")]
+    procs = [subprocess.Popen(cmd + [str(cfg_a)], stdout=logs[0], stderr=subprocess.STDOUT, env=env, cwd=ROOT),
+             subprocess.Popen(cmd + [str(cfg_b)], stdout=logs[1], stderr=subprocess.STDOUT, env=env, cwd=ROOT),
+             subprocess.Popen([sys.executable, "-c", BASELINE, str(proxy_base.port)], stdout=logs[2],
+                              stderr=subprocess.STDOUT, env=env),
+             subprocess.Popen(cmd + [str(cfg_c)], stdout=logs[3], stderr=subprocess.STDOUT, env=env, cwd=ROOT),
+             subprocess.Popen(cmd + [str(cfg_d)], stdout=logs[4], stderr=subprocess.STDOUT, env=env, cwd=ROOT)]
+    agent_a, agent_b, base, agent_c, agent_d = (psutil.Process(p.pid) for p in procs)
+    stop = threading.Event()
+    sender = threading.Thread(target=statsd_sender, args=((port_a, port_b), args.rate, stop), daemon=True)
+    typical = threading.Thread(target=statsd_sender, args=((port_c, port_d), args.typical_rate, stop), daemon=True)
+    try:
+        time.sleep(5)  # start-up (imports, first connect) is not the steady state
+        sender.start()
+        typical.start()
+        time.sleep(5)
+        cpu0 = {p.pid: cpu_s(p) for p in (agent_a, base)}
+        proxies = {"b": proxy_b, "c": proxy_c, "d": proxy_d, "base": proxy_base}
+        series = {key: [] for key in proxies}  # (t, bytes, packets) once a second
+        t0 = time.monotonic()
+        peak = {agent_a.pid: 0, base.pid: 0}
+        cpu_pct = None
+        end = max(args.duration, args.bytes_duration)
+        while time.monotonic() - t0 < end:
+            for p in (agent_a, base):
+                peak[p.pid] = max(peak[p.pid], p.memory_info().rss)
+            for key, proxy in proxies.items():
+                b, segs = proxy.snapshot()
+                series[key].append((time.monotonic(), sum(b.values()), segs))
+            if cpu_pct is None and time.monotonic() - t0 >= args.duration:
+                elapsed = time.monotonic() - t0
+                cpu_pct = {pid: (cpu_s(p) - cpu0[pid]) / elapsed * 100 for pid, p in
+                           ((agent_a.pid, agent_a), (base.pid, base))}
+            for p in procs:
+                if p.poll() is not None:
+                    raise SystemExit(f"a process died: {p.args}; logs in {work}")
+            time.sleep(1)
+        elapsed = time.monotonic() - t0
+        if cpu_pct is None:
+            cpu_pct = {pid: (cpu_s(p) - cpu0[pid]) / elapsed * 100 for pid, p in ((agent_a.pid, agent_a), (base.pid, base))}
+        per_hour = {}
+        for key, points in series.items():
+            # bytes move only when a batch goes out: measure from the first publish seen to the last,
+            # a whole number of publish cycles, so the rate does not depend on where the run started
+            moves = [i for i in range(1, len(points)) if points[i][1] != points[i - 1][1]]
+            first, last = points[moves[0]], points[moves[-1]]
+            mqtt_bytes, packets = last[1] - first[1], last[2] - first[2]
+            scale = 3600 / (last[0] - first[0])
+            per_hour[key] = (mqtt_bytes * scale / 1000, (mqtt_bytes + packets * HEADER_BYTES) * scale / 1000,
+                             packets * scale)
+    finally:
+        stop.set()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        broker.stop()
+    rss_a, rss_base = peak[agent_a.pid] / 2**20, peak[base.pid] / 2**20
+    cpu_a, cpu_base = cpu_pct[agent_a.pid], cpu_pct[base.pid]
+    kb_a, kb_a_full, pk_a = per_hour["b"]
+    kb_c, kb_c_full, pk_c = per_hour["c"]
+    kb_d, kb_d_full, pk_d = per_hour["d"]
+    kb_base, kb_base_full, pk_base = per_hour["base"]
+
+    def verdict(ok):
+        return "met" if ok else "NOT met"
+    print(f"""
+### Agent footprint (`python -m bench.agent_footprint --duration {args.duration:g} --bytes-duration {args.bytes_duration:g}`)
+
+Machine: {os.cpu_count()} cores ({psutil.cpu_freq().max if psutil.cpu_freq() else '?'} MHz max), Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} at the end (shared machine).
+StatsD: {args.rate:g} lines/s, one line per datagram, {len(METRICS)} metric names.
+
+| measure | agent | naive baseline | ratio | budget | |
+|---|---|---|---|---|---|
+| peak resident memory (interval_s=1) | {rss_a:.1f} MB | {rss_base:.1f} MB | {rss_a / rss_base:.2f} | {BUDGET_RSS_MB} MB | {verdict(rss_a <= BUDGET_RSS_MB)} |
+| CPU, % of one core over {args.duration:g} s (interval_s=1) | {cpu_a:.2f} % | {cpu_base:.2f} % | {cpu_a / max(cpu_base, 0.01):.2f} | {BUDGET_CPU_PCT} % | {verdict(cpu_a <= BUDGET_CPU_PCT)} |
+| MQTT bytes per robot-hour, defaults (10 s windows, 60 s publish), {args.typical_rate:g} lines/s | {kb_c:.1f} KB | {kb_base:.1f} KB | {kb_c / kb_base:.3f} | | |
+| + TCP/IP headers ({pk_c:.0f} vs {pk_base:.0f} packets/h x 52 B), {args.typical_rate:g} lines/s | {kb_c_full:.1f} KB | {kb_base_full:.1f} KB | {kb_c_full / kb_base_full:.3f} | {BUDGET_KB_HOUR} KB | {verdict(kb_c_full <= BUDGET_KB_HOUR)} |
+| MQTT bytes per robot-hour, publish_interval_s = 120, {args.typical_rate:g} lines/s | {kb_d:.1f} KB | {kb_base:.1f} KB | {kb_d / kb_base:.3f} | | |
+| + TCP/IP headers ({pk_d:.0f} packets/h), publish_interval_s = 120, {args.typical_rate:g} lines/s | {kb_d_full:.1f} KB | {kb_base_full:.1f} KB | {kb_d_full / kb_base_full:.3f} | {BUDGET_KB_HOUR} KB | {verdict(kb_d_full <= BUDGET_KB_HOUR)} |
+| MQTT bytes per robot-hour, defaults, {args.rate:g} lines/s (worst case) | {kb_a:.1f} KB | {kb_base:.1f} KB | {kb_a / kb_base:.3f} | | |
+| + TCP/IP headers ({pk_a:.0f} packets/h), {args.rate:g} lines/s (worst case) | {kb_a_full:.1f} KB | {kb_base_full:.1f} KB | {kb_a_full / kb_base_full:.3f} | {BUDGET_KB_HOUR} KB | {verdict(kb_a_full <= BUDGET_KB_HOUR)} |
+
+Bytes measured over {elapsed:.0f} s on a counting TCP proxy and scaled to one hour; the baseline does not
+even receive StatsD (it publishes one JSON sample a second), the agent handles {args.rate:g} lines/s.
+""")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

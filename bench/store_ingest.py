@@ -1,0 +1,283 @@
+"""Sustained ingest: windows per second committed by one collector process, side by side with a
+bare paho subscriber that only decodes, both fed by the same publisher processes through the same
+local Mosquitto.
+
+    python -m bench.store_ingest [--messages N] [--publishers P] [--robots R]
+
+For each payload shape (1 window per message, 50 windows per message) it runs the baseline (a bare
+MQTT 5 subscriber, QoS 1, decode_batch and count) and then ``robopulse collector run`` (validate,
+store, rollups, commit, ack), each receiving the same pre-encoded messages from P publisher
+processes.  Rates are windows / (last - first arrival or commit).  It reports the collector's CPU
+seconds and peak RSS.  Budget: collector >= 0.5 x bare subscriber, and >= 5,000 windows/s at one
+window per message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+COUNTERS = ("usage.interactions", "usage.wakeups", "asr.requests", "asr.unrecognized", "nav.tasks",
+            "touch.taps", "skill.guide", "net.disconnects")
+TOPIC_FILTER = "robopulse/v1/+/+/telemetry"
+
+
+# ---------------------------------------------------------------- publisher process
+
+def _payloads(worker: int, workers: int, messages: int, per_msg: int, robots: int, run: int) -> list:
+    import random
+
+    from protocol.codec import Batch, Window, encode_batch
+    from protocol.topics import telemetry_topic
+
+    rng = random.Random(worker * 1000 + run)
+    now = int(time.time() * 1000) // 10_000 * 10_000 - 3_600_000
+    seqs: dict[int, int] = {}
+    out = []
+    mine = [r for r in range(robots) if r % workers == worker]
+    for n in range(messages):
+        r = mine[n % len(mine)]
+        seq = seqs.get(r, 0)
+        windows = []
+        for _ in range(per_msg):
+            seq += 1
+            t0 = now + seq * 10_000
+            windows.append(Window(seq, t0, t0 + 10_000, {m: rng.randint(1, 20) for m in rng.sample(COUNTERS, 5)},
+                                  {"sys.cpu_pct": rng.uniform(0, 100), "net.rtt_ms": rng.uniform(5, 200)}))
+        seqs[r] = seq
+        robot = f"r{r:06d}"
+        batch = Batch(robot, f"c{r % 500:03d}", "s1", f"{run:04x}{r:012x}", int(time.time() * 1000), tuple(windows))
+        out.append((telemetry_topic(batch.customer, robot), encode_batch(batch)))
+    return out
+
+
+def _publisher(port: int, worker: int, workers: int, messages: int, per_msg: int, robots: int, run: int,
+               ready, go) -> None:
+    import paho.mqtt.client as mqtt
+
+    payloads = _payloads(worker, workers, messages, per_msg, robots, run)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{run}-{worker}")
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    ready.release()
+    go.wait()
+    infos = [client.publish(t, p, qos=1) for t, p in payloads]
+    for info in infos:
+        info.wait_for_publish(120)
+    client.disconnect()
+    client.loop_stop()
+
+
+# ---------------------------------------------------------------- bare subscriber process
+
+def _bare_subscriber(port: int, expect_windows: int, result_q, ready, go) -> None:
+    """Decode-only subscriber.  With ``go`` it first makes its persistent session, disconnects,
+    and after ``go`` comes back to drain what the broker queued (backlog mode)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    from protocol.codec import decode_batch
+
+    state = {"windows": 0, "first": None, "last": None}
+
+    def on_connect(c, u, f, rc, p):
+        c.subscribe(TOPIC_FILTER, qos=1)
+
+    def on_subscribe(c, u, mid, rcs, p):
+        ready.release()
+
+    def on_message(c, u, msg):
+        state["windows"] += len(decode_batch(msg.payload).windows)
+        now = time.perf_counter()
+        if state["first"] is None:
+            state["first"] = now
+        state["last"] = now
+
+    def connect():
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+        client.on_connect, client.on_subscribe, client.on_message = on_connect, on_subscribe, on_message
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
+        props.ReceiveMaximum = 5000
+        client.connect("127.0.0.1", port, clean_start=False, properties=props)
+        client.loop_start()
+        return client
+
+    client = connect()
+    if go is not None:
+        ready.acquire()  # our own SUBACK; the orchestrator gets a second release below
+        client.disconnect()
+        client.loop_stop()
+        ready.release()
+        go.wait()
+        client = connect()
+    started = time.process_time()
+    deadline = time.monotonic() + 300
+    while state["windows"] < expect_windows and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.disconnect()
+    client.loop_stop()
+    span = (state["last"] or 0) - (state["first"] or 0)
+    result_q.put({"windows": state["windows"], "seconds": span, "cpu_s": time.process_time() - started})
+
+
+# ---------------------------------------------------------------- orchestration
+
+def _start_publishers(ctx, port, args, per_msg, messages, run):
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    procs = [ctx.Process(target=_publisher, args=(port, w, args.publishers, messages // args.publishers, per_msg,
+                                                   args.robots, run, ready, go)) for w in range(args.publishers)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.acquire()
+    return procs, go
+
+
+def _wait_publishers(procs) -> None:
+    for p in procs:
+        p.join(600)
+
+
+def run_bare(ctx, port, args, per_msg, messages, run, backlog: bool) -> dict:
+    total = (messages // args.publishers) * args.publishers * per_msg
+    q, ready, drain = ctx.Queue(), ctx.Semaphore(0), ctx.Event() if backlog else None
+    sub = ctx.Process(target=_bare_subscriber, args=(port, total, q, ready, drain))
+    sub.start()
+    ready.acquire()
+    procs, go = _start_publishers(ctx, port, args, per_msg, messages, run)
+    go.set()
+    if backlog:
+        _wait_publishers(procs)
+        drain.set()
+    result = q.get(timeout=600)
+    _wait_publishers(procs + [sub])
+    result["rate"] = result["windows"] / result["seconds"] if result["seconds"] else 0
+    return result
+
+
+def _metric(url: str, name: str) -> float:
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as resp:
+        for line in resp.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    return 0.0
+
+
+def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, backlog: bool) -> dict:
+    import psutil
+
+    from tests.support.broker import free_port
+    from tests.support.procs import Proc, robopulse_cmd, wait_until
+
+    total = (messages // args.publishers) * args.publishers * per_msg
+    http_port = free_port()
+    cfg = workdir / f"collector-{run}.toml"
+    cfg.write_text(f'[collector]\ndb = "{workdir}/store-{run}.db"\nlog_level = "warning"\n'
+                   f'[mqtt]\nport = {broker.port}\nclient_id = "bench-collector-{run}"\n'
+                   f'[http]\nlisten = "127.0.0.1:{http_port}"\n')
+    url = f"http://127.0.0.1:{http_port}"
+
+    def start():
+        proc = Proc(robopulse_cmd("collector", "run", "--config", str(cfg)), workdir / f"collector-{run}.log")
+
+        def connected():
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
+                return json.loads(resp.read()).get("mqtt") == "connected"
+        wait_until(connected, 30, 0.1, "collector subscribed", (proc,))
+        return proc
+
+    proc = start()
+    procs, go = _start_publishers(ctx, broker.port, args, per_msg, messages, run)
+    if backlog:  # the session stays on the broker while the collector is away
+        proc.terminate()
+        go.set()
+        _wait_publishers(procs)
+        proc = start()
+    ps = psutil.Process(proc.pid)
+    cpu0 = sum(ps.cpu_times()[:2])
+    go.set()
+    first = last = None
+    peak_rss = 0
+    stored = 0.0
+    deadline = time.monotonic() + 600
+    while stored < total and time.monotonic() < deadline:
+        stored = _metric(url, "robopulse_store_windows_stored_total")
+        now = time.perf_counter()
+        if stored and first is None:
+            first, first_stored = now, stored
+        if stored:
+            last = now
+        peak_rss = max(peak_rss, ps.memory_info().rss)
+        time.sleep(0.05)
+    cpu = sum(ps.cpu_times()[:2]) - cpu0
+    for p in procs:
+        p.join(60)
+    proc.terminate()
+    seconds = (last - first) if first is not None else 0
+    counted = stored - first_stored if first is not None else 0
+    return {"windows": stored, "seconds": seconds, "rate": counted / seconds if seconds else 0,
+            "cpu_s": cpu, "peak_rss_mb": peak_rss / 2**20}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.store_ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=60_000, help="messages per run at 1 window/message")
+    parser.add_argument("--batched-messages", type=int, default=4_000, help="messages per run at 50 windows/message")
+    parser.add_argument("--publishers", type=int, default=3)
+    parser.add_argument("--robots", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.support.broker import Broker
+
+    ctx = mp.get_context("spawn")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        workdir = Path(tmp)
+        broker = Broker(workdir / "broker", extra="max_queued_messages 1000000").start()
+        try:
+            shapes = ((1, args.messages), (50, args.batched_messages))
+            for run, (mode, (per_msg, messages)) in enumerate(
+                    ((m, s) for m in ("live", "backlog") for s in shapes), 1):
+                backlog = mode == "backlog"
+                bare = run_bare(ctx, broker.port, args, per_msg, messages, run * 10, backlog)
+                col = run_collector(ctx, broker, args, per_msg, messages, run * 10 + 1, workdir, backlog)
+                rows.append((mode, per_msg, messages, bare, col))
+                print(f"  {mode} {per_msg} window(s)/msg: bare {bare['rate']:,.0f} w/s, "
+                      f"collector {col['rate']:,.0f} w/s", file=sys.stderr, flush=True)
+        finally:
+            broker.stop()
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.publishers} publisher processes, {args.robots} robots, local Mosquitto, QoS 1.\n")
+    print("| mode | windows/msg | windows | bare subscriber w/s | collector committed w/s | ratio | "
+          "collector CPU s | collector CPU % | collector peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    ok = True
+    for mode, per_msg, messages, bare, col in rows:
+        ratio = col["rate"] / bare["rate"] if bare["rate"] else 0
+        cpu_pct = 100 * col["cpu_s"] / col["seconds"] if col["seconds"] else 0
+        print(f"| {mode} | {per_msg} | {int(col['windows']):,} | {bare['rate']:,.0f} | {col['rate']:,.0f} | {ratio:.2f} | "
+              f"{col['cpu_s']:.1f} | {cpu_pct:.0f} | {col['peak_rss_mb']:.0f} |")
+        if mode == "backlog":  # capacity: live rates are capped by what the publishers can offer
+            ok &= ratio >= 0.5
+            if per_msg == 1:
+                ok &= col["rate"] >= 5000
+    print("\nlive: publishers and consumer run together (rates capped by what the publishers offer); "
+          "backlog: the publishers fill the consumer's persistent session first, then it drains (capacity).")
+    print(f"Budget on capacity (>= 0.5 x bare, >= 5,000 w/s at 1 window/msg): {'met' if ok else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

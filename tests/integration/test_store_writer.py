@@ -1,0 +1,108 @@
+"""The writer on a real SQLite file: exactly-once inside one flush and across flushes, acks only
+after commit, statuses, unknown customers, bounded rejects, retention in small steps."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from collector.ingest.stats import IngestStats
+from collector.ingest.validate import Status, Telemetry
+from collector.metrics import Registry
+from collector.store.db import connect_writer
+from collector.store.retention import Retention
+from collector.store.writer import Item, Writer
+from protocol.codec import Batch, Window, make_status
+from tests.support.procs import wait_until
+
+NOW = 1_767_225_600_000
+DAY = 86_400_000
+
+
+def tele(robot, seqs, t_base=NOW - DAY, customer="acme", received=NOW):
+    windows = tuple(Window(s, t_base + s * 10_000, t_base + s * 10_000 + 10_000, {"nav.tasks": s}, {"sys.cpu_pct": 5.0})
+                    for s in seqs)
+    return Item("telemetry", Telemetry(Batch(robot, customer, "s1", "00000000000000aa", received + 1500, windows)),
+                received, len(windows))
+
+
+def make_writer(tmp_path, **kw):
+    conn = connect_writer(tmp_path / "s.db")
+    stats = IngestStats(Registry())
+    return Writer(conn, stats=stats, flush_ms=20, clock=lambda: NOW / 1000, **kw), stats
+
+
+def read(tmp_path, sql, *args):
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def test_store_writer_counts_each_window_once_and_acks_after_commit(tmp_path):
+    writer, stats = make_writer(tmp_path)
+    acked = []
+
+    def ack_of(n):
+        def ack():  # the window must already be committed when we are acknowledged
+            acked.append((n, read(tmp_path, "SELECT COUNT(*) FROM windows")[0][0]))
+        return ack
+    items = [tele("r1", [1, 2, 3]), tele("r1", [2, 3, 4]), tele("r2", [1], customer="newco")]
+    for i, item in enumerate(items):
+        item.ack = ack_of(i)
+        writer.submit(item)
+    writer.start()
+    assert writer.drain(10)
+    writer.stop()
+    assert [a[0] for a in acked] == [0, 1, 2] and all(a[1] == 5 for a in acked)
+    assert stats.windows_stored.value() == 5 and stats.windows_duplicate.value() == 2
+    assert read(tmp_path, "SELECT SUM(total) FROM counter_day WHERE robot = 'r1'") == [(1 + 2 + 3 + 4,)]
+    assert read(tmp_path, "SELECT SUM(total) FROM counter_hour WHERE robot = 'r1'") == [(10,)]
+    assert read(tmp_path, "SELECT SUM(n) FROM gauge_hour WHERE robot = 'r1'") == [(4,)]
+    assert read(tmp_path, "SELECT name, assigned FROM customers WHERE id = 'newco'") == [("newco", 0)]
+    robot = read(tmp_path, "SELECT first_seen_ms, last_window_ms, clock_skew_ms, max_span_ms FROM robots "
+                           "WHERE id = 'r1'")[0]
+    assert robot == (NOW - DAY + 10_000, NOW - DAY + 50_000, 1500, 10_000)
+
+
+def test_store_writer_applies_status_and_keeps_since_on_redelivery(tmp_path):
+    writer, _ = make_writer(tmp_path)
+    writer.start()
+    doc = make_status("r1", "acme", "s1", "offline", reason="lost", agent="1.2", scene="museum")
+    writer.submit(Item("status", Status(doc), NOW))
+    writer.drain(10)
+    writer.submit(Item("status", Status(doc), NOW + 60_000))  # retained last will again, no ts
+    writer.drain(10)
+    assert read(tmp_path, "SELECT state, state_reason, state_ms, scene, agent_version FROM robots") == \
+        [("offline", "lost", NOW, "museum", "1.2")]
+    writer.submit(Item("status", Status(make_status("r1", "acme", "s1", "online", ts=NOW + 90_000)), NOW + 91_000))
+    writer.drain(10)
+    writer.stop()
+    assert read(tmp_path, "SELECT state, state_reason, state_ms, scene FROM robots") == \
+        [("online", None, NOW + 90_000, "museum")]
+
+
+def test_store_writer_keeps_only_recent_rejects(tmp_path):
+    writer, _ = make_writer(tmp_path, rejects_kept=10)
+    writer.start()
+    for i in range(35):
+        writer.submit(Item("reject", (NOW, "bad_msgpack", f"t/{i}", 3, "c1c1c1"), NOW))
+    writer.drain(10)
+    writer.stop()
+    rows = read(tmp_path, "SELECT topic FROM rejects ORDER BY id")
+    assert [r[0] for r in rows] == [f"t/{i}" for i in range(25, 35)]
+
+
+def test_store_retention_deletes_old_rows_in_small_steps(tmp_path):
+    writer, stats = make_writer(tmp_path, retention=Retention(raw_days=14, rollup_days=30, chunk=7))
+    old = NOW - 20 * DAY
+    writer.submit(tele("r1", range(1, 31), t_base=NOW - 40 * DAY, received=old))   # raw and rollups expire
+    writer.submit(tele("r2", range(1, 6), t_base=NOW - 2 * DAY, received=NOW))      # all kept
+    writer.start()
+    writer.drain(10)
+    def all_gone():
+        return read(tmp_path, "SELECT COUNT(*) FROM windows WHERE robot = 'r1'")[0][0] == 0 and \
+            read(tmp_path, "SELECT COUNT(*) FROM counter_hour WHERE robot = 'r1'")[0][0] == 0
+    wait_until(all_gone, 10, 0.05, "old rows removed")
+    writer.stop()
+    assert read(tmp_path, "SELECT COUNT(*) FROM windows WHERE robot = 'r2'") == [(5,)]
+    assert read(tmp_path, "SELECT COUNT(*) FROM counter_day WHERE robot = 'r1'") == [(0,)]
+    assert read(tmp_path, "SELECT COUNT(*) FROM counter_hour WHERE robot = 'r2'")[0][0] > 0
+    assert stats.retention_deleted.value(table="windows") == 30

@@ -1,0 +1,223 @@
+"""Agent logic without I/O: config table, window alignment, StatsD parsing, status words, backoff."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent.config import OPTIONS, build_config, load_config
+from agent.publisher import backoff_s
+from agent.samplers.network import NetworkSampler
+from agent.samplers.statsd import BAD, StatsdListener, parse_line
+from agent.samplers.system import SystemSampler
+from agent.status import judge
+from agent.windows import Accumulator, WindowClock
+from protocol.codec import ProtocolError, decode_batch
+from protocol.config import ConfigError
+
+MIN = {"agent": {"robot_id": "r-1", "customer_id": "acme"}}
+
+
+def write(tmp_path, text):
+    path = tmp_path / "agent.toml"
+    path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------- config
+
+def test_config_defaults_and_env_override(tmp_path):
+    path = write(tmp_path, '[agent]\nrobot_id = "r-1"\ncustomer_id = "acme"\n')
+    config = load_config(path, env={"ROBOPULSE_MQTT_PORT": "8883", "ROBOPULSE_AGENT_INTERVAL_S": "5"})
+    assert config.mqtt.port == 8883 and config.agent.interval_s == 5
+    assert config.agent.publish_interval_s == 60 and config.ingest.statsd == "127.0.0.1:8125"
+    assert config.buffer.max_windows == 60480 and config.status.listen == ""
+
+
+@pytest.mark.parametrize("text,key", [
+    ('[agent]\ncustomer_id = "acme"\n', "agent.robot_id"),
+    ('[agent]\nrobot_id = "R 1"\ncustomer_id = "acme"\n', "agent.robot_id"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\ninterval_s = 0\n', "agent.interval_s"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[mqtt]\nport = "x"\n', "mqtt.port"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[mqtt]\nprot = 1\n', "mqtt.prot"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[status]\nlisten = "0.0.0.0:8126"\n', "status.listen"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[ingest]\nstatsd = "nonsense"\n', "ingest.statsd"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[mqtt]\ntls_cert = "/c"\n', "mqtt.tls_key"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[buffer]\nmax_windows = -1\n', "buffer.max_windows"),
+    ('[agent\n', "file"),
+])
+def test_config_bad_value_names_the_key(tmp_path, text, key):
+    with pytest.raises(ConfigError) as exc:
+        load_config(write(tmp_path, text), env={})
+    assert exc.value.key == key
+
+
+def test_config_status_listen_accepts_loopback_only():
+    assert build_config({**MIN, "status": {"listen": "127.0.0.1:8126"}}).status.listen == "127.0.0.1:8126"
+    assert build_config({**MIN, "status": {"listen": "[::1]:8126"}}).status.listen == "[::1]:8126"
+    with pytest.raises(ConfigError):
+        build_config({**MIN, "status": {"listen": "192.168.1.5:8126"}})
+
+
+def test_config_every_option_has_a_doc():
+    assert all(o.doc for o in OPTIONS)
+
+
+# ---------------------------------------------------------------- windows
+
+def test_windows_align_to_interval_multiples():
+    clock = WindowClock(10, start_ms=1_000_003_500)
+    assert clock.due(1_000_009_999) == []
+    assert clock.due(1_000_010_000) == [(1_000_003_500, 1_000_010_000, False)]
+    assert clock.due(1_000_020_001) == [(1_000_010_000, 1_000_020_000, False)]
+
+
+def test_windows_jump_over_whole_windows_makes_one_gap_window():
+    clock = WindowClock(10, start_ms=0)
+    spans = clock.due(95_000)
+    assert spans == [(0, 10_000, False), (10_000, 90_000, True)]
+    assert clock.due(100_000) == [(90_000, 100_000, False)]
+
+
+def test_windows_gap_longer_than_a_day_is_split():
+    clock = WindowClock(10, start_ms=0)
+    spans = clock.due(2 * 86_400_000 + 5_000)
+    assert [s[1] - s[0] for s in spans[1:]] == [86_400_000, 86_400_000 - 10_000]
+
+
+def test_windows_cut_closes_partial_window():
+    clock = WindowClock(10, start_ms=0)
+    assert clock.cut(4_000) == (0, 4_000)
+    assert clock.due(10_000) == [(4_000, 10_000, False)]
+
+
+def test_accumulator_caps_distinct_metrics():
+    acc = Accumulator(max_metrics=2)
+    assert acc.add("a.b") and acc.gauge("a.c", 1.0)
+    assert not acc.add("a.d") and acc.add("a.b", 2)
+    assert acc.take() == ({"a.b": 3}, {"a.c": 1.0})
+    assert acc.take() == ({}, {})
+
+
+# ---------------------------------------------------------------- statsd
+
+@pytest.mark.parametrize("line,expected", [
+    ("asr.unrecognized:1|c", ("asr.unrecognized", "c", 1.0)),
+    ("usage.wakeups:3|c|@0.5", ("usage.wakeups", "c", 6.0)),
+    ("net.rtt_ms:35.5|g", ("net.rtt_ms", "g", 35.5)),
+    ("asr.requests:-1|c", None), ("asr.requests:1|ms", None), ("Bad.Name:1|c", None), ("nocolon", None),
+    ("asr.requests:x|c", None), ("asr.requests:1|c|@2", None), ("asr.requests:1|c|0.5", None),
+    ("asr.requests:nan|g", None), ("asr.requests:1", None), ("plain:1|c", None),
+])
+def test_statsd_parse_line(line, expected):
+    assert parse_line(line) == expected
+
+
+def test_statsd_bad_lines_are_counted_and_ignored():
+    acc = Accumulator()
+    listener = StatsdListener.__new__(StatsdListener)
+    listener.acc, listener.lines_total, listener.bad_lines_total = acc, 0, 0
+    listener.feed(b"asr.requests:2|c\ngarbage\n\nasr.requests:1|c|@0.25\nx:1|q")
+    listener.feed(b"\xff\xfe")
+    counts, _ = acc.take()
+    assert counts == {"asr.requests": 6, BAD: 3}
+    assert listener.bad_lines_total == 3 and listener.lines_total == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=512))
+def test_statsd_feed_never_raises(data):
+    listener = StatsdListener.__new__(StatsdListener)
+    listener.acc, listener.lines_total, listener.bad_lines_total = Accumulator(), 0, 0
+    listener.feed(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=512))
+def test_codec_decode_zlib_looking_bytes_raise_only_protocol_error(data):
+    try:
+        decode_batch(b"\x78" + data)
+    except ProtocolError:
+        pass
+
+
+# ---------------------------------------------------------------- samplers with a fake OS
+
+class FakePs:
+    def __init__(self):
+        self.errors = 0
+
+    def cpu_percent(self, interval=None):
+        return 12.4
+
+    def virtual_memory(self):
+        return SimpleNamespace(percent=40.6)
+
+    def disk_usage(self, path):
+        return SimpleNamespace(percent=71.2)
+
+    def boot_time(self):
+        return 1000.0
+
+    def sensors_temperatures(self):
+        return {"cpu": [SimpleNamespace(current=55.2), SimpleNamespace(current=61.7)]}
+
+    def sensors_battery(self):
+        return None
+
+    def net_io_counters(self):
+        return SimpleNamespace(errin=self.errors, errout=0, dropin=1, dropout=0)
+
+
+def test_system_sampler_reports_integer_gauges_once_a_minute():
+    sampler = SystemSampler(ps=FakePs(), clock_s=lambda: 4600.0)
+    full = {"sys.cpu_pct": 12, "sys.mem_pct": 41, "sys.disk_pct": 71, "sys.uptime_s": 3600, "sys.temp_c": 62}
+    assert sampler.sample(60_000, 70_000).gauges == full  # the first window always has everything
+    assert sampler.sample(70_000, 80_000).gauges == {}
+    assert sampler.sample(110_000, 120_000).gauges == full  # crosses the minute
+
+
+def test_network_sampler_counts_nic_error_deltas_and_link_report():
+    ps = FakePs()
+    link = SimpleNamespace(link_report=lambda: (1, 4_000, 35.4))
+    sampler = NetworkSampler(link=link, ps=ps)
+    ps.errors = 5
+    sample = sampler.sample(0, 10_000)
+    assert sample.counts == {"net.errors": 5, "net.disconnects": 1, "net.offline_s": 4}
+    assert sample.gauges == {"net.rtt_ms": 35}
+
+
+def test_network_sampler_probe_counts_offline_episode():
+    sampler = NetworkSampler(probe="127.0.0.1:1", ps=FakePs(), timeout_s=0.5)
+    sampler._up = True
+    first = sampler.sample(0, 10_000)
+    second = sampler.sample(10_000, 20_000)
+    assert first.counts["net.disconnects"] == 1 and first.counts["net.offline_s"] == 10
+    assert second.counts["net.disconnects"] == 0 and second.counts["net.offline_s"] == 10
+
+
+# ---------------------------------------------------------------- status words, backoff
+
+def test_status_judge_rate_with_threshold():
+    assert judge("asr", {"asr.requests": 100, "asr.unrecognized": 3}, 3600) == \
+        ("OK", "asr.unrecognized 3/100 = 3.0% < warn 5%")
+    word, why = judge("asr", {"asr.requests": 100, "asr.unrecognized": 8}, 3600)
+    assert word == "WARN" and "warn 5%" in why
+    word, why = judge("asr", {"asr.requests": 100, "asr.misrecognized": 30}, 3600)
+    assert word == "CRIT" and "crit 20%" in why
+
+
+def test_status_judge_offline_share_and_per_hour():
+    assert judge("network", {"net.offline_s": 720}, 3600)[0] == "CRIT"
+    assert judge("network", {"net.disconnects": 4}, 3600) == ("WARN", "net.disconnects 4/h >= warn 3/h")
+    assert judge("touch", {}, 3600) == ("OK", "no errors")
+
+
+def test_backoff_grows_with_jitter_between_1_and_60_s():
+    assert backoff_s(1, 0.0) == 1 and backoff_s(1, 1.0) == 1
+    assert 2 <= backoff_s(3, 0.0) <= backoff_s(3, 1.0) == 4
+    assert backoff_s(20, 0.0) == 30 and backoff_s(20, 1.0) == 60
+    assert backoff_s(5, 1.0, max_s=2) == 2
