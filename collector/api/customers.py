@@ -53,7 +53,7 @@ def _customer_page(conn, customer: str, now: int, fleet: dict) -> dict | None:
     out["usage"] = usage.customer_usage(conn, customer, out["scene"], now, fleet)
     out["alerts"] = alert_queries.list_alerts(
         conn, {"customer": customer, "states": ("pending", "firing", "acknowledged", "snoozed")},
-        200, 0)["items"]
+        200, 0, count=False)["items"]
     out["timeline"] = alert_queries.timeline(conn, customer=customer)
     return out
 

@@ -63,9 +63,12 @@ def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: 
     known = fleet["scene_of"].get(customer) == scene
     zero = {m: [0] * days for m in USAGE_VOLUMES}
     snap_own = fleet["customers"].get(customer, zero) if known else zero
-    if known:  # earlier days from the snapshot, today fresh
-        fresh = _own(conn, customer, today, first, days)
-        own = {m: snap_own[m][:-1] + fresh[m][-1:] for m in USAGE_VOLUMES}
+    if known:  # earlier days from the snapshot, today fresh (one point lookup per robot and volume)
+        fresh = dict(conn.execute(
+            f"SELECT cd.metric, sum(cd.total) FROM robots r JOIN counter_day cd ON cd.robot = r.id "
+            f"AND cd.metric IN ({_MARKS}) AND cd.bucket_ms = ? WHERE r.customer = ? GROUP BY cd.metric",
+            (*USAGE_VOLUMES, today, customer)))
+        own = {m: snap_own[m][:-1] + [fresh.get(m, 0)] for m in USAGE_VOLUMES}
     else:
         own = _own(conn, customer, first, first, days)
     group = fleet["scenes"].get(scene, {"customers": 0, "robots": 0, "totals": zero})
