@@ -188,7 +188,8 @@ def main(argv: list[str]) -> int:
             targets = {
                 f"baseline `{baseline}`": [baseline],
                 "overview `/api/v1/customers?limit=1000`": ["/api/v1/customers?limit=1000"],
-                "customer `/api/v1/customers/{id}`": [f"/api/v1/customers/{c}" for c in ids],
+                "customer, one page reloaded `/api/v1/customers/c0001`": ["/api/v1/customers/c0001"],
+                "customer, all 500 in turn `/api/v1/customers/{id}`": [f"/api/v1/customers/{c}" for c in ids],
                 "customer robots `/api/v1/customers/{id}/robots`": [f"/api/v1/customers/{c}/robots" for c in ids],
             }
             results = {name: asyncio.run(drive(base, paths, args.requests, args.clients))
