@@ -188,7 +188,8 @@ def main(argv: list[str]) -> int:
             targets = {
                 f"baseline `{baseline}`": [baseline],
                 "overview `/api/v1/customers?limit=1000`": ["/api/v1/customers?limit=1000"],
-                "customer `/api/v1/customers/{id}`": [f"/api/v1/customers/{c}" for c in ids],
+                "customer, one page reloaded `/api/v1/customers/c0001`": ["/api/v1/customers/c0001"],
+                "customer, all 500 in turn `/api/v1/customers/{id}`": [f"/api/v1/customers/{c}" for c in ids],
                 "customer robots `/api/v1/customers/{id}/robots`": [f"/api/v1/customers/{c}/robots" for c in ids],
             }
             results = {name: asyncio.run(drive(base, paths, args.requests, args.clients))
@@ -196,10 +197,12 @@ def main(argv: list[str]) -> int:
         finally:
             proc.terminate()
             proc.wait(10)
+    load = os.getloadavg()
     base_p99 = next(iter(results.values()))["p99"]
     print(f"\n### API latency ({args.customers} customers, {args.robots} robots, {args.clients} concurrent "
           f"clients, {args.requests} requests per route)\n")
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}\n")
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end\n")
     print("| route | requests | errors | median ms | p99 ms | req/s | p99 / baseline p99 |")
     print("|---|---|---|---|---|---|---|")
     ok = True

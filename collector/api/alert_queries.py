@@ -33,11 +33,11 @@ def _where(f: dict) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-def list_alerts(conn: sqlite3.Connection, f: dict, limit: int, offset: int) -> dict:
+def list_alerts(conn: sqlite3.Connection, f: dict, limit: int, offset: int, count: bool = True) -> dict:
     where, args = _where(f)
     rows = conn.execute(f"{_SELECT}{where} ORDER BY a.opened_ms DESC, a.id DESC LIMIT ? OFFSET ?",
                         [*args, limit, offset]).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM alerts a{where}", args).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM alerts a{where}", args).fetchone()[0] if count else len(rows)
     return {"items": [alert_row(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 

@@ -12,6 +12,10 @@ import threading
 import time
 from collections import OrderedDict
 
+from protocol.logs import get_logger
+
+log = get_logger("collector.api")
+
 VERSION_SQL = """
 SELECT (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM customer_health),
        (SELECT max(id) FROM alert_events), (SELECT max(updated_ms) FROM customers),
@@ -56,9 +60,13 @@ USAGE_REFRESH_S = 300.0
 class UsageCache:
     """Values that are costly to compute and may be a little old (the fleet's usage snapshot).
 
-    ``single_flight`` computes a missing value in one thread only (the others wait for it instead of
-    running the same heavy query twenty times at once) and, once a value exists, serves it while one
-    thread refreshes it after expiry."""
+    ``single_flight(key, compute)``: a missing value is computed by one thread only (the others wait
+    for it instead of running the same heavy query twenty times at once).  Once a value exists it
+    is served as is, and after ``ttl_s`` one background thread recomputes it while requests keep
+    getting the previous value: a refresh never holds up a request or a reader thread.  A value
+    older than twice ``ttl_s`` (nobody asked for a while) is recomputed before answering, so what is
+    served is never older than that.
+    ``compute`` must be callable from any thread (it takes its own connection)."""
 
     def __init__(self, ttl_s: float = USAGE_REFRESH_S, size: int = 2000):
         self.ttl_s = ttl_s
@@ -78,22 +86,35 @@ class UsageCache:
             self._items.clear()
         self._items[key] = (time.monotonic() + self.ttl_s, value)
 
-    def single_flight(self, key: tuple, compute, fresh=lambda value: True) -> dict:
-        hit = self._items.get(key)
-        if hit and hit[0] > time.monotonic() and fresh(hit[1]):
-            return hit[1]
+    def _lock(self, key: tuple) -> threading.Lock:
         with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        if hit is not None and fresh(hit[1]) and not lock.acquire(blocking=False):
-            return hit[1]  # expired, and another thread is refreshing it: the old figures will do
-        if hit is None or not fresh(hit[1]):
-            lock.acquire()
-        try:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def single_flight(self, key: tuple, compute) -> dict:
+        hit = self._items.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] > self.ttl_s:
+            hit = None  # idle for long: too old to serve even once, recompute in the foreground
+        if hit is not None:
+            if hit[0] <= now:
+                lock = self._lock(key)
+                if lock.acquire(blocking=False):  # one refresher; the others keep the old value
+                    threading.Thread(target=self._refresh, args=(key, compute, lock), daemon=True,
+                                     name="api-usage-refresh").start()
+            return hit[1]
+        with self._lock(key):
             again = self._items.get(key)
-            if again and again[0] > time.monotonic() and fresh(again[1]):
+            if again is not None and time.monotonic() - again[0] <= self.ttl_s:
                 return again[1]
             value = compute()
             self.put(key, value)
             return value
+
+    def _refresh(self, key: tuple, compute, lock: threading.Lock) -> None:
+        try:
+            self.put(key, compute())
+        except Exception as exc:  # keep serving the old value; the next request tries again
+            log.warning("usage_refresh_failed", error=repr(exc))
+            self._items[key] = (time.monotonic() + min(self.ttl_s, 30.0), self._items[key][1])
         finally:
             lock.release()

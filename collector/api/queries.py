@@ -41,6 +41,9 @@ FROM customers c
 LEFT JOIN customer_health h ON h.customer = c.id
 """
 
+#: one customer: the summary plus the score's breakdown and facts
+_CUSTOMER_ONE = _CUSTOMER_SELECT.replace("h.score, h.color,", "h.breakdown, h.facts, h.score, h.color,", 1)
+
 
 def day_start(ms: int) -> int:
     return ms - ms % DAY_MS
@@ -89,14 +92,12 @@ def list_customers(conn: sqlite3.Connection, f: dict, sort: str, limit: int, off
 
 
 def get_customer(conn: sqlite3.Connection, customer: str, now_ms: int, days: int = 30) -> dict | None:
-    row = conn.execute(f"{_CUSTOMER_SELECT} WHERE c.id = ?", [*OPEN_STATES, customer]).fetchone()
+    row = conn.execute(f"{_CUSTOMER_ONE} WHERE c.id = ?", [*OPEN_STATES, customer]).fetchone()
     if row is None:
         return None
     out = customer_summary(row)
-    h = conn.execute("SELECT breakdown, facts FROM customer_health WHERE customer = ?",
-                     (customer,)).fetchone()
-    out["breakdown"] = json.loads(h["breakdown"]) if h else []
-    out["facts"] = json.loads(h["facts"]) if h else {}
+    out["breakdown"] = json.loads(row["breakdown"]) if row["breakdown"] else []
+    out["facts"] = json.loads(row["facts"]) if row["facts"] else {}
     since = day_start(now_ms) - (days - 1) * DAY_MS
     out["score_history"] = [dict(r) for r in conn.execute(
         "SELECT day_ms, score, color FROM score_history WHERE customer = ? AND day_ms >= ? ORDER BY day_ms",

@@ -23,7 +23,8 @@ def _robot_page(conn, robot: str, now: int) -> dict | None:
     if out is None:
         return None
     out["alerts"] = alert_queries.list_alerts(
-        conn, {"robot": robot, "states": ("pending", "firing", "acknowledged", "snoozed")}, 200, 0)["items"]
+        conn, {"robot": robot, "states": ("pending", "firing", "acknowledged", "snoozed")}, 200, 0,
+        count=False)["items"]
     out["timeline"] = alert_queries.timeline(conn, robot=robot)
     return out
 

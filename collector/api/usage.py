@@ -3,15 +3,16 @@ peers per robot, over the last 30 UTC days.
 
 Peers need every robot of the scene, and in a fleet of 10,000 robots that is the one costly read of
 the page.  So one ``FleetUsage`` snapshot of the whole fleet's 30 days (one grouped query) is kept
-and refreshed at most every ``[http] usage_refresh_s``; a refresh runs in one thread while requests
-keep using the previous snapshot.  The customer's own robots are then read fresh for today (one
+and refreshed at most every ``[http] usage_refresh_s``; a refresh runs in a background thread while
+requests keep using the previous snapshot.  The customer's own robots are then read fresh for today (one
 row per robot and volume), so its current day is exact; its earlier days and its peers' figures
-are at most ``usage_refresh_s`` old.  A customer missing from the snapshot (new since) is read in
+are at most twice ``usage_refresh_s`` old.  A customer missing from the snapshot (new since) is read in
 full."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from collector.api.queries import DAY_MS, day_start, series
 from protocol.catalogue import USAGE_VOLUMES
@@ -42,8 +43,9 @@ def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
         if own:
             for m in USAGE_VOLUMES:
                 entry["totals"][m] = [a + b for a, b in zip(entry["totals"][m], own[m])]
-    return {"first": first, "days": days, "scene_of": scene_of, "robots": robots, "customers": customers,
-            "scenes": scenes}
+    return {"built": time.monotonic_ns(), "first": first, "days": days, "scene_of": scene_of, "robots": robots,
+            "customers": customers,
+            "scenes": scenes, "peer_series": {}}
 
 
 def _own(conn: sqlite3.Connection, customer: str, since: int, first: int, days: int) -> dict[str, list[int]]:
@@ -61,9 +63,12 @@ def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: 
     known = fleet["scene_of"].get(customer) == scene
     zero = {m: [0] * days for m in USAGE_VOLUMES}
     snap_own = fleet["customers"].get(customer, zero) if known else zero
-    if known:  # earlier days from the snapshot, today fresh
-        fresh = _own(conn, customer, today, first, days)
-        own = {m: snap_own[m][:-1] + fresh[m][-1:] for m in USAGE_VOLUMES}
+    if known:  # earlier days from the snapshot, today fresh (one point lookup per robot and volume)
+        fresh = dict(conn.execute(
+            f"SELECT cd.metric, sum(cd.total) FROM robots r JOIN counter_day cd ON cd.robot = r.id "
+            f"AND cd.metric IN ({_MARKS}) AND cd.bucket_ms = ? WHERE r.customer = ? GROUP BY cd.metric",
+            (*USAGE_VOLUMES, today, customer)))
+        own = {m: snap_own[m][:-1] + [fresh.get(m, 0)] for m in USAGE_VOLUMES}
     else:
         own = _own(conn, customer, first, first, days)
     group = fleet["scenes"].get(scene, {"customers": 0, "robots": 0, "totals": zero})
@@ -75,10 +80,16 @@ def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: 
             return [0.0] * days
         return [round((t - o) / peer_robots, 2) for t, o in zip(group["totals"][metric], snap_own[metric])]
 
+    # the peers' series only depend on the snapshot: work them out once per customer and snapshot
+    memo_key = (customer, scene, known)
+    peer_series = fleet["peer_series"].get(memo_key)
+    if peer_series is None:
+        peer_series = fleet["peer_series"][memo_key] = {m: peers(m) for m in USAGE_VOLUMES}
+
     return {
         "days": [first + i * DAY_MS for i in range(days)],
         "robots": robots, "peer_customers": peer_customers, "peer_robots": max(0, peer_robots),
         "volumes": {m: {"total": own[m],
                         "per_robot": [round(v / robots, 2) if robots else 0.0 for v in own[m]],
-                        "peers_per_robot": peers(m)} for m in USAGE_VOLUMES},
+                        "peers_per_robot": peer_series[m]} for m in USAGE_VOLUMES},
     }

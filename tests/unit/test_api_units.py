@@ -53,3 +53,33 @@ def test_api_usage_cache_computes_once_for_concurrent_callers():
     for t in threads:
         t.join()
     assert len(calls) == 1 and all(r == {"value": 1} for r in results)
+
+
+def test_api_usage_cache_serves_old_value_while_refreshing_in_background():
+    cache, started, release = UsageCache(ttl_s=0.3), threading.Event(), threading.Event()
+    values = iter([{"v": 1}] + [{"v": 2}] * 1000)
+
+    def compute():
+        value = next(values)
+        if value["v"] == 2:
+            started.set()
+            release.wait(5)
+        return value
+
+    assert cache.single_flight(("k",), compute) == {"v": 1}
+    time.sleep(0.35)  # expired, but not yet twice the ttl old
+    assert cache.single_flight(("k",), compute) == {"v": 1}  # at once, although the refresh is running
+    assert started.wait(5)
+    assert cache.single_flight(("k",), compute) == {"v": 1}  # a second caller does not start another
+    release.set()
+    deadline = time.monotonic() + 5
+    while cache.single_flight(("k",), compute) != {"v": 2} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache.single_flight(("k",), compute) == {"v": 2}
+
+
+def test_api_usage_cache_recomputes_a_long_idle_value_before_answering():
+    cache, values = UsageCache(ttl_s=0.05), iter([{"v": 1}, {"v": 2}])
+    assert cache.single_flight(("k",), lambda: next(values)) == {"v": 1}
+    time.sleep(0.15)  # more than twice the ttl
+    assert cache.single_flight(("k",), lambda: next(values)) == {"v": 2}
