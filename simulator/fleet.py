@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from protocol.logs import get_logger
-from simulator import backfill, model
+from simulator import backfill, model, netloop
 from simulator.clock import SimClock
 from simulator.ledger import Ledger
 from simulator.robot import SimRobot
@@ -24,6 +24,7 @@ log = get_logger("simulator.fleet")
 class Fleet:
     def __init__(self, scn: Scenario, state_dir: Path, host: str, port: int, speed: float = 1.0,
                  workers: int = 4, ledger: Ledger | None = None, keepalive_s: int = 30):
+        netloop.install()  # select() stops at fd 1024; a big fleet has more (see simulator/netloop.py)
         self.scn = scn
         self.clock = SimClock(scn.live_start_ms, speed)
         self.ledger = ledger or Ledger(scn.name)
