@@ -57,13 +57,21 @@ def run(config, stop: threading.Event | None = None, clock=wall_ms) -> int:
     log = get_logger("agent")
     stop = stop or threading.Event()
     state_dir = Path(config.agent.state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
     try:
+        state_dir.mkdir(parents=True, exist_ok=True)
         lock_fd = acquire_lock(state_dir)
     except AlreadyRunning:
         log.error("agent_already_running", state_dir=str(state_dir))
         return 1
-    core = AgentCore(config, clock=clock)
+    except OSError as exc:
+        log.error("agent_start_failed", error=f"{type(exc).__name__}: {exc}", state_dir=str(state_dir))
+        return 1
+    try:
+        core = AgentCore(config, clock=clock)
+    except Exception as exc:  # e.g. an outbox file that is not a database
+        log.error("agent_start_failed", error=f"{type(exc).__name__}: {exc}", state_dir=str(state_dir))
+        os.close(lock_fd)
+        return 1
     publisher = Publisher(config, core.outbox, clock=clock)
     core.sources = [load_class("system")(path=str(state_dir)),
                     load_class("network")(probe=config.network.probe, link=publisher)]

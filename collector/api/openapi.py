@@ -151,7 +151,8 @@ NF = {"404": resp("Error", "unknown id")}
 
 def get(summary: str, ok: dict, params: list | None = None, errors: dict | None = None,
         public: bool = False) -> dict:
-    op = {"summary": summary, "parameters": params or [], "responses": {"200": ok, **(ERR if errors is None else errors)}}
+    responses = {"200": ok, **(ERR if errors is None else errors)}
+    op = {"summary": summary, "parameters": params or [], "responses": responses}
     if public:
         op["security"] = []
     return {"get": op}

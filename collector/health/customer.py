@@ -38,16 +38,15 @@ def anomalies(robots: list[dict]) -> dict[str, dict]:
     return out
 
 
-def usage(sums: dict[str, int], n_robots: int) -> dict[str, Any]:
-    """Per-robot-per-day volumes (last 7 days) and the interaction trends, from the customer's sums
-    (``views.usage_sums``): interactions over ``last7``, ``prev7``, ``last30``, ``yesterday`` and
-    ``weekday4`` (the same weekday in each of the 4 weeks before), the other volumes over 7 days."""
+def usage(sums: dict[str, int], yesterday: dict[str, int], n_robots: int) -> dict[str, Any]:
+    """Usage from the customer's interaction sums (``views.usage_sums``: ``last7``, ``prev7``,
+    ``last30``, ``yesterday``, ``weekday4`` = the same weekday in each of the 4 weeks before) and
+    its robots' summed counters of yesterday (the four volumes per robot per day)."""
     n = max(1, n_robots)
     last7, prev7 = sums.get("last7", 0), sums.get("prev7", 0)
-    per_day = {m.split(".", 1)[1]: round(sums.get(f"{m}_7d", 0) / (7 * n), 1) for m in USAGE_VOLUMES}
-    per_day["interactions"] = round(last7 / (7 * n), 1)
     return {
-        "per_robot_per_day": per_day,
+        "per_robot_per_day": {m.split(".", 1)[1]: round(yesterday.get(m, 0) / n, 1) for m in USAGE_VOLUMES},
+        "interactions_per_robot_day_7d": round(last7 / (7 * n), 1),
         "interactions_7d": last7, "interactions_prev_7d": prev7,
         "trend_7d_pct": _pct(last7, prev7),
         "trend_weekday_pct": _pct(sums.get("yesterday", 0), sums.get("weekday4", 0) / 4),

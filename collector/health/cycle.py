@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from collector.alerts import engine
@@ -18,6 +19,7 @@ from collector.health import customer as cust
 from collector.health import robot as rob
 from collector.health import views
 from collector.metrics import REGISTRY
+from collector.store.db import connect_reader
 
 DAY_MS = 86_400_000
 
@@ -32,31 +34,65 @@ def _scene(customer: dict, robots: list[dict]) -> str:
     return scenes.most_common(1)[0][0] if scenes else ""
 
 
-def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
-    """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
-    conn.execute("BEGIN")  # one read snapshot for every query
+def _db_path(conn: sqlite3.Connection) -> str | None:
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
+
+
+def _read_usage(conn: sqlite3.Connection, now_ms: int, hs: dict) -> tuple:
+    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago."""
+    return (views.customers(conn), views.usage_sums(conn, now_ms),
+            views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"]),
+            views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS))
+
+
+def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
+    conn = connect_reader(path)
+    conn.row_factory = None
     try:
-        robot_rows = views.robots(conn)
-        customer_rows = {c["id"]: c for c in views.customers(conn)}
-        hour, day = views.health_counts(conn, now_ms)
-        usage = views.usage_sums(conn, now_ms)
-        skills = views.skills(conn, now_ms)
-        active = views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"])
-        week_ago = views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS)
+        return _read_usage(conn, now_ms, hs)
     finally:
-        conn.execute("COMMIT")
-    robots = [rob.assess(r, hour.get(r["id"], {}), day.get(r["id"], {}), now_ms, hs) for r in robot_rows]
+        conn.close()
+
+
+def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
+    """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``.
+
+    The robot views are read on ``conn``; the day-granular customer reads run meanwhile on a
+    read-only connection of their own in a worker thread (SQLite works without the GIL)."""
+    t0 = time.perf_counter()
+    path = _db_path(conn)
+    with ThreadPoolExecutor(1, thread_name_prefix="health-read") as pool:
+        apart = pool.submit(_read_usage_apart, path, now_ms, hs) if path else None
+        conn.execute("BEGIN")  # one read snapshot for the robot views
+        try:
+            robot_rows = views.robots(conn)
+            hour, day, yesterday = views.health_counts(conn, now_ms)
+            rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
+        finally:
+            conn.execute("COMMIT")
+    customer_list, usage, active, week_ago = rest
+    customer_rows = {c["id"]: c for c in customer_list}
+    read_s = time.perf_counter() - t0
+    robots = [rob.assess(r, hour.get(r["id"]), day.get(r["id"]), now_ms, hs) for r in robot_rows]
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
     by_customer: dict[str, list[dict]] = defaultdict(list)
     for row, health in zip(robot_rows, robots):
         by_customer_rows[row["customer"]].append(row)
         by_customer[row["customer"]].append(health)
     ids = sorted(set(customer_rows) | set(by_customer))
-    uses, scenes = {}, {}
+    uses, scenes, skills = {}, {}, {}
     for cid in ids:
         c = customer_rows.get(cid) or {"id": cid, "scene": ""}
         scenes[cid] = _scene(c, by_customer_rows[cid])
-        uses[cid] = cust.usage(usage.get(cid, {}), len(by_customer[cid]))
+        day_before: dict[str, int] = {}
+        for r in by_customer_rows[cid]:
+            for metric, total in yesterday.get(r["id"], {}).items():
+                day_before[metric] = day_before.get(metric, 0) + total
+        uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
+        skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
     peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
                                    for cid in ids if by_customer[cid]})
     customers = {}
@@ -67,19 +103,26 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      active, by_customer_rows[cid], week_ago.get(cid), now_ms, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
-            "sites": {r["id"]: r["site"] for r in robot_rows}}
+            "sites": {r["id"]: r["site"] for r in robot_rows},
+            "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
-def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int) -> None:
-    previous = {row[0]: row[1:] for row in
-                conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
+def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None) -> None:
+    """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
+    so unchanged robots cost a dict comparison, not a JSON dump; without it the stored rows are read."""
+    if memory is not None and "robots" in memory:
+        previous = memory["robots"]
+    else:
+        previous = {row[0]: (row[1], row[2], row[3], row[4], json.loads(row[5])) for row in
+                    conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
     before = {robot: row[1] for robot, row in previous.items()}
-    changed = []
+    current, changed = {}, []
     for r in ctx["robots"]:
-        row = (r["customer"], r["state"], r["score"], r["worst"], json.dumps(r["subsystems"], sort_keys=True))
-        if previous.get(r["robot"]) != row:  # unchanged robots cost one UPDATE for all below
-            changed.append((r["robot"], now_ms, *row))
-    conn.execute("UPDATE robot_health SET computed_ms = ?", (now_ms,))
+        row = current[r["robot"]] = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
+        if previous.get(r["robot"]) != row:  # robot_health.computed_ms: the cycle that last changed it
+            changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+    if memory is not None:
+        memory["robots"] = current
     conn.executemany(
         "INSERT INTO robot_health (robot, computed_ms, customer, state, score, worst, subsystems)"
         " VALUES (?,?,?,?,?,?,?) ON CONFLICT(robot) DO UPDATE SET customer=excluded.customer,"
@@ -114,16 +157,21 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int) -> None:
     conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)", feed)
 
 
-def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict) -> dict[str, Any]:
+def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict | None = None) -> dict[str, Any]:
     """One cycle at event time ``now_ms``; ``settings`` holds the parsed ``health``, ``alerts`` and
-    ``notify`` sections (the collector config will do).  Returns a small summary."""
+    ``notify`` sections (the collector config will do).  ``memory``: an empty dict the caller keeps
+    between cycles of the same store (saves re-reading what the last cycle wrote); the results do
+    not depend on it.  Returns a small summary."""
     started = time.perf_counter()
     ctx = compute(conn, now_ms, settings["health"])
+    t0 = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        _write_health(conn, ctx, now_ms)
+        _write_health(conn, ctx, now_ms, memory)
+        t1 = time.perf_counter()
         fired = engine.run(conn, ctx, now_ms, settings["alerts"], settings["notify"])
         conn.execute("COMMIT")
+        ctx["timing"].update(health_write_s=t1 - t0, alerts_s=time.perf_counter() - t1)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -131,4 +179,4 @@ def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict) -> dict[str,
     CYCLES.inc()
     CYCLE_SECONDS.set(seconds)
     return {"robots": len(ctx["robots"]), "customers": len(ctx["customers"]), "firing": fired,
-            "seconds": seconds}
+            "seconds": seconds, **{k: round(v, 3) for k, v in ctx["timing"].items()}}

@@ -34,13 +34,15 @@ def settings_of(config: dict) -> dict:
 
 async def run_forever(db_path: str, settings: dict, clock) -> None:
     conn = await asyncio.to_thread(connect_writer, db_path)
+    memory: dict = {}
     try:
         while True:
             started = asyncio.get_running_loop().time()
             try:
-                summary = await asyncio.to_thread(evaluate, conn, clock(), settings)
+                summary = await asyncio.to_thread(evaluate, conn, clock(), settings, memory)
                 log.debug("health_evaluated", **{k: v for k, v in summary.items() if k != "firing"})
             except Exception as exc:  # keep evaluating: the next cycle may well succeed
+                memory.clear()  # the write may have been rolled back
                 FAILURES.inc()
                 log.error("health_cycle_failed", error=repr(exc))
             elapsed = asyncio.get_running_loop().time() - started

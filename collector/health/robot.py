@@ -1,6 +1,8 @@
 """Robot health: per-subsystem error rates over two views, a state per subsystem, one score.
 
-Plain functions over summed counters (``{metric: total}`` per view) and a clock passed in.
+Plain functions over summed counters and a clock passed in.  A view of one robot is a short
+vector of sums, one slot per (subsystem, errors | denominator) (``SLOT_OF``), so 10,000 robots
+cost no per-metric dictionaries; ``to_slots`` builds one from ``{metric: total}``.
 Rates use the catalogue's denominators (e.g. ASR = (unrecognized + misrecognized) / requests);
 network is judged on the share of the view's seconds spent offline and on disconnects per hour.
 Below ``min_volume`` of a denominator no judgement is made (a quiet robot is not a sick one).
@@ -23,6 +25,28 @@ RATED = {
     for sub in HEALTH_SUBSYSTEMS if sub != "network"
 }
 NETWORK_ERRORS = tuple(m.name for m in error_metrics("network"))
+
+#: metric -> slot of a view vector; a rated subsystem has an errors slot and a denominator slot
+SLOT_OF: dict[str, int] = {}
+ERR_SLOT: dict[str, int] = {}
+DEN_SLOT: dict[str, int] = {}
+for _sub, (_errors, _den) in RATED.items():
+    ERR_SLOT[_sub], DEN_SLOT[_sub] = len(ERR_SLOT) * 2, len(ERR_SLOT) * 2 + 1
+    SLOT_OF.update({m: ERR_SLOT[_sub] for m in _errors})
+    SLOT_OF[_den] = DEN_SLOT[_sub]
+OFFLINE_SLOT, DISCONNECT_SLOT, NET_ERROR_SLOT = len(RATED) * 2, len(RATED) * 2 + 1, len(RATED) * 2 + 2
+SLOT_OF.update({"net.offline_s": OFFLINE_SLOT, "net.disconnects": DISCONNECT_SLOT, "net.errors": NET_ERROR_SLOT})
+SLOTS = len(RATED) * 2 + 3
+
+
+def to_slots(counts: dict[str, int]) -> list[int]:
+    """``{metric: total}`` -> a view vector (metrics outside the health subsystems are ignored)."""
+    vec = [0] * SLOTS
+    for metric, total in counts.items():
+        slot = SLOT_OF.get(metric)
+        if slot is not None:
+            vec[slot] += total
+    return vec
 
 
 def hour_view_start(now_ms: int) -> int:
@@ -53,28 +77,28 @@ def _level(value: float, warn: float, crit: float) -> str:
     return "crit" if value >= crit else "warn" if value >= warn else "ok"
 
 
-def judge(sub: str, counts: dict[str, int], covered_s: float, s: dict) -> dict | None:
-    """One view of one subsystem: {rate, errors, volume, state, score}, or None below min volume."""
+def judge(sub: str, vec: list[int] | None, covered_s: float, s: dict) -> dict | None:
+    """One view of one subsystem: {rate, errors, volume, state, score}, or None when not judged
+    (no data in the view, or a denominator under ``min_volume``)."""
+    if vec is None:
+        return None
     if sub == "network":
-        if not counts or covered_s <= 0:
+        if covered_s <= 0:
             return None
-        offline_s = counts.get("net.offline_s", 0)
+        offline_s = vec[OFFLINE_SLOT]
         offline = min(1.0, offline_s / covered_s)
-        per_h = counts.get("net.disconnects", 0) * 3600.0 / covered_s
+        per_h = vec[DISCONNECT_SLOT] * 3600.0 / covered_s
         ow, oc = s["network_offline_warn"], s["network_offline_crit"]
         dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
         state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
         return {"rate": round(offline, 4), "disconnects_per_h": round(per_h, 3),
-                "errors": counts.get("net.disconnects", 0) + counts.get("net.errors", 0),
-                "offline_s": offline_s, "volume": round(covered_s),
-                "state": state, "score": min(_score(offline, ow, oc), _score(per_h, dw, dc))}
-    names, denominator = RATED[sub]
-    volume = counts.get(denominator, 0)
+                "errors": vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], "offline_s": offline_s,
+                "volume": None, "state": state,
+                "score": min(_score(offline, ow, oc), _score(per_h, dw, dc))}
+    volume = vec[DEN_SLOT[sub]]
     if volume < s["min_volume"] or volume <= 0:
         return None
-    errors = 0
-    for m in names:
-        errors += counts.get(m, 0)
+    errors = vec[ERR_SLOT[sub]]
     rate = errors / volume
     warn, crit = s[f"{sub}_warn"], s[f"{sub}_crit"]
     return {"rate": round(rate, 4), "errors": errors, "volume": volume,
@@ -92,8 +116,8 @@ def robot_state(robot: dict, now_ms: int, s: dict) -> str:
     return "online"
 
 
-def assess(robot: dict, hour: dict[str, int], day: dict[str, int], now_ms: int, s: dict) -> dict[str, Any]:
-    """The health of one robot from its hour-view and day-view counter sums."""
+def assess(robot: dict, hour: list[int] | None, day: list[int] | None, now_ms: int, s: dict) -> dict[str, Any]:
+    """The health of one robot from its hour-view and day-view vectors (None: no data in the view)."""
     state = robot_state(robot, now_ms, s)
     first = robot.get("first_seen_ms") or now_ms
     covered_h = max(0.0, (now_ms - max(hour_view_start(now_ms), first)) / 1000)
@@ -101,8 +125,7 @@ def assess(robot: dict, hour: dict[str, int], day: dict[str, int], now_ms: int, 
     subsystems: dict[str, dict] = {}
     worst, score = None, 100.0
     for sub in HEALTH_SUBSYSTEMS:
-        short = judge(sub, hour, covered_h, s) if hour else None
-        long_ = judge(sub, day, covered_d, s) if day else None
+        short, long_ = judge(sub, hour, covered_h, s), judge(sub, day, covered_d, s)
         # the short view when it has the volume (so a fix shows within the hour); the long view
         # judges robots too quiet for an hour to say anything
         view = short or long_
@@ -110,15 +133,15 @@ def assess(robot: dict, hour: dict[str, int], day: dict[str, int], now_ms: int, 
         sub_score = view["score"] if view else 100.0
         if sub == "network":
             errors_24h = long_["errors"] if long_ else 0
-            den = None
+            vol_h = vol_d = 0
         else:
-            den = RATED[sub][1]
-            errors_24h = long_["errors"] if long_ else _errors(sub, day)
+            errors_24h = day[ERR_SLOT[sub]] if day else 0
+            vol_h = hour[DEN_SLOT[sub]] if hour else 0
+            vol_d = day[DEN_SLOT[sub]] if day else 0
         entry = {
             "state": "stale" if state == "stale" else level, "level": level, "judged": view is not None,
             "rate_1h": short["rate"] if short else None, "rate_24h": long_["rate"] if long_ else None,
-            "volume_1h": short["volume"] if short else hour.get(den, 0) if den else 0,
-            "volume_24h": long_["volume"] if long_ else day.get(den, 0) if den else 0,
+            "volume_1h": short["volume"] if short else vol_h, "volume_24h": long_["volume"] if long_ else vol_d,
             "errors_24h": errors_24h, "score": round(sub_score, 1),
         }
         if long_ is not None and sub == "network":
@@ -130,7 +153,3 @@ def assess(robot: dict, hour: dict[str, int], day: dict[str, int], now_ms: int, 
             "state": state, "state_reason": robot.get("state_reason"),
             "first_seen_ms": robot.get("first_seen_ms"), "last_window_ms": robot.get("last_window_ms"),
             "score": round(score, 1), "worst": worst, "subsystems": subsystems}
-
-
-def _errors(sub: str, counts: dict[str, int]) -> int:
-    return sum(counts.get(m, 0) for m in RATED[sub][0])

@@ -12,9 +12,10 @@ from collections import defaultdict
 
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES, subsystem_metrics
 
-from collector.health.robot import DAY_MS, HOUR_MS, day_view_start, hour_view_start
+from collector.health.robot import DAY_MS, HOUR_MS, SLOT_OF, SLOTS, day_view_start, hour_view_start
 
 HEALTH_METRICS = tuple(m.name for sub in HEALTH_SUBSYSTEMS for m in subsystem_metrics(sub) if m.kind == "counter")
+HEALTH_SET = frozenset(HEALTH_METRICS)
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
@@ -38,27 +39,47 @@ def _slices(now_ms: int) -> list[tuple[str, str, int]]:
     return out + [("counter_day", "counter_day_bucket_robot", b) for b in (ds, ds + DAY_MS) if b <= now_ms]
 
 
-def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict]:
-    """``(hour_view, day_view)``: ``{robot: {metric: total}}`` of the health metrics.
+SLOT_TABLE = "health_slot"
 
-    One query per bucket, grouped by robot in index order; each robot's metrics arrive as one
-    ``metric=total,...`` string (10,000 rows instead of 200,000)."""
-    marks = ",".join("?" * len(HEALTH_METRICS))
-    views: dict[str, dict[str, dict[str, int]]] = {"counter_hour": defaultdict(dict), "counter_day": defaultdict(dict)}
+
+def _slot_table(conn: sqlite3.Connection) -> None:
+    """A temporary (per-connection) table metric -> slot, so SQL sums each robot's slots itself."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SLOT_TABLE} (metric TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+                 " WITHOUT ROWID")
+    if conn.execute(f"SELECT count(*) FROM temp.{SLOT_TABLE}").fetchone()[0] != len(SLOT_OF):
+        conn.execute(f"DELETE FROM temp.{SLOT_TABLE}")
+        conn.executemany(f"INSERT INTO temp.{SLOT_TABLE} (metric, n) VALUES (?, ?)", SLOT_OF.items())
+
+
+def health_counts(conn: sqlite3.Connection, now_ms: int) -> tuple[dict, dict, dict]:
+    """``(hour_view, day_view, yesterday)``.
+
+    The views map robot -> slot vector (``robot.SLOT_OF``); one query per bucket, grouped by robot
+    in index order, each row of the result already the robot's slot sums.  ``yesterday`` maps
+    robot -> ``{metric: total}`` of the usage volumes and skills of the last complete UTC day."""
+    _slot_table(conn)
+    cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(SLOTS))
+    views: dict[str, dict[str, list[int]]] = {"counter_hour": {}, "counter_day": {}}
     for table, index, bucket in _slices(now_ms):
-        sql = (f"SELECT robot, group_concat(metric || '=' || total) FROM {table} INDEXED BY {index}"
-               f" WHERE bucket_ms = ? AND metric IN ({marks}) GROUP BY robot")
+        sql = (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {index}"
+               f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
         sums = views[table]
-        for robot, pairs in conn.execute(sql, (bucket, *HEALTH_METRICS)):
-            per = sums[robot]
-            for pair in pairs.split(","):
-                metric, _, total = pair.partition("=")
-                per[metric] = per.get(metric, 0) + int(total)
-    return views["counter_hour"], views["counter_day"]
+        for robot, *vec in conn.execute(sql, (bucket,)):
+            had = sums.get(robot)
+            sums[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
+    last_day = now_ms - now_ms % DAY_MS - DAY_MS
+    yesterday: dict[str, dict[str, int]] = {}
+    marks = ",".join("?" * len(USAGE_VOLUMES))
+    sql = ("SELECT robot, group_concat(metric || '=' || total) FROM counter_day INDEXED BY counter_day_bucket_robot"
+           f" WHERE bucket_ms = ? AND (metric IN ({marks}) OR (metric >= 'skill.' AND metric < 'skill/'))"
+           " GROUP BY robot")
+    for robot, pairs in conn.execute(sql, (last_day, *USAGE_VOLUMES)):
+        yesterday[robot] = {m: int(t) for m, _, t in (p.partition("=") for p in pairs.split(","))}
+    return views["counter_hour"], views["counter_day"], yesterday
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {last7, prev7, last30, yesterday, weekday4, <volume>_7d...}}`` over complete UTC
+    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete UTC
     days.  Walks robots in customer order and seeks each robot's rows: no sort, no full scan."""
     d = now_ms - now_ms % DAY_MS
     weekdays = tuple(d - k * DAY_MS for k in (8, 15, 22, 29))
@@ -75,29 +96,6 @@ def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql, params):
         out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4)
-    others = [m for m in USAGE_VOLUMES if m != "usage.interactions"]
-    sql = ("SELECT r.customer, " + ", ".join(f"SUM(CASE WHEN c.metric = '{m}' THEN c.total ELSE 0 END)" for m in others)
-           + " FROM robots r JOIN counter_day c INDEXED BY counter_day_robot_cover"
-           f" ON c.robot = r.id AND c.metric IN ({','.join('?' * len(others))}) AND c.bucket_ms >= ?"
-           " AND c.bucket_ms < ? GROUP BY r.customer")
-    for customer, *totals in conn.execute(sql, (*others, d - 7 * DAY_MS, d)):
-        out[customer].update({f"{m}_7d": t for m, t in zip(others, totals)})
-    return out
-
-
-def skills(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {skill.x: uses}}`` over the last 7 complete days."""
-    d = now_ms - now_ms % DAY_MS
-    sql = ("SELECT r.customer, group_concat(c.metric || '=' || c.total) FROM robots r"
-           " JOIN counter_day c INDEXED BY counter_day_robot_cover ON c.robot = r.id"
-           " AND c.metric >= 'skill.' AND c.metric < 'skill/' AND c.bucket_ms >= ? AND c.bucket_ms < ?"
-           " GROUP BY r.customer")
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, pairs in conn.execute(sql, (d - 7 * DAY_MS, d)):
-        per = out[customer]
-        for pair in pairs.split(","):
-            metric, _, total = pair.partition("=")
-            per[metric] = per.get(metric, 0) + int(total)
     return out
 
 

@@ -159,3 +159,15 @@ def test_agent_status_over_http_on_loopback(broker, agent_config, start_agent):
     proc.terminate()
     code, out, _ = status_cmd(path)
     assert code == 3 and "agent not running" in out
+
+
+def test_agent_second_instance_on_the_same_state_dir_refuses(broker, agent_config, start_agent):
+    path, _ = agent_config(broker)
+    first = start_agent(path)
+    wait_agent_up(path, first)
+    path2, _ = agent_config(broker, name="agent2",
+                            agent={"state_dir": str(path.parent / "state")})
+    second = start_agent(path2, "agent2.log")
+    wait_until(lambda: not second.alive(), 30, message="the second agent to exit")
+    assert second.popen.returncode == 1 and "agent_already_running" in second.output()
+    first.check_alive()

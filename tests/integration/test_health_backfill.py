@@ -57,3 +57,23 @@ def test_backfill_hour_windows_and_streamed_10s_windows_agree(tmp_path):
     assert {"subsystem_degraded", "site_outage", "robot_offline", "renewal_risk"} <= rules
     for table in hourly:
         assert hourly[table] == streamed[table], table
+
+
+def test_backfill_memory_between_cycles_changes_nothing(tmp_path):
+    """The loop's memory (rows last written) only saves work: the store ends up the same."""
+    dumps = []
+    for use_memory in (False, True):
+        conn = connect_writer(tmp_path / f"m{use_memory}.db")
+        seed.add_customer(conn, "c1", "museum", now_ms=START)
+        for rid in ("r1", "r2"):
+            seed.add_robot(conn, rid, "c1", "s", first_seen_ms=START, now_ms=START)
+        memory = {} if use_memory else None
+        for h in range(30):
+            for rid in ("r1", "r2"):
+                counts = hour_counts("c1-a0" if rid == "r1" else "c1-a1", 90 + h)
+                history(conn, rid, START + h * HOUR, 1, counts)
+            evaluate(conn, START + (h + 1) * HOUR, make_settings(), memory)
+        dumps.append([conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                      for t in ("robot_health", "customer_health", "alerts", "alert_events", "feed_events")])
+        conn.close()
+    assert dumps[0] == dumps[1]
