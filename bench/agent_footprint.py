@@ -4,12 +4,12 @@ Three processes run at once against one private Mosquitto:
 - agent A: the real ``robopulse agent run`` at ``interval_s = 1`` receiving 200 StatsD lines a second
   (one line per datagram, the worst case): resident memory and CPU share of one core;
 - baseline: a Python process importing paho-mqtt and psutil that publishes one JSON sample a second;
-- agent D: as C but ``publish_interval_s = 120`` (the knob that trades latency for bytes).
-- agents B and C: the real agent with default settings (10 s windows, published every 60 s), their MQTT
-  connections going through counting TCP proxies: bytes on the wire per robot-hour.  B gets the same
-  200 lines/s (15 metrics all non-zero in every window: the worst case for bytes), C a busy robot's
-  day-time load (``--typical-rate``, 1 line/s = 3,600 events an hour; a benchmark customer's robot
-  with 1,000 interactions a day produces far fewer).
+- four more agents for bytes on the wire, each behind a counting TCP proxy, with default settings
+  (10 s windows, published every 60 s): idle (no StatsD: the floor), a busy robot's day-time load
+  (``--typical-rate``, 1 line/s = 3,600 events an hour; a benchmark customer's robot with 1,000
+  interactions a day produces far fewer), the same with ``publish_interval_s = 120`` (the knob that
+  trades latency for bytes), and the 200 lines/s (15 metrics all non-zero in every window: the worst
+  case for bytes).
 The baseline also goes through a proxy, so the ratio is like for like.
 
 Bytes are counted on the proxy's sockets (MQTT bytes both ways, including CONNECT, PUBACK, PINGs);
@@ -118,10 +118,13 @@ class CountingProxy:
             return dict(self.bytes), self.segments()
 
 
-def agent_toml(path: Path, robot: str, port: int, statsd_port: int, state: Path, interval: int | None) -> Path:
+def agent_toml(path: Path, robot: str, port: int, statsd_port: int, state: Path, interval: int | None,
+               publish_interval: int | None = None) -> Path:
     lines = ["[agent]", f'robot_id = "{robot}"', 'customer_id = "bench"', f'state_dir = "{state}"']
     if interval:
         lines.append(f"interval_s = {interval}")
+    if publish_interval:
+        lines.append(f"publish_interval_s = {publish_interval}")
     lines += ["[mqtt]", 'host = "127.0.0.1"', f"port = {port}", "[ingest]", f'statsd = "127.0.0.1:{statsd_port}"']
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -152,39 +155,49 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.agent_footprint", description=__doc__.split("\n")[0])
     ap.add_argument("--duration", type=float, default=120, help="seconds measured for RSS and CPU (default 120)")
     ap.add_argument("--bytes-duration", type=float, default=600,
-                    help="seconds measured for bytes per robot-hour at default settings (default 600)")
+                    help="seconds measured for bytes per robot-hour (default 600)")
     ap.add_argument("--rate", type=float, default=200, help="StatsD lines per second (default 200)")
-    ap.add_argument("--typical-rate", type=float, default=1, help="StatsD lines per second for agent C (default 1)")
+    ap.add_argument("--typical-rate", type=float, default=1, help="a busy robot's StatsD lines per second (default 1)")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench-agent-"))
     broker = Broker(work / "broker").start()
-    proxy_b, proxy_c, proxy_d, proxy_base = (CountingProxy(broker.port) for _ in range(4))
-    port_a, port_b, port_c, port_d = free_port(), free_port(), free_port(), free_port()
-    cfg_a = agent_toml(work / "a.toml", "r-a", broker.port, port_a, work / "state-a", 1)
-    cfg_b = agent_toml(work / "b.toml", "r-b", proxy_b.port, port_b, work / "state-b", None)
-    cfg_c = agent_toml(work / "c.toml", "r-c", proxy_c.port, port_c, work / "state-c", None)
-    cfg_d = agent_toml(work / "d.toml", "r-d", proxy_d.port, port_d, work / "state-d", None)
-    cfg_d.write_text(cfg_d.read_text().replace("[mqtt]", "publish_interval_s = 120\n[mqtt]"))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "protocol.cli", "agent", "run", "--config"]
-    logs = [open(work / n, "wb") for n in ("a.log", "b.log", "base.log", "c.log", "d.log")]
-    procs = [subprocess.Popen(cmd + [str(cfg_a)], stdout=logs[0], stderr=subprocess.STDOUT, env=env, cwd=ROOT),
-             subprocess.Popen(cmd + [str(cfg_b)], stdout=logs[1], stderr=subprocess.STDOUT, env=env, cwd=ROOT),
-             subprocess.Popen([sys.executable, "-c", BASELINE, str(proxy_base.port)], stdout=logs[2],
-                              stderr=subprocess.STDOUT, env=env),
-             subprocess.Popen(cmd + [str(cfg_c)], stdout=logs[3], stderr=subprocess.STDOUT, env=env, cwd=ROOT),
-             subprocess.Popen(cmd + [str(cfg_d)], stdout=logs[4], stderr=subprocess.STDOUT, env=env, cwd=ROOT)]
-    agent_a, agent_b, base, agent_c, agent_d = (psutil.Process(p.pid) for p in procs)
+    agent_cmd = [sys.executable, "-m", "protocol.cli", "agent", "run", "--config"]
+    procs: list[subprocess.Popen] = []
+
+    def spawn(name: str, args_: list[str], cwd=ROOT) -> psutil.Process:
+        log = open(work / f"{name}.log", "wb")
+        procs.append(subprocess.Popen(args_, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd))
+        return psutil.Process(procs[-1].pid)
+
+    # A: footprint at interval_s = 1 under 200 lines/s; the baseline through a proxy
+    port_a = free_port()
+    agent_a = spawn("a", agent_cmd + [str(agent_toml(work / "a.toml", "r-a", broker.port, port_a,
+                                                          work / "state-a", 1))])
+    proxy_base = CountingProxy(broker.port)
+    base = spawn("baseline", [sys.executable, "-c", BASELINE, str(proxy_base.port)])
+    # bytes: (label, lines/s, publish_interval_s)
+    runs = [("idle (no StatsD), defaults", 0, None),
+            (f"{args.typical_rate:g} lines/s, defaults", args.typical_rate, None),
+            (f"{args.typical_rate:g} lines/s, publish_interval_s = 120", args.typical_rate, 120),
+            (f"{args.rate:g} lines/s, defaults (worst case)", args.rate, None)]
+    proxies, statsd_ports = {}, {}
+    for i, (label, rate, publish) in enumerate(runs):
+        proxies[label], port = CountingProxy(broker.port), free_port()
+        statsd_ports.setdefault(rate, []).append(port)
+        spawn(f"bytes{i}", agent_cmd + [str(agent_toml(work / f"bytes{i}.toml", f"r-{i}", proxies[label].port, port,
+                                                           work / f"state-{i}", None, publish))])
+    proxies["baseline"] = proxy_base
+    statsd_ports.setdefault(args.rate, []).append(port_a)
     stop = threading.Event()
-    sender = threading.Thread(target=statsd_sender, args=((port_a, port_b), args.rate, stop), daemon=True)
-    typical = threading.Thread(target=statsd_sender, args=((port_c, port_d), args.typical_rate, stop), daemon=True)
+    senders = [threading.Thread(target=statsd_sender, args=(tuple(ports), rate, stop), daemon=True)
+               for rate, ports in statsd_ports.items() if rate > 0]
     try:
         time.sleep(5)  # start-up (imports, first connect) is not the steady state
-        sender.start()
-        typical.start()
+        for sender in senders:
+            sender.start()
         time.sleep(5)
         cpu0 = {p.pid: cpu_s(p) for p in (agent_a, base)}
-        proxies = {"b": proxy_b, "c": proxy_c, "d": proxy_d, "base": proxy_base}
         series = {key: [] for key in proxies}  # (t, bytes, packets) once a second
         t0 = time.monotonic()
         peak = {agent_a.pid: 0, base.pid: 0}
@@ -198,21 +211,20 @@ def main(argv: list[str] | None = None) -> int:
                 series[key].append((time.monotonic(), sum(b.values()), segs))
             if cpu_pct is None and time.monotonic() - t0 >= args.duration:
                 elapsed = time.monotonic() - t0
-                cpu_pct = {pid: (cpu_s(p) - cpu0[pid]) / elapsed * 100 for pid, p in
-                           ((agent_a.pid, agent_a), (base.pid, base))}
+                cpu_pct = {p.pid: (cpu_s(p) - cpu0[p.pid]) / elapsed * 100 for p in (agent_a, base)}
             for p in procs:
                 if p.poll() is not None:
                     raise SystemExit(f"a process died: {p.args}; logs in {work}")
             time.sleep(1)
         elapsed = time.monotonic() - t0
         if cpu_pct is None:
-            cpu_pct = {pid: (cpu_s(p) - cpu0[pid]) / elapsed * 100 for pid, p in ((agent_a.pid, agent_a), (base.pid, base))}
+            cpu_pct = {p.pid: (cpu_s(p) - cpu0[p.pid]) / elapsed * 100 for p in (agent_a, base)}
         per_hour = {}
         for key, points in series.items():
             # bytes move only when a batch goes out: measure from the first publish seen to the last,
             # a whole number of publish cycles, so the rate does not depend on where the run started
             moves = [i for i in range(1, len(points)) if points[i][1] != points[i - 1][1]]
-            first, last = points[moves[0]], points[moves[-1]]
+            first, last = (points[moves[0]], points[moves[-1]]) if len(moves) >= 2 else (points[0], points[-1])
             mqtt_bytes, packets = last[1] - first[1], last[2] - first[2]
             scale = 3600 / (last[0] - first[0])
             per_hour[key] = (mqtt_bytes * scale / 1000, (mqtt_bytes + packets * HEADER_BYTES) * scale / 1000,
@@ -229,32 +241,32 @@ def main(argv: list[str] | None = None) -> int:
         broker.stop()
     rss_a, rss_base = peak[agent_a.pid] / 2**20, peak[base.pid] / 2**20
     cpu_a, cpu_base = cpu_pct[agent_a.pid], cpu_pct[base.pid]
-    kb_a, kb_a_full, pk_a = per_hour["b"]
-    kb_c, kb_c_full, pk_c = per_hour["c"]
-    kb_d, kb_d_full, pk_d = per_hour["d"]
-    kb_base, kb_base_full, pk_base = per_hour["base"]
+    kb_base, kb_base_full, pk_base = per_hour["baseline"]
 
     def verdict(ok):
         return "met" if ok else "NOT met"
+    rows = []
+    for label, *_ in runs:
+        kb, kb_full, pk = per_hour[label]
+        rows.append(f"| bytes per robot-hour, {label} | {kb:.1f} KB MQTT, {kb_full:.1f} KB with {pk:.0f} packets "
+                    f"| {kb_base:.1f} KB MQTT, {kb_base_full:.1f} KB with {pk_base:.0f} packets "
+                    f"| {kb_full / kb_base_full:.3f} | {BUDGET_KB_HOUR} KB | {verdict(kb_full <= BUDGET_KB_HOUR)} |")
+    table = "\n".join(rows)
     print(f"""
 ### Agent footprint (`python -m bench.agent_footprint --duration {args.duration:g} --bytes-duration {args.bytes_duration:g}`)
 
-Machine: {os.cpu_count()} cores ({psutil.cpu_freq().max if psutil.cpu_freq() else '?'} MHz max), Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} at the end (shared machine).
-StatsD: {args.rate:g} lines/s, one line per datagram, {len(METRICS)} metric names.
+Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} at the end (shared machine).
+StatsD: one line per datagram over {len(METRICS)} metric names.
 
 | measure | agent | naive baseline | ratio | budget | |
 |---|---|---|---|---|---|
-| peak resident memory (interval_s=1) | {rss_a:.1f} MB | {rss_base:.1f} MB | {rss_a / rss_base:.2f} | {BUDGET_RSS_MB} MB | {verdict(rss_a <= BUDGET_RSS_MB)} |
-| CPU, % of one core over {args.duration:g} s (interval_s=1) | {cpu_a:.2f} % | {cpu_base:.2f} % | {cpu_a / max(cpu_base, 0.01):.2f} | {BUDGET_CPU_PCT} % | {verdict(cpu_a <= BUDGET_CPU_PCT)} |
-| MQTT bytes per robot-hour, defaults (10 s windows, 60 s publish), {args.typical_rate:g} lines/s | {kb_c:.1f} KB | {kb_base:.1f} KB | {kb_c / kb_base:.3f} | | |
-| + TCP/IP headers ({pk_c:.0f} vs {pk_base:.0f} packets/h x 52 B), {args.typical_rate:g} lines/s | {kb_c_full:.1f} KB | {kb_base_full:.1f} KB | {kb_c_full / kb_base_full:.3f} | {BUDGET_KB_HOUR} KB | {verdict(kb_c_full <= BUDGET_KB_HOUR)} |
-| MQTT bytes per robot-hour, publish_interval_s = 120, {args.typical_rate:g} lines/s | {kb_d:.1f} KB | {kb_base:.1f} KB | {kb_d / kb_base:.3f} | | |
-| + TCP/IP headers ({pk_d:.0f} packets/h), publish_interval_s = 120, {args.typical_rate:g} lines/s | {kb_d_full:.1f} KB | {kb_base_full:.1f} KB | {kb_d_full / kb_base_full:.3f} | {BUDGET_KB_HOUR} KB | {verdict(kb_d_full <= BUDGET_KB_HOUR)} |
-| MQTT bytes per robot-hour, defaults, {args.rate:g} lines/s (worst case) | {kb_a:.1f} KB | {kb_base:.1f} KB | {kb_a / kb_base:.3f} | | |
-| + TCP/IP headers ({pk_a:.0f} packets/h), {args.rate:g} lines/s (worst case) | {kb_a_full:.1f} KB | {kb_base_full:.1f} KB | {kb_a_full / kb_base_full:.3f} | {BUDGET_KB_HOUR} KB | {verdict(kb_a_full <= BUDGET_KB_HOUR)} |
+| peak resident memory (interval_s=1, {args.rate:g} lines/s) | {rss_a:.1f} MB | {rss_base:.1f} MB | {rss_a / rss_base:.2f} | {BUDGET_RSS_MB} MB | {verdict(rss_a <= BUDGET_RSS_MB)} |
+| CPU, % of one core over {args.duration:g} s (interval_s=1, {args.rate:g} lines/s) | {cpu_a:.2f} % | {cpu_base:.2f} % | {cpu_a / max(cpu_base, 0.01):.2f} | {BUDGET_CPU_PCT} % | {verdict(cpu_a <= BUDGET_CPU_PCT)} |
+{table}
 
-Bytes measured over {elapsed:.0f} s on a counting TCP proxy and scaled to one hour; the baseline does not
-even receive StatsD (it publishes one JSON sample a second), the agent handles {args.rate:g} lines/s.
+Bytes: measured over {elapsed:.0f} s between the first and the last publish seen on each counting proxy,
+scaled to one hour; "with packets" adds {HEADER_BYTES} B of IPv4 + TCP headers per packet the kernel counted
+(TCP_INFO segs_in + segs_out, pure ACKs included).  The baseline does not even receive StatsD.
 """)
     return 0
 

@@ -1,0 +1,63 @@
+"""The pipeline as a library (what the simulator drives): backlog drain, back-fill, injected clock."""
+
+from __future__ import annotations
+
+from agent.config import build_config
+from agent.core import AgentCore
+from agent.publisher import Publisher
+from tests.support.procs import wait_until
+
+
+def make(tmp_path, broker, **agent):
+    return build_config({"agent": {"robot_id": "r-1", "customer_id": "acme", "interval_s": 10,
+                                   "publish_interval_s": 60, "state_dir": str(tmp_path / "state"), **agent},
+                         "mqtt": {"host": "127.0.0.1", "port": broker.port}})
+
+
+def test_agent_backlog_drains_oldest_first_in_batches_of_500(tmp_path, broker, make_subscriber):
+    sub = make_subscriber(broker.port, ("robopulse/v1/+/+/telemetry",))
+    now = [1_800_000_000_000]
+    config = make(tmp_path, broker)
+    core = AgentCore(config, clock=lambda: now[0], synchronous="OFF")
+    for i in range(1200):  # a day offline at 10 s windows would be 8640; same shape
+        core.record_window(1_700_000_000_000 + i * 10_000, 1_700_000_010_000 + i * 10_000, {"nav.tasks": 1})
+    pub = Publisher(config, core.outbox, clock=lambda: now[0])
+    try:
+        # one poll connects; the drain then runs on PUBACKs without the 60 s interval passing
+        wait_until(lambda: (pub.poll(0.05) or True) and len(core.outbox) == 0, 30, interval=0,
+                   message="the backlog drained")
+        core.add("asr.requests", 2)
+        now[0] += 10_000
+        (new,) = core.tick()
+        assert len(core.outbox) == 1
+        now[0] += 60_000  # the next publish interval on the injected clock
+        wait_until(lambda: (pub.poll(0.05) or True) and len(core.outbox) == 0, 30, interval=0,
+                   message="the new window published")
+    finally:
+        pub.stop()
+        core.close()
+    wait_until(lambda: len(sub.windows()) == 1201, 30, message="all windows at the subscriber")
+    batches = sub.batches()
+    assert [len(b.windows) for b in batches] == [500, 500, 200, 1]
+    assert [b.windows[0].seq for b in batches] == [1, 501, 1001, 1201]
+    assert batches[-1].windows[0].c == {"asr.requests": 2}
+    assert sum(w.c.get("nav.tasks", 0) for w in sub.windows().values()) == 1200
+
+
+def test_agent_library_backfills_day_long_windows(tmp_path, broker, make_subscriber):
+    sub = make_subscriber(broker.port, ("robopulse/v1/+/+/telemetry",))
+    day = 86_400_000
+    now = [1_800_000_000_000]
+    config = make(tmp_path, broker)
+    core = AgentCore(config, clock=lambda: now[0], synchronous="OFF")
+    for d in range(3):
+        core.record_window(now[0] - (3 - d) * day, now[0] - (2 - d) * day, {"usage.interactions": 1000 + d})
+    pub = Publisher(config, core.outbox, clock=lambda: now[0])
+    try:
+        assert pub.flush(20)
+    finally:
+        pub.stop()
+        core.close()
+    windows = wait_until(lambda: len(sub.windows()) == 3 and sub.windows(), 20, message="back-filled windows")
+    assert [w.t1 - w.t0 for w in windows.values()] == [day] * 3
+    assert [w.c["usage.interactions"] for w in windows.values()] == [1000, 1001, 1002]
