@@ -110,17 +110,24 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict) -> dict[str, Any]:
 def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None) -> None:
     """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
     so unchanged robots cost a dict comparison, not a JSON dump; without it the stored rows are read."""
-    if memory is not None and "robots" in memory:
+    if memory is not None and "robots" in memory:  # compare dicts, dump only what changed
         previous = memory["robots"]
-    else:
-        previous = {row[0]: (row[1], row[2], row[3], row[4], json.loads(row[5])) for row in
-                    conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
-    before = {robot: row[1] for robot, row in previous.items()}
+        stored = None
+    else:  # compare with the stored JSON text
+        stored = {row[0]: row[1:] for row in
+                  conn.execute("SELECT robot, customer, state, score, worst, subsystems FROM robot_health")}
+        previous = {}
+    before = {robot: row[1] for robot, row in (stored or previous).items()}
     current, changed = {}, []
     for r in ctx["robots"]:
         row = current[r["robot"]] = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
-        if previous.get(r["robot"]) != row:  # robot_health.computed_ms: the cycle that last changed it
-            changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+        if stored is None:
+            if previous.get(r["robot"]) != row:  # robot_health.computed_ms: the cycle that last changed it
+                changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+        else:
+            text = (*row[:4], json.dumps(row[4], sort_keys=True))
+            if stored.get(r["robot"]) != text:
+                changed.append((r["robot"], now_ms, *text))
     if memory is not None:
         memory["robots"] = current
     conn.executemany(

@@ -77,9 +77,10 @@ def _level(value: float, warn: float, crit: float) -> str:
     return "crit" if value >= crit else "warn" if value >= warn else "ok"
 
 
-def judge(sub: str, vec: list[int] | None, covered_s: float, s: dict) -> dict | None:
-    """One view of one subsystem: {rate, errors, volume, state, score}, or None when not judged
-    (no data in the view, or a denominator under ``min_volume``)."""
+def judge(sub: str, vec: list[int] | None, covered_s: float, s: dict) -> tuple | None:
+    """One view of one subsystem: ``(rate, errors, volume, state, score, offline_s)``, or None when
+    not judged (no data in the view, or a denominator under ``min_volume``).  Hot path: 140,000
+    calls per cycle at 10,000 robots, so a tuple and no rounding here."""
     if vec is None:
         return None
     if sub == "network":
@@ -91,18 +92,15 @@ def judge(sub: str, vec: list[int] | None, covered_s: float, s: dict) -> dict | 
         ow, oc = s["network_offline_warn"], s["network_offline_crit"]
         dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
         state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
-        return {"rate": round(offline, 4), "disconnects_per_h": round(per_h, 3),
-                "errors": vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], "offline_s": offline_s,
-                "volume": None, "state": state,
-                "score": min(_score(offline, ow, oc), _score(per_h, dw, dc))}
+        return (offline, vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], None, state,
+                min(_score(offline, ow, oc), _score(per_h, dw, dc)), offline_s)
     volume = vec[DEN_SLOT[sub]]
     if volume < s["min_volume"] or volume <= 0:
         return None
     errors = vec[ERR_SLOT[sub]]
     rate = errors / volume
     warn, crit = s[f"{sub}_warn"], s[f"{sub}_crit"]
-    return {"rate": round(rate, 4), "errors": errors, "volume": volume,
-            "state": _level(rate, warn, crit), "score": _score(rate, warn, crit)}
+    return (rate, errors, volume, _level(rate, warn, crit), _score(rate, warn, crit), None)
 
 
 def robot_state(robot: dict, now_ms: int, s: dict) -> str:
@@ -129,23 +127,22 @@ def assess(robot: dict, hour: list[int] | None, day: list[int] | None, now_ms: i
         # the short view when it has the volume (so a fix shows within the hour); the long view
         # judges robots too quiet for an hour to say anything
         view = short or long_
-        level = view["state"] if view else "ok"
-        sub_score = view["score"] if view else 100.0
+        level = view[3] if view else "ok"
+        sub_score = view[4] if view else 100.0
         if sub == "network":
-            errors_24h = long_["errors"] if long_ else 0
-            vol_h = vol_d = 0
+            errors_24h = long_[1] if long_ else 0
+            vol_h = vol_d = None
         else:
             errors_24h = day[ERR_SLOT[sub]] if day else 0
             vol_h = hour[DEN_SLOT[sub]] if hour else 0
             vol_d = day[DEN_SLOT[sub]] if day else 0
         entry = {
             "state": "stale" if state == "stale" else level, "level": level, "judged": view is not None,
-            "rate_1h": short["rate"] if short else None, "rate_24h": long_["rate"] if long_ else None,
-            "volume_1h": short["volume"] if short else vol_h, "volume_24h": long_["volume"] if long_ else vol_d,
-            "errors_24h": errors_24h, "score": round(sub_score, 1),
+            "rate_1h": round(short[0], 4) if short else None, "rate_24h": round(long_[0], 4) if long_ else None,
+            "volume_1h": vol_h, "volume_24h": vol_d, "errors_24h": errors_24h, "score": round(sub_score, 1),
         }
         if long_ is not None and sub == "network":
-            entry["offline_s_24h"] = long_["offline_s"]
+            entry["offline_s_24h"] = long_[5]
         subsystems[sub] = entry
         if sub_score < score:
             worst, score = sub, sub_score
