@@ -15,14 +15,14 @@ PEERS = web.AppKey("api_peer_cache", UsageCache)
 
 
 def sort_param(request: web.Request) -> str:
-    sort = request.query.get("sort") or "score"
+    sort = request.query.get("sort", "score")
     if sort.lstrip("-") not in queries.CUSTOMER_SORTS or sort.startswith("--"):
         raise BadRequest(f"sort must be one of {', '.join(queries.CUSTOMER_SORTS)} (prefix - to reverse)")
     return sort
 
 
 #: serialized overview, customer pages and robot lists, keyed by data versions (never stale)
-OVERVIEW = web.AppKey("api_page_cache", ResponseCache)
+PAGES = web.AppKey("api_page_cache", ResponseCache)
 
 
 def _overview(conn, filters: dict, sort: str, limit: int, offset: int, cache: ResponseCache) -> bytes:
@@ -37,16 +37,19 @@ def _overview(conn, filters: dict, sort: str, limit: int, offset: int, cache: Re
 @api
 async def list_customers(request: web.Request) -> web.Response:
     filters, sort, (limit, offset) = customer_filters(request), sort_param(request), page(request)
-    body = await request.app[READERS].run(_overview, filters, sort, limit, offset, request.app[OVERVIEW])
+    body = await request.app[READERS].run(_overview, filters, sort, limit, offset, request.app[PAGES])
     return json_bytes(body)
 
 
-def _customer_page(conn, customer: str, now: int, cache: UsageCache) -> dict | None:
+def _fleet(conn, now: int, cache: UsageCache) -> dict:
+    first = queries.day_start(now) - (usage.DAYS - 1) * queries.DAY_MS
+    return cache.single_flight(("fleet", first), lambda: usage.fleet_usage(conn, first))
+
+
+def _customer_page(conn, customer: str, now: int, fleet: dict) -> dict | None:
     out = queries.get_customer(conn, customer, now)
     if out is None:
         return None
-    first = queries.day_start(now) - (usage.DAYS - 1) * queries.DAY_MS
-    fleet = cache.single_flight(("fleet", first), lambda: usage.fleet_usage(conn, first))
     out["usage"] = usage.customer_usage(conn, customer, out["scene"], now, fleet)
     out["alerts"] = alert_queries.list_alerts(
         conn, {"customer": customer, "states": ("pending", "firing", "acknowledged", "snoozed")},
@@ -56,11 +59,12 @@ def _customer_page(conn, customer: str, now: int, cache: UsageCache) -> dict | N
 
 
 def _cached_customer_page(conn, customer: str, now: int, peers: UsageCache, pages: ResponseCache) -> bytes | None:
-    day = queries.day_start(now)
-    key = ("customer", customer, day, data_version(conn), queries.robots_version(conn, customer))
+    fleet = _fleet(conn, now, peers)
+    key = ("customer", customer, queries.day_start(now), fleet["built"], data_version(conn),
+           queries.robots_version(conn, customer))
     body = pages.get(key)
     if body is None:
-        out = _customer_page(conn, customer, now, peers)
+        out = _customer_page(conn, customer, now, fleet)
         if out is None:
             return None
         body = dumps(out).encode()
@@ -72,7 +76,7 @@ def _cached_customer_page(conn, customer: str, now: int, peers: UsageCache, page
 async def get_customer(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
     out = await request.app[READERS].run(_cached_customer_page, customer, now_ms(request), request.app[PEERS],
-                                         request.app[OVERVIEW])
+                                         request.app[PAGES])
     return not_found("customer", customer) if out is None else json_bytes(out)
 
 
@@ -93,13 +97,13 @@ def _customer_robots(conn, customer: str, filters: dict, limit: int, offset: int
 async def customer_robots(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
     filters, (limit, offset) = robot_filters(request), page(request)
-    out = await request.app[READERS].run(_customer_robots, customer, filters, limit, offset, request.app[OVERVIEW])
+    out = await request.app[READERS].run(_customer_robots, customer, filters, limit, offset, request.app[PAGES])
     return not_found("customer", customer) if out is None else json_bytes(out)
 
 
 def setup(app: web.Application) -> None:
     app[PEERS] = UsageCache(ttl_s=float(app[CONFIG]["http"].get("usage_refresh_s", USAGE_REFRESH_S)))
-    app[OVERVIEW] = ResponseCache(size=2048)
+    app[PAGES] = ResponseCache(size=2048)
     app.router.add_get("/api/v1/customers", list_customers)
     app.router.add_get("/api/v1/customers/{id}", get_customer)
     app.router.add_get("/api/v1/customers/{id}/robots", customer_robots)

@@ -1,5 +1,8 @@
 """Query-string and path parsing shared by the API routes.
 
+An empty value is a value: ``?limit=`` or ``?color=`` is a 400 like any other bad value (only the
+free-text filters take an empty string, meaning no filter).
+
 Every value a client sends is checked here once, so that handlers only see clean values and a bad
 value becomes a 400 with a message naming the parameter (never a 500, never raw SQL)."""
 
@@ -49,7 +52,7 @@ def alert_id(request: web.Request) -> int:
 
 def integer(request: web.Request, name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -68,7 +71,7 @@ def page(request: web.Request) -> tuple[int, int]:
 
 def choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if raw not in allowed:
         raise BadRequest(f"{name} must be one of {', '.join(allowed)}")
@@ -77,7 +80,7 @@ def choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | N
 
 def ident(request: web.Request, name: str) -> str | None:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if not ID_RE.match(raw):
         raise BadRequest(f"{name} must match {ID_RE.pattern}")
@@ -106,13 +109,8 @@ def robot_filters(request: web.Request) -> dict:
 
 
 def alert_filters(request: web.Request) -> dict:
-    state = request.query.get("state", "")
-    if state == "open":
-        states = OPEN_STATES
-    elif state:
-        states = (choice(request, "state", ALERT_STATES + ("open",)),)
-    else:
-        states = ()
+    state = choice(request, "state", ALERT_STATES + ("open",))
+    states = OPEN_STATES if state == "open" else (state,) if state else ()
     return {"states": states, "customer": ident(request, "customer"), "robot": ident(request, "robot"),
             "rule": choice(request, "rule", RULES), "severity": choice(request, "severity", SEVERITIES),
             "csm": text(request, "csm"), "scene": text(request, "scene")}

@@ -7,8 +7,10 @@ keeps at most ``size`` idle ones and opens more under load."""
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,9 +23,13 @@ T = TypeVar("T")
 
 
 class ReaderPool:
-    def __init__(self, path: str, size: int = 8):
+    def __init__(self, path: str, size: int = 8, threads: int = 4):
         self.path = path
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(maxsize=size)
+        # As many threads as cores: the Python half of each request holds the GIL, and more threads
+        # mostly add switching (on 2 cores, 2 threads gave a lower p99 than 4 or 6 in
+        # bench/api_latency.py).
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="api-reader")
 
     def _take(self) -> sqlite3.Connection:
         try:
@@ -50,9 +56,10 @@ class ReaderPool:
         return result
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(self.run_sync, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.run_sync, fn, *args)
 
     def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
         while True:
             try:
                 self._idle.get_nowait().close()
@@ -67,7 +74,7 @@ def setup(app: web.Application) -> None:
     """Install one pool per app (idempotent: the feed and the API share it)."""
     if READERS in app:
         return
-    app[READERS] = ReaderPool(app[DB_PATH])
+    app[READERS] = ReaderPool(app[DB_PATH], threads=min(8, max(2, os.cpu_count() or 2)))
 
     async def close(app: web.Application):
         yield

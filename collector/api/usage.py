@@ -12,6 +12,7 @@ full."""
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from collector.api.queries import DAY_MS, day_start, series
 from protocol.catalogue import USAGE_VOLUMES
@@ -42,7 +43,8 @@ def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
         if own:
             for m in USAGE_VOLUMES:
                 entry["totals"][m] = [a + b for a, b in zip(entry["totals"][m], own[m])]
-    return {"first": first, "days": days, "scene_of": scene_of, "robots": robots, "customers": customers,
+    return {"built": time.monotonic_ns(), "first": first, "days": days, "scene_of": scene_of, "robots": robots,
+            "customers": customers,
             "scenes": scenes}
 
 

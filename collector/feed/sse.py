@@ -119,10 +119,9 @@ async def feed(request: web.Request) -> web.StreamResponse:
     app, http = request.app, request.app[CONFIG]["http"]
     hub, pool = app[HUB], app[READERS]
     heartbeat_s = float(http.get("feed_heartbeat_s", 15))
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                           "X-Accel-Buffering": "no"})
-    await response.prepare(request)
-    await response.write(f"retry: {RETRY_MS}\n: robopulse feed\n\n".encode())
+    # Fix the starting point before the client sees the response: an event committed after the
+    # client got its headers is then always delivered.
+    gap = None
     if after is None:
         after = await pool.run(lambda c: c.execute("SELECT coalesce(max(id), 0) FROM feed_events")
                                .fetchone()[0])
@@ -130,7 +129,12 @@ async def feed(request: web.Request) -> web.StreamResponse:
         oldest = await pool.run(_oldest)
         if oldest > after + 1:
             gap = json.dumps({"after": after, "oldest": oldest})
-            await response.write(f"event: gap\ndata: {gap}\n\n".encode())
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    await response.write(f"retry: {RETRY_MS}\n: robopulse feed\n\n".encode())
+    if gap is not None:
+        await response.write(f"event: gap\ndata: {gap}\n\n".encode())
     try:
         while not hub.closing:
             rows = await pool.run(_fetch, after)

@@ -112,3 +112,15 @@ async def test_api_feed_carries_a_health_cycle_firing(aiohttp_client, store, fle
     stored = store.execute("SELECT rule, state FROM alerts WHERE id = ?", (data["id"],)).fetchone()
     assert stored == (data["rule"], "firing")
     resp.close()
+
+
+async def test_api_feed_resume_past_pruned_events_says_gap(api_client, api_seed):
+    conn = api_seed.connect()
+    conn.execute("DELETE FROM feed_events WHERE id <= 2")  # pruned by retention
+    conn.close()
+    resp = await api_client.get("/api/v1/feed", headers={**bearer(), "Last-Event-ID": "0"})
+    reader = SSEReader(resp)
+    first = await reader.next_event()
+    assert first[1:] == ("gap", {"after": 0, "oldest": 3})
+    assert (await reader.next_event())[0] == 3  # then what is still kept
+    resp.close()

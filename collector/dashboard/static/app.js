@@ -185,8 +185,8 @@ async function renderRobot(view, id) {
     el("table", { id: "subsystems" }, el("thead", {}, el("tr", {}, el("th", {}, "Subsystem"), el("th", {}, "State"),
       el("th", {}, "Details"))),
     el("tbody", {}, SUBSYSTEMS.map((s) => el("tr", {}, el("td", {}, s), el("td", {}, stateTag(subs[s] && subs[s].state)),
-      el("td", { class: "muted" }, subs[s] ? JSON.stringify(Object.fromEntries(
-        Object.entries(subs[s]).filter(([k]) => k !== "state"))) : ""))))),
+      el("td", { class: "muted" }, subs[s] ? Object.entries(subs[s]).filter(([k]) => k !== "state")
+        .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : ""))))),
     el("h2", {}, "Usage, last 7 days"),
     metrics.length ? el("div", { class: "charts" }, metrics.map((m) => el("div", { class: "chart" }, el("h3", {}, m),
       RPCharts.barChart(r.usage.metrics[m].map((v, i) => ({ label: RPCharts.dayLabel(r.usage.days[i]), value: v }))))))
