@@ -17,7 +17,7 @@ def main(info_path: str, out: str = str(Path(__file__).with_name("dashboard.png"
     info = json.loads(Path(info_path).read_text())
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 860}, device_scale_factor=1)
+        page = browser.new_page(viewport={"width": 1400, "height": 480}, device_scale_factor=1)
         page.goto(info["url"])
         page.fill("#token", info["viewer_token"])
         page.click("#login-form button[type=submit]")
