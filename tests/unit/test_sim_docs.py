@@ -49,3 +49,14 @@ def test_sim_docs_readme_tour_covers_demo_systemd_and_feed():
     for text in ("make demo", "systemctl enable --now robopulse-agent", "/api/v1/feed", "export/customers.csv",
                  "img/dashboard.png"):
         assert text in tour, text
+
+
+def test_sim_docs_every_log_event():
+    import re
+
+    events = set()
+    for path in (DOCS.parent / "simulator").glob("*.py"):
+        events |= set(re.findall(r"log\.(?:debug|info|warning|error)\(\s*\"([a-z_]+)\"", path.read_text()))
+    assert len(events) >= 6
+    for event in events:
+        assert f"`{event}`" in SIM, event
