@@ -67,9 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _free_port() -> int:
+def _pick_port(wanted: int) -> int:
+    """``wanted``, or any free port when it is 0 or already taken (8080 often is)."""
+    import socket
+
     from simulator.broker import free_port
 
+    if wanted:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", wanted))
+                return wanted
+            except OSError:
+                print(f"robopulse demo: port {wanted} is in use, using a free one", file=sys.stderr)
     return free_port()
 
 
@@ -168,7 +178,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
 
     path = scenario_mod.builtin(args.scenario) if args.scenario == "demo" else Path(args.scenario)
     scn = scenario_mod.load(path, int(time.time() * 1000))
-    http_port = args.port or _free_port()
+    http_port = _pick_port(args.port)
     tokens = {"viewer": "viewer-" + secrets.token_hex(12), "admin": "admin-" + secrets.token_hex(12)}
     url = f"http://127.0.0.1:{http_port}/"
 
@@ -201,7 +211,8 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
         collector = _start_collector(config, col_log, url, data)
         info = {"url": url, "viewer_token": tokens["viewer"], "admin_token": tokens["admin"],
                 "broker_port": broker.port, "http_port": http_port, "customers": len(scn.customers),
-                "robots": len(fleet.robots), "data_dir": str(data)}
+                "robots": len(fleet.robots), "data_dir": str(data),
+                "days": scn.backfill_days if args.backfill_days is None else args.backfill_days}
         (data / "demo.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         _say(args.headless, "demo_ready", BANNER, **info)
         deadline = None if args.duration is None else time.monotonic() + args.duration
@@ -224,7 +235,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 BANNER = """
-robopulse demo is running: {customers} customers, {robots} robots, 30 days of history, live faults.
+robopulse demo is running: {customers} customers, {robots} robots, {days:g} days of history, live faults.
 
   Dashboard:     {url}
   Viewer token:  {viewer_token}
