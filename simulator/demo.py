@@ -30,6 +30,12 @@ from pathlib import Path
 
 from protocol.config import ConfigError
 
+#: while the history is ingested: no evaluation (the first, on an empty store, finds nothing to judge)
+HISTORY_PHASE = """
+[health]
+interval_s = 86400
+"""
+
 #: collector settings of the demo (TOML text appended to the generated config); documented in docs/demo.md
 DEMO_COLLECTOR = """
 [health]
@@ -61,14 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _free_port() -> int:
+def _pick_port(wanted: int) -> int:
+    """``wanted``, or any free port when it is 0 or already taken (8080 often is)."""
+    import socket
+
     from simulator.broker import free_port
 
+    if wanted:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", wanted))
+                return wanted
+            except OSError:
+                print(f"robopulse demo: port {wanted} is in use, using a free one", file=sys.stderr)
     return free_port()
 
 
 def write_collector_config(path: Path, db: Path, broker_port: int, http_port: int,
-                           tokens: dict[str, str]) -> None:
+                           tokens: dict[str, str], settings: str) -> None:
     lines = [
         "[collector]", f"db = {json.dumps(str(db))}", 'log_level = "warning"', "",
         "[mqtt]", 'host = "127.0.0.1"', f"port = {broker_port}", 'client_id = "robopulse-demo-collector"', "",
@@ -76,11 +92,48 @@ def write_collector_config(path: Path, db: Path, broker_port: int, http_port: in
     ]
     for role, token in tokens.items():
         lines += ["[[http.tokens]]", f'token = "{token}"', f'role = "{role}"', f'name = "demo-{role}"', ""]
-    path.write_text("\n".join(lines) + DEMO_COLLECTOR, encoding="utf-8")
+    path.write_text("\n".join(lines) + settings, encoding="utf-8")
 
 
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "protocol.cli", *args]
+
+
+def _start_collector(config: Path, log, url: str, data: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(_cli("collector", "run", "--config", str(config)), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    _wait_http(url + "healthz", proc, data / "collector.log")
+    return proc
+
+
+def _stop_collector(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _stored(url: str) -> float:
+    with urllib.request.urlopen(url + "metrics", timeout=5) as resp:
+        for line in resp.read().decode().splitlines():
+            if line.startswith("robopulse_store_windows_stored_total "):
+                return float(line.split()[-1])
+    return 0.0
+
+
+def _wait_stored(url: str, windows: int, proc: subprocess.Popen, data: Path, timeout: float = 180.0) -> None:
+    """Until the collector has stored ``windows`` windows (the whole history)."""
+    deadline = time.monotonic() + timeout
+    while _stored(url) < windows:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the collector exited {proc.returncode}; see {data / 'collector.log'}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the collector stored {_stored(url):.0f} of {windows} history windows "
+                               f"in {timeout:.0f} s; see {data / 'collector.log'}")
+        time.sleep(0.5)
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
@@ -125,7 +178,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
 
     path = scenario_mod.builtin(args.scenario) if args.scenario == "demo" else Path(args.scenario)
     scn = scenario_mod.load(path, int(time.time() * 1000))
-    http_port = args.port or _free_port()
+    http_port = _pick_port(args.port)
     tokens = {"viewer": "viewer-" + secrets.token_hex(12), "admin": "admin-" + secrets.token_hex(12)}
     url = f"http://127.0.0.1:{http_port}/"
 
@@ -133,27 +186,33 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
     collector: subprocess.Popen | None = None
     fleet: Fleet | None = None
     col_log = open(data / "collector.log", "ab")
+    config = data / "collector.toml"
     try:
-        config = data / "collector.toml"
-        write_collector_config(config, data / "robopulse.db", broker.port, http_port, tokens)
+        # Phase 1: the collector ingests the history with its health evaluation paused, and no
+        # customers yet: judged half-loaded, a customer would look red for a moment, and an alert
+        # like renewal_risk, once fired, rightly stays.  A real collector has had the history all along.
+        write_collector_config(config, data / "robopulse.db", broker.port, http_port, tokens, HISTORY_PHASE)
+        collector = _start_collector(config, col_log, url, data)
+        fleet = Fleet(scn, data / "sim", "127.0.0.1", broker.port, speed=args.speed, workers=2)
+        _say(args.headless, "demo_backfilling",
+             "robopulse demo: back-filling {days:g} days of history for {robots} robots...",
+             days=scn.backfill_days if args.backfill_days is None else args.backfill_days, robots=len(fleet.robots))
+        fleet.backfill(args.backfill_days)
+        fleet.start()
+        _wait_stored(url, fleet.ledger.windows(), collector, data)
+        _stop_collector(collector)
+        # Phase 2: customers and contracts in, the collector with the demo's settings.
         (data / "customers.csv").write_text(scenario_mod.customers_csv(scn), encoding="utf-8")
         imported = subprocess.run(_cli("collector", "import-customers", str(data / "customers.csv"),
                                        "--config", str(config)), capture_output=True, text=True)
         if imported.returncode != 0:
             raise RuntimeError(f"import-customers failed: {imported.stdout}{imported.stderr}")
-        collector = subprocess.Popen(_cli("collector", "run", "--config", str(config)), stdout=col_log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        _wait_http(url + "healthz", collector, data / "collector.log")
-
-        fleet = Fleet(scn, data / "sim", "127.0.0.1", broker.port, speed=args.speed, workers=2)
-        _say(args.headless, "demo_backfilling", "robopulse demo: back-filling {days} days of history for {robots} robots...",
-             days=scn.backfill_days if args.backfill_days is None else args.backfill_days,
-             robots=len(fleet.robots))
-        fleet.backfill(args.backfill_days)
-        fleet.start()
+        write_collector_config(config, data / "robopulse.db", broker.port, http_port, tokens, DEMO_COLLECTOR)
+        collector = _start_collector(config, col_log, url, data)
         info = {"url": url, "viewer_token": tokens["viewer"], "admin_token": tokens["admin"],
                 "broker_port": broker.port, "http_port": http_port, "customers": len(scn.customers),
-                "robots": len(fleet.robots), "data_dir": str(data)}
+                "robots": len(fleet.robots), "data_dir": str(data),
+                "days": scn.backfill_days if args.backfill_days is None else args.backfill_days}
         (data / "demo.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
         _say(args.headless, "demo_ready", BANNER, **info)
         deadline = None if args.duration is None else time.monotonic() + args.duration
@@ -168,20 +227,15 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
     finally:
         if fleet is not None:
             fleet.stop(flush_timeout_s=10)
-        if collector is not None and collector.poll() is None:
-            collector.send_signal(signal.SIGTERM)
-            try:
-                collector.wait(20)
-            except subprocess.TimeoutExpired:
-                collector.kill()
-                collector.wait()
+        if collector is not None:
+            _stop_collector(collector)
         broker.stop()
         col_log.close()
         sim_log.close()
 
 
 BANNER = """
-robopulse demo is running: {customers} customers, {robots} robots, 30 days of history, live faults.
+robopulse demo is running: {customers} customers, {robots} robots, {days:g} days of history, live faults.
 
   Dashboard:     {url}
   Viewer token:  {viewer_token}

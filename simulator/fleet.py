@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from protocol.logs import get_logger
-from simulator import backfill, model
+from simulator import backfill, model, netloop
 from simulator.clock import SimClock
 from simulator.ledger import Ledger
 from simulator.robot import SimRobot
@@ -24,6 +24,7 @@ log = get_logger("simulator.fleet")
 class Fleet:
     def __init__(self, scn: Scenario, state_dir: Path, host: str, port: int, speed: float = 1.0,
                  workers: int = 4, ledger: Ledger | None = None, keepalive_s: int = 30):
+        netloop.install()  # select() stops at fd 1024; a big fleet has more (see simulator/netloop.py)
         self.scn = scn
         self.clock = SimClock(scn.live_start_ms, speed)
         self.ledger = ledger or Ledger(scn.name)
@@ -57,12 +58,7 @@ class Fleet:
             if model.powered_off(r.faults, now):
                 continue
             r.power_on()
-            until = r._true(r.core.windows.t0)
-            for t0, t1 in backfill.spans(self.scn.live_start_ms, until, interval_ms):
-                counts = model.window_counts(self.scn, r.customer, r.robot, r.faults, t0, t1)
-                if counts is not None:
-                    shift = model.clock_offset_ms(r.faults, t0)
-                    r._record(r.core.record_window(t0 + shift, t1 + shift, counts))
+            r.catch_up(self.scn.live_start_ms, interval_ms)
         shards = [self.robots[i::self.workers] for i in range(self.workers)]
         for i, shard in enumerate(shards):
             t = threading.Thread(target=self._work, args=(shard,), name=f"sim-worker-{i}", daemon=True)
@@ -101,10 +97,7 @@ class Fleet:
         for t in self._threads:
             t.join()
         for r in self.robots:
-            if r.powered:
-                window = r.core.cut()
-                if window is not None:
-                    r._record(window)
+            r.cut()
         live = [r for r in self.robots if r.powered and not r.network_down]
         deadline = time.monotonic() + flush_timeout_s
         while time.monotonic() < deadline:

@@ -41,7 +41,7 @@ PROFILES: dict[str, Profile] = {p.scene: p for p in (
        (0.6, 0.9, 0.9, 0.9, 1.0, 1.5, 1.5)),
     _p("ktv", 160, 18, 14, 22, {"delivery": 20, "lead_way": 6, "speech": 0.5, "qa": 3, "guide": 0.2},
        (0.7, 0.7, 0.8, 0.9, 1.3, 1.6, 1.4), {"asr.unrecognized": 0.09}),
-    _p("scenic", 650, 95, 100, 135, {"guide": 6, "lead_way": 12, "speech": 0.3, "qa": 45, "sign_in": 0.2},
+    _p("scenic", 600, 90, 95, 115, {"guide": 6, "lead_way": 12, "speech": 0.3, "qa": 45, "sign_in": 0.2},
        (0.8, 0.8, 0.8, 0.8, 1.0, 1.7, 1.6), {"asr.unrecognized": 0.07}, disc=0.15),
     _p("conference", 320, 40, 45, 65, {"sign_in": 40, "lead_way": 26, "guide": 0.8, "speech": 3, "qa": 10},
        (1.2, 1.3, 1.3, 1.3, 1.1, 0.3, 0.2)),

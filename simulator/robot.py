@@ -74,6 +74,24 @@ class SimRobot:
         self._record(self.core.record_window(t0 + shift, t1 + shift, counts, gauges))
         return True
 
+    def catch_up(self, from_ms: int, interval_ms: int) -> None:
+        """After booting: cover [from_ms, the start of the first live window) with windows of the
+        live interval, so the time the back-fill took is not a hole in the robot's history."""
+        from simulator.backfill import spans
+
+        for t0, t1 in spans(from_ms, self._true(self.core.windows.t0), interval_ms):
+            counts = model.window_counts(self.scn, self.customer, self.robot, self.faults, t0, t1)
+            if counts is not None:
+                shift = model.clock_offset_ms(self.faults, t0)
+                self._record(self.core.record_window(t0 + shift, t1 + shift, counts))
+
+    def cut(self) -> None:
+        """Close the window in progress now (the run ends); its counts are kept."""
+        if self.powered:
+            window = self.core.cut()
+            if window is not None:
+                self._record(window)
+
     # ------------------------------------------------------------------ live
 
     def _boot(self) -> None:

@@ -122,3 +122,16 @@ def test_sim_ledger_totals_and_json(tmp_path):
     doc = read(tmp_path / "l.json")
     assert doc["robots"]["r1"]["counters"] == {"a.b": 5}
     assert doc["robots"]["r1"]["windows"] == 2 and doc["done"] is True
+
+
+def test_sim_backfill_plan_is_contiguous_long_then_short():
+    from simulator.backfill import plan
+
+    start, live = NOW - 3 * 86_400_000 + 123_456, NOW + 7_000
+    spans = list(plan(start, live, 3600, 3600, 60))
+    assert spans[0][0] == start and spans[-1][1] == live
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    long = [s for s in spans if s[1] <= live - 3_600_000]
+    assert all(t1 - t0 <= H for t0, t1 in long) and all(t0 % H == 0 for t0, _ in long[1:])
+    short = [s for s in spans if s[0] >= live - 3_600_000]
+    assert len(short) in (60, 61) and all(t1 - t0 <= 60_000 for t0, t1 in short)
