@@ -92,10 +92,6 @@ def load(path: str | os.PathLike | None, env=None) -> dict[str, Any]:
     cfg["http"]["tokens"] = _parse_tokens(cfg["http"]["tokens"])
     for section, target in NESTED_SECTIONS.items():
         module_name, func = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            cfg[section] = raw_nested.get(section, {})
-            continue
+        module = importlib.import_module(module_name)
         cfg[section] = getattr(module, func)(raw_nested.get(section, {}))
     return cfg
