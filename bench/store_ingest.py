@@ -283,14 +283,15 @@ def main(argv: list[str]) -> int:
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{args.publishers} publisher processes, {args.robots} robots, local Mosquitto, QoS 1.\n")
     print("| mode | windows/msg | windows | bare subscriber w/s | collector committed w/s | ratio | "
-          "collector CPU s | collector CPU % | collector peak RSS MiB |")
+          "bare CPU µs/window | collector CPU µs/window | collector peak RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     ok = True
     for mode, per_msg, messages, bare, col in rows:
         ratio = col["rate"] / bare["rate"] if bare["rate"] else 0
-        cpu_pct = 100 * col["cpu_s"] / col["seconds"] if col["seconds"] else 0
-        print(f"| {mode} | {per_msg} | {int(col['windows']):,} | {bare['rate']:,.0f} | {col['rate']:,.0f} | {ratio:.2f} | "
-              f"{col['cpu_s']:.1f} | {cpu_pct:.0f} | {col['peak_rss_mb']:.0f} |")
+        bare_us = 1e6 * bare["cpu_s"] / bare["windows"] if bare["windows"] else 0
+        col_us = 1e6 * col["cpu_s"] / col["windows"] if col["windows"] else 0
+        print(f"| {mode} | {per_msg} | {int(col['windows']):,} | {bare['rate']:,.0f} | {col['rate']:,.0f} | "
+              f"{ratio:.2f} | {bare_us:.0f} | {col_us:.0f} | {col['peak_rss_mb']:.0f} |")
         if mode == "backlog":  # capacity: live rates are capped by what the publishers can offer
             ok &= ratio >= 0.5
             if per_msg == 1:
