@@ -27,6 +27,7 @@ MAX_SPAN_MS = 24 * 3600 * 1000
 ZLIB_FIRST_BYTE = 0x78
 STREAM_RE = re.compile(r"^[0-9a-f]{16}$")
 MAX_STR = 128
+_ZLIB_HEAD = bytes([ZLIB_FIRST_BYTE])
 
 #: every reason code decode can give, for docs and metric pre-registration
 REASONS = (
@@ -118,7 +119,7 @@ def _unpack(payload: bytes) -> dict:
     payload = bytes(payload)
     if len(payload) > MAX_PAYLOAD:
         raise ProtocolError("too_large", f"{len(payload)} bytes")
-    if payload[:1] == bytes([ZLIB_FIRST_BYTE]):
+    if payload[:1] == _ZLIB_HEAD:
         payload = inflate(payload)
     try:
         doc = msgpack.unpackb(payload, raw=False, strict_map_key=True)
@@ -145,11 +146,7 @@ def inflate(payload: bytes) -> bytes:
 
 def decode_batch(payload: bytes) -> Batch:
     doc = _unpack(payload)
-    _validate_batch(doc)
-    windows = tuple(
-        Window(w["seq"], w["t0"], w["t1"], dict(w.get("c") or {}), {k: float(v) for k, v in (w.get("g") or {}).items()})
-        for w in doc["windows"]
-    )
+    windows = _validate_batch(doc)
     return Batch(doc["robot"], doc["customer"], doc["site"], doc["stream"], doc["sent"], windows, doc["v"])
 
 
@@ -179,17 +176,46 @@ def _require(doc: dict, key: str, kind: type | tuple) -> Any:
 
 
 def _check_header(doc: dict) -> None:
-    if doc.get("v") != SCHEMA_VERSION or not _is_int(doc.get("v")):
-        raise ProtocolError("bad_version", repr(doc.get("v"))[:20])
+    v = doc.get("v")
+    if v != SCHEMA_VERSION or not (type(v) is int or _is_int(v)):
+        raise ProtocolError("bad_version", repr(v)[:20])
     for key in ("robot", "customer", "site"):
-        if not is_valid_id(_require(doc, key, str)):
-            raise ProtocolError("bad_id", key)
+        value = _require(doc, key, str)
+        if value not in _GOOD_IDS:
+            if not is_valid_id(value):
+                raise ProtocolError("bad_id", key)
+            _remember(_GOOD_IDS, value)
 
 
-def _validate_batch(doc: dict) -> None:
+# Names and ids already seen to be valid, so the common case is one set lookup instead of a regex
+# match.  Only valid strings go in, so a hit proves validity; bounded so a flood of distinct ids
+# cannot grow memory (when full it is cleared and refilled).
+_GOOD_IDS: set[str] = set()
+_GOOD_NAMES: set[str] = set()
+_GOOD_STREAMS: set[str] = set()
+_CACHE_MAX = 65_536
+
+
+def _remember(cache: set, value: str) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+    cache.add(value)
+
+
+def _validate_batch(doc: dict) -> tuple[Window, ...]:
+    """Check a batch document and return its windows as ``Window`` objects.
+
+    One pass does both, with ``type(x) is int``/``is str`` fast paths for what msgpack produces
+    (falling back to the general check, so int subclasses other than bool are still accepted) and
+    the cached name/id checks above: decode runs once per MQTT message in the collector's hot path.
+    The order of checks, hence the reason given for a document with several faults, is unchanged.
+    """
     _check_header(doc)
-    if not STREAM_RE.match(_require(doc, "stream", str)):
-        raise ProtocolError("bad_id", "stream")
+    stream = _require(doc, "stream", str)
+    if stream not in _GOOD_STREAMS:
+        if not STREAM_RE.match(stream):
+            raise ProtocolError("bad_id", "stream")
+        _remember(_GOOD_STREAMS, stream)
     if _require(doc, "sent", int) < 0:
         raise ProtocolError("bad_time", "sent")
     windows = _require(doc, "windows", list)
@@ -197,33 +223,53 @@ def _validate_batch(doc: dict) -> None:
         raise ProtocolError("no_windows")
     if len(windows) > MAX_WINDOWS:
         raise ProtocolError("too_many_windows", str(len(windows)))
+    good_names = _GOOD_NAMES
+    isfinite = math.isfinite
+    out = []
     last_seq = 0
     for w in windows:
-        if not isinstance(w, dict):
+        if type(w) is not dict and not isinstance(w, dict):
             raise ProtocolError("bad_type", "window")
-        seq = _require(w, "seq", int)
-        if seq < 1 or seq <= last_seq:
-            raise ProtocolError("bad_seq", str(seq)[:20])
+        seq, t0, t1, counts = w.get("seq"), w.get("t0"), w.get("t1"), w.get("c")
+        if type(seq) is not int or type(t0) is not int or type(t1) is not int or type(counts) is not dict:
+            # the uncommon shape: the general checks give the exact reason
+            seq = _require(w, "seq", int)
+            if seq < 1 or seq <= last_seq:
+                raise ProtocolError("bad_seq", str(seq)[:20])
+            t0, t1 = _require(w, "t0", int), _require(w, "t1", int)
+            if t0 < 0 or t1 <= t0 or t1 - t0 > MAX_SPAN_MS:
+                raise ProtocolError("bad_time", "window")
+            counts = _require(w, "c", dict)
+        else:
+            if seq < 1 or seq <= last_seq:
+                raise ProtocolError("bad_seq", str(seq)[:20])
+            if t0 < 0 or t1 <= t0 or t1 - t0 > MAX_SPAN_MS:
+                raise ProtocolError("bad_time", "window")
         last_seq = seq
-        t0, t1 = _require(w, "t0", int), _require(w, "t1", int)
-        if t0 < 0 or t1 <= t0 or t1 - t0 > MAX_SPAN_MS:
-            raise ProtocolError("bad_time", "window")
-        counts = _require(w, "c", dict)
         gauges = w.get("g", {})
         if not isinstance(gauges, dict):
             raise ProtocolError("bad_type", "g")
         if len(counts) + len(gauges) > MAX_METRICS:
             raise ProtocolError("too_many_metrics")
         for name, value in counts.items():
-            if not is_valid_name(name):
-                raise ProtocolError("bad_metric_name")
-            if not _is_int(value) or value < 0 or value > MAX_COUNT:
+            if name not in good_names:
+                if not is_valid_name(name):
+                    raise ProtocolError("bad_metric_name")
+                _remember(good_names, name)
+            if type(value) is not int and not _is_int(value) or value < 0 or value > MAX_COUNT:
                 raise ProtocolError("bad_count", name)
+        fgauges = {}
         for name, value in gauges.items():
-            if not is_valid_name(name):
-                raise ProtocolError("bad_metric_name")
-            if not (_is_int(value) or isinstance(value, float)) or not math.isfinite(value) or abs(value) > 1e15:
+            if name not in good_names:
+                if not is_valid_name(name):
+                    raise ProtocolError("bad_metric_name")
+                _remember(good_names, name)
+            if not (type(value) is float or _is_int(value) or isinstance(value, float)) \
+                    or not isfinite(value) or abs(value) > 1e15:
                 raise ProtocolError("bad_gauge", name)
+            fgauges[name] = float(value)
+        out.append(Window(seq, t0, t1, dict(counts), fgauges))
+    return tuple(out)
 
 
 STATES = ("online", "offline")
