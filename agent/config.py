@@ -14,8 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from protocol import DEFAULT_PREFIX
-from protocol.config import REQUIRED, ConfigError, Option, host_port, in_range, load, positive
-from protocol.config import _coerce  # the same coercion rules as a file, for mappings
+from protocol.config import REQUIRED, ConfigError, Option, from_mapping, host_port, in_range, load, positive
 from protocol.topics import is_valid_id
 
 
@@ -123,23 +122,4 @@ def load_config(path, env: Mapping[str, str] | None = None) -> AgentConfig:
 
 def build_config(raw: Mapping[str, Mapping[str, Any]]) -> AgentConfig:
     """A mapping shaped like the TOML file -> AgentConfig (no file, no environment)."""
-    known = {(o.section, o.key) for o in OPTIONS}
-    for section, body in raw.items():
-        for key in body:
-            if (section, key) not in known:
-                raise ConfigError(f"{section}.{key}", "unknown key")
-    out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
-    for o in OPTIONS:
-        body = raw.get(o.section, {})
-        if o.key in body:
-            value = _coerce(o, body[o.key], from_env=False)
-        elif o.default is REQUIRED:
-            raise ConfigError(o.name, "is required")
-        else:
-            value = o.default
-        if o.check is not None and value is not None:
-            reason = o.check(value)
-            if reason:
-                raise ConfigError(o.name, reason)
-        out[o.section][o.key] = value
-    return _finish(out)
+    return _finish(from_mapping(raw, OPTIONS))

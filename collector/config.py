@@ -39,7 +39,7 @@ OPTIONS: tuple[Option, ...] = (
            "unacknowledged messages the broker may have out to the collector (acks wait for a commit)",
            in_range(1, 65535)),
     Option("http", "listen", str, "127.0.0.1:8080", "HTTP listen address host:port (empty: no HTTP)", host_port),
-    Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer|admin), name"),
+    Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer or admin), name"),
     Option("http", "cors_origins", list, [], "origins allowed by CORS (none by default)"),
     Option("http", "feed_poll_ms", int, 200, "how often the live feed looks for new events", positive),
     Option("http", "usage_refresh_s", int, 300, "longest age of the fleet usage snapshot behind the "
@@ -92,10 +92,6 @@ def load(path: str | os.PathLike | None, env=None) -> dict[str, Any]:
     cfg["http"]["tokens"] = _parse_tokens(cfg["http"]["tokens"])
     for section, target in NESTED_SECTIONS.items():
         module_name, func = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            cfg[section] = raw_nested.get(section, {})
-            continue
+        module = importlib.import_module(module_name)
         cfg[section] = getattr(module, func)(raw_nested.get(section, {}))
     return cfg

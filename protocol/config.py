@@ -84,6 +84,16 @@ def load(path: str | os.PathLike | None, options: tuple[Option, ...],
             raise ConfigError("file", f"{p} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("file", f"{p} is not valid TOML: {exc}") from None
+    return from_mapping(raw, options, env=env, ignore_sections=ignore_sections)
+
+
+def from_mapping(raw: Mapping[str, Any], options: tuple[Option, ...],
+                 env: Mapping[str, str] | None = None,
+                 ignore_sections: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+    """A mapping shaped like the TOML file (plus ``env`` overrides, none by default) into
+    ``{section: {key: value}}``, with exactly the checks a file gets: the simulator builds agent
+    configs this way."""
+    env = {} if env is None else env
     known = {(o.section, o.key): o for o in options}
     sections = {o.section for o in options}
     for section, body in raw.items():
@@ -91,7 +101,7 @@ def load(path: str | os.PathLike | None, options: tuple[Option, ...],
             continue
         if section not in sections:
             raise ConfigError(section, "unknown section")
-        if not isinstance(body, dict):
+        if not isinstance(body, Mapping):
             raise ConfigError(section, "must be a table")
         for key in body:
             if (section, key) not in known:

@@ -102,6 +102,7 @@ SCHEMAS = {
     "Counters": obj({"robot": ID, "from": MS, "to": MS,
                      "counters": {"type": "object", "additionalProperties": INT},
                      "sources": {"type": "object"}}, ("robot", "from", "to", "counters")),
+    "Me": obj({"name": STR, "role": {"type": "string", "enum": ["viewer", "admin"]}}),
     "AckBody": obj({"note": {"type": "string", "maxLength": MAX_NOTE}}, (), extra=False),
     "SnoozeBody": {"oneOf": [
         obj({"minutes": {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_MINUTES},
@@ -186,6 +187,7 @@ def document() -> dict:
         "/api/v1/openapi.json": get("this document", {"description": "OpenAPI 3",
                                     "content": {"application/json": {"schema": {"type": "object"}}}},
                                     errors={}, public=True),
+        "/api/v1/me": get("the token's name and role", resp("Me", "who is asking")),
         "/api/v1/customers": get("every customer with its health summary (the overview)",
                                  resp("CustomerList", "customers"),
                                  [*CUSTOMER_QUERY, *PAGE, q("sort", {"type": "string", "enum": SORTS},

@@ -9,7 +9,7 @@ import json
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.plugins.api import CUSTOMERS, HEALTH, VIEWER
+from tests.plugins.api import ADMIN, CUSTOMERS, HEALTH, VIEWER
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -57,6 +57,8 @@ def test_api_dashboard_overview_customer_and_live_refresh(page, live_api, api_se
     expect(page.locator("#customer-score")).to_have_text("86.5")
     expect(page.locator("#usage-charts .chart")).to_have_count(4)
     expect(page.locator("#usage-charts polyline")).to_have_count(8)
+    expect(page.locator("#open-alerts tbody tr")).to_have_count(1)
+    expect(page.locator("#open-alerts button")).to_have_count(0)  # a viewer gets no actions
     page.screenshot(path=output_dir / "customer.png", full_page=True)
 
     # the store changes: the open page follows the feed, without a reload
@@ -74,3 +76,16 @@ def test_api_dashboard_overview_customer_and_live_refresh(page, live_api, api_se
     expect(page.locator("#robot-name")).to_contain_text("r-001")
     expect(page.locator("#subsystems tbody tr")).to_have_count(7)
     page.screenshot(path=output_dir / "robot.png", full_page=True)
+
+    # an admin acknowledges from the customer page; the timeline shows who did it
+    page.click("#logout")
+    page.fill("#token", ADMIN)
+    page.click("#login-form button")
+    expect(page.locator("#who")).to_have_text("ops-admin (admin)")
+    page.goto(live_api.url + "/#/customer/kiwi-ktv")
+    row = page.locator(f"#open-alerts tr[data-alert='{api_seed.alerts['ktv_offline']}']")
+    expect(row.locator(".alert-state")).to_have_text("firing")
+    row.locator("button.ack").click()
+    expect(row.locator(".alert-state")).to_have_text("acknowledged")
+    expect(page.locator("ul.timeline li").first).to_contain_text("by ops-admin")
+    page.screenshot(path=output_dir / "customer-admin.png", full_page=True)

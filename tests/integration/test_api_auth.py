@@ -66,3 +66,10 @@ async def test_api_auth_admin_snoozes_until_a_time(api_client, api_seed):
     assert resp.status == 409
     resp = await api_client.post("/api/v1/alerts/99999/ack", headers=bearer(ADMIN))
     assert resp.status == 404
+
+
+async def test_api_auth_me_names_the_token(api_client):
+    viewer = await (await api_client.get("/api/v1/me", headers=bearer(VIEWER))).json()
+    admin = await (await api_client.get("/api/v1/me", headers=bearer(ADMIN))).json()
+    assert viewer == {"name": "cs-viewer", "role": "viewer"} and admin == {"name": "ops-admin", "role": "admin"}
+    assert (await api_client.get("/api/v1/me")).status == 401

@@ -6,7 +6,7 @@ const TOKEN_KEY = "robopulse_token";
 const VOLUMES = ["usage.foot_traffic", "usage.solicitations", "usage.wakeups", "usage.interactions"];
 const SUBSYSTEMS = ["network", "vision", "touch", "nav", "asr", "nlp", "tts"];
 const TREND = { up: "↑", down: "↓", flat: "→" };
-const state = { sort: { key: "score", dir: 1 }, csm: "", scene: "", feed: null, refreshTimer: null };
+const state = { sort: { key: "score", dir: 1 }, csm: "", scene: "", feed: null, refreshTimer: null, role: "" };
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -117,6 +117,34 @@ function timelineList(events) {
     e.note ? ` · “${e.note}”` : "", e.summary ? el("div", { class: "muted" }, e.summary) : null)));
 }
 
+async function act(alertId, action, body) {
+  const resp = await fetch(`/api/v1/alerts/${alertId}/${action}`, {
+    method: "POST", body: JSON.stringify(body),
+    headers: { Authorization: "Bearer " + token(), "Content-Type": "application/json" },
+  });
+  if (!resp.ok) {
+    let message = resp.statusText;
+    try { message = (await resp.json()).error.message; } catch (e) { /* not JSON */ }
+    window.alert("Could not " + action + ": " + message);
+  }
+  render();
+}
+
+function alertsTable(alerts) {
+  if (!alerts.length) return el("p", { class: "muted" }, "No open alerts.");
+  const admin = state.role === "admin";
+  return el("table", { id: "open-alerts" },
+    el("thead", {}, el("tr", {}, el("th", {}, "Opened"), el("th", {}, "Rule"), el("th", {}, "Severity"),
+      el("th", {}, "State"), el("th", {}, "Subject"), el("th", {}, "Summary"), admin ? el("th", {}, "") : null)),
+    el("tbody", {}, alerts.map((a) => el("tr", { "data-alert": a.id },
+      el("td", {}, fmtTime(a.opened_ms)), el("td", {}, a.rule), el("td", {}, a.severity),
+      el("td", { class: "alert-state" }, a.state), el("td", {}, a.robot || a.site || a.customer), el("td", {}, a.summary),
+      admin ? el("td", {},
+        el("button", { type: "button", class: "ack", onclick: () => act(a.id, "ack", {}) }, "Acknowledge"), " ",
+        el("button", { type: "button", class: "snooze", onclick: () => act(a.id, "snooze", { minutes: 1440 }) },
+          "Snooze 24 h")) : null))));
+}
+
 function robotsTable(robots) {
   return el("table", { id: "robots" },
     el("thead", {}, el("tr", {}, el("th", {}, "Robot"), el("th", {}, "Site"), el("th", {}, "State"),
@@ -134,10 +162,12 @@ function usageCharts(usage) {
   return el("div", { class: "charts", id: "usage-charts" }, VOLUMES.map((m) => {
     const v = usage.volumes[m];
     return el("div", { class: "chart", "data-metric": m }, el("h3", {}, m.replace("usage.", "") + " per robot per day"),
-      RPCharts.lineChart([{ label: "customer", values: v.per_robot, color: "#3465a4" },
-        { label: "peers", values: v.peers_per_robot, color: "#c47d00", dashed: true }], usage.days),
+      RPCharts.lineChart([{ label: "customer", values: v.per_robot, color: "#3465a4" }].concat(usage.peer_robots
+        ? [{ label: "peers", values: v.peers_per_robot, color: "#c47d00", dashed: true }] : []), usage.days),
       el("div", { class: "legend" }, el("span", { class: "own" }, "━ this customer"), "  ",
-        el("span", { class: "peer" }, `┅ scene peers (${usage.peer_customers} customers, ${usage.peer_robots} robots)`)));
+        usage.peer_robots
+          ? el("span", { class: "peer" }, `┅ scene peers (${usage.peer_customers} customers, ${usage.peer_robots} robots)`)
+          : el("span", {}, "no other customer in this scene yet")));
   }));
 }
 
@@ -166,6 +196,7 @@ async function renderCustomer(view, id) {
       el("td", { class: "num" }, typeof b.score === "number" ? b.score.toFixed(1) : b.score),
       el("td", { class: "num" }, b.weight), el("td", {}, typeof b.fact === "string" ? b.fact : JSON.stringify(b.fact)))))),
     el("h2", {}, `Robots (${robots.total})`), robotsTable(robots.items),
+    el("h2", {}, `Open alerts (${c.alerts.length})`), alertsTable(c.alerts),
     el("h2", {}, "Daily usage, last 30 days, against scene peers"), usageCharts(c.usage),
     el("h2", {}, "Alert timeline"), timelineList(c.timeline));
 }
@@ -187,6 +218,7 @@ async function renderRobot(view, id) {
     el("tbody", {}, SUBSYSTEMS.map((s) => el("tr", {}, el("td", {}, s), el("td", {}, stateTag(subs[s] && subs[s].state)),
       el("td", { class: "muted" }, subs[s] ? Object.entries(subs[s]).filter(([k]) => k !== "state")
         .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : ""))))),
+    el("h2", {}, `Open alerts (${r.alerts.length})`), alertsTable(r.alerts),
     el("h2", {}, "Usage, last 7 days"),
     metrics.length ? el("div", { class: "charts" }, metrics.map((m) => el("div", { class: "chart" }, el("h3", {}, m),
       RPCharts.barChart(r.usage.metrics[m].map((v, i) => ({ label: RPCharts.dayLabel(r.usage.days[i]), value: v }))))))
@@ -224,10 +256,15 @@ function startFeed() {
   state.feed = feed;
 }
 
-function showApp() {
+async function showApp() {
   $("#login").hidden = true;
   $("#view").hidden = false;
   $("#exports").hidden = false;
+  try {
+    const me = await api("/api/v1/me");
+    state.role = me.role;
+    $("#who").textContent = `${me.name} (${me.role})`;
+  } catch (e) { state.role = ""; }
   startFeed();
   render();
 }
