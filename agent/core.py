@@ -32,8 +32,9 @@ class AgentCore:
         self.clock = clock
         self.sources = list(sources)
         self.log = log or get_logger("agent.core")
-        self.outbox = outbox or Outbox(Path(config.agent.state_dir) / "outbox.db", config.buffer.max_windows,
-                                       synchronous=synchronous)
+        # "is None", not "or": an empty Outbox is falsy (it has a length) and must still be used
+        self.outbox = outbox if outbox is not None else Outbox(
+            Path(config.agent.state_dir) / "outbox.db", config.buffer.max_windows, synchronous=synchronous)
         self.accumulator = Accumulator()
         self.programmatic = ProgrammaticSource(self.accumulator)
         self.windows = WindowClock(config.agent.interval_s, clock())

@@ -49,8 +49,6 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     from simulator import scenario as scenario_mod
     from simulator.fleet import Fleet
 
-    configure_logging(args.log_level)
-    log = get_logger("simulator.cli")
     if host_port(args.broker) or not args.broker:
         raise ConfigError("--broker", f"{args.broker!r} is not host:port")
     if args.speed <= 0:
@@ -59,6 +57,8 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     now_ms = int(time.time() * 1000) + int(scenario_mod.parse_offset(args.start, "--start") * 1000)
     path = scenario_mod.builtin(args.scenario) if args.scenario == "demo" else args.scenario
     scn = scenario_mod.load(path, now_ms)
+    configure_logging(args.log_level)  # after validation: a bad command line only prints its error
+    log = get_logger("simulator.cli")
     state_dir = Path(args.state_dir) if args.state_dir else Path(tempfile.mkdtemp(prefix="robopulse-sim-"))
     stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

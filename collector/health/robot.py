@@ -107,7 +107,9 @@ def robot_state(robot: dict, now_ms: int, s: dict) -> str:
     """online | offline (reported) | stale (not reported offline, but silent for 3 intervals)."""
     if robot["state"] == "offline":
         return "offline"
-    last = robot.get("last_window_ms")
+    # a robot known only from its status (no window yet) counts from when it was first seen, so a
+    # robot that just booted is not stale before it had a chance to send a window
+    last = robot.get("last_window_ms") or robot.get("first_seen_ms")
     limit = max(s["stale_intervals"] * robot.get("interval_s", 10) * 1000, s["stale_floor_s"] * 1000)
     if last is None or now_ms - last > limit:
         return "stale"

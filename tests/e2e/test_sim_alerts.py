@@ -58,6 +58,8 @@ def test_sim_e2e_faults_fire_the_right_alerts_and_none_for_calm_customers(broker
     for robot in ("venue-expo-r01", "venue-expo-r03"):
         assert by_key[("robot_offline", "venue-expo", robot)]["parent_id"] == outage["id"]
     assert by_key[("robot_offline", "lidar-museum", "lidar-museum-r03")]["facts"]["reason"] == "lost"
+    skew = collector.get("/api/v1/robots/calm-museum-r01")["clock_skew_ms"]  # its clock is 2 minutes fast
+    assert 100_000 <= skew <= 140_000, skew
     colors = {c["id"]: c["health"]["color"] for c in collector.get("/api/v1/customers")["items"]}
     assert colors["calm-museum"] == "green" and colors["calm-bank"] == "green"
     assert colors["fading-mall"] != "green"

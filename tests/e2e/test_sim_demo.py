@@ -35,7 +35,8 @@ def test_sim_demo_shows_three_colours_and_firing_alerts_within_two_minutes(tmp_p
         def three_colours_and_alerts():
             seen["colours"] = {c["id"]: (c.get("health") or {}).get("color")
                                for c in get(api + "customers", token)["items"]}
-            seen["firing"] = [(a["rule"], a["customer"]) for a in get(api + "alerts?state=firing", token)["items"]]
+            seen["firing"] = [(a["rule"], a["customer"], a["summary"])
+                              for a in get(api + "alerts?state=firing", token)["items"]]
             return {"green", "yellow", "red"} <= set(seen["colours"].values()) and seen["firing"]
 
         left = 120 - (time.monotonic() - started)
@@ -45,6 +46,7 @@ def test_sim_demo_shows_three_colours_and_firing_alerts_within_two_minutes(tmp_p
         except AssertionError:
             raise AssertionError(f"after two minutes: {seen}") from None
         assert len(seen["colours"]) == 8 and info["robots"] == 60
+        assert all(summary and customer in summary for _, customer, summary in seen["firing"])  # the reasons
         html = get(info["url"])
         assert "<html" in html.lower()
     finally:

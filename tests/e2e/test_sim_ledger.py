@@ -18,7 +18,7 @@ def test_sim_ledger_equals_collector_counters_across_a_broker_restart(make_broke
     sim = run_sim(broker, SCENARIO, "--speed", "8", "--duration", "240", "--ledger", str(ledger_path))
 
     def stored() -> float:
-        text = collector.metrics()
+        text = collector.metrics_text()
         return next(float(line.split()[-1]) for line in text.splitlines()
                     if line.startswith("robopulse_store_windows_stored_total "))
 
@@ -44,4 +44,4 @@ def test_sim_ledger_equals_collector_counters_across_a_broker_restart(make_broke
     # the restart really cut the connections: the robots reconnected, and so did the collector
     assert "mqtt_connection_lost" in sim.output()
     assert any(line.startswith("robopulse_ingest_connects_total") and float(line.split()[-1]) >= 2
-               for line in collector.metrics().splitlines())
+               for line in collector.metrics_text().splitlines())

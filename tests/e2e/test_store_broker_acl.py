@@ -1,4 +1,4 @@
-"""The broker deployment in docs/deploy-broker.md: with exactly its ACL and accounts, robot A's
+"""The broker deployment in docs/deploy.md: with exactly its ACL and accounts, robot A's
 credentials cannot publish as robot B, and the collector with the documented settings reads both."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import paho.mqtt.client as mqtt
 from tests.plugins.collector import Fleet
 from tests.support.procs import wait_until
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "deploy-broker.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 
 
 def _doc_block(name: str) -> str:
     text = DOC.read_text(encoding="utf-8")
     match = re.search(r"<!-- file: " + re.escape(name) + r"[^>]*-->\n```\n(.*?)```", text, re.S)
-    assert match, f"docs/deploy-broker.md has no block for {name}"
+    assert match, f"docs/deploy.md has no block for {name}"
     return match.group(1)
 
 

@@ -65,7 +65,7 @@ def test_store_collector_stops_cleanly_on_sigterm(broker, start_collector):
 
 
 def test_store_collector_over_tls_with_client_certificate(make_broker, tls_files, start_collector):
-    """The collector settings of docs/deploy-broker.md over TLS: CA, client certificate, password."""
+    """The collector settings of docs/deploy.md over TLS: CA, client certificate, password."""
     broker = make_broker(tls=tls_files, require_certificate=True, passwords={"robopulse-collector": "pw"})
     col = start_collector(broker, **{"mqtt.tls_ca": str(tls_files.ca), "mqtt.tls_cert": str(tls_files.client_cert),
                                      "mqtt.tls_key": str(tls_files.client_key),

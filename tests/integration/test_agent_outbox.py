@@ -128,3 +128,16 @@ def test_outbox_kill9_while_writing_never_corrupts(tmp_path):
         assert max_seq < next_seq  # a seq is never handed out twice
     box = Outbox(db, 50)
     assert box.append(0, 1, {}, {}).seq == next_seq
+
+
+
+def test_agent_core_uses_the_outbox_it_is_given_even_when_empty(tmp_path):
+    """An empty Outbox has length 0: the core must still use it, not open a second one."""
+    box = Outbox(tmp_path / "shared.db", 100)
+    core = AgentCore(make_config(tmp_path), clock=lambda: 1_800_000_000_000, outbox=box)
+    try:
+        assert core.outbox is box
+        core.record_window(1_700_000_000_000, 1_700_000_010_000, {"nav.tasks": 1})
+        assert len(box) == 1
+    finally:
+        core.close()

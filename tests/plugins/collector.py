@@ -28,8 +28,10 @@ GAUGES = ("sys.cpu_pct", "net.rtt_ms")
 HOUR_MS = 3_600_000
 
 
-def write_collector_config(path: Path, broker_port: int, db: Path, http_port: int, **extra) -> Path:
-    """A collector TOML; ``extra`` as {"section.key": value}."""
+def write_collector_config(path: Path, broker_port: int, db: Path, http_port: int, extra_toml: str = "",
+                           **extra) -> Path:
+    """A collector TOML; ``extra`` as {"section.key": value}; ``extra_toml`` appended as written
+    (nested tables such as ``[alerts.site_outage]``)."""
     sections: dict[str, dict] = defaultdict(dict)
     sections["collector"].update(db=str(db), flush_ms=100, log_level="info")
     sections["mqtt"].update(host="127.0.0.1", port=broker_port, client_id=f"col-{uuid.uuid4().hex[:6]}")
@@ -42,7 +44,7 @@ def write_collector_config(path: Path, broker_port: int, db: Path, http_port: in
         lines.append(f"[{section}]")
         lines += [f"{k} = {json.dumps(v)}" for k, v in body.items()]
     lines += ["", "[[http.tokens]]", 'token = "viewer-token-123"', 'role = "viewer"']
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + extra_toml)
     return path
 
 
@@ -65,6 +67,9 @@ class RunningCollector:
             req.add_header("Authorization", f"Bearer {token}")
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
+
+    def healthz(self) -> dict:
+        return self.get_json("/healthz", None)
 
     def metrics_text(self) -> str:
         with urllib.request.urlopen(self.url + "/metrics", timeout=10) as resp:

@@ -6,26 +6,11 @@ Never the machine's own broker on 1883: each test gets its own process, data dir
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def mosquitto_binary() -> str:
-    path = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not os.path.exists(path):
-        raise RuntimeError("mosquitto is not installed; run `make test`, which installs it")
-    return path
+from simulator.broker import MosquittoProcess, free_port, keep_root  # noqa: F401 (free_port: re-exported for tests)
 
 
 @dataclass
@@ -50,7 +35,7 @@ class Broker:
     persistence: bool = False
     extra: str = ""
     host: str = "127.0.0.1"
-    proc: subprocess.Popen | None = None
+    process: MosquittoProcess | None = None
 
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -88,47 +73,24 @@ class Broker:
             lines += [f"cafile {self.tls.ca}", f"certfile {self.tls.server_cert}",
                       f"keyfile {self.tls.server_key}",
                       f"require_certificate {'true' if self.require_certificate else 'false'}"]
-        # Started as root, Mosquitto drops to the `mosquitto` user, which cannot write the test's
-        # data directory; keep root unless the test chose a user itself.
-        if hasattr(os, "geteuid") and os.geteuid() == 0 and not any(
-                line.strip().startswith("user ") for line in self.extra.splitlines()):
-            lines.append("user root")
+        lines += keep_root(self.extra)
         if self.extra:
             lines.append(self.extra)
         self.conf_path.write_text("\n".join(lines) + "\n")
 
     def start(self, timeout: float = 10.0) -> "Broker":
-        assert self.proc is None or self.proc.poll() is not None, "already running"
-        self.proc = subprocess.Popen([mosquitto_binary(), "-c", str(self.conf_path)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                raise RuntimeError(f"mosquitto exited {self.proc.returncode}: {err}\n{self.log()}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"mosquitto did not listen on {self.port}: {self.log()}")
+        self.process = MosquittoProcess(self.conf_path, self.port, self.log_path, self.host)
+        self.process.start(timeout)
+        return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Clean stop (SIGTERM): with persistence on, the queue is saved."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None and self.proc.stderr:
-            self.proc.stderr.close()
+        if self.process is not None:
+            self.process.stop(timeout)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        if self.process is not None:
+            self.process.kill()
 
     def restart(self) -> None:
         self.stop()
@@ -136,7 +98,7 @@ class Broker:
 
     @property
     def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.process is not None and self.process.running
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

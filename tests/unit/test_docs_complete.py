@@ -69,3 +69,12 @@ def test_docs_name_every_catalogue_metric():
     text = _docs_text()
     missing = [m.name for m in catalogue.CATALOGUE if not re.search(rf"`{re.escape(m.name)}`", text)]
     assert not missing, missing
+
+
+def test_docs_relative_links_point_at_files():
+    broken = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken, broken

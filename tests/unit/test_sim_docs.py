@@ -1,4 +1,4 @@
-"""docs/simulator.md, docs/demo.md and docs/readme-tour.md stay true to the code."""
+"""docs/simulator.md, docs/demo.md and the README's tour stay true to the code."""
 
 from pathlib import Path
 
@@ -45,7 +45,7 @@ def test_sim_docs_demo_settings_match_the_demo_config():
 
 
 def test_sim_docs_readme_tour_covers_demo_systemd_and_feed():
-    tour = (DOCS / "readme-tour.md").read_text(encoding="utf-8")
+    tour = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     for text in ("make demo", "systemctl enable --now robopulse-agent", "/api/v1/feed", "export/customers.csv",
                  "img/dashboard.png"):
         assert text in tour, text

@@ -109,3 +109,16 @@ def test_sim_scenario_missing_file_and_bad_toml(tmp_path):
     bad.write_text("[scenario\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         scenario.load(bad, NOW)
+
+
+def test_sim_cli_bad_input_exits_2_naming_the_key(tmp_path, capsys):
+    from simulator import cli
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[customers]]\nid = "a"\nscene = "zoo"\nrobots = 1\n')
+    assert cli.main(["run", "--scenario", str(bad)]) == 2
+    assert "customers[0].scene" in capsys.readouterr().err
+    assert cli.main(["run", "--scenario", "demo", "--broker", "nohost"]) == 2
+    assert "--broker" in capsys.readouterr().err
+    assert cli.main(["run", "--scenario", "demo", "--start", "soon"]) == 2
+    assert "--start" in capsys.readouterr().err
