@@ -67,18 +67,21 @@ def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: 
     kept = {}
     out = []
     hs0, ds0 = rob.hour_view_start(now_ms), rob.day_view_start(now_ms)
+    planned = rob.plan(hs)
+    off, disc = rob.OFFLINE_SLOT, rob.DISCONNECT_SLOT
     for r in robot_rows:
         h, d = hour.get(r["id"]), day.get(r["id"])
         key = None
-        if memory is not None and not any(v[rob.OFFLINE_SLOT] or v[rob.DISCONNECT_SLOT] for v in (h, d) if v):
-            key = (tuple(h) if h else None, tuple(d) if d else None, rob.robot_state(r, now_ms, hs), hs0, ds0,
+        if memory is not None and not (h and (h[off] or h[disc])) and not (d and (d[off] or d[disc])):
+            # the view lists are built anew every cycle and never changed after: kept as they are
+            key = (h, d, rob.robot_state(r, now_ms, hs), hs0, ds0,
                    r["customer"], r["site"], r["state_reason"], r["first_seen_ms"], r["last_window_ms"])
             hit = last.get(r["id"])
             if hit is not None and hit[0] == key:
                 out.append(hit[1])
                 kept[r["id"]] = hit
                 continue
-        result = rob.assess(r, h, d, now_ms, hs)
+        result = rob.assess(r, h, d, now_ms, hs, planned)
         out.append(result)
         if key is not None:
             kept[r["id"]] = (key, result)
@@ -150,7 +153,7 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
     subsystem and subsystem levels are unchanged but whose figures moved is rewritten at most every
     ``refresh_ms`` (see ``_levels``).  Without memory the stored rows are read and every change is written."""
     if memory is not None and "robots" in memory:
-        previous = memory["robots"]  # robot -> (row, written_ms)
+        previous = memory["robots"]  # robot -> (row, written_ms, levels of row)
         stored = None
     else:  # compare with the stored JSON text
         stored = {row[0]: row[1:] for row in
@@ -162,9 +165,9 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
     for r in ctx["robots"]:
         row = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
         if stored is None:
+            levels = _levels(row)
             kept = previous.get(r["robot"])
-            if kept is not None and (kept[0] == row or (
-                    now_ms - kept[1] < refresh_ms and _levels(kept[0]) == _levels(row))):
+            if kept is not None and (kept[0] == row or (now_ms - kept[1] < refresh_ms and kept[2] == levels)):
                 current[r["robot"]] = kept  # unchanged, or only figures moved and written recently
                 continue
             changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
@@ -172,7 +175,8 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
             text = (*row[:4], json.dumps(row[4], sort_keys=True))
             if stored.get(r["robot"]) != text:
                 changed.append((r["robot"], now_ms, *text))
-        current[r["robot"]] = (row, now_ms)
+            levels = _levels(row)
+        current[r["robot"]] = (row, now_ms, levels)
     if memory is not None:
         memory["robots"] = current
     conn.executemany(
