@@ -42,10 +42,12 @@ def _db_path(conn: sqlite3.Connection) -> str | None:
 
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, hs: dict) -> tuple:
-    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago."""
+    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago
+    (and how long they took: they run beside the robot views, so the cycle waits for the longer)."""
+    t0 = time.perf_counter()
     return (views.customers(conn), views.usage_sums(conn, now_ms),
             views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"]),
-            views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS))
+            views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
 
 def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
@@ -103,10 +105,11 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
         try:
             robot_rows = views.robots(conn)
             hour, day, yesterday = views.health_counts(conn, now_ms, memory)
+            views_s = time.perf_counter() - t0
             rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
         finally:
             conn.execute("COMMIT")
-    customer_list, usage, active, week_ago = rest
+    customer_list, usage, active, week_ago, usage_s = rest
     customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
     robots = _assess_all(robot_rows, hour, day, now_ms, hs, memory)
@@ -137,7 +140,8 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
                                      active, by_customer_rows[cid], week_ago.get(cid), now_ms, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
-            "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
+            "timing": {"read_s": read_s, "robot_views_s": views_s, "usage_read_s": usage_s,
+                       "compute_s": time.perf_counter() - t0 - read_s}}
 
 
 def _levels(row: tuple) -> tuple:
