@@ -42,10 +42,12 @@ def _db_path(conn: sqlite3.Connection) -> str | None:
 
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, hs: dict) -> tuple:
-    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago."""
+    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago
+    (and how long they took: they run beside the robot views, so the cycle waits for the longer)."""
+    t0 = time.perf_counter()
     return (views.customers(conn), views.usage_sums(conn, now_ms),
             views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"]),
-            views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS))
+            views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
 
 def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
@@ -67,18 +69,21 @@ def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: 
     kept = {}
     out = []
     hs0, ds0 = rob.hour_view_start(now_ms), rob.day_view_start(now_ms)
+    planned = rob.plan(hs)
+    off, disc = rob.OFFLINE_SLOT, rob.DISCONNECT_SLOT
     for r in robot_rows:
         h, d = hour.get(r["id"]), day.get(r["id"])
         key = None
-        if memory is not None and not any(v[rob.OFFLINE_SLOT] or v[rob.DISCONNECT_SLOT] for v in (h, d) if v):
-            key = (tuple(h) if h else None, tuple(d) if d else None, rob.robot_state(r, now_ms, hs), hs0, ds0,
+        if memory is not None and not (h and (h[off] or h[disc])) and not (d and (d[off] or d[disc])):
+            # the view lists are built anew every cycle and never changed after: kept as they are
+            key = (h, d, rob.robot_state(r, now_ms, hs), hs0, ds0,
                    r["customer"], r["site"], r["state_reason"], r["first_seen_ms"], r["last_window_ms"])
             hit = last.get(r["id"])
             if hit is not None and hit[0] == key:
                 out.append(hit[1])
                 kept[r["id"]] = hit
                 continue
-        result = rob.assess(r, h, d, now_ms, hs)
+        result = rob.assess(r, h, d, now_ms, hs, planned)
         out.append(result)
         if key is not None:
             kept[r["id"]] = (key, result)
@@ -100,10 +105,11 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
         try:
             robot_rows = views.robots(conn)
             hour, day, yesterday = views.health_counts(conn, now_ms, memory)
+            views_s = time.perf_counter() - t0
             rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
         finally:
             conn.execute("COMMIT")
-    customer_list, usage, active, week_ago = rest
+    customer_list, usage, active, week_ago, usage_s = rest
     customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
     robots = _assess_all(robot_rows, hour, day, now_ms, hs, memory)
@@ -134,7 +140,8 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
                                      active, by_customer_rows[cid], week_ago.get(cid), now_ms, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
-            "timing": {"read_s": read_s, "compute_s": time.perf_counter() - t0 - read_s}}
+            "timing": {"read_s": read_s, "robot_views_s": views_s, "usage_read_s": usage_s,
+                       "compute_s": time.perf_counter() - t0 - read_s}}
 
 
 def _levels(row: tuple) -> tuple:
@@ -150,7 +157,7 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
     subsystem and subsystem levels are unchanged but whose figures moved is rewritten at most every
     ``refresh_ms`` (see ``_levels``).  Without memory the stored rows are read and every change is written."""
     if memory is not None and "robots" in memory:
-        previous = memory["robots"]  # robot -> (row, written_ms)
+        previous = memory["robots"]  # robot -> (row, written_ms, levels of row)
         stored = None
     else:  # compare with the stored JSON text
         stored = {row[0]: row[1:] for row in
@@ -162,9 +169,9 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
     for r in ctx["robots"]:
         row = (r["customer"], r["state"], r["score"], r["worst"], r["subsystems"])
         if stored is None:
+            levels = _levels(row)
             kept = previous.get(r["robot"])
-            if kept is not None and (kept[0] == row or (
-                    now_ms - kept[1] < refresh_ms and _levels(kept[0]) == _levels(row))):
+            if kept is not None and (kept[0] == row or (now_ms - kept[1] < refresh_ms and kept[2] == levels)):
                 current[r["robot"]] = kept  # unchanged, or only figures moved and written recently
                 continue
             changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
@@ -172,7 +179,8 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
             text = (*row[:4], json.dumps(row[4], sort_keys=True))
             if stored.get(r["robot"]) != text:
                 changed.append((r["robot"], now_ms, *text))
-        current[r["robot"]] = (row, now_ms)
+            levels = _levels(row)
+        current[r["robot"]] = (row, now_ms, levels)
     if memory is not None:
         memory["robots"] = current
     conn.executemany(

@@ -116,35 +116,63 @@ def robot_state(robot: dict, now_ms: int, s: dict) -> str:
     return "online"
 
 
-def assess(robot: dict, hour: list[int] | None, day: list[int] | None, now_ms: int, s: dict) -> dict[str, Any]:
-    """The health of one robot from its hour-view and day-view vectors (None: no data in the view)."""
+def plan(s: dict) -> tuple:
+    """The settings one cycle needs per subsystem, looked up once instead of 140,000 times:
+    ``(sub, err_slot, den_slot, warn, crit)`` (slots None for network, judged by ``judge``)."""
+    subs = tuple((sub, None, None, 0.0, 0.0) if sub == "network" else
+                 (sub, ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"]) for sub in HEALTH_SUBSYSTEMS)
+    return subs, s["min_volume"]
+
+
+def assess(robot: dict, hour: list[int] | None, day: list[int] | None, now_ms: int, s: dict,
+           planned: tuple | None = None) -> dict[str, Any]:
+    """The health of one robot from its hour-view and day-view vectors (None: no data in the view).
+
+    Same result as judging each subsystem with ``judge``; written out inline because it runs for
+    every robot every cycle (``planned``: ``plan(s)``, computed once per cycle by the caller)."""
+    subs, min_volume = planned or plan(s)
     state = robot_state(robot, now_ms, s)
     first = robot.get("first_seen_ms") or now_ms
     covered_h = max(0.0, (now_ms - max(hour_view_start(now_ms), first)) / 1000)
     covered_d = max(0.0, (now_ms - max(day_view_start(now_ms), first)) / 1000)
+    stale = state == "stale"
     subsystems: dict[str, dict] = {}
     worst, score = None, 100.0
-    for sub in HEALTH_SUBSYSTEMS:
-        short, long_ = judge(sub, hour, covered_h, s), judge(sub, day, covered_d, s)
-        # the short view when it has the volume (so a fix shows within the hour); the long view
-        # judges robots too quiet for an hour to say anything
-        view = short or long_
-        level = view[3] if view else "ok"
-        sub_score = view[4] if view else 100.0
-        if sub == "network":
-            errors_24h = long_[1] if long_ else 0
-            vol_h = vol_d = None
+    for sub, err, den, warn, crit in subs:
+        if err is None:  # network: share of the view's seconds offline, disconnects per hour
+            short, long_ = judge(sub, hour, covered_h, s), judge(sub, day, covered_d, s)
+            view = short or long_
+            level = view[3] if view else "ok"
+            sub_score = view[4] if view else 100.0
+            entry = {
+                "state": "stale" if stale else level, "level": level, "judged": view is not None,
+                "rate_1h": round(short[0], 4) if short else None, "rate_24h": round(long_[0], 4) if long_ else None,
+                "volume_1h": None, "volume_24h": None, "errors_24h": long_[1] if long_ else 0,
+                "score": round(sub_score, 1),
+            }
+            if long_ is not None:
+                entry["offline_s_24h"] = long_[5]
         else:
-            errors_24h = day[ERR_SLOT[sub]] if day else 0
-            vol_h = hour[DEN_SLOT[sub]] if hour else 0
-            vol_d = day[DEN_SLOT[sub]] if day else 0
-        entry = {
-            "state": "stale" if state == "stale" else level, "level": level, "judged": view is not None,
-            "rate_1h": round(short[0], 4) if short else None, "rate_24h": round(long_[0], 4) if long_ else None,
-            "volume_1h": vol_h, "volume_24h": vol_d, "errors_24h": errors_24h, "score": round(sub_score, 1),
-        }
-        if long_ is not None and sub == "network":
-            entry["offline_s_24h"] = long_[5]
+            vol_h = hour[den] if hour is not None else 0
+            vol_d = day[den] if day is not None else 0
+            rate_h = rate_d = None
+            if hour is not None and vol_h >= min_volume and vol_h > 0:
+                rate_h = hour[err] / vol_h
+            if day is not None and vol_d >= min_volume and vol_d > 0:
+                rate_d = day[err] / vol_d
+            rate = rate_h if rate_h is not None else rate_d
+            if rate is None:
+                level, sub_score = "ok", 100.0
+            else:
+                level = "crit" if rate >= crit else "warn" if rate >= warn else "ok"
+                sub_score = _score(rate, warn, crit)
+            entry = {
+                "state": "stale" if stale else level, "level": level, "judged": rate is not None,
+                "rate_1h": round(rate_h, 4) if rate_h is not None else None,
+                "rate_24h": round(rate_d, 4) if rate_d is not None else None,
+                "volume_1h": vol_h, "volume_24h": vol_d, "errors_24h": day[err] if day is not None else 0,
+                "score": round(sub_score, 1),
+            }
         subsystems[sub] = entry
         if sub_score < score:
             worst, score = sub, sub_score

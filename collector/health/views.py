@@ -58,13 +58,24 @@ def _fingerprint(conn: sqlite3.Connection, table: str, index: str, bucket: int) 
                               (bucket,)).fetchone())
 
 
-def _cached(conn, memory: dict | None, key: tuple, read):
-    """``read()``, or the result kept in ``memory`` for ``key`` while the bucket's fingerprint holds."""
+def _cached(conn, memory: dict | None, key: tuple, read, now_ms: int | None = None):
+    """``read()``, or the result kept in ``memory`` for ``key`` while the bucket's fingerprint holds.
+
+    The bucket holding ``now_ms`` (the current hour or today) is read without a fingerprint: live
+    ingest adds to it between any two cycles, so checking first would only add a scan.  A bucket's
+    fingerprint is taken once per cycle however many reads share it (``memory["marks"]``)."""
     if memory is None:
         return read()
     table, index, bucket = key[:3]
+    span = HOUR_MS if table == "counter_hour" else DAY_MS
+    if now_ms is not None and bucket <= now_ms < bucket + span:
+        memory.setdefault("buckets", {}).pop(key, None)
+        return read()
     cache = memory.setdefault("buckets", {})
-    mark = _fingerprint(conn, table, index, bucket)
+    marks = memory.setdefault("marks", {})
+    mark = marks.get((table, bucket))
+    if mark is None:
+        mark = marks[(table, bucket)] = _fingerprint(conn, table, index, bucket)
     hit = cache.get(key)
     if hit is not None and hit[0] == mark:
         return hit[1]
@@ -88,6 +99,8 @@ def health_counts(conn: sqlite3.Connection, now_ms: int, memory: dict | None = N
     With ``memory`` (kept by the loop), a bucket whose fingerprint did not change is not re-read:
     in steady state only the current hour and today are."""
     _slot_table(conn)
+    if memory is not None:
+        memory["marks"] = {}  # fingerprints of this cycle's snapshot only
     cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(SLOTS))
     views: dict[str, dict[str, list[int]]] = {"counter_hour": {}, "counter_day": {}}
     keys = set()
@@ -96,7 +109,7 @@ def health_counts(conn: sqlite3.Connection, now_ms: int, memory: dict | None = N
                f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
         key = (table, index, bucket, "slots")
         keys.add(key)
-        rows = _cached(conn, memory, key, lambda: conn.execute(sql, (bucket,)).fetchall())
+        rows = _cached(conn, memory, key, lambda: conn.execute(sql, (bucket,)).fetchall(), now_ms)
         sums = views[table]
         for robot, *vec in rows:
             had = sums.get(robot)
@@ -112,14 +125,15 @@ def health_counts(conn: sqlite3.Connection, now_ms: int, memory: dict | None = N
                 for robot, pairs in conn.execute(sql, (last_day, *USAGE_VOLUMES))}
     key = ("counter_day", "counter_day_bucket_robot", last_day, "usage")
     keys.add(key)
-    yesterday = _cached(conn, memory, key, read_yesterday)
+    yesterday = _cached(conn, memory, key, read_yesterday, now_ms)
     _forget_old(memory, keys)
     return views["counter_hour"], views["counter_day"], yesterday
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
     """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete UTC
-    days.  Walks robots in customer order and seeks each robot's rows: no sort, no full scan."""
+    days.  Walks robots in customer order and seeks each robot's rows through the primary key's index
+    (robot, metric, bucket_ms): no sort, no full scan, and no extra index for ingest to keep up."""
     d = now_ms - now_ms % DAY_MS
     weekdays = tuple(d - k * DAY_MS for k in (8, 15, 22, 29))
     sql = ("SELECT r.customer,"
@@ -128,7 +142,7 @@ def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int
            " SUM(c.total),"
            " SUM(CASE WHEN c.bucket_ms = ? THEN c.total ELSE 0 END),"
            " SUM(CASE WHEN c.bucket_ms IN (?,?,?,?) THEN c.total ELSE 0 END)"
-           " FROM robots r JOIN counter_day c INDEXED BY counter_day_robot_cover"
+           " FROM robots r JOIN counter_day c INDEXED BY sqlite_autoindex_counter_day_1"
            " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms < ?"
            " GROUP BY r.customer")
     params = (d - 7 * DAY_MS, d - 14 * DAY_MS, d - 7 * DAY_MS, d - DAY_MS, *weekdays, d - 30 * DAY_MS, d)
@@ -141,7 +155,7 @@ def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int
 def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> dict[str, set[int]]:
     """``{robot: {day_ms}}``: days with more than ``floor`` interactions, for onboarding robots only."""
     since = now_ms - onboarding_days * DAY_MS
-    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY counter_day_robot_cover"
+    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY sqlite_autoindex_counter_day_1"
            " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms <= ?"
            " WHERE r.first_seen_ms >= ? AND c.total >= ?")
     out: dict[str, set[int]] = defaultdict(set)
