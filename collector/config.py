@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from protocol import DEFAULT_PREFIX
-from protocol.config import ConfigError, Option, host_port, in_range, load as load_options, positive
+from protocol.config import ConfigError, Option, from_mapping, host_port, in_range, positive, read_toml
 
 OPTIONS: tuple[Option, ...] = (
     Option("collector", "db", str, "robopulse.db", "path of the SQLite store"),
@@ -76,22 +76,12 @@ def _parse_tokens(tokens: list) -> list[dict[str, str]]:
 
 def load(path: str | os.PathLike | None, env=None) -> dict[str, Any]:
     """The whole collector config as nested dicts; raises ConfigError naming the bad key."""
-    import tomllib
-
-    raw_nested: dict[str, dict] = {}
-    if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                doc = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError("file", f"{path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("file", f"{path} is not valid TOML: {exc}") from None
-        raw_nested = {k: doc.get(k, {}) for k in NESTED_SECTIONS}
-    cfg = load_options(path, OPTIONS, env=env, ignore_sections=tuple(NESTED_SECTIONS))
+    raw = read_toml(path) if path is not None else {}  # read once: options and nested sections
+    cfg = from_mapping(raw, OPTIONS, env=os.environ if env is None else env,
+                       ignore_sections=tuple(NESTED_SECTIONS))
     cfg["http"]["tokens"] = _parse_tokens(cfg["http"]["tokens"])
     for section, target in NESTED_SECTIONS.items():
         module_name, func = target.split(":")
         module = importlib.import_module(module_name)
-        cfg[section] = getattr(module, func)(raw_nested.get(section, {}))
+        cfg[section] = getattr(module, func)(raw.get(section, {}))
     return cfg

@@ -68,6 +68,17 @@ def _coerce(option: Option, value: Any, from_env: bool) -> Any:
     return value
 
 
+def read_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """A TOML file as a dict; a missing or unparsable file is a ConfigError on the key ``file``."""
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("file", f"{p} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("file", f"{p} is not valid TOML: {exc}") from None
+
+
 def load(path: str | os.PathLike | None, options: tuple[Option, ...],
          env: Mapping[str, str] | None = None,
          ignore_sections: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
@@ -75,15 +86,7 @@ def load(path: str | os.PathLike | None, options: tuple[Option, ...],
 
     ``ignore_sections`` are left to the caller (nested tables parsed elsewhere)."""
     env = os.environ if env is None else env
-    raw: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError("file", f"{p} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("file", f"{p} is not valid TOML: {exc}") from None
+    raw = read_toml(path) if path is not None else {}
     return from_mapping(raw, options, env=env, ignore_sections=ignore_sections)
 
 

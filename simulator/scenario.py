@@ -10,14 +10,13 @@ and collector's configs do.  Times in a scenario are either absolute (``2026-01-
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from protocol import DEFAULT_PREFIX
-from protocol.config import ConfigError
+from protocol.config import ConfigError, read_toml
 from protocol.topics import is_valid_id
 from simulator.profiles import PROFILES
 
@@ -362,13 +361,7 @@ def parse(doc: dict, now_ms: int) -> Scenario:
 
 
 def load(path: str | Path, now_ms: int) -> Scenario:
-    p = Path(path)
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("file", f"{p} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("file", f"{p} is not valid TOML: {exc}") from None
+    doc = read_toml(path)
     return parse(doc, now_ms)
 
 
