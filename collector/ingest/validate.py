@@ -28,11 +28,9 @@ REJECT_REASONS = CODEC_REASONS + (
 )
 
 
-class Reject(Exception):
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+class Reject(ProtocolError):
+    """A message the collector refuses: a protocol error, or one of the collector's own checks
+    (topic, time range); ``reason`` is one of ``REJECT_REASONS``."""
 
 
 @dataclass(frozen=True, slots=True)
