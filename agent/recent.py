@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-HOUR_MS = 3_600_000
+from protocol.timeunits import HOUR_MS
+
 MINUTE_MS = 60_000
 
 

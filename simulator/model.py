@@ -14,11 +14,9 @@ import math
 import random
 
 from protocol.catalogue import BY_NAME
+from protocol.timeunits import DAY_MS, HOUR_MS
 from simulator.profiles import BASE_ERRORS, NAV_SKILLS, PATROLS_PER_H, PROFILES, VOLUMES, day_shape, error_rate
 from simulator.scenario import Customer, Fault, Robot, Scenario
-
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 
 
 def rng_for(seed: int, *parts: object) -> random.Random:

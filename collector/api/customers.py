@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from collector.api import alert_queries, queries, usage
-from collector.api.cache import USAGE_REFRESH_S, UsageCache, ResponseCache, data_version
+from collector.api.cache import USAGE_REFRESH_S, ResponseCache, UsageCache, data_version
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest, customer_filters, page, path_id, robot_filters
 from collector.api.readers import READERS, ReaderPool

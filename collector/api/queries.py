@@ -11,8 +11,7 @@ import sqlite3
 
 from collector.api.params import OPEN_STATES
 from protocol.catalogue import USAGE_VOLUMES
-
-DAY_MS = 86_400_000
+from protocol.timeunits import DAY_MS, day_start
 
 #: ?sort= values for the customer list -> SQL expression (a leading '-' sorts descending)
 CUSTOMER_SORTS = {
@@ -43,10 +42,6 @@ LEFT JOIN customer_health h ON h.customer = c.id
 
 #: one customer: the summary plus the score's breakdown and facts
 _CUSTOMER_ONE = _CUSTOMER_SELECT.replace("h.score, h.color,", "h.breakdown, h.facts, h.score, h.color,", 1)
-
-
-def day_start(ms: int) -> int:
-    return ms - ms % DAY_MS
 
 
 def _customer_where(f: dict) -> tuple[str, list]:

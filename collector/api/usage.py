@@ -14,8 +14,9 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from collector.api.queries import DAY_MS, day_start, series
+from collector.api.queries import series
 from protocol.catalogue import USAGE_VOLUMES
+from protocol.timeunits import DAY_MS, day_start
 
 DAYS = 30
 _MARKS = ",".join("?" * len(USAGE_VOLUMES))

@@ -10,15 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
-
 from collector.health.settings import MEASURES
-
-DAY_MS = 86_400_000
-
-
-def day_floor(ms: int) -> int:
-    return ms - ms % DAY_MS
+from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
+from protocol.timeunits import DAY_MS, day_start
 
 
 def robot_counts(robots: list[dict]) -> dict[str, int]:
@@ -86,13 +80,13 @@ MILESTONES = (7, 14, 30)
 def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict) -> list[dict]:
     """For robots first seen within ``onboarding_days``: active days within their first 7/14/30 days
     and whether each milestone is met, missed (its days are over) or still open."""
-    today = day_floor(now_ms)
+    today = day_start(now_ms)
     out = []
     for r in robots:
         first = r.get("first_seen_ms")
         if first is None or first < now_ms - s["onboarding_days"] * DAY_MS:
             continue
-        start = day_floor(first)
+        start = day_start(first)
         days = active_days.get(r["id"], set())
         row = {"robot": r["id"], "first_seen_ms": first, "age_days": (today - start) // DAY_MS,
                "milestones": {}}
@@ -115,7 +109,7 @@ def contract(customer: dict, now_ms: int) -> dict[str, Any]:
             end_ms = int(dt.datetime.strptime(end, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp()) * 1000
         except ValueError:
             return out
-        out["days_to_renewal"] = (end_ms - day_floor(now_ms)) // DAY_MS
+        out["days_to_renewal"] = (end_ms - day_start(now_ms)) // DAY_MS
     return out
 
 

@@ -20,8 +20,7 @@ from collector.health import robot as rob
 from collector.health import views
 from collector.metrics import REGISTRY
 from collector.store.db import connect_reader
-
-DAY_MS = 86_400_000
+from protocol.timeunits import DAY_MS
 
 CYCLES = REGISTRY.counter("robopulse_health_cycles_total", "health and alert evaluation cycles run")
 CYCLE_SECONDS = REGISTRY.gauge("robopulse_health_cycle_seconds", "duration of the last evaluation cycle")

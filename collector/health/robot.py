@@ -14,11 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.catalogue import HEALTH_SUBSYSTEMS, error_metrics
+from protocol.timeunits import DAY_MS, HOUR_MS
 
 LEVELS = {"ok": 0, "warn": 1, "crit": 2}
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
-
 #: (error metrics, denominator) of each rated subsystem, from the catalogue
 RATED = {
     sub: (tuple(m.name for m in error_metrics(sub)), error_metrics(sub)[0].denominator)

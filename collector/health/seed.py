@@ -10,8 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
+from protocol.timeunits import day_start, hour_start
 
 
 def add_customer(conn: sqlite3.Connection, cid: str, scene: str = "museum", *, name: str | None = None,
@@ -47,9 +46,9 @@ def write_windows(conn: sqlite3.Connection, windows: Iterable[tuple[str, int, in
         n += 1
         for metric, value in counts.items():
             if value:
-                k = (robot, metric, t0 - t0 % HOUR_MS)
+                k = (robot, metric, hour_start(t0))
                 hour[k] = hour.get(k, 0) + value
-                k = (robot, metric, t0 - t0 % DAY_MS)
+                k = (robot, metric, day_start(t0))
                 day[k] = day.get(k, 0) + value
         lo_hi = span.setdefault(robot, [t0, t1])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], t0), max(lo_hi[1], t1)

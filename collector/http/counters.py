@@ -16,9 +16,9 @@ from collector.http.errors import json_error
 from collector.http.keys import CLOCK, DB_PATH
 from collector.store.counters import robot_counters
 from collector.store.db import connect_reader
+from protocol.timeunits import DAY_MS
 from protocol.topics import is_valid_id
 
-DAY_MS = 86_400_000
 MAX_RANGE_MS = 3 * 366 * DAY_MS
 
 

@@ -24,10 +24,10 @@ from paho.mqtt.properties import Properties
 from collector.ingest.validate import Reject, Status, validate
 from collector.store.writer import Item
 from protocol.logs import get_logger
+from protocol.timeunits import DAY_MS
 from protocol.topics import subscriptions
 
 log = get_logger("collector.ingest")
-DAY_MS = 86_400_000
 HEAD_BYTES = 32
 
 

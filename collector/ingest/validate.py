@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from protocol.codec import REASONS as CODEC_REASONS
 from protocol.codec import Batch, ProtocolError, decode_batch, decode_status
+from protocol.timeunits import DAY_MS
 from protocol.topics import STATUS, TELEMETRY, Topic, parse_topic
 
-DAY_MS = 86_400_000
 FUTURE_MS = DAY_MS
 
 #: every reason a message can be rejected for (codec reasons plus the collector's own)

@@ -16,8 +16,7 @@ from itertools import chain
 
 import msgpack
 
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
+from protocol.timeunits import DAY_MS, HOUR_MS
 
 INSERT_WINDOW = (
     "INSERT INTO windows (robot, stream, seq, t0, t1, counts, gauges, received_ms) "

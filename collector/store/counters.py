@@ -14,8 +14,7 @@ import sqlite3
 
 import msgpack
 
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
+from protocol.timeunits import DAY_MS, HOUR_MS
 
 
 def _ceil(value: int, step: int) -> int:

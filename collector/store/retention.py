@@ -8,7 +8,7 @@ then the writer goes back to ingest; a pass repeats steps until nothing is left,
 
 from __future__ import annotations
 
-DAY_MS = 86_400_000
+from protocol.timeunits import DAY_MS
 
 _PLAN = (
     ("windows", "SELECT robot, stream, seq FROM windows WHERE received_ms < ? LIMIT ?",
