@@ -73,6 +73,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("mqtt", "topic_prefix", str, DEFAULT_PREFIX, "first levels of every topic", _prefix),
     Option("mqtt", "keepalive_s", int, 90, "MQTT keepalive; the broker declares the robot lost after 1.5x",
            in_range(5, 3600)),
+    Option("mqtt", "zlib_dictionary", bool, True,
+           "compress telemetry with the protocol's preset dictionary of metric names (docs/protocol.md); "
+           "false for plain zlib, for a consumer that cannot inflate it"),
     Option("mqtt", "reconnect_max_s", int, 60,
            "longest wait between connection attempts (exponential backoff from 1 s, with jitter)",
            in_range(1, 3600)),

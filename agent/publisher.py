@@ -20,7 +20,7 @@ import time
 import paho.mqtt.client as mqtt
 
 from agent import __version__
-from protocol import topics
+from protocol import topics, zdict
 from protocol.codec import MAX_WINDOWS, Batch, ProtocolError, encode_batch, encode_status, make_status
 from protocol.logs import get_logger
 
@@ -51,6 +51,7 @@ class Publisher:
         self.telemetry_topic = topics.telemetry_topic(a.customer_id, a.robot_id, m.topic_prefix)
         self.status_topic = topics.status_topic(a.customer_id, a.robot_id, m.topic_prefix)
         self.publish_interval_ms = a.publish_interval_s * 1000
+        self.dictionary = zdict.CURRENT if m.zlib_dictionary else None
         self.client: mqtt.Client | None = None
         self.connected = False
         self.connected_since_ms: int | None = None
@@ -189,7 +190,7 @@ class Publisher:
         while True:
             try:
                 batch = Batch(a.robot_id, a.customer_id, a.site_id, self.outbox.stream, now, tuple(windows))
-                packed = encode_batch(batch, compress=True)
+                packed = encode_batch(batch, compress=True, dictionary=self.dictionary)
                 if len(windows) < 8:  # tiny batches: zlib's header and checksum can outweigh the gain
                     raw = encode_batch(batch, compress=False)
                     packed = raw if len(raw) <= len(packed) else packed

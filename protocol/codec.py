@@ -14,7 +14,7 @@ from typing import Any
 
 import msgpack
 
-from protocol import SCHEMA_VERSION
+from protocol import SCHEMA_VERSION, zdict
 from protocol.catalogue import is_valid_name
 from protocol.topics import is_valid_id
 
@@ -91,8 +91,9 @@ def window_to_wire(w: Window) -> dict[str, Any]:
     return out
 
 
-def encode_batch(batch: Batch, compress: bool = True) -> bytes:
-    """Validate and pack a batch; compressed with zlib unless ``compress`` is false."""
+def encode_batch(batch: Batch, compress: bool = True, dictionary: bytes | None = None) -> bytes:
+    """Validate and pack a batch; compressed with zlib unless ``compress`` is false, primed with a
+    preset ``dictionary`` from ``protocol.zdict`` when one is given (the agent's default)."""
     doc = {
         "v": batch.v, "robot": batch.robot, "customer": batch.customer, "site": batch.site,
         "stream": batch.stream, "sent": batch.sent,
@@ -100,7 +101,7 @@ def encode_batch(batch: Batch, compress: bool = True) -> bytes:
     }
     _validate_batch(doc)
     raw = msgpack.packb(doc, use_bin_type=True)
-    data = zlib.compress(raw, 6) if compress else raw
+    data = zdict.compress(raw, 6, dictionary) if compress else raw
     if len(data) > MAX_PAYLOAD:
         raise ProtocolError("too_large", f"{len(data)} bytes")
     return data
@@ -131,8 +132,13 @@ def _unpack(payload: bytes) -> dict:
 
 
 def inflate(payload: bytes) -> bytes:
-    """Inflate a zlib payload, refusing one that grows past 1 MiB."""
-    inflater = zlib.decompressobj()
+    """Inflate a zlib payload, with the preset dictionary it names if any, refusing one that grows
+    past 1 MiB."""
+    try:
+        dictionary = zdict.dictionary_for(payload)
+    except KeyError as exc:
+        raise ProtocolError("bad_zlib", exc.args[0]) from None
+    inflater = zlib.decompressobj(zdict=dictionary) if dictionary is not None else zlib.decompressobj()
     try:
         out = inflater.decompress(payload, MAX_INFLATED + 1)
     except zlib.error:

@@ -61,3 +61,33 @@ def test_agent_library_backfills_day_long_windows(tmp_path, broker, make_subscri
     windows = wait_until(lambda: len(sub.windows()) == 3 and sub.windows(), 20, message="back-filled windows")
     assert [w.t1 - w.t0 for w in windows.values()] == [day] * 3
     assert [w.c["usage.interactions"] for w in windows.values()] == [1000, 1001, 1002]
+
+
+def test_agent_compresses_with_the_preset_dictionary_unless_told_not_to(tmp_path, broker, make_subscriber):
+    """Busy windows (many names) go zlib-compressed; by default the stream names the protocol's
+    dictionary (FDICT, DICTID of zdict.V1), with ``zlib_dictionary = false`` it is plain RFC 1950."""
+    from protocol import zdict
+
+    sub = make_subscriber(broker.port, ("robopulse/v1/+/+/telemetry",))
+    counts = {"asr.requests": 130, "asr.unrecognized": 12, "nav.tasks": 40, "usage.interactions": 77,
+              "vision.face_attempts": 90, "touch.taps": 31, "tts.requests": 120, "nlp.requests": 118}
+    for robot, primed in (("r-1", True), ("r-2", False)):
+        config = build_config({"agent": {"robot_id": robot, "customer_id": "acme",
+                                         "state_dir": str(tmp_path / robot)},
+                               "mqtt": {"host": "127.0.0.1", "port": broker.port, "zlib_dictionary": primed}})
+        core = AgentCore(config, clock=lambda: 1_800_000_000_000, synchronous="OFF")
+        for i in range(12):
+            core.record_window(1_799_999_000_000 + i * 10_000, 1_799_999_010_000 + i * 10_000, counts)
+        pub = Publisher(config, core.outbox, clock=lambda: 1_800_000_000_000)
+        try:
+            assert pub.flush(20)
+        finally:
+            pub.stop()
+            core.close()
+    wait_until(lambda: len(sub.messages) >= 2, 15, message="both robots' batches")
+    payloads = {topic.split("/")[3]: payload for topic, payload, _ in sub.messages}
+    assert payloads["r-1"][0] == 0x78 and payloads["r-1"][1] & 0x20
+    assert int.from_bytes(payloads["r-1"][2:6], "big") == zdict.V1_ID
+    assert payloads["r-2"][0] == 0x78 and not payloads["r-2"][1] & 0x20
+    assert len(payloads["r-1"]) < len(payloads["r-2"])
+    assert [sum(w.c["nav.tasks"] for w in b.windows) for b in sub.batches()] == [480, 480]

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from protocol import catalogue
+from protocol import catalogue, zdict
 from protocol.codec import REASONS, Batch, Window, encode_batch
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -21,6 +21,10 @@ def test_docs_protocol_example_bytes_match_codec():
                            Window(42, 1764064860000, 1764064870000,
                                   {"asr.requests": 7, "usage.interactions": 5}, {})))
     assert encode_batch(batch, compress=False) == documented
+    assert len(encode_batch(batch)) == 222 and "222 bytes starting `78 9c`" in text
+    primed = encode_batch(batch, dictionary=zdict.V1)
+    assert len(primed) == 149 and primed[:6].hex(" ") == "78 bb d6 40 34 4f"
+    assert "149 bytes starting `78 bb d6 40 34 4f`" in text
 
 
 def test_docs_protocol_lists_every_reason_and_metric():
