@@ -39,6 +39,20 @@ def backoff_s(attempt: int, rnd: float, max_s: float = BACKOFF_MAX_S) -> float:
     return max(BACKOFF_MIN_S, base * (0.5 + 0.5 * rnd))
 
 
+def note_link_alive(client: mqtt.Client) -> None:
+    """Tell paho the connection just carried a message, so it does not send a keepalive PINGREQ.
+
+    paho 2.x never moves its last-sent time after an ordinary write (eclipse-paho/paho.mqtt.python
+    issue #813, open), so it pings every ``keepalive_s`` however often the agent publishes: a PINGREQ,
+    a PINGRESP and an ACK, three packets every 90 s, about 6 KB an hour on paid 4G. A PUBACK proves
+    the link both ways, which is all the ping would prove. Guarded, so a paho that renames the field
+    only brings the pings back (tests/e2e/test_agent_library.py counts them)."""
+    mutex = getattr(client, "_msgtime_mutex", None)
+    if mutex is not None and hasattr(client, "_last_msg_out"):
+        with mutex:
+            client._last_msg_out = getattr(mqtt, "time_func", time.monotonic)()
+
+
 class Publisher:
     def __init__(self, config, outbox, clock=wall_ms, log=None, rng: random.Random | None = None):
         a, m = config.agent, config.mqtt
@@ -179,6 +193,7 @@ class Publisher:
         if reason_code.is_failure:  # MQTT 5 brokers may refuse; the rows stay and go again
             self.log.warning("batch_refused", reason=str(reason_code), first_seq=lo, last_seq=hi)
             return
+        note_link_alive(client)
         self.outbox.delete_range(lo, hi)
         self.last_publish_ms = self.clock()
         self._rtt_ms = (time.monotonic() - sent) * 1000

@@ -4,17 +4,16 @@ Three processes run at once against one private Mosquitto:
 - agent A: the real ``robopulse agent run`` at ``interval_s = 1`` receiving 200 StatsD lines a second
   (one line per datagram, the worst case): resident memory and CPU share of one core;
 - baseline: a Python process importing paho-mqtt and psutil that publishes one JSON sample a second;
-- four more agents for bytes on the wire, each behind a counting TCP proxy, with default settings
+- four more agents for bytes on the wire, with default settings
   (10 s windows, published every 60 s): idle (no StatsD: the floor), a busy robot's day-time load
   (``--typical-rate``, 1 line/s = 3,600 events an hour; a benchmark customer's robot with 1,000
   interactions a day produces far fewer), the same with ``publish_interval_s = 120`` (the knob that
   trades latency for bytes), and the 200 lines/s (15 metrics all non-zero in every window: the worst
   case for bytes).
-The baseline also goes through a proxy, so the ratio is like for like.
-
-Bytes are counted on the proxy's sockets (MQTT bytes both ways, including CONNECT, PUBACK, PINGs);
-packets are counted by the kernel on the proxy's socket facing the agent (TCP_INFO segs_in + segs_out,
-pure ACKs included), each costing 52 bytes of IPv4 + TCP headers (20 + 20 + 12 of timestamps).  Budget: RSS <= 40 MB, CPU <= 3 % of one core, <= 40 KB per robot-hour.
+Bytes and packets are the kernel's own counters of each agent's socket to the broker (and of the
+baseline's), read with ``ss -ti`` once a second: bytes_sent + bytes_received (MQTT both ways, CONNECT,
+PUBACK, PINGs included) and segs_out + segs_in (pure ACKs included), each packet costing 52 bytes of
+IPv4 + TCP headers (20 + 20 + 12 of timestamps).  Budget: RSS <= 40 MB, CPU <= 3 % of one core, <= 40 KB per robot-hour.
 
     python -m bench.agent_footprint [--duration 120] [--bytes-duration 600]
 """
@@ -24,8 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 from tests.support.broker import Broker, free_port  # noqa: E402  (the test harness's private broker)
 
 HEADER_BYTES = 52
-TCP_INFO_SEGS = 136  # offset of tcpi_segs_out, tcpi_segs_in (u32 each) in struct tcp_info (Linux >= 4.2)
 BUDGET_RSS_MB, BUDGET_CPU_PCT, BUDGET_KB_HOUR = 40, 3.0, 40
 METRICS = ["asr.requests", "asr.unrecognized", "nlp.requests", "nlp.unhandled", "tts.requests",
            "vision.face_attempts", "vision.face_unrecognized", "touch.taps", "nav.tasks",
@@ -62,60 +60,23 @@ while True:
 """
 
 
-class CountingProxy:
-    """TCP proxy on a free port; counts bytes and reads in each direction."""
-
-    def __init__(self, target_port: int):
-        self.target = ("127.0.0.1", target_port)
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(8)
-        self.port = self.server.getsockname()[1]
-        self.bytes = {"up": 0, "down": 0}
-        self.reads = {"up": 0, "down": 0}
-        self.agent_sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            client, _ = self.server.accept()
-            self.agent_sockets.append(client)
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._pump, args=(client, upstream, "up"), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, "down"), daemon=True).start()
-
-    def _pump(self, src, dst, direction):
-        try:
-            while data := src.recv(65536):
-                with self.lock:
-                    self.bytes[direction] += len(data)
-                    self.reads[direction] += 1
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def segments(self) -> int:
-        """Packets both ways on the agent's connections, as the kernel counted them."""
-        total = 0
-        for sock in self.agent_sockets:
-            try:
-                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
-            except OSError:
-                continue
-            out, in_ = struct.unpack_from("II", info, TCP_INFO_SEGS)
-            total += out + in_
-        return total
-
-    def snapshot(self):
-        with self.lock:
-            return dict(self.bytes), self.segments()
+def socket_counters(broker_port: int) -> dict[int, tuple[int, int]]:
+    """{pid: (bytes both ways, packets both ways)} of every connection to the broker, from the kernel's
+    own counters on each client's socket (``ss -ti``: bytes_sent + bytes_received, segs_out + segs_in,
+    pure ACKs included). Read on the agent's socket itself, so nothing in between adds or merges
+    packets (a forwarding proxy, used before, added an immediate ACK to every exchange)."""
+    out = subprocess.run(["ss", "-tinpH", "state", "established", "dport", "=", f":{broker_port}"],
+                         capture_output=True, text=True, check=True).stdout
+    counters: dict[int, tuple[int, int]] = {}
+    for block in re.split(r"\n(?=\S)", out.strip()):
+        pid = re.search(r"pid=(\d+)", block)
+        fields = dict(re.findall(r"\b(bytes_sent|bytes_received|segs_out|segs_in):(\d+)", block))
+        if pid and fields:
+            n = {k: int(v) for k, v in fields.items()}
+            old = counters.get(int(pid.group(1)), (0, 0))
+            counters[int(pid.group(1))] = (old[0] + n.get("bytes_sent", 0) + n.get("bytes_received", 0),
+                                           old[1] + n.get("segs_out", 0) + n.get("segs_in", 0))
+    return counters
 
 
 def agent_toml(path: Path, robot: str, port: int, statsd_port: int, state: Path, interval: int | None,
@@ -170,24 +131,23 @@ def main(argv: list[str] | None = None) -> int:
         procs.append(subprocess.Popen(args_, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd))
         return psutil.Process(procs[-1].pid)
 
-    # A: footprint at interval_s = 1 under 200 lines/s; the baseline through a proxy
+    # A: footprint at interval_s = 1 under 200 lines/s; the naive baseline
     port_a = free_port()
     agent_a = spawn("a", agent_cmd + [str(agent_toml(work / "a.toml", "r-a", broker.port, port_a,
                                                           work / "state-a", 1))])
-    proxy_base = CountingProxy(broker.port)
-    base = spawn("baseline", [sys.executable, "-c", BASELINE, str(proxy_base.port)])
+    base = spawn("baseline", [sys.executable, "-c", BASELINE, str(broker.port)])
     # bytes: (label, lines/s, publish_interval_s)
     runs = [("idle (no StatsD), defaults", 0, None),
             (f"{args.typical_rate:g} lines/s, defaults", args.typical_rate, None),
             (f"{args.typical_rate:g} lines/s, publish_interval_s = 120", args.typical_rate, 120),
             (f"{args.rate:g} lines/s, defaults (worst case)", args.rate, None)]
-    proxies, statsd_ports = {}, {}
+    pids, statsd_ports = {}, {}  # label -> pid of the process whose socket is counted
     for i, (label, rate, publish) in enumerate(runs):
-        proxies[label], port = CountingProxy(broker.port), free_port()
+        port = free_port()
         statsd_ports.setdefault(rate, []).append(port)
-        spawn(f"bytes{i}", agent_cmd + [str(agent_toml(work / f"bytes{i}.toml", f"r-{i}", proxies[label].port, port,
-                                                           work / f"state-{i}", None, publish))])
-    proxies["baseline"] = proxy_base
+        pids[label] = spawn(f"bytes{i}", agent_cmd + [str(agent_toml(work / f"bytes{i}.toml", f"r-{i}", broker.port,
+                                                                     port, work / f"state-{i}", None, publish))]).pid
+    pids["baseline"] = base.pid
     statsd_ports.setdefault(args.rate, []).append(port_a)
     stop = threading.Event()
     senders = [threading.Thread(target=statsd_sender, args=(tuple(ports), rate, stop), daemon=True)
@@ -198,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             sender.start()
         time.sleep(5)
         cpu0 = {p.pid: cpu_s(p) for p in (agent_a, base)}
-        series = {key: [] for key in proxies}  # (t, bytes, packets) once a second
+        series = {key: [] for key in pids}  # (t, bytes, packets) once a second
         t0 = time.monotonic()
         peak = {agent_a.pid: 0, base.pid: 0}
         cpu_pct = None
@@ -206,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() - t0 < end:
             for p in (agent_a, base):
                 peak[p.pid] = max(peak[p.pid], p.memory_info().rss)
-            for key, proxy in proxies.items():
-                b, segs = proxy.snapshot()
-                series[key].append((time.monotonic(), sum(b.values()), segs))
+            counters = socket_counters(broker.port)
+            for key, pid in pids.items():
+                series[key].append((time.monotonic(), *counters.get(pid, (0, 0))))
             if cpu_pct is None and time.monotonic() - t0 >= args.duration:
                 elapsed = time.monotonic() - t0
                 cpu_pct = {p.pid: (cpu_s(p) - cpu0[p.pid]) / elapsed * 100 for p in (agent_a, base)}
@@ -264,9 +224,10 @@ StatsD: one line per datagram over {len(METRICS)} metric names.
 | CPU, % of one core over {args.duration:g} s (interval_s=1, {args.rate:g} lines/s) | {cpu_a:.2f} % | {cpu_base:.2f} % | {cpu_a / max(cpu_base, 0.01):.2f} | {BUDGET_CPU_PCT} % | {verdict(cpu_a <= BUDGET_CPU_PCT)} |
 {table}
 
-Bytes: measured over {elapsed:.0f} s between the first and the last publish seen on each counting proxy,
-scaled to one hour; "with packets" adds {HEADER_BYTES} B of IPv4 + TCP headers per packet the kernel counted
-(TCP_INFO segs_in + segs_out, pure ACKs included).  The baseline does not even receive StatsD.
+Bytes: measured over {elapsed:.0f} s between the first and the last publish seen on each agent's own
+socket to the broker, scaled to one hour; MQTT bytes are the kernel's bytes_sent + bytes_received of that
+socket, "with packets" adds {HEADER_BYTES} B of IPv4 + TCP headers per packet it counted (segs_out + segs_in,
+pure ACKs included).  The baseline does not even receive StatsD.
 """)
     return 0
 

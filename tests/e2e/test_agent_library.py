@@ -91,3 +91,31 @@ def test_agent_compresses_with_the_preset_dictionary_unless_told_not_to(tmp_path
     assert payloads["r-2"][0] == 0x78 and not payloads["r-2"][1] & 0x20
     assert len(payloads["r-1"]) < len(payloads["r-2"])
     assert [sum(w.c["nav.tasks"] for w in b.windows) for b in sub.batches()] == [480, 480]
+
+
+def test_agent_publishing_within_keepalive_sends_no_pings(tmp_path, broker):
+    """paho 2.x would PINGREQ every keepalive however often we publish (its issue #813); each PUBACK
+    now counts as proof of the link, so a robot publishing every 2 s with a 5 s keepalive never pings."""
+    import time
+
+    config = build_config({"agent": {"robot_id": "r-1", "customer_id": "acme", "interval_s": 1,
+                                     "publish_interval_s": 2, "state_dir": str(tmp_path / "state")},
+                           "mqtt": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5}})
+    core = AgentCore(config, synchronous="OFF")
+    pub = Publisher(config, core.outbox)
+    log: list[str] = []
+    try:
+        wait_until(lambda: (pub.poll(0.05) or True) and pub.connected, 10, interval=0, message="connected")
+        pub.client.on_log = lambda client, userdata, level, buf: log.append(buf)
+        start = time.monotonic()
+        seq_t0 = 1_800_000_000_000
+        while time.monotonic() - start < 8:  # 1.6 keepalives
+            core.record_window(seq_t0, seq_t0 + 1000, {"nav.tasks": 1})
+            seq_t0 += 1000
+            pub.poll(0.25)
+        assert pub.connected
+    finally:
+        pub.stop()
+        core.close()
+    assert sum("Sending PUBLISH" in line for line in log) >= 3
+    assert [line for line in log if "PINGREQ" in line] == []
