@@ -73,6 +73,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("mqtt", "topic_prefix", str, DEFAULT_PREFIX, "first levels of every topic", _prefix),
     Option("mqtt", "keepalive_s", int, 90, "MQTT keepalive; the broker declares the robot lost after 1.5x",
            in_range(5, 3600)),
+    Option("mqtt", "protocol", str, "5",
+           "MQTT version, '5' (the telemetry topic is then sent once per connection and replaced by a "
+           "2-byte alias) or '3.1.1' for a broker without MQTT 5",
+           lambda v: None if v in ("5", "3.1.1") else f"{v!r} is not '5' or '3.1.1'"),
     Option("mqtt", "zlib_dictionary", bool, True,
            "compress telemetry with the protocol's preset dictionary of metric names (docs/protocol.md); "
            "false for plain zlib, for a consumer that cannot inflate it"),

@@ -93,29 +93,50 @@ def test_agent_compresses_with_the_preset_dictionary_unless_told_not_to(tmp_path
     assert [sum(w.c["nav.tasks"] for w in b.windows) for b in sub.batches()] == [480, 480]
 
 
-def test_agent_publishing_within_keepalive_sends_no_pings(tmp_path, broker):
-    """paho 2.x would PINGREQ every keepalive however often we publish (its issue #813); each PUBACK
-    now counts as proof of the link, so a robot publishing every 2 s with a 5 s keepalive never pings."""
+def _publish_for(tmp_path, broker, seconds: float, **mqtt_options) -> list[str]:
+    """Run an agent publishing every 2 s (keepalive 5 s) for ``seconds``; paho's log lines."""
     import time
 
     config = build_config({"agent": {"robot_id": "r-1", "customer_id": "acme", "interval_s": 1,
                                      "publish_interval_s": 2, "state_dir": str(tmp_path / "state")},
-                           "mqtt": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5}})
+                           "mqtt": {"host": "127.0.0.1", "port": broker.port, "keepalive_s": 5, **mqtt_options}})
     core = AgentCore(config, synchronous="OFF")
     pub = Publisher(config, core.outbox)
     log: list[str] = []
     try:
         wait_until(lambda: (pub.poll(0.05) or True) and pub.connected, 10, interval=0, message="connected")
         pub.client.on_log = lambda client, userdata, level, buf: log.append(buf)
-        start = time.monotonic()
-        seq_t0 = 1_800_000_000_000
-        while time.monotonic() - start < 8:  # 1.6 keepalives
-            core.record_window(seq_t0, seq_t0 + 1000, {"nav.tasks": 1})
-            seq_t0 += 1000
+        start, t0 = time.monotonic(), 1_800_000_000_000
+        while time.monotonic() - start < seconds:
+            core.record_window(t0, t0 + 1000, {"nav.tasks": 1})
+            t0 += 1000
             pub.poll(0.25)
         assert pub.connected
+        assert pub.flush(10)
     finally:
         pub.stop()
         core.close()
-    assert sum("Sending PUBLISH" in line for line in log) >= 3
+    return [line for line in log if "Sending PUBLISH" not in line or "/status" not in line]
+
+
+def test_agent_publishing_within_keepalive_sends_no_pings_and_names_the_topic_once(tmp_path, broker,
+                                                                                   make_subscriber):
+    """paho 2.x would PINGREQ every keepalive however often we publish (its issue #813); each PUBACK
+    now counts as proof of the link, so a robot publishing every 2 s with a 5 s keepalive never pings.
+    Over MQTT 5 the telemetry topic goes once, then its alias; the subscriber sees the full topic."""
+    sub = make_subscriber(broker.port, ("robopulse/v1/+/+/telemetry",))
+    log = _publish_for(tmp_path, broker, 8)  # 1.6 keepalives
+    publishes = [line for line in log if "Sending PUBLISH" in line]
+    assert len(publishes) >= 3
+    assert "robopulse/v1/acme/r-1/telemetry" in publishes[0]
+    assert all("telemetry" not in line and "b''" in line for line in publishes[1:]), publishes
     assert [line for line in log if "PINGREQ" in line] == []
+    wait_until(lambda: sum(w.c["nav.tasks"] for w in sub.windows().values()) >= 8, 10, message="windows arrive")
+    assert {topic for topic, _, _ in sub.messages} == {"robopulse/v1/acme/r-1/telemetry"}
+
+
+def test_agent_over_mqtt_311_names_the_topic_every_time(tmp_path, broker):
+    log = _publish_for(tmp_path, broker, 5, protocol="3.1.1")
+    publishes = [line for line in log if "Sending PUBLISH" in line]
+    assert len(publishes) >= 2
+    assert all("robopulse/v1/acme/r-1/telemetry" in line for line in publishes)
