@@ -113,6 +113,10 @@ CATALOGUE: tuple[Metric, ...] = (
     _m("agent.dropped_windows", "agent", COUNTER, "windows", None,
        "windows thrown away because the outbox was full", "丢弃窗口数", True),
     _m("agent.backlog", "agent", GAUGE, "windows", None, "windows waiting in the outbox", "积压窗口数"),
+    _m("agent.statsd_bad_lines", "agent", COUNTER, "lines", None,
+       "StatsD lines the agent could not parse and dropped", "无效StatsD行数"),
+    _m("agent.sampler_errors", "agent", COUNTER, "errors", None,
+       "sampler runs that raised (logged, never fatal)", "采样错误数"),
 )
 
 BY_NAME: dict[str, Metric] = {m.name: m for m in CATALOGUE}
