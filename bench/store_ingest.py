@@ -175,14 +175,18 @@ def run_bare(ctx, port, args, per_msg, messages, run, backlog: bool) -> dict:
     sub.start()
     ready.acquire()
     procs, go = _start_publishers(ctx, port, args, per_msg, messages, run)
+    started = time.perf_counter()
     go.set()
+    offered = None
     if backlog:
         _wait_publishers(procs)
+        offered = (messages // args.publishers) * args.publishers / (time.perf_counter() - started)
         drain.set()
     result = q.get(timeout=600)
     _wait_publishers(procs + [sub])
     forget_session(port, client_id)
     result["rate"] = result["windows"] / result["seconds"] if result["seconds"] else 0
+    result["offered"] = offered  # backlog mode: messages/s the publishers alone got into the broker
     return result
 
 
@@ -254,6 +258,7 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
     # backlog mode: the fresh process starts draining at once, so count its CPU from the start
     # (this includes start-up, about a second); live mode: from now
     cpu0 = 0.0 if backlog else cpu_of(tree())
+    main_cpu0 = 0.0 if backlog else cpu_of([ps])
     go.set()
     first = last = None
     peak_rss = 0
@@ -269,6 +274,7 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
         peak_rss = max(peak_rss, rss_of(tree()))
         time.sleep(0.05)
     cpu = cpu_of(tree()) - cpu0
+    main_cpu = cpu_of([ps]) - main_cpu0
     for p in procs:
         p.join(60)
     proc.terminate()
@@ -276,7 +282,7 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
     seconds = (last - first) if first is not None else 0
     counted = stored - first_stored if first is not None else 0
     return {"windows": stored, "seconds": seconds, "rate": counted / seconds if seconds else 0,
-            "cpu_s": cpu, "peak_rss_mb": peak_rss / 2**20}
+            "cpu_s": cpu, "main_cpu_s": main_cpu, "peak_rss_mb": peak_rss / 2**20}
 
 
 def main(argv: list[str]) -> int:
@@ -309,23 +315,29 @@ def main(argv: list[str]) -> int:
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{args.publishers} publisher processes, {args.robots} robots, local Mosquitto, QoS 1.\n")
     print("| mode | windows/msg | windows | bare subscriber w/s | collector committed w/s | ratio | "
-          "bare CPU µs/window | collector CPU µs/window | collector peak RSS MiB |")
+          "bare CPU µs/window | collector CPU µs/window (main + writer process) | collector peak RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
-    ok = True
+    verdicts = {}
     for mode, per_msg, messages, bare, col in rows:
         ratio = col["rate"] / bare["rate"] if bare["rate"] else 0
         bare_us = 1e6 * bare["cpu_s"] / bare["windows"] if bare["windows"] else 0
         col_us = 1e6 * col["cpu_s"] / col["windows"] if col["windows"] else 0
+        main_us = 1e6 * col["main_cpu_s"] / col["windows"] if col["windows"] else 0
         print(f"| {mode} | {per_msg} | {int(col['windows']):,} | {bare['rate']:,.0f} | {col['rate']:,.0f} | "
-              f"{ratio:.2f} | {bare_us:.0f} | {col_us:.0f} | {col['peak_rss_mb']:.0f} |")
+              f"{ratio:.2f} | {bare_us:.0f} | {col_us:.0f} ({main_us:.0f} + {col_us - main_us:.0f}) | "
+              f"{col['peak_rss_mb']:.0f} |")
         if mode == "backlog":  # capacity: live rates are capped by what the publishers can offer
-            ok &= ratio >= 0.5
-            if per_msg == 1:
-                ok &= col["rate"] >= 5000
-    print("\nlive: publishers and consumer run together (rates capped by what the publishers offer); "
+            verdicts[per_msg] = ratio >= 0.5 and (per_msg != 1 or col["rate"] >= 5000)
+    for mode, per_msg, messages, bare, col in rows:
+        if bare["offered"]:
+            print(f"\nPublishers alone (filling the bare subscriber's session, nobody reading), {per_msg} "
+                  f"window(s)/msg: {bare['offered']:,.0f} messages/s.", end="")
+    print("\n\nlive: publishers and consumer run together (rates capped by what the publishers offer); "
           "backlog: the publishers fill the consumer's persistent session first, then it drains (capacity).")
-    print(f"Budget on capacity (>= 0.5 x bare, >= 5,000 w/s at 1 window/msg): {'met' if ok else 'NOT met'}")
-    return 0 if ok else 1
+    for per_msg, ok in verdicts.items():
+        need = ">= 0.5 x bare and >= 5,000 w/s" if per_msg == 1 else ">= 0.5 x bare"
+        print(f"Budget on capacity at {per_msg} window(s)/msg ({need}): {'met' if ok else 'NOT met'}")
+    return 0 if all(verdicts.values()) else 1
 
 
 if __name__ == "__main__":
