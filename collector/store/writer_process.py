@@ -25,6 +25,7 @@ import collections
 import functools
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ log = get_logger("collector.store.writer")
 #: for a flush's worth of one-window messages while the child is busy committing
 PIPE_BYTES = 1 << 20
 F_SETPIPE_SZ = 1031
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 #: metrics the main process owns (the MQTT connection); the child's copies are not shipped
 PARENT_OWNED = frozenset({"robopulse_ingest_connected", "robopulse_ingest_connects_total"})
 
@@ -70,6 +72,7 @@ class WriterProcess:
         self._stopping = False
         self._recent_restarts: collections.deque[float] = collections.deque(maxlen=5)
         self._proc = self._inbox = self._thread = None
+        self._send = threading.Lock()  # paho's thread and stop() both write to the pipe
         stats.bind_backlog(self.backlog_messages, self.backlog_windows)
 
     # ---------------------------------------------------------------- public
@@ -88,7 +91,8 @@ class WriterProcess:
     def submit(self, topic: str, payload: bytes, mid: int, qos: int, generation: int) -> None:
         """Forward one message (paho's thread; blocks while the child's backlog is full)."""
         try:
-            self._inbox.send((topic, payload, mid, qos, generation))
+            with self._send:
+                self._inbox.send((topic, payload, mid, qos, generation))
         except (OSError, ValueError, AttributeError):
             return  # the child is gone: not acknowledged, so the broker sends it again
         self._sent += 1
@@ -113,7 +117,8 @@ class WriterProcess:
         """The child commits what it holds (acknowledged through the reply thread), then ends."""
         self._stopping = True
         try:
-            self._inbox.send(None)
+            with self._send:
+                self._inbox.send(None)
         except (OSError, ValueError, AttributeError):
             pass
         if self._thread is not None:
@@ -158,6 +163,12 @@ class WriterProcess:
             self._absorb(snapshot)
         replies.close()
         proc.join(10)
+        if proc.exitcode is not None and -proc.exitcode in STOP_SIGNALS:
+            # a stop signal sent to the whole process group reached the child before it could
+            # ignore it (while starting): the main process got it too and is about to stop us
+            deadline = time.monotonic() + 3
+            while not self._stopping and time.monotonic() < deadline:
+                time.sleep(0.05)
         if not self._stopping:
             self._restart(proc.exitcode)
 
@@ -206,6 +217,10 @@ def child_main(config: dict, inbox, replies) -> None:
     from collector.store.writer import Writer
     from protocol.logs import configure_logging
 
+    # SIGTERM/SIGINT go to the main process (a terminal's Ctrl-C or systemd reach the whole group):
+    # it sends us the end of the pipe when its MQTT side has stopped, and we commit and exit then
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
     col = config["collector"]
     configure_logging(col["log_level"])
     registry = Registry()
