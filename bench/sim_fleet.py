@@ -70,13 +70,38 @@ def metric(url: str, name: str) -> float:
     return 0.0
 
 
+def _tree(proc: psutil.Process) -> list[psutil.Process]:
+    """The process and its children (the collector's writer process is a child of its own)."""
+    try:
+        return [proc] + proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return [proc]
+
+
 def cpu_s(proc: psutil.Process) -> float:
     t = proc.cpu_times()
     return t.user + t.system
 
 
+def tree_cpu_s(proc: psutil.Process) -> float:
+    total = 0.0
+    for p in _tree(proc):
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def tree_rss(proc: psutil.Process) -> int:
-    return proc.memory_info().rss
+    total = 0
+    for p in _tree(proc):
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 # ---------------------------------------------------------------- the baseline
@@ -171,12 +196,12 @@ def main(argv: list[str]) -> int:
                                       "--workers", str(args.workers), "--log-level", "warning"],
                                stdout=open(work / "sim.log", "w"), stderr=subprocess.STDOUT)
         ps_sim, ps_col = psutil.Process(sim.pid), psutil.Process(collector.pid)
-        last = (time.monotonic(), cpu_s(ps_sim), cpu_s(ps_col))
+        last = (time.monotonic(), tree_cpu_s(ps_sim), tree_cpu_s(ps_col))
         while sim.poll() is None:
             time.sleep(10)
             if sim.poll() is not None:
                 break
-            now = (time.monotonic(), cpu_s(ps_sim), cpu_s(ps_col))
+            now = (time.monotonic(), tree_cpu_s(ps_sim), tree_cpu_s(ps_col))
             dt = now[0] - last[0]
             health = get_json(url + "/healthz")
             rows.append({

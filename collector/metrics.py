@@ -111,6 +111,22 @@ class Registry:
             metrics = list(self._metrics.values())
         return "\n".join(m.render() for m in metrics) + "\n"
 
+    def get(self, name: str) -> _Metric | None:
+        with self._lock:
+            return self._metrics.get(name)
+
+    def snapshot(self) -> dict[tuple[str, tuple[str, ...]], tuple[str, float]]:
+        """``{(name, label values): (kind, value)}`` of every counter and set gauge (gauges read
+        through a function are left out): what a child process ships to its parent."""
+        with self._lock:
+            metrics = [m for m in self._metrics.values() if getattr(m, "_fn", None) is None]
+        out = {}
+        for m in metrics:
+            with m._lock:
+                for key, value in m._values.items():
+                    out[(m.name, key)] = (m.kind, value)
+        return out
+
 
 #: the process-wide registry (one collector per process)
 REGISTRY = Registry()

@@ -1,7 +1,7 @@
 """The runner behind ``robopulse collector run``: store, writer, MQTT ingest and the HTTP app.
 
-It migrates the store, starts the writer and the MQTT source, then serves ``create_app`` with the
-running pieces in ``services`` (``stats``, ``writer``, ``ingest``, ``registry``).  The app's parts
+It migrates the store, starts the writer process and the MQTT source, then serves ``create_app``
+with the running pieces in ``services`` (``stats``, ``writer``, ``ingest``, ``registry``).  The app's parts
 start their own background tasks through ``cleanup_ctx`` (health loop, notifier...), so adding a
 part never changes this file.  SIGTERM or SIGINT stop everything cleanly: ingest stops taking
 messages, the writer commits and acknowledges what it holds, the parts' tasks are cancelled.
@@ -19,28 +19,25 @@ from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
 from collector.store.db import connect_writer
-from collector.store.retention import Retention
-from collector.store.writer import Writer
+from collector.store.writer_process import WriterProcess
 from protocol.logs import get_logger
 
 log = get_logger("collector.service")
 
 
 class Collector:
-    """The ingest half (writer + MQTT source), usable on its own by tests and benchmarks."""
+    """The ingest half (writer process + MQTT source), usable on its own by tests and benchmarks."""
 
     def __init__(self, config: dict, registry: Registry = REGISTRY):
-        col = config["collector"]
         self.config = config
         self.registry = registry
         self.stats = IngestStats(registry)
-        self.conn = connect_writer(col["db"])
-        self.writer = Writer(
-            self.conn, stats=self.stats, flush_ms=col["flush_ms"], flush_windows=col["flush_windows"],
-            rejects_kept=col["rejects_kept"],
-            retention=Retention(col["raw_retention_days"], col["rollup_retention_days"],
-                                interval_s=col["retention_interval_s"]))
+        connect_writer(config["collector"]["db"]).close()  # migrate before anything reads the store
+        self.writer = WriterProcess(config, self.stats, registry)
         self.source = MqttSource(config, self.writer, self.stats)
+        self.writer.on_ack = self.source.ack
+        self.writer.on_lost = self.source.stop          # a writer process that died: reconnect, so
+        self.writer.on_restarted = self.source.start    # the broker sends what it held again
 
     def start(self) -> "Collector":
         self.writer.start()
@@ -50,7 +47,6 @@ class Collector:
     def stop(self) -> None:
         self.writer.stop()      # commits and acknowledges what it holds
         self.source.stop()
-        self.conn.close()
 
     def services(self) -> dict:
         return {"stats": self.stats, "writer": self.writer, "ingest": self.source, "registry": self.registry}

@@ -1,7 +1,7 @@
 """``GET /healthz`` (liveness for a load balancer or systemd, no token) and ``GET /metrics``.
 
-/healthz answers 200 while the writer thread runs and 503 when it died (ingest can no longer
-commit, so nothing is acknowledged: restart the process).  It also tells whether the broker
+/healthz answers 200 while the writer process runs and 503 when it is down (ingest can no longer
+commit, so nothing is acknowledged; the collector starts a new one and reconnects).  It also tells whether the broker
 connection is up and how large the backlog is, which is information, not a failure: a collector
 waiting for its broker is alive.  /metrics renders the process's registry in Prometheus text.
 """

@@ -128,9 +128,10 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
 
     ``known_customers`` (kept by the writer across flushes) saves re-inserting customers that exist."""
     out = Outcome()
-    hour: dict[tuple, int] = {}
-    day: dict[tuple, int] = {}
-    gauges: dict[tuple, list] = {}
+    # sums per (robot, hour bucket) first: one small dict per bucket, one lookup per metric (a
+    # batch's windows mostly share a robot and an hour); the day sums come from the hour sums
+    hour_sums: dict[tuple, dict[str, int]] = {}
+    gauge_sums: dict[tuple, dict[str, list]] = {}
     seen: dict[str, list] = {}
     customers: dict[str, int] = {}
     rejects = []
@@ -141,6 +142,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
             b = item.value.batch
             robot, received = b.robot, item.received_ms
             lo, hi, span = None, None, 0
+            bucket, hs, gs = None, None, None
             for w in b.windows:
                 t0, t1 = w.t0, w.t1
                 lo = t0 if lo is None or t0 < lo else lo
@@ -150,18 +152,22 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                     out.duplicates += 1
                     continue
                 out.stored += 1
-                hb, db = t0 - t0 % HOUR_MS, t0 - t0 % DAY_MS
+                hb = t0 - t0 % HOUR_MS
+                if hb != bucket:
+                    bucket = hb
+                    hs = hour_sums.get((robot, hb))
+                    if hs is None:
+                        hs = hour_sums[(robot, hb)] = {}
+                    gs = gauge_sums.get((robot, hb))
+                    if gs is None:
+                        gs = gauge_sums[(robot, hb)] = {}
                 for metric, value in w.c.items():
                     if value:
-                        key = (robot, metric, hb)
-                        hour[key] = hour.get(key, 0) + value
-                        key = (robot, metric, db)
-                        day[key] = day.get(key, 0) + value
+                        hs[metric] = hs.get(metric, 0) + value
                 for metric, value in w.g.items():
-                    key = (robot, metric, hb)
-                    g = gauges.get(key)
+                    g = gs.get(metric)
                     if g is None:
-                        gauges[key] = [1, value, value, value]
+                        gs[metric] = [1, value, value, value]
                     else:
                         g[0] += 1
                         g[1] += value
@@ -199,11 +205,19 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
         insert_many(conn, UPSERT_ROBOT_SEEN, list(seen.values()))
     if statuses:
         conn.executemany(UPSERT_ROBOT_STATUS, statuses)
-    if hour:
-        insert_many(conn, UPSERT_COUNTER.format(table="counter_hour"), [(*k, v) for k, v in hour.items()])
+    hour_rows, day = [], {}
+    for (robot, hb), sums in hour_sums.items():
+        db = hb - hb % DAY_MS  # a UTC hour lies inside one UTC day
+        for metric, value in sums.items():
+            hour_rows.append((robot, metric, hb, value))
+            key = (robot, metric, db)
+            day[key] = day.get(key, 0) + value
+    if hour_rows:
+        insert_many(conn, UPSERT_COUNTER.format(table="counter_hour"), hour_rows)
         insert_many(conn, UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
-    if gauges:
-        insert_many(conn, UPSERT_GAUGE, [(*k, *v) for k, v in gauges.items()])
+    gauge_rows = [(robot, metric, hb, *g) for (robot, hb), sums in gauge_sums.items() for metric, g in sums.items()]
+    if gauge_rows:
+        insert_many(conn, UPSERT_GAUGE, gauge_rows)
     if rejects:
         conn.executemany(INSERT_REJECT, rejects)
         # keep the newest rejects_kept rows: ids only grow, so one range delete bounds the table

@@ -40,8 +40,10 @@ class Item:
 class Writer:
     def __init__(self, conn: sqlite3.Connection, *, stats, flush_ms: int = 200, flush_windows: int = 2000,
                  rejects_kept: int = 1000, retention: Retention | None = None,
-                 clock: Callable[[], float] = time.time, max_backlog_windows: int | None = None):
+                 clock: Callable[[], float] = time.time, max_backlog_windows: int | None = None,
+                 on_flushed: Callable[[], None] | None = None):
         self.conn = conn
+        self.on_flushed = on_flushed  # called in the writer thread after each commit or retention step
         self.stats = stats
         self.flush_s = flush_ms / 1000
         self.flush_windows = flush_windows
@@ -148,6 +150,8 @@ class Writer:
                 self._commit(batch)
             if self.retention is not None and self.retention.due(self._now_ms()):
                 self._retention_step()
+            if self.on_flushed is not None:
+                self.on_flushed()
 
     def _transaction(self, batch: list[Item]):
         self.conn.execute("BEGIN IMMEDIATE")

@@ -106,3 +106,36 @@ def test_store_broker_restart_while_publishing_loses_nothing(make_broker, start_
     pub.wait_all(90)
     assert_matches_ledger(col, fleet)
     assert col.metric("robopulse_ingest_connects_total") >= 2
+
+
+def _writer_pid(col) -> int:
+    import psutil
+
+    children = [p for p in psutil.Process(col.proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    assert len(children) == 1, children
+    return children[0].pid
+
+
+def test_store_writer_process_killed_while_publishing_loses_nothing(broker, start_collector, make_publisher):
+    """The writer runs in its own process; kill -9 of it alone: the collector starts another,
+    reconnects so the broker sends what the dead one held, and the ledger still matches."""
+    import os
+    import signal
+
+    from tests.plugins.collector import Fleet
+
+    col = start_collector(broker)
+    fleet = Fleet(10, seed=4)
+    pub = make_publisher(broker.port)
+    thread, done = _publish_in_background(fleet, pub, 60, 0.02)
+    wait_until(lambda: col.window_count() > 200, 30, 0.05, "some windows stored", (col.proc,))
+    first = _writer_pid(col)
+    os.kill(first, signal.SIGKILL)
+    wait_until(lambda: _writer_pid(col) != first and col.healthz()["writer"] == "running", 30, 0.1,
+               "a new writer process", (col.proc,))
+    thread.join(60)
+    assert done.is_set()
+    pub.wait_all()
+    assert_matches_ledger(col, fleet)
+    assert col.proc.alive() and "writer_process_died" in col.proc.output()
+    assert col.metric("robopulse_ingest_connects_total") >= 2

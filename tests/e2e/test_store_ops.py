@@ -57,9 +57,21 @@ def test_store_counters_route_needs_token_and_known_robot(broker, start_collecto
 
 
 def test_store_collector_stops_cleanly_on_sigterm(broker, start_collector):
+    import os
+    import signal
+
+    import psutil
+
     col = start_collector(broker)
+    group = os.getpgid(col.proc.pid)
+    writer = [p for p in psutil.Process(col.proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    assert len(writer) == 1
+    if group != os.getpgid(0):  # as systemd or a terminal would: the whole group gets SIGTERM
+        os.killpg(group, signal.SIGTERM)
     assert col.proc.terminate() == 0
-    assert "collector_stopped" in col.log_path.read_text()  # Proc.output() needs the file open
+    assert not writer[0].is_running() or writer[0].status() == psutil.STATUS_ZOMBIE
+    log = col.log_path.read_text()  # Proc.output() needs the file open
+    assert "collector_stopped" in log and "writer_process_died" not in log
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(col.url + "/healthz", timeout=2)
 

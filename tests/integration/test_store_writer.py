@@ -123,3 +123,44 @@ def test_store_writer_survives_an_item_it_cannot_store(tmp_path):
     assert sorted(acked) == ["broken", "good"]
     assert stats.rejects.value(reason="internal_error") == 1
     assert read(tmp_path, "SELECT COUNT(*) FROM windows") == [(2,)]
+
+
+def test_store_writer_rollups_equal_a_window_by_window_sum_across_hours_and_days(tmp_path):
+    """Rollups are summed per flush (per robot and hour, days from hours): they must equal the
+    plain window-by-window sums, across hour and day boundaries, with gauges' n/sum/min/max."""
+    import random
+    from collections import defaultdict
+
+    rng = random.Random(5)
+    writer, _ = make_writer(tmp_path, flush_windows=5000)
+    day_start = NOW - NOW % DAY - DAY
+    expected_hour, expected_day = defaultdict(int), defaultdict(int)
+    gauges = defaultdict(list)
+    for robot in ("r1", "r2", "r3"):
+        seq = 0
+        for _ in range(12):  # batches of up to 40 five-minute windows around midnight
+            windows = []
+            for _ in range(rng.randint(1, 40)):
+                seq += 1
+                t0 = day_start - 3 * 3_600_000 + seq * 300_000
+                counts = {m: rng.randint(0, 9) for m in rng.sample(["nav.tasks", "asr.requests", "usage.wakeups"], 2)}
+                cpu = rng.uniform(0, 100)
+                windows.append(Window(seq, t0, t0 + 300_000, counts, {"sys.cpu_pct": cpu}))
+                for m, v in counts.items():
+                    if v:
+                        expected_hour[(robot, m, t0 - t0 % 3_600_000)] += v
+                        expected_day[(robot, m, t0 - t0 % DAY)] += v
+                gauges[(robot, t0 - t0 % 3_600_000)].append(cpu)
+            writer.submit(Item("telemetry", Telemetry(Batch(robot, "acme", "s1", "00000000000000aa", NOW,
+                                                             tuple(windows))), NOW, len(windows)))
+    writer.start()
+    assert writer.drain(10)
+    writer.stop()
+    assert dict(((r, m, b), t) for r, m, b, t in read(tmp_path, "SELECT * FROM counter_hour")) == expected_hour
+    assert dict(((r, m, b), t) for r, m, b, t in read(tmp_path, "SELECT * FROM counter_day")) == expected_day
+    stored = {(r, b): (n, total, low, high) for r, _, b, n, total, low, high in read(tmp_path, "SELECT * FROM gauge_hour")}
+    assert set(stored) == set(gauges)
+    for key, values in gauges.items():
+        n, total, low, high = stored[key]
+        assert (n, low, high) == (len(values), min(values), max(values))
+        assert abs(total - sum(values)) < 1e-6

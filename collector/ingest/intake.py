@@ -1,0 +1,86 @@
+"""One received MQTT message -> an ``Item`` for the writer: validated, counted, or rejected.
+
+This runs in the writer process (``collector.store.writer_process``), next to the writer thread:
+the MQTT process only forwards each message's topic and bytes, so decoding and validation take
+CPU from the process that has it to spare.  Every message becomes exactly one item (a batch, a
+status, or a reject to record), so every message is acknowledged once, after the commit that
+holds it.  Logs about rejects are rate-limited.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from collector.ingest.validate import Reject, Status, validate
+from collector.store.writer import Item
+from protocol.logs import get_logger
+from protocol.timeunits import DAY_MS
+
+log = get_logger("collector.ingest")
+HEAD_BYTES = 32
+
+
+class RateLimitedLog:
+    """At most one line per reason every ``every_s`` seconds, with how many were suppressed."""
+
+    def __init__(self, every_s: float = 10.0, clock=time.monotonic):
+        self.every_s, self.clock = every_s, clock
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def reject(self, reason: str, topic: str, detail: str) -> None:
+        now = self.clock()
+        if now - self._last.get(reason, -1e9) < self.every_s:
+            self._suppressed[reason] = self._suppressed.get(reason, 0) + 1
+            return
+        self._last[reason] = now
+        log.warning("message_rejected", reason=reason, topic=topic[:200], detail=detail[:100],
+                    suppressed=self._suppressed.pop(reason, 0))
+
+
+class Intake:
+    """Validates messages and hands them to ``writer`` (a ``Writer``); counts into ``stats``."""
+
+    def __init__(self, config: dict, writer, stats, clock: Callable[[], float] = time.time):
+        mq, col = config["mqtt"], config["collector"]
+        self.writer = writer
+        self.stats = stats
+        self.clock = clock
+        self.prefix = mq["topic_prefix"]
+        self.max_age_ms = max(col["raw_retention_days"], col["rollup_retention_days"]) * DAY_MS
+        self._rlog = RateLimitedLog()
+
+    def receive(self, topic: str, payload: bytes, ack: Callable[[], None] | None) -> None:
+        """Submit one message; ``ack`` is called once it is committed (or, for a message the
+        collector fails on, at once: sent again it would fail again, forever)."""
+        try:
+            self._receive(topic, payload, ack)
+        except Exception as exc:  # a bug must not stop ingest
+            log.error("message_failed", reason="internal_error", error=repr(exc)[:300], topic=str(topic)[:200])
+            self.stats.rejects.inc(reason="internal_error")
+            if ack is not None:
+                ack()
+
+    def _receive(self, topic: str, payload: bytes, ack) -> None:
+        now_ms = int(self.clock() * 1000)
+        try:
+            accepted = validate(topic, payload, prefix=self.prefix, now_ms=now_ms, max_age_ms=self.max_age_ms)
+        except Reject as exc:
+            self.stats.messages.inc(kind=_kind(topic))
+            self.stats.rejects.inc(reason=exc.reason)
+            self._rlog.reject(exc.reason, topic, exc.detail)
+            row = (now_ms, exc.reason, topic[:256], len(payload), bytes(payload[:HEAD_BYTES]).hex())
+            self.writer.submit(Item("reject", row, now_ms, 0, ack))
+            return
+        if isinstance(accepted, Status):
+            self.stats.messages.inc(kind="status")
+            self.writer.submit(Item("status", accepted, now_ms, 0, ack))
+        else:
+            self.stats.messages.inc(kind="telemetry")
+            self.writer.submit(Item("telemetry", accepted, now_ms, len(accepted.batch.windows), ack))
+
+
+def _kind(topic: str) -> str:
+    tail = topic.rsplit("/", 1)[-1]
+    return tail if tail in ("telemetry", "status") else "other"
