@@ -41,10 +41,10 @@ def _db_path(conn: sqlite3.Connection) -> str | None:
 
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, hs: dict) -> tuple:
-    """The day-granular reads: customers, interactions, onboarding activity, scores a week ago
+    """The day-granular reads: customers, interactions, yesterday's usage, onboarding activity, scores a week ago
     (and how long they took: they run beside the robot views, so the cycle waits for the longer)."""
     t0 = time.perf_counter()
-    return (views.customers(conn), views.usage_sums(conn, now_ms),
+    return (views.customers(conn), views.usage_sums(conn, now_ms), views.day_usage(conn, now_ms),
             views.active_days(conn, now_ms, hs["onboarding_days"], hs["active_day_interactions"]),
             views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
@@ -103,12 +103,12 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
         conn.execute("BEGIN")  # one read snapshot for the robot views
         try:
             robot_rows = views.robots(conn)
-            hour, day, yesterday = views.health_counts(conn, now_ms, memory)
+            hour, day = views.health_counts(conn, now_ms, memory)
             views_s = time.perf_counter() - t0
             rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
         finally:
             conn.execute("COMMIT")
-    customer_list, usage, active, week_ago, usage_s = rest
+    customer_list, usage, yesterday, active, week_ago, usage_s = rest
     customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
     robots = _assess_all(robot_rows, hour, day, now_ms, hs, memory)
@@ -122,10 +122,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
     for cid in ids:
         c = customer_rows.get(cid) or {"id": cid, "scene": ""}
         scenes[cid] = _scene(c, by_customer_rows[cid])
-        day_before: dict[str, int] = {}
-        for r in by_customer_rows[cid]:
-            for metric, total in yesterday.get(r["id"], {}).items():
-                day_before[metric] = day_before.get(metric, 0) + total
+        day_before = yesterday.get(cid, {})
         uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
     peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
