@@ -20,6 +20,7 @@ from collector.health import robot as rob
 from collector.health import views
 from collector.metrics import REGISTRY
 from collector.store.db import connect_reader
+from protocol.catalogue import HEALTH_SUBSYSTEMS
 from protocol.timeunits import DAY_MS
 
 CYCLES = REGISTRY.counter("robopulse_health_cycles_total", "health and alert evaluation cycles run")
@@ -49,13 +50,19 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, hs: dict) -> tuple:
             views.scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
 
-def _read_usage_apart(path: str, now_ms: int, hs: dict) -> tuple:
+def _apart(path: str, read, *args):
+    """``read(conn, *args)`` on a read-only connection of its own (for a worker thread)."""
     conn = connect_reader(path)
     conn.row_factory = None
     try:
-        return _read_usage(conn, now_ms, hs)
+        return read(conn, *args)
     finally:
         conn.close()
+
+
+def _day_view(conn: sqlite3.Connection, now_ms: int, memory: dict | None, revs: dict) -> tuple:
+    t0 = time.perf_counter()
+    return views.view(conn, "counter_day", now_ms, memory, revs), time.perf_counter() - t0
 
 
 def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: dict,
@@ -94,20 +101,27 @@ def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: 
 def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``.
 
-    The robot views are read on ``conn``; the day-granular customer reads run meanwhile on a
-    read-only connection of their own in a worker thread (SQLite works without the GIL)."""
+    The robots and the short view are read on ``conn``; the long view and the day-granular customer
+    reads run meanwhile on read-only connections of their own in two worker threads (SQLite works
+    without the GIL), so each view is one read snapshot, not necessarily the same one."""
     t0 = time.perf_counter()
     path = _db_path(conn)
-    with ThreadPoolExecutor(1, thread_name_prefix="health-read") as pool:
-        apart = pool.submit(_read_usage_apart, path, now_ms, hs) if path else None
-        conn.execute("BEGIN")  # one read snapshot for the robot views
+    with ThreadPoolExecutor(2, thread_name_prefix="health-read") as pool:
+        conn.execute("BEGIN")  # one read snapshot for the robots and the short view
         try:
+            # revisions first: every bucket read after them, on any connection, is at least as new
+            revs = views.revisions(conn, now_ms) if memory is not None else {}
+            if path:  # the long view and the day-granular reads meanwhile, each on its own connection
+                days = pool.submit(_apart, path, _day_view, now_ms, memory, revs)
+                apart = pool.submit(_apart, path, _read_usage, now_ms, hs)
             robot_rows = views.robots(conn)
-            hour, day = views.health_counts(conn, now_ms, memory)
+            hour = views.view(conn, "counter_hour", now_ms, memory, revs)
+            day, day_s = days.result() if path else _day_view(conn, now_ms, memory, revs)
             views_s = time.perf_counter() - t0
-            rest = apart.result() if apart else _read_usage(conn, now_ms, hs)
+            rest = apart.result() if path else _read_usage(conn, now_ms, hs)
         finally:
             conn.execute("COMMIT")
+    views.forget_old(memory, now_ms)
     customer_list, usage, yesterday, active, week_ago, usage_s = rest
     customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
@@ -136,7 +150,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
                                      active, by_customer_rows[cid], week_ago.get(cid), now_ms, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
-            "timing": {"read_s": read_s, "robot_views_s": views_s, "usage_read_s": usage_s,
+            "timing": {"read_s": read_s, "robot_views_s": views_s, "day_view_s": day_s, "usage_read_s": usage_s,
                        "compute_s": time.perf_counter() - t0 - read_s}}
 
 
@@ -146,13 +160,35 @@ def _levels(row: tuple) -> tuple:
     return (row[0], row[1], row[2] // 5, row[3], tuple((sub, v["state"], v["level"]) for sub, v in row[4].items()))
 
 
+_encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(x, sort_keys=True), without a new encoder per row
+
+
+def _stored_memory(conn: sqlite3.Connection) -> dict[str, tuple]:
+    """The stored ``robot_health`` rows in the loop's memory form ``{robot: (row, written_ms, levels)}``,
+    ``written_ms`` being the row's ``computed_ms``: a restarted loop then writes exactly what a loop
+    that had kept running would (same rows, same figure refresh), instead of rewriting every row
+    whose figures moved."""
+    out = {}
+    for robot, computed_ms, *cols, subsystems in conn.execute(
+            "SELECT robot, computed_ms, customer, state, score, worst, subsystems FROM robot_health"):
+        subs = json.loads(subsystems)  # keys sorted as stored: back in the order assess() gives (_levels)
+        row = (*cols, {**{k: subs.pop(k) for k in HEALTH_SUBSYSTEMS if k in subs}, **subs})
+        out[robot] = (row, computed_ms, _levels(row))
+    return out
+
+
 def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict | None = None,
                   refresh_ms: int = 0) -> None:
     """Write what changed.  ``memory`` (kept by the loop between cycles) holds the rows last written,
     so unchanged robots cost a dict comparison, not a JSON dump; a row whose state, score band, worst
     subsystem and subsystem levels are unchanged but whose figures moved is rewritten at most every
-    ``refresh_ms`` (see ``_levels``).  Without memory the stored rows are read and every change is written."""
-    if memory is not None and "robots" in memory:
+    ``refresh_ms`` (see ``_levels``); a memory that has no rows yet (the loop's first cycle) starts
+    from the stored rows (``_stored_memory``).  Without memory the stored rows are read and every
+    change is written."""
+    if memory is not None and "robots" not in memory:
+        # the loop's first cycle after a start: the stored rows are what it last wrote
+        memory["robots"] = _stored_memory(conn)
+    if memory is not None:
         previous = memory["robots"]  # robot -> (row, written_ms, levels of row)
         stored = None
     else:  # compare with the stored JSON text
@@ -170,9 +206,9 @@ def _write_health(conn: sqlite3.Connection, ctx: dict, now_ms: int, memory: dict
             if kept is not None and (kept[0] == row or (now_ms - kept[1] < refresh_ms and kept[2] == levels)):
                 current[r["robot"]] = kept  # unchanged, or only figures moved and written recently
                 continue
-            changed.append((r["robot"], now_ms, *row[:4], json.dumps(row[4], sort_keys=True)))
+            changed.append((r["robot"], now_ms, *row[:4], _encode(row[4])))
         else:
-            text = (*row[:4], json.dumps(row[4], sort_keys=True))
+            text = (*row[:4], _encode(row[4]))
             if stored.get(r["robot"]) != text:
                 changed.append((r["robot"], now_ms, *text))
             levels = _levels(row)

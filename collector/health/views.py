@@ -13,6 +13,7 @@ from collections import defaultdict
 from protocol.catalogue import HEALTH_SUBSYSTEMS, subsystem_metrics
 
 from collector.health.robot import DAY_MS, HOUR_MS, SLOT_OF, SLOTS, day_view_start, hour_view_start
+from collector.store import marks
 
 HEALTH_METRICS = tuple(m.name for sub in HEALTH_SUBSYSTEMS for m in subsystem_metrics(sub) if m.kind == "counter")
 HEALTH_SET = frozenset(HEALTH_METRICS)
@@ -31,12 +32,22 @@ def customers(conn: sqlite3.Connection) -> list[dict]:
     return [dict(zip(cols, row)) for row in rows]
 
 
-def _slices(now_ms: int) -> list[tuple[str, str, int]]:
-    """(table, index, bucket) of every bucket the two views read, each read on its own so rows
-    come ordered by robot (no sort)."""
+INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
+
+
+def view_buckets(now_ms: int) -> dict[str, list[int]]:
+    """The buckets each view reads (``{table: [bucket, ...]}``), each read on its own so rows come
+    ordered by robot (no sort): the short view's hours, the long view's days."""
     hs, ds = hour_view_start(now_ms), day_view_start(now_ms)
-    out = [("counter_hour", "counter_hour_bucket_robot", b) for b in (hs, hs + HOUR_MS) if b <= now_ms]
-    return out + [("counter_day", "counter_day_bucket_robot", b) for b in (ds, ds + DAY_MS) if b <= now_ms]
+    return {"counter_hour": [b for b in (hs, hs + HOUR_MS) if b <= now_ms],
+            "counter_day": [b for b in (ds, ds + DAY_MS) if b <= now_ms]}
+
+
+def revisions(conn: sqlite3.Connection, now_ms: int) -> dict[tuple[str, int], int]:
+    """The store's revision of every bucket the views read (``collector.store.marks``).  Read
+    before the buckets themselves: a bucket read later can only be newer than its revision, so a
+    cached result is never newer-stamped than its data (at worst it is read once more)."""
+    return marks.revisions(conn, [(t, b) for t, buckets in view_buckets(now_ms).items() for b in buckets])
 
 
 SLOT_TABLE = "health_slot"
@@ -51,71 +62,61 @@ def _slot_table(conn: sqlite3.Connection) -> None:
         conn.executemany(f"INSERT INTO temp.{SLOT_TABLE} (metric, n) VALUES (?, ?)", SLOT_OF.items())
 
 
-def _fingerprint(conn: sqlite3.Connection, table: str, index: str, bucket: int) -> tuple:
-    """(rows, sum of totals) of one bucket: a covered count, ~10x cheaper than reading it.  Rollups
-    only grow (upserts add), so an unchanged fingerprint means unchanged sums."""
-    return tuple(conn.execute(f"SELECT count(*), total(total) FROM {table} INDEXED BY {index} WHERE bucket_ms = ?",
-                              (bucket,)).fetchone())
-
-
-def _cached(conn, memory: dict | None, key: tuple, read, now_ms: int | None = None):
-    """``read()``, or the result kept in ``memory`` for ``key`` while the bucket's fingerprint holds.
-
-    The bucket holding ``now_ms`` (the current hour or today) is read without a fingerprint: live
-    ingest adds to it between any two cycles, so checking first would only add a scan.  A bucket's
-    fingerprint is taken once per cycle however many reads share it (``memory["marks"]``)."""
+def _cached(memory: dict | None, key: tuple[str, int], read, now_ms: int, revs: dict):
+    """``read()``, or the result kept in ``memory`` for the bucket ``key`` while the store's revision
+    of it (``revs``) holds.  The bucket holding ``now_ms`` (the current hour or today) is read
+    every cycle: live ingest adds to it between any two cycles."""
     if memory is None:
         return read()
-    table, index, bucket = key[:3]
-    span = HOUR_MS if table == "counter_hour" else DAY_MS
-    if now_ms is not None and bucket <= now_ms < bucket + span:
-        memory.setdefault("buckets", {}).pop(key, None)
-        return read()
+    table, bucket = key
     cache = memory.setdefault("buckets", {})
-    marks = memory.setdefault("marks", {})
-    mark = marks.get((table, bucket))
-    if mark is None:
-        mark = marks[(table, bucket)] = _fingerprint(conn, table, index, bucket)
+    span = HOUR_MS if table == "counter_hour" else DAY_MS
+    if bucket <= now_ms < bucket + span:
+        cache.pop(key, None)
+        return read()
+    rev = revs.get(key, 0)
     hit = cache.get(key)
-    if hit is not None and hit[0] == mark:
+    if hit is not None and hit[0] == rev:
         return hit[1]
     result = read()
-    cache[key] = (mark, result)
+    cache[key] = (rev, result)
     return result
 
 
-def _forget_old(memory: dict | None, keys: set) -> None:
+def forget_old(memory: dict | None, now_ms: int) -> None:
+    """Drop cached buckets the views no longer read (call once the cycle's reads are done)."""
     if memory is not None and "buckets" in memory:
-        for key in [k for k in memory["buckets"] if k not in keys]:
+        keep = {(t, b) for t, buckets in view_buckets(now_ms).items() for b in buckets}
+        for key in [k for k in memory["buckets"] if k not in keep]:
             del memory["buckets"][key]
 
 
-def health_counts(conn: sqlite3.Connection, now_ms: int, memory: dict | None = None) -> tuple[dict, dict, dict]:
-    """``(hour_view, day_view, yesterday)``.
-
-    The views map robot -> slot vector (``robot.SLOT_OF``); one query per bucket, grouped by robot
-    in index order, each row of the result already the robot's slot sums.  ``yesterday`` maps
-    robot -> ``{metric: total}`` of the usage volumes and skills of the last complete UTC day.
-    With ``memory`` (kept by the loop), a bucket whose fingerprint did not change is not re-read:
-    in steady state only the current hour and today are."""
+def view(conn: sqlite3.Connection, table: str, now_ms: int, memory: dict | None = None,
+         revs: dict | None = None) -> dict[str, list[int]]:
+    """One view (``counter_hour``: the short view, ``counter_day``: the long view): robot -> slot
+    vector (``robot.SLOT_OF``).  One query per bucket, grouped by robot in index order, each result
+    row already the robot's slot sums.  With ``memory`` (kept by the loop) and ``revs``
+    (``revisions``), a complete bucket whose revision did not change is not re-read: in steady
+    state only the current hour and today are."""
     _slot_table(conn)
-    if memory is not None:
-        memory["marks"] = {}  # fingerprints of this cycle's snapshot only
     cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(SLOTS))
-    views: dict[str, dict[str, list[int]]] = {"counter_hour": {}, "counter_day": {}}
-    keys = set()
-    for table, index, bucket in _slices(now_ms):
-        sql = (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {index}"
-               f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
-        key = (table, index, bucket, "slots")
-        keys.add(key)
-        rows = _cached(conn, memory, key, lambda: conn.execute(sql, (bucket,)).fetchall(), now_ms)
-        sums = views[table]
+    sql = (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {INDEX_OF[table]}"
+           f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
+    sums: dict[str, list[int]] = {}
+    for bucket in view_buckets(now_ms)[table]:
+        rows = _cached(memory, (table, bucket), lambda: conn.execute(sql, (bucket,)).fetchall(), now_ms, revs or {})
         for robot, *vec in rows:
             had = sums.get(robot)
             sums[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
-    _forget_old(memory, keys)
-    return views["counter_hour"], views["counter_day"]
+    return sums
+
+
+def health_counts(conn: sqlite3.Connection, now_ms: int, memory: dict | None = None) -> tuple[dict, dict]:
+    """``(hour_view, day_view)`` read one after the other on ``conn`` (see ``view``)."""
+    revs = revisions(conn, now_ms) if memory is not None else {}
+    out = view(conn, "counter_hour", now_ms, memory, revs), view(conn, "counter_day", now_ms, memory, revs)
+    forget_old(memory, now_ms)
+    return out
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
@@ -151,9 +152,10 @@ def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]
 
 
 def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> dict[str, set[int]]:
-    """``{robot: {day_ms}}``: days with more than ``floor`` interactions, for onboarding robots only."""
+    """``{robot: {day_ms}}``: days with at least ``floor`` interactions, for onboarding robots only,
+    through the partial covering index of migration 0013 (a short range per robot, no row lookups)."""
     since = now_ms - onboarding_days * DAY_MS
-    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY sqlite_autoindex_counter_day_1"
+    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY counter_day_interactions"
            " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms <= ?"
            " WHERE r.first_seen_ms >= ? AND c.total >= ?")
     out: dict[str, set[int]] = defaultdict(set)

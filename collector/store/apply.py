@@ -16,7 +16,7 @@ from itertools import chain
 
 import msgpack
 
-from collector.store import customer_usage
+from collector.store import customer_usage, marks
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 INSERT_WINDOW = (
@@ -135,6 +135,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
     day: dict[tuple, int] = {}
     gauges: dict[tuple, list] = {}
     seen: dict[str, list] = {}
+    hours, days = set(), set()  # buckets added to (rollup_marks)
     customers: dict[str, int] = {}
     claimed: dict[str, set] = {}  # robot -> customers its items name (usage rollup by customer)
     rejects = []
@@ -155,6 +156,8 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                     continue
                 out.stored += 1
                 hb, db = t0 - t0 % HOUR_MS, t0 - t0 % DAY_MS
+                hours.add(hb)
+                days.add(db)
                 for metric, value in w.c.items():
                     if value:
                         key = (robot, metric, hb)
@@ -217,6 +220,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
         insert_many(conn, UPSERT_COUNTER.format(table="counter_hour"), [(*k, v) for k, v in hour.items()])
         insert_many(conn, UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
         customer_usage.add(conn, customer_usage.deltas(day, owner))
+        marks.touch(conn, hours, days)
     if gauges:
         insert_many(conn, UPSERT_GAUGE, [(*k, *v) for k, v in gauges.items()])
     if rejects:

@@ -119,3 +119,15 @@ def test_customer_usage_is_trimmed_by_retention(tmp_path):
     writer.stop()
     assert customer_usage.stored(conn)  # the recent day is kept
     conn.close()
+
+
+def test_store_marks_each_bucket_a_flush_added_to(tmp_path):
+    """``rollup_marks``: one revision per flush that really added to a bucket (a redelivery adds nothing)."""
+    writer, conn = run(tmp_path, [tele("r1", [1, 2])], [tele("r1", [1, 2])], [tele("r1", [3, 30])])
+    writer.stop()
+    revs = dict(((g, b), r) for g, b, r in conn.execute("SELECT grain, bucket_ms, rev FROM rollup_marks"))
+    day0, hour = NOW - 3 * DAY, 3_600_000
+    assert revs == {("counter_day", day0): 2, ("counter_day", day0 + DAY): 1, ("counter_hour", day0 + hour): 1,
+                    ("counter_hour", day0 + 2 * hour): 1, ("counter_hour", day0 + 3 * hour): 1,
+                    ("counter_hour", day0 + 30 * hour): 1}
+    conn.close()
