@@ -130,6 +130,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
     customer_rows = {c["id"]: c for c in customer_list}
     read_s = time.perf_counter() - t0
     robots = _assess_all(robot_rows, hour, day, now_ms, hs, memory)
+    assess_s = time.perf_counter() - t0 - read_s
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
     by_customer: dict[str, list[dict]] = defaultdict(list)
     for row, health in zip(robot_rows, robots):
@@ -155,6 +156,7 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
             "timing": {"read_s": read_s, "robot_views_s": views_s, "day_view_s": day_s, "usage_read_s": usage_s,
+                       "assess_s": assess_s,
                        "compute_s": time.perf_counter() - t0 - read_s}}
 
 

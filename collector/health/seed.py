@@ -3,7 +3,8 @@
 For tests, benchmarks and demos that need history without running ingest: a window's counts go
 to the hour and day buckets holding its ``t0`` (UTC starts, ms), ``first_seen_ms`` is the earliest
 ``t0`` and ``last_window_ms`` the highest ``t1``; the per-customer usage rollup (``customer_day``)
-follows, for robots that exist, and the touched buckets' revisions (``rollup_marks``) are bumped.  Raw windows are not written.
+follows, for robots that exist, and the touched buckets' revisions (``rollup_marks``) are bumped.
+Raw windows are not written.
 """
 
 from __future__ import annotations

@@ -114,7 +114,8 @@ def test_customer_usage_is_trimmed_by_retention(tmp_path):
 
     def gone():
         with sqlite3.connect(tmp_path / "s.db") as c:
-            return c.execute("SELECT COUNT(*) FROM customer_day WHERE bucket_ms < ?", (NOW - 30 * DAY,)).fetchone()[0] == 0
+            old = c.execute("SELECT COUNT(*) FROM customer_day WHERE bucket_ms < ?", (NOW - 30 * DAY,)).fetchone()
+            return old[0] == 0
     wait_until(gone, 10, 0.05, "old customer_day rows removed")
     writer.stop()
     assert customer_usage.stored(conn)  # the recent day is kept
