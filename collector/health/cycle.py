@@ -61,8 +61,15 @@ def _apart(path: str, read, *args):
         conn.close()
 
 
-def _day_view(conn: sqlite3.Connection, now_ms: int, memory: dict | None, revs: dict) -> tuple:
+def _day_view(conn: sqlite3.Connection, now_ms: int, memory: dict | None, revs: dict,
+              hour_rows: dict | None = None) -> tuple:
+    """The long view and how long it took: from the loop's running sum of today's hours when the
+    short view's rows of the same snapshot are at hand (``views.long_view``), else read in full."""
     t0 = time.perf_counter()
+    if memory is not None and hour_rows is not None:
+        return views.long_view(conn, now_ms, memory, revs, hour_rows), time.perf_counter() - t0
+    if memory is not None:
+        memory.pop("today", None)  # read apart from the short view: the running sum cannot follow
     return views.view(conn, "counter_day", now_ms, memory, revs), time.perf_counter() - t0
 
 
@@ -121,8 +128,9 @@ def compute(conn: sqlite3.Connection, now_ms: int, hs: dict, memory: dict | None
             revs = views.revisions(conn, now_ms) if memory is not None else {}
             days = pool.submit(_apart, path, _day_view, now_ms, memory, revs) if apart else None
             robot_rows = views.robots(conn)
-            hour = views.view(conn, "counter_hour", now_ms, memory, revs)
-            day, day_s = days.result() if days else _day_view(conn, now_ms, memory, revs)
+            hour_rows = views.view_rows(conn, "counter_hour", now_ms, memory, revs)
+            hour = views.short_view(hour_rows, now_ms, memory)
+            day, day_s = days.result() if days else _day_view(conn, now_ms, memory, revs, hour_rows)
             views_s = time.perf_counter() - t0
             rest = usage.result() if usage else _read_usage(conn, now_ms, hs)
         finally:

@@ -91,32 +91,110 @@ def forget_old(memory: dict | None, now_ms: int) -> None:
             del memory["buckets"][key]
 
 
-def view(conn: sqlite3.Connection, table: str, now_ms: int, memory: dict | None = None,
-         revs: dict | None = None) -> dict[str, list[int]]:
-    """One view (``counter_hour``: the short view, ``counter_day``: the long view): robot -> slot
-    vector (``robot.SLOT_OF``).  One query per bucket, grouped by robot in index order, each result
-    row already the robot's slot sums.  With ``memory`` (kept by the loop) and ``revs``
-    (``revisions``), a complete bucket whose revision did not change is not re-read: in steady
-    state only the current hour and today are."""
-    _slot_table(conn)
+def _bucket_sql(table: str) -> str:
     cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(SLOTS))
-    sql = (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {INDEX_OF[table]}"
-           f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
+    return (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {INDEX_OF[table]}"
+            f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
+
+
+def view_rows(conn: sqlite3.Connection, table: str, now_ms: int, memory: dict | None = None,
+              revs: dict | None = None, buckets: list[int] | None = None) -> dict[int, list]:
+    """``{bucket: [(robot, *slot sums)]}`` of the buckets a view reads (or ``buckets``): one query
+    per bucket, grouped by robot in index order, each row already the robot's slot sums
+    (``robot.SLOT_OF``).  With ``memory`` (kept by the loop) and ``revs`` (``revisions``), a
+    complete bucket whose revision did not change is not re-read."""
+    _slot_table(conn)
+    sql = _bucket_sql(table)
+    def read(bucket):
+        return _cached(memory, (table, bucket), lambda: conn.execute(sql, (bucket,)).fetchall(), now_ms, revs or {})
+    return {bucket: read(bucket) for bucket in (view_buckets(now_ms)[table] if buckets is None else buckets)}
+
+
+def merge(parts) -> dict[str, list[int]]:
+    """Sum per-bucket rows (``view_rows`` values, or ``{robot: vector}`` dicts) into robot -> vector."""
     sums: dict[str, list[int]] = {}
-    for bucket in view_buckets(now_ms)[table]:
-        rows = _cached(memory, (table, bucket), lambda: conn.execute(sql, (bucket,)).fetchall(), now_ms, revs or {})
-        for robot, *vec in rows:
+    for part in parts:
+        for robot, *vec in (((r, *v) for r, v in part.items()) if isinstance(part, dict) else part):
             had = sums.get(robot)
             sums[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
     return sums
 
 
-def health_counts(conn: sqlite3.Connection, now_ms: int, memory: dict | None = None) -> tuple[dict, dict]:
-    """``(hour_view, day_view)`` read one after the other on ``conn`` (see ``view``)."""
-    revs = revisions(conn, now_ms) if memory is not None else {}
-    out = view(conn, "counter_hour", now_ms, memory, revs), view(conn, "counter_day", now_ms, memory, revs)
-    forget_old(memory, now_ms)
+def add_rows(base: dict[str, list[int]], rows) -> dict[str, list[int]]:
+    """``base`` (robot -> vector, left as it is) plus one bucket's rows.  The vectors of ``base``
+    are shared, not copied: view vectors are never changed once built."""
+    out = dict(base)
+    for robot, *vec in rows:
+        had = out.get(robot)
+        out[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
     return out
+
+
+def _as_dict(memory: dict, name: str, rows: list) -> dict[str, list[int]]:
+    """A kept bucket's rows as robot -> vector, converted once while ``_cached`` serves the same list."""
+    kept = memory.get(name)
+    if kept is None or kept[0] is not rows:
+        kept = memory[name] = (rows, {robot: vec for robot, *vec in rows})
+    return kept[1]
+
+
+def view(conn: sqlite3.Connection, table: str, now_ms: int, memory: dict | None = None,
+         revs: dict | None = None) -> dict[str, list[int]]:
+    """One view (``counter_hour``: the short view, ``counter_day``: the long view): robot -> slot
+    vector, read bucket by bucket (``view_rows``)."""
+    return merge(view_rows(conn, table, now_ms, memory, revs).values())
+
+
+def short_view(hour_rows: dict[int, list], now_ms: int, memory: dict | None) -> dict[str, list[int]]:
+    """The short view from its buckets' rows; with ``memory``, the last complete hour is kept as
+    robot -> vector, so a cycle only adds the current hour to it."""
+    cur = now_ms - now_ms % HOUR_MS
+    if memory is None or set(hour_rows) != {cur - HOUR_MS, cur}:
+        return merge(hour_rows.values())
+    return add_rows(_as_dict(memory, "hour_base", hour_rows[cur - HOUR_MS]), hour_rows[cur])
+
+
+def long_view(conn: sqlite3.Connection, now_ms: int, memory: dict, revs: dict, hour_rows: dict[int, list]
+              ) -> dict[str, list[int]]:
+    """The long view (yesterday and today) without re-reading today's daily bucket every cycle.
+
+    Today's bucket is the sum of today's hours (every window adds the same counts to its hour and
+    its day, in one transaction).  So the loop keeps ``C``, the sum of today's hours before the
+    current one, and the long view is yesterday + ``C`` + the current hour, which the short view
+    has just read.  ``C`` starts as today's daily bucket minus the current hour (read in one
+    snapshot, ``hour_rows`` being the short view's rows of this snapshot); when the hour turns,
+    the hour that just ended (the short view reads it in full) is added to it.  It is derived
+    again from the daily bucket whenever the store's revision of any other hour of today changed
+    (late data), and not kept at all while today has data ahead of the current hour (a robot's
+    clock ahead: the daily bucket holds it, the hours before now do not)."""
+    today, cur = now_ms - now_ms % DAY_MS, now_ms - now_ms % HOUR_MS
+    yesterday = view_rows(conn, "counter_day", now_ms, memory, revs, [today - DAY_MS])[today - DAY_MS]
+    hours = dict(conn.execute("SELECT bucket_ms, rev FROM rollup_marks WHERE grain = 'counter_hour'"
+                              " AND bucket_ms >= ? AND bucket_ms < ?", (today, today + DAY_MS)))
+    others = {b: r for b, r in hours.items() if b != cur}
+    state, base = memory.get("today"), None
+    if state is not None and state["day"] == today:
+        end = state["end"]
+        if end == cur and others == state["revs"]:
+            base = state["sums"]
+        elif (end + HOUR_MS == cur and end in hour_rows
+              and {b: r for b, r in others.items() if b != end} == state["revs"]):
+            base = merge([state["sums"], hour_rows[end]])  # the hour that just ended, read in full
+    if base is None:
+        day_rows = view_rows(conn, "counter_day", now_ms, None, None, [today])[today]
+        if any(b > cur for b in hours):
+            memory.pop("today", None)
+            return merge([yesterday, day_rows])
+        base = {robot: vec for robot, *vec in day_rows}
+        for robot, *vec in hour_rows.get(cur, ()):
+            had = base.get(robot)
+            base[robot] = [a - b for a, b in zip(had, vec)] if had is not None else [-b for b in vec]
+    # yesterday + C changes only when one of them does: kept, so a cycle only adds the current hour
+    stable = state.get("stable") if state is not None and state["sums"] is base else None
+    if stable is None or stable[0] is not yesterday:
+        stable = (yesterday, merge([yesterday, base]))
+    memory["today"] = {"day": today, "end": cur, "sums": base, "revs": others, "stable": stable}
+    return add_rows(stable[1], hour_rows.get(cur, ()))
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:

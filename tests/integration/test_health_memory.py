@@ -103,3 +103,26 @@ def test_memory_a_restarted_loop_writes_what_a_running_loop_writes(tmp_path):
     computed = {row[0]: row[2] for row in dumps[1][0]}  # robot, customer, computed_ms, ...
     # r0: written when asr became its worst subsystem (minute 1), not for the figures that moved after
     assert computed["r0"] == NOW + 60_000 and computed["r2"] == NOW + 5 * 60_000
+
+
+def test_memory_running_sum_of_today_gives_the_daily_bucket(store, fleet):
+    """The long view from the loop's running sum of today's hours equals reading today's daily
+    bucket, minute by minute across an hour and a day boundary, with late data for an earlier hour
+    of today and data ahead of the current hour (a robot's clock ahead)."""
+    from collector.health.cycle import compute
+    rids = fleet("c1", 3, first_seen=T - 3 * DAY)
+    hs = make_settings()["health"]
+    start = T + DAY - 2 * HOUR - 3 * 60_000   # 21:57 on the first day
+    memory: dict = {}
+    for minute in range(0, 190, 3):
+        now = start + minute * 60_000
+        for i, rid in enumerate(rids):
+            seed.write_window(store, rid, now - 60_000, now, {"nav.tasks": 3 + i, "nav.lidar_faults": minute % 4})
+        if minute == 30:   # late: an agent's backlog for an earlier hour of today
+            seed.write_window(store, rids[0], now - 3 * HOUR, now - 3 * HOUR + 10, {"nav.tasks": 500})
+        if minute == 60:   # ahead: a robot whose clock is an hour fast (still today)
+            seed.write_window(store, rids[1], now + HOUR, now + HOUR + 10, {"nav.lidar_faults": 9})
+        kept = compute(store, now, hs, memory)["robots"]
+        fresh = compute(store, now, hs, None)["robots"]
+        assert kept == fresh, minute
+    assert "today" in memory
