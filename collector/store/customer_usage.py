@@ -73,7 +73,9 @@ def move(conn: sqlite3.Connection, robot: str, old: str, new: str) -> None:
            " DO UPDATE SET total = customer_day.total + excluded.total")
     conn.execute(sql.format(sign="-"), (old, robot))
     conn.execute(sql.format(sign=""), (new, robot))
-    conn.execute("DELETE FROM customer_day WHERE customer = ? AND total = 0", (old,))
+    # rows the move emptied, found by key (no scan of the whole table)
+    conn.execute(f"DELETE FROM customer_day WHERE (bucket_ms, metric) IN (SELECT bucket_ms, metric FROM counter_day"
+                 f" WHERE robot = ? AND {usage_where()}) AND customer = ? AND total = 0", (robot, old))
 
 
 def settle(conn: sqlite3.Connection, claimed: dict[str, set[str]], before: dict[str, str]) -> dict[str, str]:
