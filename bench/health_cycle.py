@@ -196,6 +196,8 @@ def _run(args: argparse.Namespace, built: Path) -> int:
     conn = sqlite3.connect(built)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
+    for p in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)  # a crashed run's WAL would be replayed onto the fresh copy
     shutil.copyfile(built, path)
     try:
         return _measure(args, path)

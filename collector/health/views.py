@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from operator import add, sub
 
 from protocol.catalogue import HEALTH_SUBSYSTEMS, subsystem_metrics
 
@@ -110,42 +111,44 @@ def view_rows(conn: sqlite3.Connection, table: str, now_ms: int, memory: dict | 
     return {bucket: read(bucket) for bucket in (view_buckets(now_ms)[table] if buckets is None else buckets)}
 
 
-def merge(parts) -> dict[str, list[int]]:
+def merge(parts) -> dict[str, tuple[int, ...]]:
     """Sum per-bucket rows (``view_rows`` values, or ``{robot: vector}`` dicts) into robot -> vector."""
-    sums: dict[str, list[int]] = {}
+    sums: dict[str, tuple[int, ...]] = {}
     for part in parts:
-        for robot, *vec in (((r, *v) for r, v in part.items()) if isinstance(part, dict) else part):
+        for robot, vec in (part.items() if isinstance(part, dict) else ((row[0], row[1:]) for row in part)):
             had = sums.get(robot)
-            sums[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
+            sums[robot] = vec if had is None else tuple(map(add, had, vec))
     return sums
 
 
-def add_rows(base: dict[str, list[int]], rows) -> dict[str, list[int]]:
+def add_rows(base: dict[str, tuple[int, ...]], rows) -> dict[str, tuple[int, ...]]:
     """``base`` (robot -> vector, left as it is) plus one bucket's rows.  The vectors of ``base``
-    are shared, not copied: view vectors are never changed once built."""
+    are shared, not copied: view vectors are tuples, never changed once built (and, holding only
+    ints, left alone by the cyclic garbage collector, which otherwise walks them every cycle)."""
     out = dict(base)
-    for robot, *vec in rows:
+    for row in rows:
+        robot, vec = row[0], row[1:]
         had = out.get(robot)
-        out[robot] = vec if had is None else [a + b for a, b in zip(had, vec)]
+        out[robot] = vec if had is None else tuple(map(add, had, vec))
     return out
 
 
-def _as_dict(memory: dict, name: str, rows: list) -> dict[str, list[int]]:
+def _as_dict(memory: dict, name: str, rows: list) -> dict[str, tuple[int, ...]]:
     """A kept bucket's rows as robot -> vector, converted once while ``_cached`` serves the same list."""
     kept = memory.get(name)
     if kept is None or kept[0] is not rows:
-        kept = memory[name] = (rows, {robot: vec for robot, *vec in rows})
+        kept = memory[name] = (rows, {row[0]: row[1:] for row in rows})
     return kept[1]
 
 
 def view(conn: sqlite3.Connection, table: str, now_ms: int, memory: dict | None = None,
-         revs: dict | None = None) -> dict[str, list[int]]:
+         revs: dict | None = None) -> dict[str, tuple[int, ...]]:
     """One view (``counter_hour``: the short view, ``counter_day``: the long view): robot -> slot
     vector, read bucket by bucket (``view_rows``)."""
     return merge(view_rows(conn, table, now_ms, memory, revs).values())
 
 
-def short_view(hour_rows: dict[int, list], now_ms: int, memory: dict | None) -> dict[str, list[int]]:
+def short_view(hour_rows: dict[int, list], now_ms: int, memory: dict | None) -> dict[str, tuple[int, ...]]:
     """The short view from its buckets' rows; with ``memory``, the last complete hour is kept as
     robot -> vector, so a cycle only adds the current hour to it."""
     cur = now_ms - now_ms % HOUR_MS
@@ -155,7 +158,7 @@ def short_view(hour_rows: dict[int, list], now_ms: int, memory: dict | None) -> 
 
 
 def long_view(conn: sqlite3.Connection, now_ms: int, memory: dict, revs: dict, hour_rows: dict[int, list]
-              ) -> dict[str, list[int]]:
+              ) -> dict[str, tuple[int, ...]]:
     """The long view (yesterday and today) without re-reading today's daily bucket every cycle.
 
     Today's bucket is the sum of today's hours (every window adds the same counts to its hour and
@@ -185,10 +188,11 @@ def long_view(conn: sqlite3.Connection, now_ms: int, memory: dict, revs: dict, h
         if any(b > cur for b in hours):
             memory.pop("today", None)
             return merge([yesterday, day_rows])
-        base = {robot: vec for robot, *vec in day_rows}
-        for robot, *vec in hour_rows.get(cur, ()):
+        base = {row[0]: row[1:] for row in day_rows}
+        for row in hour_rows.get(cur, ()):
+            robot, vec = row[0], row[1:]
             had = base.get(robot)
-            base[robot] = [a - b for a, b in zip(had, vec)] if had is not None else [-b for b in vec]
+            base[robot] = tuple(map(sub, had, vec)) if had is not None else tuple(-b for b in vec)
     # yesterday + C changes only when one of them does: kept, so a cycle only adds the current hour
     stable = state.get("stable") if state is not None and state["sums"] is base else None
     if stable is None or stable[0] is not yesterday:
