@@ -57,10 +57,14 @@ def _save(conn: sqlite3.Connection, a: dict, now_ms: int) -> None:
          a["resolved_ms"], a["snoozed_until_ms"], a["clear_since_ms"], a["value"], a["id"]))
 
 
-def _transition(conn, a: dict, to: str, now_ms: int, actor: str = "rules", note: str = "") -> None:
+def _transition(conn, a: dict, to: str, now_ms: int, actor: str = "rules", note: str = "",
+                saved: bool = False) -> None:
+    """Move ``a`` to state ``to``: the row (unless ``saved``: already written as it is), its
+    timeline event and its feed event."""
     before = a["state"]
     a["state"] = to
-    _save(conn, a, now_ms)
+    if not saved:
+        _save(conn, a, now_ms)
     conn.execute("INSERT INTO alert_events (alert_id, ts_ms, from_state, to_state, actor, note, facts)"
                  " VALUES (?,?,?,?,?,?,?)",
                  (a["id"], now_ms, before, to, actor, note, json.dumps(a["facts"], sort_keys=True)))
@@ -72,14 +76,20 @@ def _transition(conn, a: dict, to: str, now_ms: int, actor: str = "rules", note:
 
 
 def _open(conn, rule: str, c: dict, cfg: dict, now_ms: int) -> dict:
+    facts = json.dumps(c["facts"], sort_keys=True)
+    value = None if c["value"] is None else float(c["value"])  # as the REAL column gives it back
     cur = conn.execute(
         "INSERT INTO alerts (rule, subject, customer, site, robot, severity, state, summary, facts, opened_ms,"
         " updated_ms, value) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (rule, c["subject"], c["customer"], c["site"], c["robot"], cfg["severity"], "pending", c["summary"],
-         json.dumps(c["facts"], sort_keys=True), now_ms, now_ms, c["value"]))
-    a = get(conn, cur.lastrowid)
-    a["state"] = None
-    _transition(conn, a, "pending", now_ms, note=f"value {c['value']} reached threshold {cfg['threshold']}")
+         facts, now_ms, now_ms, value))
+    # the row as get() would read it back, without reading it back (2,600 alerts open on a first cycle)
+    a = dict.fromkeys(COLUMNS)
+    a.update(id=cur.lastrowid, rule=rule, subject=c["subject"], customer=c["customer"], site=c["site"],
+             robot=c["robot"], severity=cfg["severity"], summary=c["summary"], facts=json.loads(facts),
+             opened_ms=now_ms, updated_ms=now_ms, notify_count=0, value=value)
+    _transition(conn, a, "pending", now_ms, note=f"value {c['value']} reached threshold {cfg['threshold']}",
+                saved=True)
     return a
 
 

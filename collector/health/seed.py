@@ -2,7 +2,9 @@
 
 For tests, benchmarks and demos that need history without running ingest: a window's counts go
 to the hour and day buckets holding its ``t0`` (UTC starts, ms), ``first_seen_ms`` is the earliest
-``t0`` and ``last_window_ms`` the highest ``t1``.  Raw windows are not written.
+``t0`` and ``last_window_ms`` the highest ``t1``; the per-customer usage rollup (``customer_day``)
+follows, for robots that exist, and the touched buckets' revisions (``rollup_marks``) are bumped.
+Raw windows are not written.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from collector.store import customer_usage, marks
 from protocol.timeunits import day_start, hour_start
 
 
@@ -59,6 +62,8 @@ def write_windows(conn: sqlite3.Connection, windows: Iterable[tuple[str, int, in
         conn.execute("BEGIN")
     conn.executemany("INSERT INTO counter_hour" + upsert, [(*k, v) for k, v in hour.items()])
     conn.executemany("INSERT INTO counter_day" + upsert, [(*k, v) for k, v in day.items()])
+    customer_usage.add(conn, customer_usage.deltas(day, customer_usage.owners(conn, span)))
+    marks.touch(conn, {k[2] for k in hour}, {k[2] for k in day})
     conn.executemany(
         "UPDATE robots SET first_seen_ms = CASE WHEN last_window_ms IS NULL OR ? < first_seen_ms THEN ?"
         " ELSE first_seen_ms END, last_window_ms = max(coalesce(last_window_ms, 0), ?) WHERE id = ?",

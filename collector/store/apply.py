@@ -16,6 +16,7 @@ from itertools import chain
 
 import msgpack
 
+from collector.store import customer_usage, marks
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 INSERT_WINDOW = (
@@ -123,17 +124,21 @@ def _insert_windows(conn: sqlite3.Connection, rows: list[tuple]) -> list[bool]:
 
 
 def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
-                known_customers: set | None = None) -> Outcome:
+                known_customers: set | None = None, robot_owners: dict | None = None) -> Outcome:
     """Write ``items`` (``collector.store.writer.Item``) in the caller's open transaction.
 
-    ``known_customers`` (kept by the writer across flushes) saves re-inserting customers that exist."""
+    ``known_customers`` (kept by the writer across flushes) saves re-inserting customers that exist;
+    ``robot_owners`` (robot -> customer as committed, kept likewise) saves reading robots' customers
+    back for the per-customer usage rollup (``customer_usage``)."""
     out = Outcome()
     # sums per (robot, hour bucket) first: one small dict per bucket, one lookup per metric (a
     # batch's windows mostly share a robot and an hour); the day sums come from the hour sums
     hour_sums: dict[tuple, dict[str, int]] = {}
     gauge_sums: dict[tuple, dict[str, list]] = {}
     seen: dict[str, list] = {}
+    hours, days = set(), set()  # buckets added to (rollup_marks)
     customers: dict[str, int] = {}
+    claimed: dict[str, set] = {}  # robot -> customers its items name (usage rollup by customer)
     rejects = []
     statuses = []
     new_flags = iter(_insert_windows(conn, _window_rows(items)))
@@ -155,6 +160,8 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                 hb = t0 - t0 % HOUR_MS
                 if hb != bucket:
                     bucket = hb
+                    hours.add(hb)
+                    days.add(hb - hb % DAY_MS)
                     hs = hour_sums.get((robot, hb))
                     if hs is None:
                         hs = hour_sums[(robot, hb)] = {}
@@ -186,6 +193,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                 row[6] = b.sent - received
                 row[7] = max(row[7], span)
             customers[b.customer] = received
+            claimed.setdefault(robot, set()).add(b.customer)
         elif item.kind == "status":
             d = item.value.doc
             state_ms = d.get("ts", item.received_ms)
@@ -193,6 +201,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                              d.get("interval_s", 10), item.received_ms, item.received_ms, d["state"],
                              d.get("reason") if d["state"] == "offline" else None, state_ms))
             customers[d["customer"]] = item.received_ms
+            claimed.setdefault(d["robot"], set()).add(d["customer"])
         else:
             rejects.append(item.value)
     if known_customers is not None:
@@ -201,10 +210,18 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
         conn.executemany(INSERT_CUSTOMER, [(c, c, ms, ms) for c, ms in customers.items()])
         if known_customers is not None:
             known_customers.update(customers)
+    owners = robot_owners if robot_owners is not None else {}
+    before = {r: owners[r] for r in claimed if r in owners}
+    missing = [r for r in claimed if r not in owners]
+    if missing:
+        before.update(customer_usage.owners(conn, missing))
     if seen:
         insert_many(conn, UPSERT_ROBOT_SEEN, list(seen.values()))
     if statuses:
         conn.executemany(UPSERT_ROBOT_STATUS, statuses)
+    # a robot that changed customer takes its stored usage along (before this flush's deltas land)
+    owner = customer_usage.settle(conn, claimed, before) if claimed else {}
+    owners.update(owner)
     hour_rows, day = [], {}
     for (robot, hb), sums in hour_sums.items():
         db = hb - hb % DAY_MS  # a UTC hour lies inside one UTC day
@@ -215,6 +232,8 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
     if hour_rows:
         insert_many(conn, UPSERT_COUNTER.format(table="counter_hour"), hour_rows)
         insert_many(conn, UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
+        customer_usage.add(conn, customer_usage.deltas(day, owner))
+        marks.touch(conn, hours, days)
     gauge_rows = [(robot, metric, hb, *g) for (robot, hb), sums in gauge_sums.items() for metric, g in sums.items()]
     if gauge_rows:
         insert_many(conn, UPSERT_GAUGE, gauge_rows)

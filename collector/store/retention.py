@@ -17,6 +17,10 @@ _PLAN = (
      "DELETE FROM counter_hour WHERE robot = ? AND metric = ? AND bucket_ms = ?", "rollup"),
     ("counter_day", "SELECT robot, metric, bucket_ms FROM counter_day WHERE bucket_ms < ? LIMIT ?",
      "DELETE FROM counter_day WHERE robot = ? AND metric = ? AND bucket_ms = ?", "rollup"),
+    ("customer_day", "SELECT bucket_ms, metric, customer FROM customer_day WHERE bucket_ms < ? LIMIT ?",
+     "DELETE FROM customer_day WHERE bucket_ms = ? AND metric = ? AND customer = ?", "rollup"),
+    ("rollup_marks", "SELECT grain, bucket_ms FROM rollup_marks WHERE bucket_ms < ? LIMIT ?",
+     "DELETE FROM rollup_marks WHERE grain = ? AND bucket_ms = ?", "rollup"),
     ("gauge_hour", "SELECT robot, metric, bucket_ms FROM gauge_hour WHERE bucket_ms < ? LIMIT ?",
      "DELETE FROM gauge_hour WHERE robot = ? AND metric = ? AND bucket_ms = ?", "rollup"),
 )

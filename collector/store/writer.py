@@ -58,6 +58,7 @@ class Writer:
         self._cond = threading.Condition()
         self._stopping = False
         self._known_customers: set[str] = set()  # customers that exist: no insert needed
+        self._robot_owners: dict[str, str] = {}  # robot -> customer as committed (usage rollup)
         self._committed = 0  # items committed, for drain()
         self._submitted = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -156,12 +157,13 @@ class Writer:
     def _transaction(self, batch: list[Item]):
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers)
+            outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers, self._robot_owners)
             self.conn.execute("COMMIT")
             return outcome
         except BaseException:
             self.conn.execute("ROLLBACK")
             self._known_customers.clear()  # some of them may have been rolled back
+            self._robot_owners.clear()
             raise
 
     def _commit(self, batch: list[Item]) -> None:
