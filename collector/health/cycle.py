@@ -7,12 +7,14 @@ in one short write transaction (the store's writer shares the database; busy_tim
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sqlite3
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from collector.alerts import engine
@@ -297,7 +299,30 @@ def _trim(conn: sqlite3.Connection, now_ms: int, settings: dict, limit: int = 50
                  " ORDER BY id LIMIT ?)", (sent_before, limit))
 
 
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection while a cycle runs.
+
+    Why: a cycle over 10,000 robots allocates millions of short-lived tuples and dicts, which sets off
+    full (generation 2) collections that walk every object of the process, 0.15-0.2 s a cycle
+    (measured in docs/benchmarks/health.md). Reference counting frees what a cycle allocates; the
+    collector runs as usual again as soon as the cycle is over, so nothing accumulates."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict | None = None) -> dict[str, Any]:
+    """One cycle at event time ``now_ms`` (see ``_evaluate``), with the cyclic GC paused."""
+    with _gc_paused():
+        return _evaluate(conn, now_ms, settings, memory)
+
+
+def _evaluate(conn: sqlite3.Connection, now_ms: int, settings: dict, memory: dict | None = None) -> dict[str, Any]:
     """One cycle at event time ``now_ms``; ``settings`` holds the parsed ``health``, ``alerts`` and
     ``notify`` sections (the collector config will do).  ``memory``: an empty dict the caller keeps
     between cycles of the same store (saves re-reading what the last cycle wrote); the results do
