@@ -84,7 +84,10 @@ class AgentCore:
                 for name, n in got.counts.items():
                     if n:
                         counts[name] = counts.get(name, 0) + n
-                gauges.update(got.gauges)
+                for name, value in got.gauges.items():
+                    # a gauge the robot's software reported itself (StatsD, e.g. its own net.rtt_ms)
+                    # wins over the agent's own measure of the same name (PUBLISH->PUBACK time)
+                    gauges.setdefault(name, value)
             if self.backlog_every_window or is_minute_window(t0, t1):
                 gauges[BACKLOG] = len(self.outbox)  # once a minute: bytes on paid 4G
         return self._store(t0, t1, counts, gauges)

@@ -229,3 +229,27 @@ def test_backoff_grows_with_jitter_between_1_and_60_s():
     assert 2 <= backoff_s(3, 0.0) <= backoff_s(3, 1.0) == 4
     assert backoff_s(20, 0.0) == 30 and backoff_s(20, 1.0) == 60
     assert backoff_s(5, 1.0, max_s=2) == 2
+
+
+def test_core_gauge_reported_by_the_robot_wins_over_the_agents_own(tmp_path):
+    from agent.core import AgentCore
+    from agent.samplers import Sample
+
+    class LinkRtt:  # what the network sampler gives: the agent's own PUBLISH->PUBACK time
+        def sample(self, t0_ms, t1_ms):
+            return Sample({}, {"net.rtt_ms": 3, "sys.cpu_pct": 20})
+
+    config = build_config({"agent": {"robot_id": "r-1", "customer_id": "acme", "state_dir": str(tmp_path)}})
+    now = [1_800_000_000_000]
+    core = AgentCore(config, clock=lambda: now[0], sources=[LinkRtt()], synchronous="OFF")
+    try:
+        core.tick()
+        core.gauge("net.rtt_ms", 35)  # the robot's own software, e.g. `net.rtt_ms:35|g` over StatsD
+        now[0] += 10_000
+        (reported,) = core.tick()
+        now[0] += 10_000
+        (agent_only,) = core.tick()
+    finally:
+        core.close()
+    assert reported.g == {"net.rtt_ms": 35, "sys.cpu_pct": 20}
+    assert agent_only.g == {"net.rtt_ms": 3, "sys.cpu_pct": 20}
