@@ -37,6 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.probes import cpu_s  # noqa: E402
 from tests.support.broker import Broker, free_port  # noqa: E402  (the test harness's private broker)
 
 HEADER_BYTES = 52
@@ -105,11 +106,6 @@ def statsd_sender(ports, rate, stop):
         if delay > 0:
             time.sleep(delay)
     return sent
-
-
-def cpu_s(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return t.user + t.system
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import psutil
 
+from bench.probes import cpu_s, metric, tree_cpu_s, tree_rss
+
 SCENES = ("museum", "ktv", "scenic", "conference", "mall", "bank", "hospital")
 TOKEN = "bench-viewer-token"
 
@@ -60,48 +62,6 @@ def get_json(url: str) -> dict:
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
-
-
-def metric(url: str, name: str) -> float:
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[-1])
-    return 0.0
-
-
-def _tree(proc: psutil.Process) -> list[psutil.Process]:
-    """The process and its children (the collector's writer process is a child of its own)."""
-    try:
-        return [proc] + proc.children(recursive=True)
-    except psutil.NoSuchProcess:
-        return [proc]
-
-
-def cpu_s(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return t.user + t.system
-
-
-def tree_cpu_s(proc: psutil.Process) -> float:
-    total = 0.0
-    for p in _tree(proc):
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-def tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in _tree(proc):
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 # ---------------------------------------------------------------- the baseline

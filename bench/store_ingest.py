@@ -259,17 +259,10 @@ def run_bare(ctx, port, args, per_msg, messages, run, backlog: bool) -> dict:
     return result
 
 
-def _metric(url: str, name: str) -> float:
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as resp:
-        for line in resp.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[-1])
-    return 0.0
-
-
 def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, backlog: bool) -> dict:
     import psutil
 
+    from bench.probes import cpu_of, metric, process_tree, rss_of
     from tests.support.broker import free_port
     from tests.support.procs import Proc, robopulse_cmd, wait_until
 
@@ -301,28 +294,7 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
 
     def tree() -> list:
         """The collector process and its writer process: CPU and memory count both."""
-        try:
-            return [ps] + ps.children(recursive=True)
-        except psutil.NoSuchProcess:
-            return [ps]
-
-    def cpu_of(members) -> float:
-        total = 0.0
-        for p in members:
-            try:
-                total += sum(p.cpu_times()[:2])
-            except psutil.NoSuchProcess:
-                pass
-        return total
-
-    def rss_of(members) -> int:
-        total = 0
-        for p in members:
-            try:
-                total += p.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
-        return total
+        return process_tree(ps)
 
     # backlog mode: the fresh process starts draining at once, so count its CPU from the start
     # (this includes start-up, about a second); live mode: from now
@@ -334,7 +306,7 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
     stored = 0.0
     deadline = time.monotonic() + 600
     while stored < total and time.monotonic() < deadline:
-        stored = _metric(url, "robopulse_store_windows_stored_total")
+        stored = metric(url, "robopulse_store_windows_stored_total")
         now = time.perf_counter()
         if stored and first is None:
             first, first_stored = now, stored

@@ -99,26 +99,34 @@ class RunningCollector:
             return conn.execute("SELECT COUNT(*) FROM windows").fetchone()[0]
 
 
+def new_collector(folder: Path, broker, cls: type = RunningCollector, extra_toml: str = "", **extra):
+    """A collector's folder, config (``write_collector_config``) and free HTTP port; not started."""
+    folder.mkdir(exist_ok=True)
+    http_port = free_port()
+    config = write_collector_config(folder / "collector.toml", broker.port, folder / "store.db", http_port,
+                                    extra_toml, **extra)
+    return cls(None, config, folder / "store.db", http_port, folder / "collector.log")
+
+
+def terminate_all(collectors: list) -> None:
+    for col in collectors:
+        if col.proc is not None:
+            col.proc.terminate()
+
+
 @pytest.fixture
 def start_collector(tmp_path):
     """Factory: ``start_collector(broker, **extra)`` -> RunningCollector (subscribed)."""
     running: list[RunningCollector] = []
 
     def factory(broker, name: str = "collector", **extra) -> RunningCollector:
-        folder = tmp_path / name
-        folder.mkdir(exist_ok=True)
-        http_port = free_port()
-        config = write_collector_config(folder / "collector.toml", broker.port, folder / "store.db", http_port,
-                                        **extra)
-        col = RunningCollector(None, config, folder / "store.db", http_port, folder / "collector.log")
+        col = new_collector(tmp_path / name, broker, **extra)
         running.append(col)
         col.start()
         return col
 
     yield factory
-    for col in running:
-        if col.proc is not None:
-            col.proc.terminate()
+    terminate_all(running)
 
 
 @dataclass

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.collector import RunningCollector, write_collector_config
-from tests.support.broker import free_port
+from tests.plugins.collector import RunningCollector, new_collector, terminate_all
 from tests.support.procs import Proc, robopulse_cmd
 
 DATA = Path(__file__).resolve().parents[1] / "e2e" / "data"
@@ -60,26 +59,19 @@ def sim_collector(tmp_path):
     def factory(broker, scenario_path: Path, extra: str = FAST_HEALTH) -> SimCollector:
         from simulator import scenario
 
-        folder = tmp_path / "collector"
-        folder.mkdir()
-        http_port = free_port()
-        config = write_collector_config(folder / "collector.toml", broker.port, folder / "store.db", http_port,
-                                        extra_toml=extra)
+        col = new_collector(tmp_path / "collector", broker, SimCollector, extra_toml=extra)
         scn = scenario.load(scenario_path, int(time.time() * 1000))
-        csv_path = folder / "customers.csv"
+        csv_path = col.config.parent / "customers.csv"
         csv_path.write_text(scenario.customers_csv(scn), encoding="utf-8")
-        done = subprocess.run(robopulse_cmd("collector", "import-customers", str(csv_path), "--config", str(config)),
+        done = subprocess.run(robopulse_cmd("collector", "import-customers", str(csv_path), "--config", str(col.config)),
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
-        col = SimCollector(None, config, folder / "store.db", http_port, folder / "collector.log")
         running.append(col)
         col.start()
         return col
 
     yield factory
-    for col in running:
-        if col.proc is not None:
-            col.proc.terminate()
+    terminate_all(running)
 
 
 @pytest.fixture
