@@ -12,8 +12,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from collector.store import customer_usage, marks
-from protocol.timeunits import day_start, hour_start
+from collector.store import customer_usage
+from collector.store.apply import add_rollups
+from protocol.timeunits import hour_start
 
 
 def add_customer(conn: sqlite3.Connection, cid: str, scene: str = "museum", *, name: str | None = None,
@@ -40,30 +41,23 @@ def set_state(conn: sqlite3.Connection, rid: str, state: str, reason: str | None
 
 
 def write_windows(conn: sqlite3.Connection, windows: Iterable[tuple[str, int, int, dict[str, int]]]) -> int:
-    """Add ``(robot, t0, t1, counts)`` windows to the rollups in one transaction; returns how many."""
-    hour: dict[tuple[str, str, int], int] = {}
-    day: dict[tuple[str, str, int], int] = {}
+    """Add ``(robot, t0, t1, counts)`` windows to the rollups in one transaction (through the store's
+    own ``add_rollups``); returns how many."""
+    hour_sums: dict[tuple[str, int], dict[str, int]] = {}
     span: dict[str, list[int]] = {}
     n = 0
     for robot, t0, t1, counts in windows:
         n += 1
+        sums = hour_sums.setdefault((robot, hour_start(t0)), {})
         for metric, value in counts.items():
             if value:
-                k = (robot, metric, hour_start(t0))
-                hour[k] = hour.get(k, 0) + value
-                k = (robot, metric, day_start(t0))
-                day[k] = day.get(k, 0) + value
+                sums[metric] = sums.get(metric, 0) + value
         lo_hi = span.setdefault(robot, [t0, t1])
         lo_hi[0], lo_hi[1] = min(lo_hi[0], t0), max(lo_hi[1], t1)
-    upsert = (" (robot, metric, bucket_ms, total) VALUES (?,?,?,?) ON CONFLICT(robot, metric, bucket_ms)"
-              " DO UPDATE SET total = total + excluded.total")
     own = not conn.in_transaction
     if own:
         conn.execute("BEGIN")
-    conn.executemany("INSERT INTO counter_hour" + upsert, [(*k, v) for k, v in hour.items()])
-    conn.executemany("INSERT INTO counter_day" + upsert, [(*k, v) for k, v in day.items()])
-    customer_usage.add(conn, customer_usage.deltas(day, customer_usage.owners(conn, span)))
-    marks.touch(conn, {k[2] for k in hour}, {k[2] for k in day})
+    add_rollups(conn, hour_sums, customer_usage.owners(conn, span))
     conn.executemany(
         "UPDATE robots SET first_seen_ms = CASE WHEN last_window_ms IS NULL OR ? < first_seen_ms THEN ?"
         " ELSE first_seen_ms END, last_window_ms = max(coalesce(last_window_ms, 0), ?) WHERE id = ?",

@@ -86,6 +86,27 @@ def insert_many(conn: sqlite3.Connection, sql: str, rows: list) -> None:
         conn.execute(f"{head} VALUES {', '.join([one] * len(chunk))}{rest}", list(chain.from_iterable(chunk)))
 
 
+def add_rollups(conn: sqlite3.Connection, hour_sums: dict[tuple[str, int], dict[str, int]],
+                owner: dict[str, str]) -> None:
+    """Add one write's counter deltas, ``{(robot, hour bucket): {metric: n}}``, to every rollup a window
+    feeds: ``counter_hour``, ``counter_day`` (a UTC hour lies inside one UTC day), the per-customer
+    usage of ``owner``'s robots (``customer_usage``) and the touched buckets' revisions (``marks``).
+    The store's writer and ``collector.health.seed`` both go through here, so they cannot drift."""
+    hour_rows, day = [], {}
+    for (robot, hb), sums in hour_sums.items():
+        db = hb - hb % DAY_MS
+        for metric, value in sums.items():
+            hour_rows.append((robot, metric, hb, value))
+            key = (robot, metric, db)
+            day[key] = day.get(key, 0) + value
+    if not hour_rows:
+        return
+    insert_many(conn, UPSERT_COUNTER.format(table="counter_hour"), hour_rows)
+    insert_many(conn, UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
+    customer_usage.add(conn, customer_usage.deltas(day, owner))
+    marks.touch(conn, {row[2] for row in hour_rows}, {key[2] for key in day})
+
+
 @dataclass
 class Outcome:
     stored: int = 0
@@ -136,7 +157,6 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
     hour_sums: dict[tuple, dict[str, int]] = {}
     gauge_sums: dict[tuple, dict[str, list]] = {}
     seen: dict[str, list] = {}
-    hours, days = set(), set()  # buckets added to (rollup_marks)
     customers: dict[str, int] = {}
     claimed: dict[str, set] = {}  # robot -> customers its items name (usage rollup by customer)
     rejects = []
@@ -160,8 +180,6 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                 hb = t0 - t0 % HOUR_MS
                 if hb != bucket:
                     bucket = hb
-                    hours.add(hb)
-                    days.add(hb - hb % DAY_MS)
                     hs = hour_sums.get((robot, hb))
                     if hs is None:
                         hs = hour_sums[(robot, hb)] = {}
@@ -222,18 +240,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
     # a robot that changed customer takes its stored usage along (before this flush's deltas land)
     owner = customer_usage.settle(conn, claimed, before) if claimed else {}
     owners.update(owner)
-    hour_rows, day = [], {}
-    for (robot, hb), sums in hour_sums.items():
-        db = hb - hb % DAY_MS  # a UTC hour lies inside one UTC day
-        for metric, value in sums.items():
-            hour_rows.append((robot, metric, hb, value))
-            key = (robot, metric, db)
-            day[key] = day.get(key, 0) + value
-    if hour_rows:
-        insert_many(conn, UPSERT_COUNTER.format(table="counter_hour"), hour_rows)
-        insert_many(conn, UPSERT_COUNTER.format(table="counter_day"), [(*k, v) for k, v in day.items()])
-        customer_usage.add(conn, customer_usage.deltas(day, owner))
-        marks.touch(conn, hours, days)
+    add_rollups(conn, hour_sums, owner)
     gauge_rows = [(robot, metric, hb, *g) for (robot, hb), sums in gauge_sums.items() for metric, g in sums.items()]
     if gauge_rows:
         insert_many(conn, UPSERT_GAUGE, gauge_rows)

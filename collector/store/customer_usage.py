@@ -93,20 +93,20 @@ def settle(conn: sqlite3.Connection, claimed: dict[str, set[str]], before: dict[
     return owner
 
 
+#: the invariant as a query: each row of the table summed from ``counter_day`` over the owner's robots
+FROM_ROBOTS = ("SELECT c.bucket_ms, c.metric, r.customer, SUM(c.total) FROM counter_day c JOIN robots r"
+               f" ON r.id = c.robot WHERE {usage_where('c.metric')} GROUP BY c.bucket_ms, c.metric, r.customer")
+
+
 def rebuild(conn: sqlite3.Connection) -> None:
     """Recompute every row from ``counter_day`` (the migration's back-fill)."""
     conn.execute("DELETE FROM customer_day")
-    conn.execute(
-        "INSERT INTO customer_day (bucket_ms, metric, customer, total) SELECT c.bucket_ms, c.metric, r.customer,"
-        f" SUM(c.total) FROM counter_day c JOIN robots r ON r.id = c.robot WHERE {usage_where('c.metric')}"
-        " GROUP BY c.bucket_ms, c.metric, r.customer")
+    conn.execute(f"INSERT INTO customer_day (bucket_ms, metric, customer, total) {FROM_ROBOTS}")
 
 
 def expected(conn: sqlite3.Connection) -> dict[tuple[int, str, str], int]:
     """What the invariant says the table holds, summed from ``counter_day`` (for tests and checks)."""
-    return {(b, m, c): t for b, m, c, t in conn.execute(
-        "SELECT c.bucket_ms, c.metric, r.customer, SUM(c.total) FROM counter_day c JOIN robots r ON r.id = c.robot"
-        f" WHERE {usage_where('c.metric')} GROUP BY 1, 2, 3")}
+    return {(b, m, c): t for b, m, c, t in conn.execute(FROM_ROBOTS)}
 
 
 def stored(conn: sqlite3.Connection) -> dict[tuple[int, str, str], int]:
