@@ -34,6 +34,7 @@ BUDGET_P99_MS = 100.0
 
 
 def seed(path: Path, customers: int, robots: int, now_ms: int) -> None:
+    from collector.store import customer_usage
     from collector.store.db import connect_writer
 
     rnd = random.Random(7)
@@ -61,6 +62,7 @@ def seed(path: Path, customers: int, robots: int, now_ms: int) -> None:
     conn.executemany("INSERT INTO robot_health (robot, customer, computed_ms, state, score, worst, subsystems) "
                      "VALUES (?,?,?,?,?,NULL,?)", health_rows)
     conn.executemany("INSERT INTO counter_day (robot, metric, bucket_ms, total) VALUES (?,?,?,?)", usage_rows)
+    customer_usage.rebuild(conn)  # rows written straight into counter_day: the store would have kept it
     per = max(1, robots // customers)
     breakdown = json.dumps([{"measure": "robot_health", "score": 80, "weight": 0.5, "fact": "x"}])
     for i in range(customers):

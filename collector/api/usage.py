@@ -1,11 +1,12 @@
 """Daily usage of the core volumes for a customer page: the customer per robot against its scene's
-peers per robot, over the last 30 UTC days.
+peers per robot, over the last 30 UTC days, from the store's per-customer daily totals
+(``customer_day``: the sum over the customer's robots, kept at insert time).
 
-Peers need every robot of the scene, and in a fleet of 10,000 robots that is the one costly read of
-the page.  So one ``FleetUsage`` snapshot of the whole fleet's 30 days (one grouped query) is kept
+Peers need every customer of the scene, the one fleet-wide read of the page.  So one ``FleetUsage``
+snapshot of the whole fleet's 30 days (one query) is kept
 and refreshed at most every ``[http] usage_refresh_s``; a refresh runs in a background thread while
-requests keep using the previous snapshot.  The customer's own robots are then read fresh for today (one
-row per robot and volume), so its current day is exact; its earlier days and its peers' figures
+requests keep using the previous snapshot.  The customer's own totals are then read fresh for today
+(one row per volume), so its current day is exact; its earlier days and its peers' figures
 are at most twice ``usage_refresh_s`` old.  A customer missing from the snapshot (new since) is read in
 full."""
 
@@ -28,9 +29,8 @@ def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
     robots = dict(conn.execute("SELECT customer, count(*) FROM robots GROUP BY customer"))
     customers: dict[str, dict[str, list[int]]] = {}
     for cust, metric, bucket, total in conn.execute(
-            f"SELECT r.customer, cd.metric, cd.bucket_ms, sum(cd.total) FROM robots r "
-            f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({_MARKS}) AND cd.bucket_ms >= ? "
-            f"GROUP BY r.customer, cd.metric, cd.bucket_ms", (*USAGE_VOLUMES, first)):
+            f"SELECT customer, metric, bucket_ms, total FROM customer_day "
+            f"WHERE bucket_ms >= ? AND metric IN ({_MARKS})", (first, *USAGE_VOLUMES)):
         i = (bucket - first) // DAY_MS
         if 0 <= i < days:
             customers.setdefault(cust, {m: [0] * days for m in USAGE_VOLUMES})[metric][i] = total
@@ -51,9 +51,8 @@ def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
 
 def _own(conn: sqlite3.Connection, customer: str, since: int, first: int, days: int) -> dict[str, list[int]]:
     return series(conn.execute(
-        f"SELECT cd.metric, cd.bucket_ms, sum(cd.total) FROM robots r "
-        f"JOIN counter_day cd ON cd.robot = r.id AND cd.metric IN ({_MARKS}) AND cd.bucket_ms >= ? "
-        f"WHERE r.customer = ? GROUP BY cd.metric, cd.bucket_ms", (*USAGE_VOLUMES, since, customer)),
+        f"SELECT metric, bucket_ms, total FROM customer_day "
+        f"WHERE bucket_ms >= ? AND metric IN ({_MARKS}) AND customer = ?", (since, *USAGE_VOLUMES, customer)),
         first, days)
 
 
@@ -64,11 +63,10 @@ def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: 
     known = fleet["scene_of"].get(customer) == scene
     zero = {m: [0] * days for m in USAGE_VOLUMES}
     snap_own = fleet["customers"].get(customer, zero) if known else zero
-    if known:  # earlier days from the snapshot, today fresh (one point lookup per robot and volume)
+    if known:  # earlier days from the snapshot, today fresh (one point lookup per volume)
         fresh = dict(conn.execute(
-            f"SELECT cd.metric, sum(cd.total) FROM robots r JOIN counter_day cd ON cd.robot = r.id "
-            f"AND cd.metric IN ({_MARKS}) AND cd.bucket_ms = ? WHERE r.customer = ? GROUP BY cd.metric",
-            (*USAGE_VOLUMES, today, customer)))
+            f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_MARKS}) AND customer = ?",
+            (today, *USAGE_VOLUMES, customer)))
         own = {m: snap_own[m][:-1] + [fresh.get(m, 0)] for m in USAGE_VOLUMES}
     else:
         own = _own(conn, customer, first, first, days)

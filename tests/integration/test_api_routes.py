@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from collector.api.queries import DAY_MS
+from collector.store.apply import add_rollups
 from tests.plugins.api import CUSTOMERS, HEALTH, NOW_MS, ROBOTS, bearer, usage_value
 
 VOLUMES = ("usage.foot_traffic", "usage.solicitations", "usage.wakeups", "usage.interactions")
@@ -163,10 +164,11 @@ async def test_api_overview_cache_follows_health_changes(api_client, api_seed):
 async def test_api_customer_usage_follows_new_reports(api_client, api_seed):
     before = await get_json(api_client, "/api/v1/customers/acme-museum")
     today = before["usage"]["volumes"]["usage.interactions"]["total"][-1]
-    conn = api_seed.connect()  # ingest adds to today's bucket and touches the robot
-    conn.execute("UPDATE counter_day SET total = total + 1000 WHERE robot = 'r-001' AND "
-                 "metric = 'usage.interactions' AND bucket_ms = ?", (NOW_MS - NOW_MS % DAY_MS,))
+    conn = api_seed.connect()  # ingest adds to today's rollups (as the store's writer does) and touches the robot
+    conn.execute("BEGIN")
+    add_rollups(conn, {("r-001", NOW_MS - NOW_MS % 3_600_000): {"usage.interactions": 1000}}, {"r-001": "acme-museum"})
     conn.execute("UPDATE robots SET last_seen_ms = last_seen_ms + 10 WHERE id = 'r-001'")
+    conn.execute("COMMIT")
     conn.close()
     after = await get_json(api_client, "/api/v1/customers/acme-museum")
     assert after["usage"]["volumes"]["usage.interactions"]["total"][-1] == today + 1000

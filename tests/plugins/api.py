@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from collector.http.app import create_app
+from collector.store import customer_usage
 from collector.store.db import connect_writer
 
 NOW_MS = 1_795_780_800_000  # 2026-11-27T12:00:00Z, a fixed noon
@@ -101,6 +102,7 @@ def seed_store(path: Path, now_ms: int = NOW_MS) -> Seed:
                            "skill.guide"):
                 conn.execute("INSERT INTO counter_day (robot, metric, bucket_ms, total) VALUES (?,?,?,?)",
                              (rid, metric, first + day * DAY_MS, usage_value(rid, metric, day)))
+    customer_usage.rebuild(conn)  # rows written straight into counter_day: the store would have kept it
     for cid, (score, color, trend, online, offline, stale) in HEALTH.items():
         breakdown = [{"measure": "robot_health", "score": score, "weight": 0.5, "fact": "mean robot score"},
                      {"measure": "usage", "score": 70.0, "weight": 0.5, "fact": "interactions per robot per day"}]
