@@ -2,7 +2,8 @@
 
     python -m bench.store_counters [--robots 100] [--sizes 1000000,10000000] [--requests 50]
 
-Each store is generated directly with SQL (100 robots, 10-second windows, history growing with
+Each store is generated directly (as the writer stores windows: one chunk row per window, i.e. one
+window per message, the most rows; ``--windows-per-chunk`` for batched fleets) (100 robots, 10-second windows, history growing with
 the size: 1M = ~28 h per robot, 10M = ~11.6 days) with rollups consistent with the windows.  The
 route is served by the real aiohttp app on loopback and asked for one robot's counters over (a) a
 ragged 24-hour range and (b) the robot's whole history with ragged ends.  For comparison it also
@@ -22,8 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import msgpack
-
 HOUR = 3_600_000
 DAY = 24 * HOUR
 SPAN = 10_000
@@ -31,33 +30,48 @@ BASE = 1_767_225_600_000  # 2026-01-01T00:00Z
 TOKEN = "bench-viewer-token"
 
 
-def generate(db: Path, robots: int, total: int) -> float:
-    """Fill ``db`` with ``total`` windows over ``robots`` robots; returns seconds taken."""
+def generate(db: Path, robots: int, total: int, per_chunk: int = 1) -> float:
+    """Fill ``db`` with ``total`` windows over ``robots`` robots, stored as the writer stores them
+    (chunks of ``per_chunk`` windows: 1 = one window per message, the most rows); returns seconds
+    taken."""
     from collector.store.db import connect_writer
+    from collector.store.raw import INSERT_CHUNK, chunk_row
 
     started = time.perf_counter()
     per = total // robots
     conn = connect_writer(db)
     conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("DROP INDEX windows_robot_t0")
-    conn.execute("DROP INDEX windows_received")
-    blob = msgpack.packb({"usage.interactions": 3, "nav.tasks": 1})
+    conn.execute("DROP INDEX window_chunks_robot_bucket")
+    conn.execute("DROP INDEX window_chunks_received")
+    counts = {"usage.interactions": 3, "nav.tasks": 1}
     conn.execute("BEGIN")
-    conn.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
-        "INSERT INTO windows (robot, stream, seq, t0, t1, counts, gauges, received_ms) "
-        "SELECT printf('r%04d', i / ?), 'aaaaaaaaaaaaaaaa', i % ? + 1, ? + (i % ?) * ?, ? + (i % ?) * ? + ?, ?, NULL, ? "
-        "FROM n", (robots * per - 1, per, per, BASE, per, SPAN, BASE, per, SPAN, SPAN, blob, BASE))
-    for table, step in (("counter_hour", HOUR), ("counter_day", DAY)):
-        for metric, k in (("usage.interactions", 3), ("nav.tasks", 1)):
-            conn.execute(f"INSERT INTO {table} (robot, metric, bucket_ms, total) "
-                         f"SELECT robot, ?, t0 - t0 % ?, ? * COUNT(*) FROM windows GROUP BY robot, t0 - t0 % ?",
-                         (metric, step, k, step))
-    conn.execute("INSERT INTO robots (id, customer, site, first_seen_ms, last_seen_ms, last_window_ms, max_span_ms) "
-                 "SELECT robot, 'acme', 's1', MIN(t0), ?, MAX(t1), ? FROM windows GROUP BY robot", (BASE, SPAN))
+    for r in range(robots):
+        robot = f"r{r:04d}"
+        rows, chunk, bucket = [], [], None
+        hours: dict[int, int] = {}
+        for i in range(per):
+            t0 = BASE + i * SPAN
+            hb = t0 - t0 % HOUR
+            hours[hb] = hours.get(hb, 0) + 1
+            if chunk and (hb != bucket or len(chunk) == per_chunk):
+                rows.append(chunk_row(robot, "aaaaaaaaaaaaaaaa", bucket, BASE, chunk))
+                chunk = []
+            bucket = hb
+            chunk.append((i + 1, t0, t0 + SPAN, counts, {}))
+        rows.append(chunk_row(robot, "aaaaaaaaaaaaaaaa", bucket, BASE, chunk))
+        conn.executemany(INSERT_CHUNK, rows)
+        days: dict[int, int] = {}
+        for hb, n in hours.items():
+            days[hb - hb % DAY] = days.get(hb - hb % DAY, 0) + n
+        for table, buckets in (("counter_hour", hours), ("counter_day", days)):
+            conn.executemany(f"INSERT INTO {table} (robot, metric, bucket_ms, total) VALUES (?, ?, ?, ?)",
+                             [(robot, metric, b, k * n) for metric, k in counts.items() for b, n in buckets.items()])
+        conn.execute("INSERT INTO robots (id, customer, site, first_seen_ms, last_seen_ms, last_window_ms, "
+                     "max_span_ms) VALUES (?, 'acme', 's1', ?, ?, ?, ?)",
+                     (robot, BASE, BASE, BASE + (per - 1) * SPAN + SPAN, SPAN))
     conn.execute("COMMIT")
-    conn.execute("CREATE INDEX windows_robot_t0 ON windows (robot, t0)")
-    conn.execute("CREATE INDEX windows_received ON windows (received_ms)")
+    conn.execute("CREATE INDEX window_chunks_robot_bucket ON window_chunks (robot, bucket_ms)")
+    conn.execute("CREATE INDEX window_chunks_received ON window_chunks (received_ms)")
     conn.execute("ANALYZE")
     conn.close()
     return time.perf_counter() - started
@@ -109,13 +123,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--robots", type=int, default=100)
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--windows-per-chunk", type=int, default=1,
+                        help="windows per stored chunk (1: one window per message, the most rows)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-counters-") as tmp:
         for size in sizes:
             db = Path(tmp) / f"s{size}.db"
-            gen_s = generate(db, args.robots, size)
+            gen_s = generate(db, args.robots, size, args.windows_per_chunk)
             per = size // args.robots
             end = BASE + per * SPAN
             ranges = {"24 h, ragged": (end - DAY - 17 * 60_000 - 3_000, end - 23 * 60_000),

@@ -35,7 +35,7 @@ class IngestStats:
             "robopulse_store_last_flush_seconds", "duration of the last write transaction")
         self.retention_deleted = registry.counter(
             "robopulse_store_retention_deleted_total", "rows removed by retention, by table", ("table",))
-        self.retention_deleted.preset(("windows",), ("counter_hour",), ("counter_day",), ("customer_day",), ("rollup_marks",), ("gauge_hour",))
+        self.retention_deleted.preset(("window_chunks",), ("counter_hour",), ("counter_day",), ("customer_day",), ("rollup_marks",), ("gauge_hour",))
         self.connected = registry.gauge(
             "robopulse_ingest_connected", "1 while the MQTT connection is up")
         self.connected.set(0)

@@ -1,7 +1,9 @@
 """One write transaction: store windows exactly once, keep rollups, robots, customers and rejects.
 
-Rollups change only for windows that were really inserted (``INSERT ... ON CONFLICT DO NOTHING``
-tells us through ``rowcount``), so a window delivered twice is counted once.  Rollup deltas are
+Raw windows go in as chunks (``collector.store.raw``: one row per robot, stream and hour of a
+message).  Rollups change only for windows that were really stored: a message whose seqs the store
+holds already (a redelivery) has those windows dropped before anything is summed, so a window
+delivered twice is counted once.  Rollup deltas are
 summed in Python first and written with one ``executemany`` per table: the upserts are the cost
 that grows with traffic, so there are as few of them as the data allows.  The SQL is portable
 (``ON CONFLICT ... DO UPDATE``, ``CASE`` instead of two-argument MIN/MAX) so that a PostgreSQL
@@ -14,14 +16,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from itertools import chain
 
-import msgpack
-
-from collector.store import customer_usage, marks
+from collector.store import customer_usage, marks, raw
 from protocol.timeunits import DAY_MS, HOUR_MS
 
-INSERT_WINDOW = (
-    "INSERT INTO windows (robot, stream, seq, t0, t1, counts, gauges, received_ms) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (robot, stream, seq) DO NOTHING")
 UPSERT_COUNTER = (
     "INSERT INTO {table} (robot, metric, bucket_ms, total) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (robot, metric, bucket_ms) DO UPDATE SET total = {table}.total + excluded.total")
@@ -116,42 +113,23 @@ class Outcome:
     robots: set = field(default_factory=set)
 
 
-def _window_rows(items: list) -> list[tuple]:
-    pack = msgpack.packb
-    rows = []
-    for item in items:
-        if item.kind == "telemetry":
-            b, received = item.value.batch, item.received_ms
-            robot, stream = b.robot, b.stream
-            for w in b.windows:
-                rows.append((robot, stream, w.seq, w.t0, w.t1, pack(w.c), pack(w.g) if w.g else None, received))
-    return rows
-
-
-def _insert_windows(conn: sqlite3.Connection, rows: list[tuple]) -> list[bool]:
-    """Insert the windows; which of them were new.  Fast path: one ``executemany`` and the change
-    count says all were new (the usual case).  Otherwise (a redelivery) undo and go row by row."""
-    if not rows:
-        return []
-    conn.execute("SAVEPOINT windows_fast")
-    before = conn.total_changes
-    insert_many(conn, INSERT_WINDOW, rows)
-    if conn.total_changes - before == len(rows):
-        conn.execute("RELEASE windows_fast")
-        return [True] * len(rows)
-    conn.execute("ROLLBACK TO windows_fast")
-    conn.execute("RELEASE windows_fast")
-    return [conn.execute(INSERT_WINDOW, row).rowcount == 1 for row in rows]
+def _extent(windows) -> tuple[int, int, int]:
+    """Earliest t0, latest t1 and longest span of ``windows``."""
+    return min(w.t0 for w in windows), max(w.t1 for w in windows), max(w.t1 - w.t0 for w in windows)
 
 
 def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
-                known_customers: set | None = None, robot_owners: dict | None = None) -> Outcome:
+                known_customers: set | None = None, robot_owners: dict | None = None,
+                stream_highs: dict | None = None) -> Outcome:
     """Write ``items`` (``collector.store.writer.Item``) in the caller's open transaction.
 
     ``known_customers`` (kept by the writer across flushes) saves re-inserting customers that exist;
     ``robot_owners`` (robot -> customer as committed, kept likewise) saves reading robots' customers
-    back for the per-customer usage rollup (``customer_usage``)."""
+    back for the per-customer usage rollup (``customer_usage``); ``stream_highs`` ((robot, stream) ->
+    highest seq stored) saves looking it up per message.  Each may only run ahead of what is
+    committed (a rolled-back flush leaves them so): the caller clears them after a rollback."""
     out = Outcome()
+    highs = stream_highs if stream_highs is not None else {}
     # sums per (robot, hour bucket) first: one small dict per bucket, one lookup per metric (a
     # batch's windows mostly share a robot and an hour); the day sums come from the hour sums
     hour_sums: dict[tuple, dict[str, int]] = {}
@@ -161,31 +139,45 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
     claimed: dict[str, set] = {}  # robot -> customers its items name (usage rollup by customer)
     rejects = []
     statuses = []
-    new_flags = iter(_insert_windows(conn, _window_rows(items)))
+    chunks: list[tuple] = []
+    chunk_row = raw.chunk_row
     for item in items:
         if item.kind == "telemetry":
             b = item.value.batch
-            robot, received = b.robot, item.received_ms
+            robot, stream, received = b.robot, b.stream, item.received_ms
+            windows = b.windows
+            key = (robot, stream)
+            high = highs.get(key)
+            if high is None:
+                high = raw.high_seq(conn, robot, stream)
+            if windows[0].seq <= high:  # some may be stored already: look (this flush's chunks too)
+                insert_many(conn, raw.INSERT_CHUNK, chunks)
+                chunks = []
+                stored = raw.stored_seqs(conn, robot, stream, windows[0].seq, windows[-1].seq)
+                if stored:
+                    windows = [w for w in windows if w.seq not in stored]
+                    out.duplicates += len(b.windows) - len(windows)
+            highs[key] = max(high, b.windows[-1].seq)
+            out.stored += len(windows)
             lo, hi, span = None, None, 0
-            bucket, hs, gs = None, None, None
-            for w in b.windows:
+            bucket, hs, gs, chunk = None, None, None, None
+            for w in windows:
                 t0, t1 = w.t0, w.t1
                 lo = t0 if lo is None or t0 < lo else lo
                 hi = t1 if hi is None or t1 > hi else hi
                 span = max(span, t1 - t0)
-                if not next(new_flags):
-                    out.duplicates += 1
-                    continue
-                out.stored += 1
                 hb = t0 - t0 % HOUR_MS
                 if hb != bucket:
-                    bucket = hb
+                    if chunk:
+                        chunks.append(chunk_row(robot, stream, bucket, received, chunk))
+                    bucket, chunk = hb, []
                     hs = hour_sums.get((robot, hb))
                     if hs is None:
                         hs = hour_sums[(robot, hb)] = {}
                     gs = gauge_sums.get((robot, hb))
                     if gs is None:
                         gs = gauge_sums[(robot, hb)] = {}
+                chunk.append((w.seq, t0, t1, w.c, w.g))
                 for metric, value in w.c.items():
                     if value:
                         hs[metric] = hs.get(metric, 0) + value
@@ -200,6 +192,10 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                             g[2] = value
                         if value > g[3]:
                             g[3] = value
+            if chunk:
+                chunks.append(chunk_row(robot, stream, bucket, received, chunk))
+            else:  # every window was a duplicate: the robot was still seen
+                lo, hi, span = _extent(b.windows)
             row = seen.get(robot)
             if row is None:
                 seen[robot] = [robot, b.customer, b.site, lo, received, hi, b.sent - received, span]
@@ -222,6 +218,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
             claimed.setdefault(d["robot"], set()).add(d["customer"])
         else:
             rejects.append(item.value)
+    insert_many(conn, raw.INSERT_CHUNK, chunks)
     if known_customers is not None:
         customers = {c: ms for c, ms in customers.items() if c not in known_customers}
     if customers:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import msgpack
-
+from collector.store.raw import all_windows, windows_starting
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 
@@ -30,14 +29,16 @@ def _add(totals: dict[str, int], rows, sign: int = 1) -> None:
         totals[metric] = totals.get(metric, 0) + sign * int(total)
 
 
-def _raw(conn, robot: str, t0_from: int, t0_to: int, where_t1: str, to_ms: int) -> tuple[dict[str, int], int]:
+def _raw(conn, robot: str, t0_from: int, t0_to: int, ends_after: bool, to_ms: int) -> tuple[dict[str, int], int]:
+    """Sums of the windows with ``t0_from <= t0 < t0_to`` and ``t1 > to_ms`` (``ends_after``) or
+    ``t1 <= to_ms``, and how many."""
     sums: dict[str, int] = {}
     n = 0
-    for (blob,) in conn.execute(
-            f"SELECT counts FROM windows WHERE robot = ? AND t0 >= ? AND t0 < ? AND t1 {where_t1} ?",
-            (robot, t0_from, t0_to, to_ms)):
+    for _seq, _t0, t1, counts, _gauges in windows_starting(conn, robot, t0_from, t0_to):
+        if (t1 > to_ms) != ends_after:
+            continue
         n += 1
-        for metric, value in msgpack.unpackb(blob, raw=False).items():
+        for metric, value in counts.items():
             sums[metric] = sums.get(metric, 0) + value
     return sums, n
 
@@ -61,7 +62,7 @@ def robot_counters(conn: sqlite3.Connection, robot: str, from_ms: int, to_ms: in
     sources = {"days": 0, "hours": 0, "raw_windows": 0, "corrected_windows": 0}
     a, b = _ceil(from_ms, HOUR_MS), _floor(to_ms, HOUR_MS)
     if a >= b:  # less than one whole hour: raw only
-        sums, n = _raw(conn, robot, from_ms, to_ms, "<=", to_ms)
+        sums, n = _raw(conn, robot, from_ms, to_ms, False, to_ms)
         _add(totals, sums.items())
         sources["raw_windows"] = n
         return {"counters": {k: v for k, v in sorted(totals.items()) if v}, "sources": sources}
@@ -77,18 +78,24 @@ def robot_counters(conn: sqlite3.Connection, robot: str, from_ms: int, to_ms: in
         _add(totals, _rollup(conn, "counter_hour", robot, metrics, a, b))
         sources["hours"] = (b - a) // HOUR_MS
     # windows counted in the rollups that end after `to` are outside the range: take them out
-    overhang, n = _raw(conn, robot, max(a, to_ms - max_span), b, ">", to_ms)
+    overhang, n = _raw(conn, robot, max(a, to_ms - max_span), b, True, to_ms)
     _add(totals, overhang.items(), -1)
     sources["corrected_windows"] = n
     for lo, hi in ((from_ms, a), (b, to_ms)):
         if lo < hi:
-            sums, n = _raw(conn, robot, lo, hi, "<=", to_ms)
+            sums, n = _raw(conn, robot, lo, hi, False, to_ms)
             _add(totals, sums.items())
             sources["raw_windows"] += n
     return {"counters": {k: v for k, v in sorted(totals.items()) if v}, "sources": sources}
 
 
 def raw_counters(conn: sqlite3.Connection, robot: str, from_ms: int, to_ms: int) -> dict[str, int]:
-    """The same sum straight from raw windows (the reference the tests compare with)."""
-    sums, _ = _raw(conn, robot, from_ms, to_ms, "<=", to_ms)
+    """The same sum straight from every raw window of the robot (the reference the tests and the
+    benchmark compare with; it reads the robot's chunks without the hour-bucket index the route
+    uses)."""
+    sums: dict[str, int] = {}
+    for _r, _stream, _seq, t0, t1, counts, _g in all_windows(conn, robot):
+        if from_ms <= t0 and t1 <= to_ms:
+            for metric, value in counts.items():
+                sums[metric] = sums.get(metric, 0) + value
     return {k: v for k, v in sorted(sums.items()) if v}

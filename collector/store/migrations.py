@@ -1,6 +1,8 @@
 """Numbered migrations: ``collector/migrations/NNNN_name.sql`` applied in order, once each.
 
 Ranges keep parts from colliding: 0001-0009 store, 0010-0019 health and alerts, 0020-0029 API.
+A migration that must move data SQL cannot express (e.g. repacking blobs) names a Python step in
+``AFTER``, run in the same transaction right after its statements.
 """
 
 from __future__ import annotations
@@ -8,6 +10,16 @@ from __future__ import annotations
 import sqlite3
 import time
 from importlib import resources
+
+
+def _adopt_legacy_windows(conn: sqlite3.Connection) -> None:
+    from collector.store.raw import adopt_legacy_windows
+
+    adopt_legacy_windows(conn)
+
+
+#: migration file -> Python step run after its statements, in its transaction
+AFTER = {"0005_window_chunks.sql": _adopt_legacy_windows}
 
 
 def migration_files() -> list[tuple[str, str]]:
@@ -28,6 +40,8 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
         try:
             for statement in _statements(sql):
                 conn.execute(statement)
+            if name in AFTER:
+                AFTER[name](conn)
             conn.execute("INSERT INTO _migrations (name, applied_ms) VALUES (?, ?)", (name, int(time.time() * 1000)))
             conn.execute("COMMIT")
         except Exception:

@@ -1,4 +1,4 @@
-"""Retention in small steps: raw windows after ``raw_days`` (by receive time, so back-filled
+"""Retention in small steps: raw windows (their chunks) after ``raw_days`` (by receive time, so back-filled
 history stays its full term), rollups after ``rollup_days`` (by bucket).
 
 Each ``step`` deletes at most ``chunk`` rows of one table inside the writer's short transaction,
@@ -11,8 +11,8 @@ from __future__ import annotations
 from protocol.timeunits import DAY_MS
 
 _PLAN = (
-    ("windows", "SELECT robot, stream, seq FROM windows WHERE received_ms < ? LIMIT ?",
-     "DELETE FROM windows WHERE robot = ? AND stream = ? AND seq = ?", "raw"),
+    ("window_chunks", "SELECT robot, stream, last_seq FROM window_chunks WHERE received_ms < ? LIMIT ?",
+     "DELETE FROM window_chunks WHERE robot = ? AND stream = ? AND last_seq = ?", "raw"),
     ("counter_hour", "SELECT robot, metric, bucket_ms FROM counter_hour WHERE bucket_ms < ? LIMIT ?",
      "DELETE FROM counter_hour WHERE robot = ? AND metric = ? AND bucket_ms = ?", "rollup"),
     ("counter_day", "SELECT robot, metric, bucket_ms FROM counter_day WHERE bucket_ms < ? LIMIT ?",

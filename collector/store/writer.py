@@ -4,7 +4,7 @@ Ingest hands it ``Item``s (a validated batch, a status, or a reject to record) w
 callback.  Items are committed together, one transaction per flush (every ``flush_ms`` or every
 ``flush_windows`` windows, whichever comes first), and only after COMMIT are their acks called, so
 the broker keeps a message until its windows are on disk.  A crash loses nothing: unacknowledged
-messages come again and duplicates are ignored by the (robot, stream, seq) key.
+messages come again and windows already stored are recognised by their (robot, stream, seq) and ignored.
 
 Between flushes the thread runs retention in small steps, so old data goes without ever holding
 the write lock for long.  ``submit`` blocks while the backlog is large: that slows the MQTT thread,
@@ -25,6 +25,8 @@ from collector.store.retention import Retention
 from protocol.logs import get_logger
 
 log = get_logger("collector.store.writer")
+#: streams whose highest stored seq the writer remembers (about 100 bytes each)
+MAX_STREAMS_CACHED = 500_000
 
 
 @dataclass(slots=True)
@@ -59,6 +61,7 @@ class Writer:
         self._stopping = False
         self._known_customers: set[str] = set()  # customers that exist: no insert needed
         self._robot_owners: dict[str, str] = {}  # robot -> customer as committed (usage rollup)
+        self._stream_highs: dict[tuple, int] = {}  # (robot, stream) -> highest seq stored
         self._committed = 0  # items committed, for drain()
         self._submitted = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -157,13 +160,17 @@ class Writer:
     def _transaction(self, batch: list[Item]):
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers, self._robot_owners)
+            if len(self._stream_highs) > MAX_STREAMS_CACHED:
+                self._stream_highs.clear()  # a lookup per stream refills it
+            outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers, self._robot_owners,
+                                  self._stream_highs)
             self.conn.execute("COMMIT")
             return outcome
         except BaseException:
             self.conn.execute("ROLLBACK")
             self._known_customers.clear()  # some of them may have been rolled back
             self._robot_owners.clear()
+            self._stream_highs.clear()
             raise
 
     def _commit(self, batch: list[Item]) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from collector.store.raw import all_windows
 from tests.plugins.collector import Fleet
 from tests.support.procs import wait_until
 
@@ -85,6 +87,6 @@ def test_store_broker_acl_robot_cannot_publish_as_another(make_broker, start_col
     assert _v5_publish(broker.port, "r-0002", accounts["r-0002"], topic_b, payload_b)["puback"] == 0
     wait_until(lambda: col.window_count() == len(own_windows) + 2, 30, 0.1, "A's and B's own windows", (col.proc,))
     with col.db_read() as conn:
-        per_robot = dict(conn.execute("SELECT robot, COUNT(*) FROM windows GROUP BY robot"))
+        per_robot = Counter(w[0] for w in all_windows(conn))
         assert per_robot == {"r-0001": 3, "r-0002": 2}
-        assert conn.execute("SELECT MIN(seq) FROM windows WHERE robot = 'r-0002'").fetchone() == (4,)
+        assert min(w[2] for w in all_windows(conn, "r-0002")) == 4

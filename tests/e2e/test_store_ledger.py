@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from collector.store.raw import window_count
 from tests.plugins.collector import raw_ledger, stored_ledger
 from tests.support.procs import wait_until
 
@@ -14,7 +15,7 @@ def assert_matches_ledger(col, fleet) -> None:
     wait_until(lambda: col.window_count() == len(fleet.windows), 90, 0.2,
                f"{len(fleet.windows)} windows stored", (col.proc,))
     with col.db_read() as conn:
-        assert conn.execute("SELECT COUNT(*) FROM windows").fetchone()[0] == len(fleet.windows)
+        assert window_count(conn) == len(fleet.windows)
         assert stored_ledger(conn, "counter_day") == expected
         assert stored_ledger(conn, "counter_hour") == expected
         assert raw_ledger(conn) == expected

@@ -17,6 +17,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from collector.store.raw import all_windows, window_count
 from protocol.codec import Batch, Window, encode_batch
 from protocol.topics import telemetry_topic
 from tests.support.broker import free_port
@@ -96,7 +97,7 @@ class RunningCollector:
 
     def window_count(self) -> int:
         with self.db_read() as conn:
-            return conn.execute("SELECT COUNT(*) FROM windows").fetchone()[0]
+            return window_count(conn)
 
 
 def new_collector(folder: Path, broker, cls: type = RunningCollector, extra_toml: str = "", **extra):
@@ -259,10 +260,8 @@ def stored_ledger(conn: sqlite3.Connection, table: str = "counter_day") -> dict[
 
 
 def raw_ledger(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-    import msgpack
-
     out: dict[tuple[str, str], int] = defaultdict(int)
-    for robot, blob in conn.execute("SELECT robot, counts FROM windows"):
-        for metric, value in msgpack.unpackb(blob).items():
+    for robot, _stream, _seq, _t0, _t1, counts, _gauges in all_windows(conn):
+        for metric, value in counts.items():
             out[(robot, metric)] += value
     return {k: v for k, v in out.items() if v}
