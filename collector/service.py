@@ -15,6 +15,7 @@ import signal
 from aiohttp import web
 
 from collector.http.app import create_app
+from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
@@ -34,7 +35,8 @@ class Collector:
         self.stats = IngestStats(registry)
         connect_writer(config["collector"]["db"]).close()  # migrate before anything reads the store
         self.writer = WriterProcess(config, self.stats, registry)
-        self.source = MqttSource(config, self.writer, self.stats)
+        self.intake = Intake(config, self.writer, self.stats)
+        self.source = MqttSource(config, self.intake, self.stats)
         self.writer.on_ack = self.source.ack
         self.writer.on_lost = self.source.stop          # a writer process that died: reconnect, so
         self.writer.on_restarted = self.source.start    # the broker sends what it held again

@@ -1,8 +1,10 @@
 """One received MQTT message -> an ``Item`` for the writer: validated, counted, or rejected.
 
-This runs in the writer process (``collector.store.writer_process``), next to the writer thread:
-the MQTT process only forwards each message's topic and bytes, so decoding and validation take
-CPU from the process that has it to spare.  Every message becomes exactly one item (a batch, a
+This runs in the collector's main process, in paho's thread, and hands each item to the writer
+process (``collector.store.writer_process``) as a compact record: validating here splits the
+work per window about evenly between the two processes (validation here, rollups and SQLite
+there), where validating in the writer process left it doing nearly everything at batched
+message sizes (docs/benchmarks/store.md).  Every message becomes exactly one item (a batch, a
 status, or a reject to record), so every message is acknowledged once, after the commit that
 holds it.  Logs about rejects are rate-limited.
 """
@@ -40,7 +42,8 @@ class RateLimitedLog:
 
 
 class Intake:
-    """Validates messages and hands them to ``writer`` (a ``Writer``); counts into ``stats``."""
+    """Validates messages and hands them to ``writer`` (``submit(Item)``: the ``WriterProcess``, or a
+    ``Writer`` in the same process); counts messages and rejects into ``stats``."""
 
     def __init__(self, config: dict, writer, stats, clock: Callable[[], float] = time.time):
         mq, col = config["mqtt"], config["collector"]
@@ -51,16 +54,18 @@ class Intake:
         self.max_age_ms = max(col["raw_retention_days"], col["rollup_retention_days"]) * DAY_MS
         self._rlog = RateLimitedLog()
 
-    def receive(self, topic: str, payload: bytes, ack: Callable[[], None] | None) -> None:
-        """Submit one message; ``ack`` is called once it is committed (or, for a message the
-        collector fails on, at once: sent again it would fail again, forever)."""
+    def receive(self, topic: str, payload: bytes, ack) -> None:
+        """Submit one message; ``ack`` goes with its item to the writer, which acknowledges it once
+        committed (for the writer process a token, for a ``Writer`` a callable).  A message the
+        collector fails on is recorded as an ``internal_error`` reject, and so acknowledged too:
+        sent again it would fail again, forever."""
         try:
             self._receive(topic, payload, ack)
         except Exception as exc:  # a bug must not stop ingest
             log.error("message_failed", reason="internal_error", error=repr(exc)[:300], topic=str(topic)[:200])
             self.stats.rejects.inc(reason="internal_error")
-            if ack is not None:
-                ack()
+            now_ms = int(self.clock() * 1000)
+            self.writer.submit(Item("reject", _reject_row(now_ms, "internal_error", str(topic), payload), now_ms, 0, ack))
 
     def _receive(self, topic: str, payload: bytes, ack) -> None:
         now_ms = int(self.clock() * 1000)
@@ -70,8 +75,7 @@ class Intake:
             self.stats.messages.inc(kind=_kind(topic))
             self.stats.rejects.inc(reason=exc.reason)
             self._rlog.reject(exc.reason, topic, exc.detail)
-            row = (now_ms, exc.reason, topic[:256], len(payload), bytes(payload[:HEAD_BYTES]).hex())
-            self.writer.submit(Item("reject", row, now_ms, 0, ack))
+            self.writer.submit(Item("reject", _reject_row(now_ms, exc.reason, topic, payload), now_ms, 0, ack))
             return
         if isinstance(accepted, Status):
             self.stats.messages.inc(kind="status")
@@ -79,6 +83,15 @@ class Intake:
         else:
             self.stats.messages.inc(kind="telemetry")
             self.writer.submit(Item("telemetry", accepted, now_ms, len(accepted.batch.windows), ack))
+
+
+def _reject_row(now_ms: int, reason: str, topic: str, payload) -> tuple:
+    """A ``rejects`` row: time, reason, topic, size and the first bytes in hex."""
+    try:
+        size, head = len(payload), bytes(payload[:HEAD_BYTES]).hex()
+    except TypeError:
+        size, head = 0, ""
+    return (now_ms, reason, topic[:256], size, head)
 
 
 def _kind(topic: str) -> str:

@@ -6,8 +6,8 @@ ack (``manual_ack=True``) holds back each PUBACK until the writer has committed 
 crash between receiving and storing loses nothing; the broker sends the message again and the
 store's unique key drops the copy.  ``$share/<group>/`` lets several collectors split a fleet.
 
-paho's network thread does as little as it can: each message's topic, bytes and packet id go to
-the writer process (``collector.store.writer_process``), which validates, stores, and reports
+paho's network thread validates each message (``collector.ingest.intake``) and hands it, with its
+packet id, to the writer process (``collector.store.writer_process``), which stores it and reports
 which messages are committed; ``ack`` is then called for each of them.
 """
 
@@ -27,7 +27,8 @@ log = get_logger("collector.ingest")
 
 
 class MqttSource:
-    """Every message goes to ``sink.submit(topic, payload, mid, qos, generation)``."""
+    """Every message goes to ``sink.receive(topic, payload, token)``; the token, ``(mid, qos,
+    generation)`` or None for QoS 0, comes back to ``ack`` once the message is committed."""
 
     def __init__(self, config: dict, sink, stats):
         mq = config["mqtt"]
@@ -106,4 +107,4 @@ class MqttSource:
             topic = msg.topic
         except UnicodeDecodeError:  # not a robopulse topic: the writer rejects it as bad_topic
             topic = msg._topic.decode("utf-8", "replace")
-        self.sink.submit(topic, msg.payload, msg.mid, msg.qos, self._generation)
+        self.sink.receive(topic, msg.payload, (msg.mid, msg.qos, self._generation) if msg.qos else None)

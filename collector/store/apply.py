@@ -114,8 +114,17 @@ class Outcome:
 
 
 def _extent(windows) -> tuple[int, int, int]:
-    """Earliest t0, latest t1 and longest span of ``windows``."""
-    return min(w.t0 for w in windows), max(w.t1 for w in windows), max(w.t1 - w.t0 for w in windows)
+    """Earliest t0, latest t1 and longest span of ``windows`` (``(seq, t0, t1, ...)`` tuples)."""
+    return min(w[1] for w in windows), max(w[2] for w in windows), max(w[2] - w[1] for w in windows)
+
+
+def _as_rows(windows) -> tuple:
+    """A batch's windows as ``(seq, t0, t1, counts, gauges)`` tuples, the shape the writer process
+    receives them in and chunks store them in; ``protocol.codec.Window`` objects (callers in the
+    same process, tests) are converted."""
+    if type(windows[0]) is tuple:
+        return windows
+    return tuple([(w.seq, w.t0, w.t1, w.c, w.g) for w in windows])
 
 
 def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
@@ -145,24 +154,24 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
         if item.kind == "telemetry":
             b = item.value.batch
             robot, stream, received = b.robot, b.stream, item.received_ms
-            windows = b.windows
+            windows = received_windows = _as_rows(b.windows)
             key = (robot, stream)
             high = highs.get(key)
             if high is None:
                 high = raw.high_seq(conn, robot, stream)
-            if windows[0].seq <= high:  # some may be stored already: look (this flush's chunks too)
+            if windows[0][0] <= high:  # some may be stored already: look (this flush's chunks too)
                 insert_many(conn, raw.INSERT_CHUNK, chunks)
                 chunks = []
-                stored = raw.stored_seqs(conn, robot, stream, windows[0].seq, windows[-1].seq)
+                stored = raw.stored_seqs(conn, robot, stream, windows[0][0], windows[-1][0])
                 if stored:
-                    windows = [w for w in windows if w.seq not in stored]
-                    out.duplicates += len(b.windows) - len(windows)
-            highs[key] = max(high, b.windows[-1].seq)
+                    windows = [w for w in windows if w[0] not in stored]
+                    out.duplicates += len(received_windows) - len(windows)
+            highs[key] = max(high, received_windows[-1][0])
             out.stored += len(windows)
             lo, hi, span = None, None, 0
             bucket, hs, gs, chunk = None, None, None, None
             for w in windows:
-                t0, t1 = w.t0, w.t1
+                _seq, t0, t1, counts, gauges = w
                 lo = t0 if lo is None or t0 < lo else lo
                 hi = t1 if hi is None or t1 > hi else hi
                 span = max(span, t1 - t0)
@@ -177,11 +186,11 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                     gs = gauge_sums.get((robot, hb))
                     if gs is None:
                         gs = gauge_sums[(robot, hb)] = {}
-                chunk.append((w.seq, t0, t1, w.c, w.g))
-                for metric, value in w.c.items():
+                chunk.append(w)
+                for metric, value in counts.items():
                     if value:
                         hs[metric] = hs.get(metric, 0) + value
-                for metric, value in w.g.items():
+                for metric, value in gauges.items():
                     g = gs.get(metric)
                     if g is None:
                         gs[metric] = [1, value, value, value]
@@ -195,7 +204,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
             if chunk:
                 chunks.append(chunk_row(robot, stream, bucket, received, chunk))
             else:  # every window was a duplicate: the robot was still seen
-                lo, hi, span = _extent(b.windows)
+                lo, hi, span = _extent(received_windows)
             row = seen.get(robot)
             if row is None:
                 seen[robot] = [robot, b.customer, b.site, lo, received, hi, b.sent - received, span]

@@ -1,13 +1,16 @@
-"""The writer in a process of its own: MQTT in one process, decoding and storing in another.
+"""The writer in a process of its own: MQTT and validation in one process, storing in another.
 
 Why: one Python process cannot use more than one core for Python code, and at one window per
 message paho's own packet handling fills most of a core before anything is stored.  So the
-collector's main process keeps paho, the HTTP app and the health loop, and forwards each message's
-topic and bytes (plus its MQTT packet id) down a pipe; this process's child validates them
-(``collector.ingest.intake``) and runs the ``Writer`` thread on the one write connection.  After
-each commit the child sends back the ids of the messages it holds on disk and its metrics; only
-then does the main process acknowledge them to the broker (paho's manual ack), so a crash of
-either process loses nothing.
+collector's main process keeps paho, validation (``collector.ingest.intake``), the HTTP app and
+the health loop, and sends each validated message down a pipe as a compact ``marshal`` record
+(``record_of``: the windows as plain tuples, plus the MQTT packet id to acknowledge); this
+process's child turns records back into items (``item_of``) for the ``Writer`` thread on the one
+write connection.  After each commit the child sends back the ids of the messages it holds on disk
+and its metrics; only then does the main process acknowledge them to the broker (paho's manual
+ack), so a crash of either process loses nothing.  ``marshal`` because it is the cheapest
+serialiser for tuples, dicts, strings and numbers (both ends are this program on one Python), and
+records carry only those: a status keeps just the fields the store uses.
 
 Back-pressure is the pipe itself: when the writer's backlog is full the child stops reading, the
 pipe fills, paho's thread waits in ``send`` and stops reading from the broker, which queues.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import marshal
 import multiprocessing as mp
 import os
 import signal
@@ -30,6 +34,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from collector.ingest.validate import Status, Telemetry
+from collector.store.writer import Item
+from protocol.codec import Batch
 from protocol.logs import get_logger
 
 log = get_logger("collector.store.writer")
@@ -40,7 +47,45 @@ PIPE_BYTES = 1 << 20
 F_SETPIPE_SZ = 1031
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 #: metrics the main process owns (the MQTT connection); the child's copies are not shipped
-PARENT_OWNED = frozenset({"robopulse_ingest_connected", "robopulse_ingest_connects_total"})
+PARENT_OWNED = frozenset({"robopulse_ingest_connected", "robopulse_ingest_connects_total",
+                          "robopulse_ingest_messages_total"})
+TELEMETRY, STATUS, REJECT = 0, 1, 2
+#: what the store reads of a status document (anything else a robot put in it stays behind)
+STATUS_FIELDS = ("robot", "customer", "site", "scene", "agent", "interval_s", "state", "ts")
+STOP = marshal.dumps(None)
+
+
+def record_of(item: Item) -> bytes:
+    """An item as the bytes sent down the pipe; ``item.ack`` is the token to acknowledge with."""
+    if item.kind == "telemetry":
+        b = item.value.batch
+        rec = (TELEMETRY, item.ack, item.received_ms, b.robot, b.customer, b.site, b.stream, b.sent,
+               tuple([(w.seq, w.t0, w.t1, w.c, w.g) for w in b.windows]))
+    elif item.kind == "status":
+        doc = item.value.doc
+        kept = {k: doc[k] for k in STATUS_FIELDS if k in doc}
+        if doc["state"] == "offline":
+            kept["reason"] = doc["reason"]
+        rec = (STATUS, item.ack, item.received_ms, kept)
+    else:
+        rec = (REJECT, item.ack, item.received_ms, item.value)
+    return marshal.dumps(rec)
+
+
+def item_of(data: bytes, take: Callable) -> Item | None:
+    """The item a record holds (None for the end of the stream); its ack calls ``take(token)``."""
+    rec = marshal.loads(data)
+    if rec is None:
+        return None
+    kind, token, received_ms = rec[0], rec[1], rec[2]
+    ack = functools.partial(take, token)
+    if kind == TELEMETRY:
+        robot, customer, site, stream, sent, windows = rec[3:]
+        batch = Batch(robot, customer, site, stream, sent, windows)  # windows as tuples: the store's shape
+        return Item("telemetry", Telemetry(batch), received_ms, len(windows), ack)
+    if kind == STATUS:
+        return Item("status", Status(rec[3]), received_ms, 0, ack)
+    return Item("reject", rec[3], received_ms, 0, ack)
 
 
 def _widen(conn) -> None:
@@ -88,11 +133,13 @@ class WriterProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def submit(self, topic: str, payload: bytes, mid: int, qos: int, generation: int) -> None:
-        """Forward one message (paho's thread; blocks while the child's backlog is full)."""
+    def submit(self, item: Item) -> None:
+        """Forward one validated message; ``item.ack`` is its ``(mid, qos, generation)`` token, or
+        None for QoS 0 (paho's thread; blocks while the child's backlog is full)."""
+        data = record_of(item)
         try:
             with self._send:
-                self._inbox.send((topic, payload, mid, qos, generation))
+                self._inbox.send_bytes(data)
         except (OSError, ValueError, AttributeError):
             return  # the child is gone: not acknowledged, so the broker sends it again
         self._sent += 1
@@ -118,7 +165,7 @@ class WriterProcess:
         self._stopping = True
         try:
             with self._send:
-                self._inbox.send(None)
+                self._inbox.send_bytes(STOP)
         except (OSError, ValueError, AttributeError):
             pass
         if self._thread is not None:
@@ -208,8 +255,7 @@ class WriterProcess:
 # -------------------------------------------------------------------- the child
 
 def child_main(config: dict, inbox, replies) -> None:
-    """The writer process: read messages, validate, store; report acks and metrics per commit."""
-    from collector.ingest.intake import Intake
+    """The writer process: read records, store them; report acks and metrics per commit."""
     from collector.ingest.stats import IngestStats
     from collector.metrics import Registry
     from collector.store.db import connect_writer
@@ -247,18 +293,16 @@ def child_main(config: dict, inbox, replies) -> None:
                     retention=Retention(col["raw_retention_days"], col["rollup_retention_days"],
                                         interval_s=col["retention_interval_s"]),
                     on_flushed=report)
-    intake = Intake(config, writer, stats)
     writer.start()
     threading.Thread(target=_watch, args=(writer,), name="writer-watch", daemon=True).start()
     take = acks.append
-    receive = intake.receive
+    submit = writer.submit
     try:
         while True:
-            msg = inbox.recv()
-            if msg is None:
+            item = item_of(inbox.recv_bytes(), take)
+            if item is None:
                 break
-            topic, payload, mid, qos, generation = msg
-            receive(topic, payload, functools.partial(take, (mid, qos, generation) if qos else None))
+            submit(item)
     except (EOFError, OSError):
         log.warning("writer_parent_gone")  # commit what we hold; unacknowledged, it comes again
     writer.stop()
