@@ -156,6 +156,18 @@ def decode_batch(payload: bytes) -> Batch:
     return Batch(doc["robot"], doc["customer"], doc["site"], doc["stream"], doc["sent"], windows, doc["v"])
 
 
+def decode_batch_rows(payload: bytes) -> Batch:
+    """``decode_batch`` with the same checks and reasons, but the batch's windows as plain
+    ``(seq, t0, t1, counts, gauges)`` tuples instead of ``Window`` objects.
+
+    For a consumer that stores windows rather than inspects them (the collector): an object per
+    window is ~0.5 us of its ~6 us per window, and tuples go through ``marshal`` and into msgpack
+    as they are."""
+    doc = _unpack(payload)
+    windows = _validate_batch(doc, rows=True)
+    return Batch(doc["robot"], doc["customer"], doc["site"], doc["stream"], doc["sent"], windows, doc["v"])
+
+
 def decode_status(payload: bytes) -> dict[str, Any]:
     doc = _unpack(payload)
     _validate_status(doc)
@@ -208,8 +220,9 @@ def _remember(cache: set, value: str) -> None:
     cache.add(value)
 
 
-def _validate_batch(doc: dict) -> tuple[Window, ...]:
-    """Check a batch document and return its windows as ``Window`` objects.
+def _validate_batch(doc: dict, rows: bool = False) -> tuple:
+    """Check a batch document and return its windows as ``Window`` objects (or, with ``rows``,
+    ``(seq, t0, t1, counts, gauges)`` tuples).
 
     One pass does both, with ``type(x) is int``/``is str`` fast paths for what msgpack produces
     (falling back to the general check, so int subclasses other than bool are still accepted) and
@@ -274,7 +287,10 @@ def _validate_batch(doc: dict) -> tuple[Window, ...]:
                     or not isfinite(value) or abs(value) > 1e15:
                 raise ProtocolError("bad_gauge", name)
             fgauges[name] = float(value)
-        out.append(Window(seq, t0, t1, dict(counts), fgauges))
+        if rows:
+            out.append((seq, t0, t1, counts if type(counts) is dict else dict(counts), fgauges))
+        else:
+            out.append(Window(seq, t0, t1, dict(counts), fgauges))
     return tuple(out)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from protocol.codec import REASONS as CODEC_REASONS
-from protocol.codec import Batch, ProtocolError, decode_batch, decode_status
+from protocol.codec import Batch, ProtocolError, decode_batch_rows, decode_status
 from protocol.timeunits import DAY_MS
 from protocol.topics import STATUS, TELEMETRY, Topic, parse_topic
 
@@ -35,7 +35,7 @@ class Reject(ProtocolError):
 
 @dataclass(frozen=True, slots=True)
 class Telemetry:
-    batch: Batch
+    batch: Batch   # its windows as (seq, t0, t1, counts, gauges) tuples (``decode_batch_rows``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ def validate(topic: str, payload: bytes, *, prefix: str, now_ms: int, max_age_ms
         raise Reject("bad_topic")
     try:
         if parsed.kind == TELEMETRY:
-            batch = decode_batch(payload)
+            batch = decode_batch_rows(payload)
             doc_robot, doc_customer = batch.robot, batch.customer
         else:
             assert parsed.kind == STATUS
@@ -84,9 +84,9 @@ def validate(topic: str, payload: bytes, *, prefix: str, now_ms: int, max_age_ms
         return Status(doc)
     oldest = now_ms - max_age_ms
     newest = now_ms + FUTURE_MS
-    for w in batch.windows:
-        if w.t1 > newest:
-            raise Reject("future_window", str(w.seq))
-        if w.t0 < oldest:
-            raise Reject("too_old", str(w.seq))
+    for seq, t0, t1, _c, _g in batch.windows:
+        if t1 > newest:
+            raise Reject("future_window", str(seq))
+        if t0 < oldest:
+            raise Reject("too_old", str(seq))
     return Telemetry(batch)

@@ -118,7 +118,7 @@ def _extent(windows) -> tuple[int, int, int]:
     return min(w[1] for w in windows), max(w[2] for w in windows), max(w[2] - w[1] for w in windows)
 
 
-def _as_rows(windows) -> tuple:
+def window_rows(windows) -> tuple:
     """A batch's windows as ``(seq, t0, t1, counts, gauges)`` tuples, the shape the writer process
     receives them in and chunks store them in; ``protocol.codec.Window`` objects (callers in the
     same process, tests) are converted."""
@@ -154,7 +154,7 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
         if item.kind == "telemetry":
             b = item.value.batch
             robot, stream, received = b.robot, b.stream, item.received_ms
-            windows = received_windows = _as_rows(b.windows)
+            windows = received_windows = window_rows(b.windows)
             key = (robot, stream)
             high = highs.get(key)
             if high is None:

@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 
 from collector.ingest.validate import Status, Telemetry
+from collector.store.apply import window_rows
 from collector.store.writer import Item
 from protocol.codec import Batch
 from protocol.logs import get_logger
@@ -60,7 +61,7 @@ def record_of(item: Item) -> bytes:
     if item.kind == "telemetry":
         b = item.value.batch
         rec = (TELEMETRY, item.ack, item.received_ms, b.robot, b.customer, b.site, b.stream, b.sent,
-               tuple([(w.seq, w.t0, w.t1, w.c, w.g) for w in b.windows]))
+               window_rows(b.windows))
     elif item.kind == "status":
         doc = item.value.doc
         kept = {k: doc[k] for k in STATUS_FIELDS if k in doc}

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol.codec import (MAX_PAYLOAD, Batch, ProtocolError, Window, decode_batch, decode_status,
+from protocol.codec import (MAX_PAYLOAD, Batch, ProtocolError, Window, decode_batch, decode_batch_rows, decode_status,
                             encode_batch, encode_status, make_status)
 
 
@@ -36,7 +36,26 @@ def good_doc(**kw) -> dict:
 def reason_of(payload: bytes) -> str:
     with pytest.raises(ProtocolError) as exc:
         decode_batch(payload)
+    with pytest.raises(ProtocolError) as rows_exc:
+        decode_batch_rows(payload)
+    assert rows_exc.value.reason == exc.value.reason  # the collector's decoder refuses it the same way
     return exc.value.reason
+
+
+def same_outcome(payload: bytes) -> None:
+    """decode_batch and decode_batch_rows accept and refuse the same payloads, with the same reason
+    and the same windows."""
+    try:
+        batch = decode_batch(payload)
+    except ProtocolError as exc:
+        with pytest.raises(ProtocolError) as rows_exc:
+            decode_batch_rows(payload)
+        assert rows_exc.value.reason == exc.reason
+        return
+    rows = decode_batch_rows(payload)
+    assert rows.windows == tuple((w.seq, w.t0, w.t1, w.c, w.g) for w in batch.windows)
+    assert (rows.robot, rows.customer, rows.site, rows.stream, rows.sent) == \
+        (batch.robot, batch.customer, batch.site, batch.stream, batch.sent)
 
 
 def test_codec_roundtrip_compressed_and_plain():
@@ -45,6 +64,7 @@ def test_codec_roundtrip_compressed_and_plain():
         data = encode_batch(batch, compress=compress)
         assert (data[0] == 0x78) is compress
         assert decode_batch(data) == batch
+        same_outcome(data)
 
 
 def test_codec_omits_zero_counters():
@@ -121,7 +141,4 @@ def test_codec_decode_raises_only_protocol_error_on_arbitrary_bytes(data):
 def test_codec_decode_raises_only_protocol_error_on_arbitrary_msgpack(doc):
     data = msgpack.packb(doc, use_bin_type=True)
     for payload in (data, zlib.compress(data)):
-        try:
-            decode_batch(payload)
-        except ProtocolError:
-            pass
+        same_outcome(payload)
