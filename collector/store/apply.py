@@ -127,6 +127,25 @@ def window_rows(windows) -> tuple:
     return tuple([(w.seq, w.t0, w.t1, w.c, w.g) for w in windows])
 
 
+def _unstored(conn: sqlite3.Connection, highs: dict, robot: str, stream: str, windows, pending: list):
+    """``windows`` less those whose seq the stream has stored already; ``highs`` kept up to date.
+
+    Agents send in seq order, so a message whose first seq is above the stream's highest stored
+    one is new as a whole (no query).  Otherwise the overlapping chunks are read, after writing
+    this flush's ``pending`` chunk rows (which it empties) so that the lookup sees them too."""
+    key = (robot, stream)
+    high = highs.get(key)
+    if high is None:
+        high = raw.high_seq(conn, robot, stream)
+    highs[key] = max(high, windows[-1][0])
+    if windows[0][0] > high:
+        return windows
+    insert_many(conn, raw.INSERT_CHUNK, pending)
+    pending.clear()
+    stored = raw.stored_seqs(conn, robot, stream, windows[0][0], windows[-1][0])
+    return [w for w in windows if w[0] not in stored] if stored else windows
+
+
 def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
                 known_customers: set | None = None, robot_owners: dict | None = None,
                 stream_highs: dict | None = None) -> Outcome:
@@ -154,19 +173,9 @@ def apply_items(conn: sqlite3.Connection, items: list, rejects_kept: int,
         if item.kind == "telemetry":
             b = item.value.batch
             robot, stream, received = b.robot, b.stream, item.received_ms
-            windows = received_windows = window_rows(b.windows)
-            key = (robot, stream)
-            high = highs.get(key)
-            if high is None:
-                high = raw.high_seq(conn, robot, stream)
-            if windows[0][0] <= high:  # some may be stored already: look (this flush's chunks too)
-                insert_many(conn, raw.INSERT_CHUNK, chunks)
-                chunks = []
-                stored = raw.stored_seqs(conn, robot, stream, windows[0][0], windows[-1][0])
-                if stored:
-                    windows = [w for w in windows if w[0] not in stored]
-                    out.duplicates += len(received_windows) - len(windows)
-            highs[key] = max(high, received_windows[-1][0])
+            received_windows = window_rows(b.windows)
+            windows = _unstored(conn, highs, robot, stream, received_windows, chunks)
+            out.duplicates += len(received_windows) - len(windows)
             out.stored += len(windows)
             lo, hi, span = None, None, 0
             bucket, hs, gs, chunk = None, None, None, None
