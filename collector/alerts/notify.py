@@ -15,6 +15,7 @@ from collections.abc import Callable
 import aiohttp
 from aiohttp import web
 
+from collector.http.app import run_while_serving
 from collector.http.keys import CLOCK, CONFIG, DB_PATH
 from collector.metrics import REGISTRY
 from collector.store.db import connect_writer
@@ -91,20 +92,11 @@ async def run_forever(db_path: str, cfg: dict, clock: Callable[[], int]) -> None
         conn.close()
 
 
-async def _delivery(app: web.Application):
+def _delivery(app: web.Application):
     cfg = app[CONFIG].get("notify") or {}
-    task = None
-    if cfg.get("webhooks"):
-        task = asyncio.create_task(run_forever(app[DB_PATH], cfg, app[CLOCK]), name="notify")
-    yield
-    if task is not None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
+    return run_forever(app[DB_PATH], cfg, app[CLOCK]) if cfg.get("webhooks") else None
 
 
 def setup(app: web.Application) -> None:
     """Run the delivery loop while the app runs (only when webhooks are configured)."""
-    app.cleanup_ctx.append(_delivery)
+    run_while_serving(app, "notify", _delivery)

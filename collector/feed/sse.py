@@ -20,6 +20,7 @@ from aiohttp import web
 
 from collector.api import readers
 from collector.api.readers import READERS
+from collector.http.app import run_while_serving
 from collector.http.errors import json_error
 from collector.http.keys import CONFIG
 from protocol.logs import get_logger
@@ -159,18 +160,13 @@ def setup(app: web.Application) -> None:
     readers.setup(app)
     app[HUB] = FeedHub(app[CONFIG]["http"].get("feed_poll_ms", 200) / 1000)
 
-    async def poller(app: web.Application):
-        task = asyncio.create_task(app[HUB].run(app[READERS]))
-        yield
+    def closing(app: web.Application) -> None:
         app[HUB].closing = True
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
     async def on_shutdown(app: web.Application) -> None:
         app[HUB].closing = True
         app[HUB].wake()
 
-    app.cleanup_ctx.append(poller)
+    run_while_serving(app, "feed-poller", lambda app: app[HUB].run(app[READERS]), closing)
     app.on_shutdown.append(on_shutdown)
     app.router.add_get("/api/v1/feed", feed)

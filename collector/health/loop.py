@@ -14,6 +14,7 @@ from collector.alerts.notify_settings import defaults as notify_defaults
 from collector.alerts.settings import defaults as alert_defaults
 from collector.health.cycle import evaluate
 from collector.health.settings import defaults as health_defaults
+from collector.http.app import run_while_serving
 from collector.http.keys import CLOCK, CONFIG, DB_PATH
 from collector.metrics import REGISTRY
 from collector.store.db import connect_writer
@@ -51,15 +52,5 @@ async def run_forever(db_path: str, settings: dict, clock) -> None:
         conn.close()
 
 
-async def _loop(app: web.Application):
-    task = asyncio.create_task(run_forever(app[DB_PATH], settings_of(app[CONFIG]), app[CLOCK]), name="health")
-    yield
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-
-
 def setup(app: web.Application) -> None:
-    app.cleanup_ctx.append(_loop)
+    run_while_serving(app, "health", lambda app: run_forever(app[DB_PATH], settings_of(app[CONFIG]), app[CLOCK]))

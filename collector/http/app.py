@@ -3,9 +3,11 @@ that adds its routes and, through ``cleanup_ctx``, its background tasks."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
 from aiohttp import web
 
@@ -33,6 +35,24 @@ SECURITY_HEADERS = {
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
+
+
+def run_while_serving(app: web.Application, name: str, start: Callable[[web.Application], Coroutine | None],
+                      before_cancel: Callable[[web.Application], None] | None = None) -> None:
+    """Run the coroutine ``start(app)`` returns (None: nothing to run) as a task named ``name`` for
+    as long as the app serves; at shutdown call ``before_cancel(app)``, cancel the task and wait
+    for it.  The health loop, the webhook notifier and the feed poller are such tasks."""
+    async def lifetime(app: web.Application):
+        coro = start(app)
+        task = asyncio.create_task(coro, name=name) if coro is not None else None
+        yield
+        if before_cancel is not None:
+            before_cancel(app)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    app.cleanup_ctx.append(lifetime)
 
 
 def wall_clock_ms() -> int:
