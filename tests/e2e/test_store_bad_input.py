@@ -62,7 +62,11 @@ def test_store_bad_messages_counted_good_ones_stored_memory_bounded(broker, star
     expected: Counter[str] = Counter()
     bad = _bad_messages(fleet, now_ms)
     oversize = b"\x80" + b"x" * (300 * 1024)
-    rss_samples = []
+    rss_samples, writer_rss = [], []
+
+    def sample() -> None:  # the main process validates; the writer process stores
+        rss_samples.append(proc.memory_info().rss)
+        writer_rss.extend(child.memory_info().rss for child in proc.children())
     for n in range(10_000):
         reason, topic, payload = next(bad)
         if n % 500 == 0:  # a few oversize ones (each 300 KiB)
@@ -72,7 +76,7 @@ def test_store_bad_messages_counted_good_ones_stored_memory_bounded(broker, star
         if n % 25 == 0:
             pub.publish(*fleet.batch(n % len(fleet.robots), 3))
         if n % 2000 == 0:
-            rss_samples.append(proc.memory_info().rss)
+            sample()
     r = fleet.robots[0]
     pub.publish(f"robopulse/v1/{r.customer}/{r.id}/status",
                 encode_status(make_status(r.id, r.customer, r.site, "online", ts=now_ms, agent="1.0", scene="museum")))
@@ -92,5 +96,6 @@ def test_store_bad_messages_counted_good_ones_stored_memory_bounded(broker, star
         assert kept[0] <= 500 and kept[1] >= 1
         assert conn.execute("SELECT state, scene, agent_version FROM robots WHERE id = ?", (r.id,)).fetchone() \
             == ("online", "museum", "1.0")
-    rss_samples.append(proc.memory_info().rss)
+    sample()
     assert max(rss_samples) < 250 * 1024 * 1024, rss_samples
+    assert writer_rss and max(writer_rss) < 200 * 1024 * 1024, writer_rss
