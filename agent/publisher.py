@@ -252,10 +252,8 @@ class Publisher:
         while True:
             try:
                 batch = Batch(a.robot_id, a.customer_id, a.site_id, self.outbox.stream, now, tuple(windows))
-                packed = encode_batch(batch, compress=True, dictionary=self.dictionary)
-                if len(windows) < 8:  # tiny batches: zlib's header and checksum can outweigh the gain
-                    raw = encode_batch(batch, compress=False)
-                    packed = raw if len(raw) <= len(packed) else packed
+                # tiny batches: zlib's header and checksum can outweigh the gain, plain when smaller
+                packed = encode_batch(batch, compress=True, dictionary=self.dictionary, smallest=len(windows) < 8)
                 return packed, windows
             except ProtocolError as exc:
                 if exc.reason == "too_large" and len(windows) > 1:

@@ -91,9 +91,12 @@ def window_to_wire(w: Window) -> dict[str, Any]:
     return out
 
 
-def encode_batch(batch: Batch, compress: bool = True, dictionary: bytes | None = None) -> bytes:
+def encode_batch(batch: Batch, compress: bool = True, dictionary: bytes | None = None,
+                 smallest: bool = False) -> bytes:
     """Validate and pack a batch; compressed with zlib unless ``compress`` is false, primed with a
-    preset ``dictionary`` from ``protocol.zdict`` when one is given (the agent's default)."""
+    preset ``dictionary`` from ``protocol.zdict`` when one is given (the agent's default).  With
+    ``smallest``, the plain msgpack when it is no larger than the compressed form (tiny batches,
+    where zlib's header and checksum can outweigh the gain); decoders take either."""
     doc = {
         "v": batch.v, "robot": batch.robot, "customer": batch.customer, "site": batch.site,
         "stream": batch.stream, "sent": batch.sent,
@@ -102,6 +105,8 @@ def encode_batch(batch: Batch, compress: bool = True, dictionary: bytes | None =
     _validate_batch(doc)
     raw = msgpack.packb(doc, use_bin_type=True)
     data = zdict.compress(raw, 6, dictionary) if compress else raw
+    if smallest and len(raw) <= len(data):
+        data = raw
     if len(data) > MAX_PAYLOAD:
         raise ProtocolError("too_large", f"{len(data)} bytes")
     return data

@@ -67,6 +67,18 @@ def test_codec_roundtrip_compressed_and_plain():
         same_outcome(data)
 
 
+def test_codec_smallest_picks_the_shorter_form_and_both_decode():
+    tiny = make_batch(windows=(make_window(),))
+    big = make_batch(windows=tuple(make_window(seq=n) for n in range(1, 60)))
+    for batch in (tiny, big):
+        plain, packed = encode_batch(batch, compress=False), encode_batch(batch)
+        best = encode_batch(batch, smallest=True)
+        assert best == (plain if len(plain) <= len(packed) else packed)
+        assert decode_batch(best) == batch
+    assert encode_batch(big, smallest=True)[0] == 0x78  # many windows: zlib wins
+    assert len(encode_batch(tiny, smallest=True)) <= len(encode_batch(tiny))
+
+
 def test_codec_omits_zero_counters():
     batch = make_batch(windows=(make_window(c={"asr.requests": 0, "asr.unrecognized": 2}),))
     assert decode_batch(encode_batch(batch)).windows[0].c == {"asr.unrecognized": 2}
