@@ -161,6 +161,8 @@ def main(argv: list[str]) -> int:
             time.sleep(10)
             if sim.poll() is not None:
                 break
+            if time.monotonic() - started >= duration_s:
+                continue  # the fleet is stopping: every robot sends its last batch at once, not steady state
             now = (time.monotonic(), tree_cpu_s(ps_sim), tree_cpu_s(ps_col))
             dt = now[0] - last[0]
             health = get_json(url + "/healthz")
