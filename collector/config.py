@@ -11,12 +11,13 @@ import os
 from typing import Any
 
 from protocol import DEFAULT_PREFIX
-from protocol.config import ConfigError, Option, from_mapping, host_port, in_range, positive, read_toml
+from protocol.config import ConfigError, Option, at_least, from_mapping, host_port, in_range, positive, read_toml
 
 OPTIONS: tuple[Option, ...] = (
     Option("collector", "db", str, "robopulse.db", "path of the SQLite store"),
     Option("collector", "raw_retention_days", int, 14, "days raw windows are kept", positive),
-    Option("collector", "rollup_retention_days", int, 730, "days hourly/daily rollups are kept", positive),
+    Option("collector", "rollup_retention_days", int, 730, "days hourly/daily rollups are kept (at least 31)",
+           at_least(31, "the health cycle reads the last 30 complete days of rollups")),
     Option("collector", "flush_ms", int, 200, "longest wait before a batch of windows is committed", positive),
     Option("collector", "flush_windows", int, 2000, "windows that trigger a commit before flush_ms", positive),
     Option("collector", "rejects_kept", int, 1000, "recent rejects kept for inspection", positive),

@@ -133,6 +133,12 @@ def positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
 
+def at_least(low: float, why: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value >= low else f"must be at least {low:g} ({why})"
+    return check
+
+
 def in_range(low: float, high: float) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if low <= value <= high else f"must be between {low} and {high}"

@@ -30,3 +30,18 @@ def test_config_errors_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as exc:
         load(path, OPTIONS, env={})
     assert exc.value.key == key
+
+
+def test_config_collector_refuses_rollups_kept_shorter_than_health_reads(tmp_path):
+    """Health reads the last 30 complete days of rollups: keeping fewer would make its usage trends
+    silently wrong, so the collector refuses to start, saying why."""
+    from collector.config import load as load_collector
+
+    path = tmp_path / "c.toml"
+    path.write_text("[collector]\nrollup_retention_days = 7\n")
+    with pytest.raises(ConfigError) as exc:
+        load_collector(path, env={})
+    assert exc.value.key == "collector.rollup_retention_days"
+    assert "at least 31" in str(exc.value) and "30 complete days" in str(exc.value)
+    path.write_text("[collector]\nrollup_retention_days = 31\n")
+    assert load_collector(path, env={})["collector"]["rollup_retention_days"] == 31
