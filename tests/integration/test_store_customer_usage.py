@@ -109,8 +109,15 @@ def test_customer_usage_backfill_of_the_migration_matches(tmp_path):
 
 
 def test_customer_usage_is_trimmed_by_retention(tmp_path):
-    writer, conn = run(tmp_path, [tele("r1", range(1, 4), t_base=NOW - 40 * DAY), tele("r2", [1])],
-                       writer_kw={"retention": Retention(raw_days=14, rollup_days=30, chunk=2)})
+    # submitted before the writer starts, so that they are committed before retention's first pass
+    # (the clock is frozen at NOW: there is no second pass; a pass that ran first left them for good)
+    conn = connect_writer(tmp_path / "s.db")
+    writer = Writer(conn, stats=IngestStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
+                    retention=Retention(raw_days=14, rollup_days=30, chunk=2))
+    for item in (tele("r1", range(1, 4), t_base=NOW - 40 * DAY), tele("r2", [1])):
+        writer.submit(item)
+    writer.start()
+    assert writer.drain(10)
 
     def gone():
         with sqlite3.connect(tmp_path / "s.db") as c:
