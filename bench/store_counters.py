@@ -34,6 +34,7 @@ def generate(db: Path, robots: int, total: int, per_chunk: int = 1) -> float:
     """Fill ``db`` with ``total`` windows over ``robots`` robots, stored as the writer stores them
     (chunks of ``per_chunk`` windows: 1 = one window per message, the most rows); returns seconds
     taken."""
+    from collector.store.apply import add_rollups
     from collector.store.db import connect_writer
     from collector.store.raw import INSERT_CHUNK, chunk_row
 
@@ -60,12 +61,9 @@ def generate(db: Path, robots: int, total: int, per_chunk: int = 1) -> float:
             chunk.append((i + 1, t0, t0 + SPAN, counts, {}))
         rows.append(chunk_row(robot, "aaaaaaaaaaaaaaaa", bucket, BASE, chunk))
         conn.executemany(INSERT_CHUNK, rows)
-        days: dict[int, int] = {}
-        for hb, n in hours.items():
-            days[hb - hb % DAY] = days.get(hb - hb % DAY, 0) + n
-        for table, buckets in (("counter_hour", hours), ("counter_day", days)):
-            conn.executemany(f"INSERT INTO {table} (robot, metric, bucket_ms, total) VALUES (?, ?, ?, ?)",
-                             [(robot, metric, b, k * n) for metric, k in counts.items() for b, n in buckets.items()])
+        # the writer's own rollup path: hours, days (from the hours) and their marks
+        add_rollups(conn, {(robot, hb): {m: k * n for m, k in counts.items()} for hb, n in hours.items()},
+                    {robot: "acme"})
         conn.execute("INSERT INTO robots (id, customer, site, first_seen_ms, last_seen_ms, last_window_ms, "
                      "max_span_ms) VALUES (?, 'acme', 's1', ?, ?, ?, ?)",
                      (robot, BASE, BASE, BASE + (per - 1) * SPAN + SPAN, SPAN))
