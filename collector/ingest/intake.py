@@ -87,11 +87,7 @@ class Intake:
 
 def _reject_row(now_ms: int, reason: str, topic: str, payload) -> tuple:
     """A ``rejects`` row: time, reason, topic, size and the first bytes in hex."""
-    try:
-        size, head = len(payload), bytes(payload[:HEAD_BYTES]).hex()
-    except TypeError:
-        size, head = 0, ""
-    return (now_ms, reason, topic[:256], size, head)
+    return (now_ms, reason, topic[:256], len(payload), bytes(payload[:HEAD_BYTES]).hex())
 
 
 def _kind(topic: str) -> str:

@@ -29,18 +29,21 @@ def _add(totals: dict[str, int], rows, sign: int = 1) -> None:
         totals[metric] = totals.get(metric, 0) + sign * int(total)
 
 
-def _raw(conn, robot: str, t0_from: int, t0_to: int, ends_after: bool, to_ms: int) -> tuple[dict[str, int], int]:
-    """Sums of the windows with ``t0_from <= t0 < t0_to`` and ``t1 > to_ms`` (``ends_after``) or
-    ``t1 <= to_ms``, and how many."""
+def _sum_counts(counts_seq) -> tuple[dict[str, int], int]:
+    """The summed counters of an iterable of windows' counter maps, and how many windows."""
     sums: dict[str, int] = {}
     n = 0
-    for _seq, _t0, t1, counts, _gauges in windows_starting(conn, robot, t0_from, t0_to):
-        if (t1 > to_ms) != ends_after:
-            continue
+    for counts in counts_seq:
         n += 1
         for metric, value in counts.items():
             sums[metric] = sums.get(metric, 0) + value
     return sums, n
+
+
+def _raw(conn, robot: str, t0_from: int, t0_to: int, ends_after: bool, to_ms: int) -> tuple[dict[str, int], int]:
+    """Sums of the windows with ``t0_from <= t0 < t0_to`` and ``t1 > to_ms`` (``ends_after``) or
+    ``t1 <= to_ms``, and how many."""
+    return _sum_counts(w[3] for w in windows_starting(conn, robot, t0_from, t0_to) if (w[2] > to_ms) == ends_after)
 
 
 def _rollup(conn, table: str, robot: str, metrics: list[str], lo: int, hi: int) -> list:
@@ -93,9 +96,6 @@ def raw_counters(conn: sqlite3.Connection, robot: str, from_ms: int, to_ms: int)
     """The same sum straight from every raw window of the robot (the reference the tests and the
     benchmark compare with; it reads the robot's chunks without the hour-bucket index the route
     uses)."""
-    sums: dict[str, int] = {}
-    for _r, _stream, _seq, t0, t1, counts, _g in all_windows(conn, robot):
-        if from_ms <= t0 and t1 <= to_ms:
-            for metric, value in counts.items():
-                sums[metric] = sums.get(metric, 0) + value
+    sums, _ = _sum_counts(counts for _r, _s, _seq, t0, t1, counts, _g in all_windows(conn, robot)
+                          if from_ms <= t0 and t1 <= to_ms)
     return {k: v for k, v in sorted(sums.items()) if v}

@@ -54,7 +54,7 @@ def stored_seqs(conn: sqlite3.Connection, robot: str, stream: str, first: int, l
     for (blob,) in conn.execute(
             "SELECT windows FROM window_chunks WHERE robot = ? AND stream = ? AND last_seq >= ? AND first_seq <= ?",
             (robot, stream, first, last)):
-        out.update(w[0] for w in msgpack.unpackb(blob) if first <= w[0] <= last)
+        out.update(w[0] for w in msgpack.unpackb(blob, raw=False) if first <= w[0] <= last)
     return out
 
 
