@@ -35,7 +35,7 @@ BUDGET_P99_MS = 100.0
 
 def seed(path: Path, customers: int, robots: int, now_ms: int) -> None:
     from collector.store import customer_usage
-    from collector.store.db import connect_writer
+    from collector.store.sqlite.db import connect_writer
 
     rnd = random.Random(7)
     conn = connect_writer(path)

@@ -52,7 +52,7 @@ def robot_hour(rng: random.Random) -> dict[str, int]:
 
 
 def build(path: Path, robots: int, customers: int, days: int) -> None:
-    from collector.store.db import connect_writer
+    from collector.store.sqlite.db import connect_writer
     conn = connect_writer(path)
     rng = random.Random(42)
     conn.execute("BEGIN")
@@ -124,7 +124,7 @@ def cycles(path: Path, first_minute: int, count: int) -> list[dict]:
     from collector.health import seed
     from collector.health.cycle import evaluate
     from collector.health.loop import settings_of
-    from collector.store.db import connect_writer
+    from collector.store.sqlite.db import connect_writer
     conn = connect_writer(path)
     robots = [r[0] for r in conn.execute("SELECT id FROM robots")]
     rng = random.Random(first_minute)
@@ -207,7 +207,7 @@ def _run(args: argparse.Namespace, built: Path) -> int:
 
 
 def _measure(args: argparse.Namespace, path: Path) -> int:
-    from collector.store.db import connect_writer
+    from collector.store.sqlite.db import connect_writer
     connect_writer(path).close()  # migrations a store built by an older version lacks (not timed)
     conn = sqlite3.connect(path)
     for table in ("robot_health", "customer_health", "score_history", "alerts", "alert_events", "feed_events",

@@ -35,7 +35,7 @@ def generate(db: Path, robots: int, total: int, per_chunk: int = 1) -> float:
     (chunks of ``per_chunk`` windows: 1 = one window per message, the most rows); returns seconds
     taken."""
     from collector.store.apply import add_rollups
-    from collector.store.db import connect_writer
+    from collector.store.sqlite.db import connect_writer
     from collector.store.raw import INSERT_CHUNK, chunk_row
 
     started = time.perf_counter()
@@ -82,7 +82,7 @@ async def measure(db: Path, robot: str, ranges: dict[str, tuple[int, int]], requ
     from collector.config import load
     from collector.http.app import create_app
     from collector.store.counters import raw_counters
-    from collector.store.db import connect_reader
+    from collector.store.sqlite.db import connect_reader
 
     cfg = db.parent / "c.toml"
     cfg.write_text(f'[collector]\ndb = "{db}"\n[[http.tokens]]\ntoken = "{TOKEN}"\nrole = "viewer"\n')

@@ -19,7 +19,7 @@ from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 from collector.store.writer_process import WriterProcess
 from protocol.logs import get_logger
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from collector.http.app import run_while_serving
 from collector.http.keys import CLOCK, CONFIG, DB_PATH
 from collector.metrics import REGISTRY
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 from protocol.logs import get_logger
 
 log = get_logger("notify")

@@ -6,7 +6,7 @@ the request body, opens a short write connection and passes the acting token's n
 from __future__ import annotations
 
 from collector.alerts import engine
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 
 MAX_SNOOZE_MINUTES = 30 * 24 * 60
 MAX_NOTE = 500

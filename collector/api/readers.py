@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from collector.http.keys import DB_PATH
-from collector.store.db import connect_reader
+from collector.store.sqlite.db import connect_reader
 
 T = TypeVar("T")
 

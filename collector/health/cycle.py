@@ -22,7 +22,7 @@ from collector.health import customer as cust
 from collector.health import robot as rob
 from collector.health import views
 from collector.metrics import REGISTRY
-from collector.store.db import connect_reader
+from collector.store.sqlite.db import connect_reader
 from protocol.catalogue import HEALTH_SUBSYSTEMS
 from protocol.timeunits import DAY_MS
 

@@ -17,7 +17,7 @@ from collector.health.settings import defaults as health_defaults
 from collector.http.app import run_while_serving
 from collector.http.keys import CLOCK, CONFIG, DB_PATH
 from collector.metrics import REGISTRY
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 from protocol.logs import get_logger
 
 __all__ = ["evaluate", "setup", "settings_of"]

@@ -15,7 +15,7 @@ from aiohttp import web
 from collector.http.errors import json_error
 from collector.http.keys import CLOCK, DB_PATH
 from collector.store.counters import robot_counters
-from collector.store.db import connect_reader
+from collector.store.sqlite.db import connect_reader
 from protocol.timeunits import DAY_MS
 from protocol.topics import is_valid_id
 

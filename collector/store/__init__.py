@@ -1,1 +1,18 @@
-"""SQLite store: one writer connection, read-only connections for readers, numbered migrations."""
+"""The store seam: every read and write that ingest, health, alerts and the API make goes through a
+``Store`` (``collector/store/seam.py``), so a second backend is a new implementation of the same
+parts, not a change to its callers.  ``open_store(db)`` picks the backend from ``[collector] db``.
+"""
+
+from __future__ import annotations
+
+from collector.store.seam import Store
+
+
+def open_store(db: str) -> Store:
+    """The store behind ``[collector] db``: a file path is SQLite (the embedded default)."""
+    from collector.store.sqlite import open_sqlite
+
+    return open_sqlite(str(db))
+
+
+__all__ = ["Store", "open_store"]

@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 from protocol.topics import is_valid_id
 
 COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm")

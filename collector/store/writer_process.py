@@ -259,7 +259,7 @@ def child_main(config: dict, inbox, replies) -> None:
     """The writer process: read records, store them; report acks and metrics per commit."""
     from collector.ingest.stats import IngestStats
     from collector.metrics import Registry
-    from collector.store.db import connect_writer
+    from collector.store.sqlite.db import connect_writer
     from collector.store.retention import Retention
     from collector.store.writer import Writer
     from protocol.logs import configure_logging

@@ -5,7 +5,7 @@ import random
 
 from collector.health import seed
 from collector.health.cycle import evaluate
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 from tests.plugins.health import DAY, HOUR, T, history, make_settings
 
 START = T - 8 * DAY

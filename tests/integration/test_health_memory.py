@@ -79,7 +79,7 @@ def test_memory_late_usage_completes_an_onboarding_day(store, fleet):
 def test_memory_a_restarted_loop_writes_what_a_running_loop_writes(tmp_path):
     """A restart (empty memory on a store with rows) takes the stored rows as its memory: figures
     that moved within ``detail_refresh_s`` are not all rewritten, and the store ends up the same."""
-    from collector.store.db import connect_writer
+    from collector.store.sqlite.db import connect_writer
     dumps = []
     for restart in (False, True):
         conn = connect_writer(tmp_path / f"r{restart}.db")

@@ -10,7 +10,7 @@ from collector.http.app import create_app
 from collector.ingest.validate import Telemetry
 from collector.store.apply import apply_items
 from collector.store.counters import raw_counters, robot_counters
-from collector.store.db import connect_reader, connect_writer
+from collector.store.sqlite.db import connect_reader, connect_writer
 from collector.store.writer import Item
 from protocol.codec import Batch, Window
 

@@ -12,8 +12,8 @@ from collector.ingest.stats import IngestStats
 from collector.ingest.validate import Status, Telemetry
 from collector.metrics import Registry
 from collector.store import customer_usage
-from collector.store.db import connect_writer
-from collector.store.migrations import _statements, migration_files
+from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.migrations import _statements, migration_files
 from collector.store.retention import Retention
 from collector.store.writer import Item, Writer
 from protocol.codec import Batch, Window, make_status

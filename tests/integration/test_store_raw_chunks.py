@@ -12,8 +12,8 @@ import pytest
 from collector.ingest.validate import Telemetry
 from collector.store.apply import apply_items
 from collector.store.counters import raw_counters, robot_counters
-from collector.store.db import connect_writer
-from collector.store.migrations import _statements, migration_files
+from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.migrations import _statements, migration_files
 from collector.store.raw import all_windows, window_count
 from collector.store.writer import Item
 from protocol.codec import Batch, Window

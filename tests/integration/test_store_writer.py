@@ -8,7 +8,7 @@ import sqlite3
 from collector.ingest.stats import IngestStats
 from collector.ingest.validate import Status, Telemetry
 from collector.metrics import Registry
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 from collector.store.retention import Retention
 from collector.store.writer import Item, Writer
 from protocol.codec import Batch, Window, make_status

@@ -12,7 +12,7 @@ from collector.alerts.notify_settings import parse as parse_notify
 from collector.alerts.settings import parse as parse_alerts
 from collector.health import seed
 from collector.health.settings import parse as parse_health
-from collector.store.db import connect_writer
+from collector.store.sqlite.db import connect_writer
 
 HOUR = 3_600_000
 DAY = 86_400_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from collector.store.migrations import migrate
+from collector.store.sqlite.migrations import migrate
 
 
 def connect_writer(path: str | Path) -> sqlite3.Connection:

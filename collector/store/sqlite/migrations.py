@@ -1,4 +1,4 @@
-"""Numbered migrations: ``collector/migrations/NNNN_name.sql`` applied in order, once each.
+"""Numbered migrations: ``collector/store/sqlite/schema/NNNN_name.sql`` applied in order, once each.
 
 Ranges keep parts from colliding: 0001-0009 store, 0010-0019 health and alerts, 0020-0029 API.
 A migration that must move data SQL cannot express (e.g. repacking blobs) names a Python step in
@@ -23,7 +23,7 @@ AFTER = {"0005_window_chunks.sql": _adopt_legacy_windows}
 
 
 def migration_files() -> list[tuple[str, str]]:
-    folder = resources.files("collector") / "migrations"
+    folder = resources.files("collector.store.sqlite") / "schema"
     files = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
     return [(name, (folder / name).read_text(encoding="utf-8")) for name in files]
 
