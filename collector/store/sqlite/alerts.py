@@ -6,3 +6,8 @@ from __future__ import annotations
 class SqliteAlertStore:
     def __init__(self, path: str):
         self.path = path
+
+    # ------------------------------------------------------------ the alert engine's reads and writes
+
+
+    # ------------------------------------------------------------ people's actions (ack, snooze) from the API
