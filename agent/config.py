@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from protocol.config import REQUIRED, Option, Record, from_mapping, host_port, in_range, load, positive
+from protocol.config import REQUIRED, Option, Values, from_mapping, host_port, in_range, load, positive
 from protocol.mqtt_options import check_mqtt, mqtt_options
 from protocol.topics import is_valid_id
 
@@ -73,11 +73,11 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
-#: the validated options: a Record of section Records (``config.agent.robot_id``, ``config.mqtt.port``)
-AgentConfig = Record
+#: the validated options: ``Values`` of one ``Values`` per section (``config.agent.robot_id``, ``config.mqtt.port``)
+AgentConfig = Values
 
 
-def _finish(values: Record) -> AgentConfig:
+def _finish(values: Values) -> AgentConfig:
     check_mqtt(values.mqtt)
     return values
 

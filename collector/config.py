@@ -4,7 +4,7 @@
 come from ``protocol.mqtt_options``); ``[health]``, ``[alerts]`` and ``[notify]`` are checked by
 their own modules, so that the rules' settings live beside the rules.  ``load(path)`` reads a file
 plus ``ROBOPULSE_<SECTION>_<KEY>`` overrides; ``load_mapping(raw)`` checks a mapping shaped like the
-file (tests, benchmarks).  Both return a frozen ``protocol.config.Record``: ``config.collector.db``,
+file (tests, benchmarks).  Both return a frozen ``protocol.config.Values``: ``config.collector.db``,
 ``config.http.tokens[0].role``, ``config.health.min_volume``.
 """
 
@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from protocol.config import (REQUIRED, Option, Record, at_least, from_mapping, host_port, in_range,
+from protocol.config import (REQUIRED, Option, Values, at_least, from_mapping, host_port, in_range,
                              positive, read_toml)
 from protocol.mqtt_options import check_mqtt, mqtt_options
 
@@ -68,18 +68,18 @@ OPTIONS: tuple[Option, ...] = (
 NESTED = ("health", "alerts", "notify")
 
 
-def load_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Record:
+def load_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Values:
     """A mapping shaped like the TOML file (plus ``env`` overrides, none by default) -> the config."""
     cfg = from_mapping(raw, OPTIONS, env=env, ignore_sections=NESTED)
     check_mqtt(cfg.mqtt)
     tokens = tuple(t if t.name else t.replace(name=f"token{i}") for i, t in enumerate(cfg.http.tokens))
-    return Record(cfg, http=cfg.http.replace(tokens=tokens),
+    return Values(cfg, http=cfg.http.replace(tokens=tokens),
                   health=health_settings.parse(raw.get("health")),
                   alerts=alert_settings.parse(raw.get("alerts")),
                   notify=notify_settings.parse(raw.get("notify")))
 
 
-def load(path: str | os.PathLike | None, env: Mapping[str, str] | None = None) -> Record:
+def load(path: str | os.PathLike | None, env: Mapping[str, str] | None = None) -> Values:
     """The whole collector config from a file (None: defaults) and the environment (default:
     ``os.environ``); raises ConfigError naming the bad key."""
     raw = read_toml(path) if path is not None else {}

@@ -4,7 +4,7 @@ Every option of the agent and the collector (``[health]``, ``[alerts.<rule>]`` a
 included) is one ``Option`` row; a module's rows form its table, and the same table feeds
 defaults, validation, ``check-config`` and the docs.  ``load_table`` checks one TOML table against
 its rows; ``from_mapping`` and ``load`` check a whole file of sections.  Results are frozen
-``Record``s read by attribute (``config.mqtt.port``).  ``ROBOPULSE_<SECTION>_<KEY>`` in the
+``Values`` objects read by attribute (``config.mqtt.port``).  ``ROBOPULSE_<SECTION>_<KEY>`` in the
 environment overrides the file where the caller passes an environment.  Every problem raises
 ``ConfigError`` naming the key.
 """
@@ -34,7 +34,7 @@ class Option:
     """One option: ``section.key``, its type, default (or ``REQUIRED``), meaning and check.
 
     ``items``: for a ``list`` option whose entries are tables (``[[http.tokens]]``), the rows each
-    entry is checked against (their ``section`` is unused); the value becomes a tuple of Records."""
+    entry is checked against (their ``section`` is unused); the value becomes a tuple of ``Values``."""
 
     section: str
     key: str
@@ -59,12 +59,13 @@ def setting(section: str, key: str, default: Any, doc: str,
     return Option(section, key, type(default), default, doc, check)
 
 
-class Record(Mapping):
-    """Frozen, validated values read by attribute: ``config.collector.db``, ``settings.min_volume``.
+class Values(Mapping):
+    """The checked values of an option table, frozen, read by attribute: ``config.collector.db``,
+    ``settings.min_volume``, ``config.http.tokens[0].role``.
 
-    Subscript access (``config["collector"]["db"]``, ``"key" in record``, ``.get``, ``dict(record)``)
+    Subscript access (``config["collector"]["db"]``, ``"key" in values``, ``.get``, ``dict(values)``)
     also works: it is transitional, for code written against the former nested dicts, and goes once
-    every caller reads attributes.  Records pickle (the writer process gets its config this way)."""
+    every caller reads attributes.  ``Values`` pickle (the writer process gets its config this way)."""
 
     __slots__ = ("_values",)
 
@@ -78,10 +79,10 @@ class Record(Mapping):
             raise AttributeError(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"a Record is frozen (cannot set {name})")
+        raise AttributeError(f"config values are frozen (cannot set {name})")
 
     def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"a Record is frozen (cannot delete {name})")
+        raise AttributeError(f"config values are frozen (cannot delete {name})")
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -93,14 +94,14 @@ class Record(Mapping):
         return len(self._values)
 
     def __reduce__(self):
-        return (Record, (self._values,))
+        return (Values, (self._values,))
 
     def __repr__(self) -> str:
-        return f"Record({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+        return f"Values({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
 
-    def replace(self, **changes: Any) -> Record:
+    def replace(self, **changes: Any) -> Values:
         """A copy with ``changes`` (no checks: for values derived after validation)."""
-        return Record(self._values, **changes)
+        return Values(self._values, **changes)
 
 
 def _coerce(option: Option, value: Any, from_env: bool) -> Any:
@@ -129,7 +130,7 @@ def _coerce(option: Option, value: Any, from_env: bool) -> Any:
 
 
 def _frozen(option: Option, value: Any, name: str) -> Any:
-    """Lists become tuples; entries of a list of tables become Records checked against ``items``."""
+    """Lists become tuples; entries of a list of tables become ``Values`` checked against ``items``."""
     if option.type is not list:
         return value
     if not option.items:
@@ -144,8 +145,8 @@ def _frozen(option: Option, value: Any, name: str) -> Any:
 
 
 def load_table(table: Any, options: tuple[Option, ...], name: str,
-               env: Mapping[str, str] | None = None) -> Record:
-    """One TOML table (None: empty) checked against ``options`` -> Record; errors name ``name.key``.
+               env: Mapping[str, str] | None = None) -> Values:
+    """One TOML table (None: empty) checked against ``options`` -> Values; errors name ``name.key``.
 
     ``env`` (none by default) overrides values by each option's ``ROBOPULSE_<SECTION>_<KEY>``."""
     table = {} if table is None else table
@@ -175,7 +176,7 @@ def load_table(table: Any, options: tuple[Option, ...], name: str,
             if reason:
                 raise ConfigError(key, reason)
         out[option.key] = _frozen(option, value, key)
-    return Record(out)
+    return Values(out)
 
 
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:
@@ -191,8 +192,8 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
 
 def load(path: str | os.PathLike | None, options: tuple[Option, ...],
          env: Mapping[str, str] | None = None,
-         ignore_sections: tuple[str, ...] = ()) -> Record:
-    """Read ``path`` (None: defaults and environment only) into a Record of section Records.
+         ignore_sections: tuple[str, ...] = ()) -> Values:
+    """Read ``path`` (None: defaults and environment only) into ``Values`` of one ``Values`` per section.
 
     ``ignore_sections`` are left to the caller (tables checked by their own parser)."""
     env = os.environ if env is None else env
@@ -202,16 +203,16 @@ def load(path: str | os.PathLike | None, options: tuple[Option, ...],
 
 def from_mapping(raw: Mapping[str, Any], options: tuple[Option, ...],
                  env: Mapping[str, str] | None = None,
-                 ignore_sections: tuple[str, ...] = ()) -> Record:
-    """A mapping shaped like the TOML file (plus ``env`` overrides, none by default) into a Record of
-    section Records, with exactly the checks a file gets: the simulator builds agent configs this way."""
+                 ignore_sections: tuple[str, ...] = ()) -> Values:
+    """A mapping shaped like the TOML file (plus ``env`` overrides, none by default) into ``Values``
+    of one ``Values`` per section, with exactly the checks a file gets: the simulator builds agent configs this way."""
     sections: dict[str, list[Option]] = {}
     for option in options:
         sections.setdefault(option.section, []).append(option)
     for section in raw:
         if section not in sections and section not in ignore_sections:
             raise ConfigError(section, "unknown section")
-    return Record({s: load_table(raw.get(s), tuple(rows), s, env=env) for s, rows in sections.items()})
+    return Values({s: load_table(raw.get(s), tuple(rows), s, env=env) for s, rows in sections.items()})
 
 
 # small reusable checks -------------------------------------------------------------

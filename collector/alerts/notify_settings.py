@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from protocol.config import ConfigError, Option, Record, load_table, non_negative, positive, setting
+from protocol.config import ConfigError, Option, Values, load_table, non_negative, positive, setting
 
 from collector.alerts.settings import RULES, SEVERITIES
 
@@ -52,8 +52,8 @@ SETTINGS: tuple[Option, ...] = (
 )
 
 
-def parse(table: Any) -> Record:
-    """The ``[notify]`` table (None: empty) -> Record; ``webhooks`` is a tuple of Records."""
+def parse(table: Any) -> Values:
+    """The ``[notify]`` table (None: empty) -> Values; ``webhooks`` is a tuple of ``Values``."""
     out = load_table(table, SETTINGS, "notify")
     hooks = tuple(h if h.name is not None else h.replace(name=f"webhook{i}") for i, h in enumerate(out.webhooks))
     names = [h.name for h in hooks]
@@ -64,5 +64,5 @@ def parse(table: Any) -> Record:
     return out.replace(webhooks=hooks)
 
 
-def defaults() -> Record:
+def defaults() -> Values:
     return parse({})

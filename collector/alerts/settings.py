@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from protocol.config import ConfigError, Option, Record, load_table, non_negative, setting
+from protocol.config import ConfigError, Option, Values, load_table, non_negative, setting
 
 SEVERITIES = ("info", "warning", "critical")
 
@@ -78,8 +78,8 @@ def spec(rule: str) -> tuple[Option, ...]:
     )
 
 
-def parse(table: Any) -> Record:
-    """The ``[alerts]`` table (None: empty) -> a Record of one Record per rule (``alerts.usage_drop.
+def parse(table: Any) -> Values:
+    """The ``[alerts]`` table (None: empty) -> ``Values`` of one ``Values`` per rule (``alerts.usage_drop.
     threshold``), each with its rule's ``direction`` added; ConfigError names the bad key."""
     if table is None:
         table = {}
@@ -95,8 +95,8 @@ def parse(table: Any) -> Record:
         if (cfg.clear > cfg.threshold) if above else (cfg.clear < cfg.threshold):
             raise ConfigError(f"alerts.{rule}.clear", "must be on the clearing side of threshold")
         out[rule] = cfg.replace(direction=RULES[rule]["direction"])
-    return Record(out)
+    return Values(out)
 
 
-def defaults() -> Record:
+def defaults() -> Values:
     return parse({})

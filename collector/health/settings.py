@@ -1,7 +1,7 @@
 """``[health]`` settings: thresholds, weights and bands of robot and customer health.
 
 One table of ``protocol.config.Option`` rows (``SETTINGS``) feeds defaults, validation and
-docs/health.md, like the collector's ``OPTIONS``.  ``parse(table)`` returns a frozen ``Record``
+docs/health.md, like the collector's ``OPTIONS``.  ``parse(table)`` returns a frozen ``Values``
 (``settings.min_volume``); an unknown key or a bad value raises ``ConfigError`` naming
 ``health.<key>``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.config import ConfigError, Option, Record, fraction, load_table, non_negative, positive, setting
+from protocol.config import ConfigError, Option, Values, fraction, load_table, non_negative, positive, setting
 
 
 def _health(key: str, default: Any, doc: str, check=None) -> Option:
@@ -73,18 +73,18 @@ SETTINGS: tuple[Option, ...] = (
 MEASURES = ("reliability", "adoption", "usage_trend", "onboarding", "contract")
 
 
-def parse(table: Any) -> Record:
-    """The ``[health]`` table (None: empty) -> Record, or ConfigError naming the key."""
+def parse(table: Any) -> Values:
+    """The ``[health]`` table (None: empty) -> Values, or ConfigError naming the key."""
     out = load_table(table, SETTINGS, "health")
     for name in (*RATE_DEFAULTS, "network_offline", "network_disconnects"):
-        if out[f"{name}_warn"] > out[f"{name}_crit"]:
+        if getattr(out, f"{name}_warn") > getattr(out, f"{name}_crit"):
             raise ConfigError(f"health.{name}_warn", f"must not exceed health.{name}_crit")
-    if out["yellow"] > out["green"]:
+    if out.yellow > out.green:
         raise ConfigError("health.yellow", "must not exceed health.green")
-    if sum(out[f"weight_{m}"] for m in MEASURES) <= 0:
+    if sum(getattr(out, f"weight_{m}") for m in MEASURES) <= 0:
         raise ConfigError("health.weight_reliability", "the weights must not all be 0")
     return out
 
 
-def defaults() -> Record:
+def defaults() -> Values:
     return parse({})

@@ -84,19 +84,24 @@ def test_config_list_of_tables_becomes_records_and_errors_name_the_entry():
 
 
 def test_config_mqtt_options_are_declared_once():
-    """The agent and the collector share the [mqtt] rows (only host and keepalive defaults differ)."""
+    """The agent and the collector share the [mqtt] rows (only host and keepalive defaults differ),
+    so they accept and refuse the same values and document them alike."""
     from agent.config import OPTIONS as AGENT
+    from agent.config import build_config
     from collector.config import OPTIONS as COLLECTOR
+    from collector.config import load_mapping
     from protocol.mqtt_options import mqtt_options
 
-    shared = [o.key for o in mqtt_options("h", 30, "k")]
     agent = {o.key: o for o in AGENT if o.section == "mqtt"}
     collector = {o.key: o for o in COLLECTOR if o.section == "mqtt"}
-    for key in shared:
-        assert agent[key].check is collector[key].check or agent[key].check.__qualname__ == \
-            collector[key].check.__qualname__, key
-        assert agent[key].doc == collector[key].doc or key == "keepalive_s", key
-    from collector.config import load_mapping
-    with pytest.raises(ConfigError) as exc:
-        load_mapping({"mqtt": {"tls_cert": "c.pem", "tls_key": "k.pem"}})
-    assert exc.value.key == "mqtt.tls_ca"
+    for o in mqtt_options("h", 30, "k"):
+        assert agent[o.key].type is collector[o.key].type is o.type, o.key
+        assert o.key == "keepalive_s" or agent[o.key].doc == collector[o.key].doc == o.doc, o.key
+    ids = {"agent": {"robot_id": "r1", "customer_id": "c1"}}
+    for bad, key in [({"port": 0}, "mqtt.port"), ({"topic_prefix": "a/#"}, "mqtt.topic_prefix"),
+                     ({"keepalive_s": 2}, "mqtt.keepalive_s"), ({"password": "p"}, "mqtt.username"),
+                     ({"tls_cert": "c.pem", "tls_key": "k.pem"}, "mqtt.tls_ca")]:
+        for build in (lambda m: build_config({**ids, "mqtt": m}), lambda m: load_mapping({"mqtt": m})):
+            with pytest.raises(ConfigError) as exc:
+                build(bad)
+            assert exc.value.key == key
