@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from protocol.config import ConfigError, Option, Values, load_table, non_negative, positive, setting
 
-from collector.alerts.settings import RULES, SEVERITIES
+from collector.alerts.settings import RULES, known_severity
 
 
 def _notify(key: str, default: Any, doc: str, check=None) -> Option:
@@ -27,16 +27,12 @@ def _rules(value: list) -> str | None:
     return None if all(r in RULES for r in value) else f"must be a list of rule names ({', '.join(RULES)})"
 
 
-def _severity(value: str) -> str | None:
-    return None if value in SEVERITIES else f"must be one of {', '.join(SEVERITIES)}"
-
-
 #: the keys of one ``[[notify.webhooks]]`` table (without ``name`` it is named ``webhook<i>``)
 WEBHOOK: tuple[Option, ...] = (
     Option("", "name", str, None, "name in the notification records", _name),
     Option("", "url", str, "", "http:// or https:// URL the JSON is POSTed to", _url),
     Option("", "rules", list, [], "rule names to notify; empty: all", _rules),
-    Option("", "min_severity", str, "info", "least severity notified", _severity),
+    Option("", "min_severity", str, "info", "least severity notified", known_severity),
 )
 
 SETTINGS: tuple[Option, ...] = (

@@ -16,7 +16,7 @@ from protocol.config import ConfigError, Option, Values, load_table, non_negativ
 SEVERITIES = ("info", "warning", "critical")
 
 
-def _severity(value: Any) -> str | None:
+def known_severity(value: Any) -> str | None:
     return None if value in SEVERITIES else f"must be one of {', '.join(SEVERITIES)}"
 
 
@@ -73,7 +73,7 @@ def spec(rule: str) -> tuple[Option, ...]:
                 non_negative),
         setting(section, "clear_for_s", r["clear_for_s"], "seconds the clearing condition holds before it "
                 "resolves", non_negative),
-        setting(section, "severity", r["severity"], "info, warning or critical", _severity),
+        setting(section, "severity", r["severity"], "info, warning or critical", known_severity),
         *(setting(section, *extra) for extra in r["extra"]),
     )
 
