@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
-from protocol import DEFAULT_PREFIX
-from protocol.config import REQUIRED, ConfigError, Option, from_mapping, host_port, in_range, load, positive
+from protocol.config import REQUIRED, Option, Values, from_mapping, host_port, in_range, load, positive
+from protocol.mqtt_options import check_mqtt, mqtt_options
 from protocol.topics import is_valid_id
 
 
@@ -40,18 +38,6 @@ def _loopback(value: str) -> str | None:
     return f"{value!r} is not a loopback address (use 127.0.0.1:PORT)"
 
 
-def _prefix(value: str) -> str | None:
-    if not value or any(ch in value for ch in "+#\x00") or value.startswith("/") or value.endswith("/"):
-        return f"{value!r} is not a valid topic prefix"
-    return None
-
-
-def _port(value: int) -> str | None:
-    return None if 1 <= value <= 65535 else "must be between 1 and 65535"
-
-
-SECTIONS = ("agent", "mqtt", "buffer", "ingest", "network", "status")
-
 OPTIONS: tuple[Option, ...] = (
     Option("agent", "robot_id", str, REQUIRED, "this robot's id (topic and payload)", _id),
     Option("agent", "customer_id", str, REQUIRED, "the customer that owns the robot", _id),
@@ -63,16 +49,8 @@ OPTIONS: tuple[Option, ...] = (
            in_range(1, 86400)),
     Option("agent", "state_dir", str, "/var/lib/robopulse-agent",
            "outbox database, status file and lock live here"),
-    Option("mqtt", "host", str, "localhost", "broker host name or address"),
-    Option("mqtt", "port", int, 1883, "broker port (8883 is usual with TLS)", _port),
-    Option("mqtt", "username", str, "", "user name; empty for anonymous"),
-    Option("mqtt", "password", str, "", "password"),
-    Option("mqtt", "tls_ca", str, "", "CA certificate file; set to use TLS"),
-    Option("mqtt", "tls_cert", str, "", "client certificate file (with tls_key)"),
-    Option("mqtt", "tls_key", str, "", "client private key file"),
-    Option("mqtt", "topic_prefix", str, DEFAULT_PREFIX, "first levels of every topic", _prefix),
-    Option("mqtt", "keepalive_s", int, 90, "MQTT keepalive; the broker declares the robot lost after 1.5x",
-           in_range(5, 3600)),
+    *mqtt_options(host="localhost", keepalive_s=90,
+                  keepalive_doc="MQTT keepalive; the broker declares the robot lost after 1.5x"),
     Option("mqtt", "protocol", str, "5",
            "MQTT version, '5' (the telemetry topic is then sent once per connection and replaced by a "
            "2-byte alias) or '3.1.1' for a broker without MQTT 5",
@@ -95,31 +73,13 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class AgentConfig:
-    """Validated options, by section: ``config.agent.robot_id``, ``config.mqtt.port``..."""
-
-    agent: SimpleNamespace
-    mqtt: SimpleNamespace
-    buffer: SimpleNamespace
-    ingest: SimpleNamespace
-    network: SimpleNamespace
-    status: SimpleNamespace
-
-    def as_dict(self) -> dict[str, dict[str, Any]]:
-        return {s: dict(vars(getattr(self, s))) for s in SECTIONS}
+#: the validated options: ``Values`` of one ``Values`` per section (``config.agent.robot_id``, ``config.mqtt.port``)
+AgentConfig = Values
 
 
-def _finish(values: dict[str, dict[str, Any]]) -> AgentConfig:
-    m = values["mqtt"]
-    if bool(m["tls_cert"]) != bool(m["tls_key"]):
-        raise ConfigError("mqtt.tls_key" if m["tls_cert"] else "mqtt.tls_cert",
-                          "tls_cert and tls_key go together")
-    if m["tls_cert"] and not m["tls_ca"]:
-        raise ConfigError("mqtt.tls_ca", "a client certificate needs tls_ca (TLS is on only with a CA)")
-    if m["password"] and not m["username"]:
-        raise ConfigError("mqtt.username", "a password needs a username")
-    return AgentConfig(**{s: SimpleNamespace(**body) for s, body in values.items()})
+def _finish(values: Values) -> AgentConfig:
+    check_mqtt(values.mqtt)
+    return values
 
 
 def load_config(path, env: Mapping[str, str] | None = None) -> AgentConfig:

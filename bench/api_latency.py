@@ -92,11 +92,12 @@ def serve(db: str, port: int) -> None:
     """Child process: the collector's HTTP app (API parts only, no health loop) on 127.0.0.1:port."""
     from aiohttp import web
 
+    from collector.config import load_mapping
     from collector.http.app import create_app
 
-    config = {"collector": {"db": db},
+    config = load_mapping({"collector": {"db": db},
               "http": {"listen": f"127.0.0.1:{port}", "cors_origins": [], "feed_poll_ms": 200,
-                       "feed_heartbeat_s": 15, "tokens": [{"token": TOKEN, "role": "viewer", "name": "bench"}]}}
+                       "feed_heartbeat_s": 15, "tokens": [{"token": TOKEN, "role": "viewer", "name": "bench"}]}})
     parts = ("collector.http.ops", "collector.http.counters", "collector.api.routes", "collector.feed.sse",
              "collector.dashboard.routes")
     web.run_app(create_app(config, parts=parts), host="127.0.0.1", port=port, print=None,

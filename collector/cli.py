@@ -29,11 +29,11 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"robopulse collector: config error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(config["collector"]["log_level"])
+    configure_logging(config.collector.log_level)
     if args.command == "run":
         from collector.service import run
 
         return run(config)
     from collector.store.customers import import_file
 
-    return import_file(args.csv, config["collector"]["db"], out=sys.stdout, err=sys.stderr)
+    return import_file(args.csv, config.collector.db, out=sys.stdout, err=sys.stderr)

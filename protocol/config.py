@@ -1,15 +1,19 @@
 """TOML configuration with environment overrides, validated against a table of options.
 
-The agent and the collector each declare their options as one tuple of ``Option`` rows (the
-same table feeds defaults, validation, ``check-config`` and docs).  ``ROBOPULSE_<SECTION>_<KEY>``
-in the environment overrides the file.  Every problem raises ``ConfigError`` naming the key.
+Every option of the agent and the collector (``[health]``, ``[alerts.<rule>]`` and ``[notify]``
+included) is one ``Option`` row; a module's rows form its table, and the same table feeds
+defaults, validation, ``check-config`` and the docs.  ``load_table`` checks one TOML table against
+its rows; ``from_mapping`` and ``load`` check a whole file of sections.  Results are frozen
+``Values`` objects read by attribute (``config.mqtt.port``).  ``ROBOPULSE_<SECTION>_<KEY>`` in the
+environment overrides the file where the caller passes an environment.  Every problem raises
+``ConfigError`` naming the key.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +31,18 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
+    """One option: ``section.key``, its type, default (or ``REQUIRED``), meaning and check.
+
+    ``items``: for a ``list`` option whose entries are tables (``[[http.tokens]]``), the rows each
+    entry is checked against (their ``section`` is unused); the value becomes a tuple of ``Values``."""
+
     section: str
     key: str
     type: type  # str, int, float, bool or list
     default: Any
     doc: str
     check: Callable[[Any], str | None] | None = None  # returns a reason when the value is bad
+    items: tuple[Option, ...] = ()
 
     @property
     def name(self) -> str:
@@ -41,6 +51,57 @@ class Option:
     @property
     def env(self) -> str:
         return f"{ENV_PREFIX}{self.section.upper()}_{self.key.upper()}"
+
+
+def setting(section: str, key: str, default: Any, doc: str,
+            check: Callable[[Any], str | None] | None = None) -> Option:
+    """An ``Option`` whose type is its default's: the rows of ``[health]``, ``[alerts]``, ``[notify]``."""
+    return Option(section, key, type(default), default, doc, check)
+
+
+class Values(Mapping):
+    """The checked values of an option table, frozen, read by attribute: ``config.collector.db``,
+    ``settings.min_volume``, ``config.http.tokens[0].role``.
+
+    Subscript access (``config["collector"]["db"]``, ``"key" in values``, ``.get``, ``dict(values)``)
+    also works: it is transitional, for code written against the former nested dicts, and goes once
+    every caller reads attributes.  ``Values`` pickle (the writer process gets its config this way)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any] = (), /, **more: Any):
+        object.__setattr__(self, "_values", {**dict(values), **more})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"config values are frozen (cannot set {name})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"config values are frozen (cannot delete {name})")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __reduce__(self):
+        return (Values, (self._values,))
+
+    def __repr__(self) -> str:
+        return f"Values({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+
+    def replace(self, **changes: Any) -> Values:
+        """A copy with ``changes`` (no checks: for values derived after validation)."""
+        return Values(self._values, **changes)
 
 
 def _coerce(option: Option, value: Any, from_env: bool) -> Any:
@@ -68,6 +129,56 @@ def _coerce(option: Option, value: Any, from_env: bool) -> Any:
     return value
 
 
+def _frozen(option: Option, value: Any, name: str) -> Any:
+    """Lists become tuples; entries of a list of tables become ``Values`` checked against ``items``."""
+    if option.type is not list:
+        return value
+    if not option.items:
+        return tuple(value)
+    out = []
+    for i, entry in enumerate(value):
+        key = f"{name}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(key, "must be a table")
+        out.append(load_table(entry, option.items, key))
+    return tuple(out)
+
+
+def load_table(table: Any, options: tuple[Option, ...], name: str,
+               env: Mapping[str, str] | None = None) -> Values:
+    """One TOML table (None: empty) checked against ``options`` -> Values; errors name ``name.key``.
+
+    ``env`` (none by default) overrides values by each option's ``ROBOPULSE_<SECTION>_<KEY>``."""
+    table = {} if table is None else table
+    if not isinstance(table, Mapping):
+        raise ConfigError(name, "must be a table")
+    known = {o.key: o for o in options}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{name}.{key}", "unknown key")
+    env = {} if env is None else env
+    out: dict[str, Any] = {}
+    for option in options:
+        key = f"{name}.{option.key}"
+        if option.env in env:
+            value = _coerce(option, env[option.env], from_env=True)
+        elif option.key in table:
+            try:
+                value = _coerce(option, table[option.key], from_env=False)
+            except ConfigError as exc:
+                raise ConfigError(key, exc.reason) from None
+        elif option.default is REQUIRED:
+            raise ConfigError(key, "is required")
+        else:
+            value = option.default
+        if option.check is not None and value is not None:
+            reason = option.check(value)
+            if reason:
+                raise ConfigError(key, reason)
+        out[option.key] = _frozen(option, value, key)
+    return Values(out)
+
+
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:
     """A TOML file as a dict; a missing or unparsable file is a ConfigError on the key ``file``."""
     p = Path(path)
@@ -81,10 +192,10 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
 
 def load(path: str | os.PathLike | None, options: tuple[Option, ...],
          env: Mapping[str, str] | None = None,
-         ignore_sections: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
-    """Read ``path`` (None: defaults and environment only) into ``{section: {key: value}}``.
+         ignore_sections: tuple[str, ...] = ()) -> Values:
+    """Read ``path`` (None: defaults and environment only) into ``Values`` of one ``Values`` per section.
 
-    ``ignore_sections`` are left to the caller (nested tables parsed elsewhere)."""
+    ``ignore_sections`` are left to the caller (tables checked by their own parser)."""
     env = os.environ if env is None else env
     raw = read_toml(path) if path is not None else {}
     return from_mapping(raw, options, env=env, ignore_sections=ignore_sections)
@@ -92,45 +203,30 @@ def load(path: str | os.PathLike | None, options: tuple[Option, ...],
 
 def from_mapping(raw: Mapping[str, Any], options: tuple[Option, ...],
                  env: Mapping[str, str] | None = None,
-                 ignore_sections: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
-    """A mapping shaped like the TOML file (plus ``env`` overrides, none by default) into
-    ``{section: {key: value}}``, with exactly the checks a file gets: the simulator builds agent
-    configs this way."""
-    env = {} if env is None else env
-    known = {(o.section, o.key): o for o in options}
-    sections = {o.section for o in options}
-    for section, body in raw.items():
-        if section in ignore_sections:
-            continue
-        if section not in sections:
-            raise ConfigError(section, "unknown section")
-        if not isinstance(body, Mapping):
-            raise ConfigError(section, "must be a table")
-        for key in body:
-            if (section, key) not in known:
-                raise ConfigError(f"{section}.{key}", "unknown key")
-    out: dict[str, dict[str, Any]] = {s: {} for s in sections}
+                 ignore_sections: tuple[str, ...] = ()) -> Values:
+    """A mapping shaped like the TOML file (plus ``env`` overrides, none by default) into ``Values``
+    of one ``Values`` per section, with exactly the checks a file gets: the simulator builds agent configs this way."""
+    sections: dict[str, list[Option]] = {}
     for option in options:
-        if option.env in env:
-            value = _coerce(option, env[option.env], from_env=True)
-        elif option.key in raw.get(option.section, {}):
-            value = _coerce(option, raw[option.section][option.key], from_env=False)
-        elif option.default is REQUIRED:
-            raise ConfigError(option.name, "is required")
-        else:
-            value = option.default
-        if option.check is not None and value is not None:
-            reason = option.check(value)
-            if reason:
-                raise ConfigError(option.name, reason)
-        out[option.section][option.key] = value
-    return out
+        sections.setdefault(option.section, []).append(option)
+    for section in raw:
+        if section not in sections and section not in ignore_sections:
+            raise ConfigError(section, "unknown section")
+    return Values({s: load_table(raw.get(s), tuple(rows), s, env=env) for s, rows in sections.items()})
 
 
 # small reusable checks -------------------------------------------------------------
 
 def positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than 0"
+
+
+def non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def fraction(value: Any) -> str | None:
+    return None if 0 <= value <= 1 else "must be between 0 and 1"
 
 
 def at_least(low: float, why: str) -> Callable[[Any], str | None]:
@@ -142,12 +238,6 @@ def at_least(low: float, why: str) -> Callable[[Any], str | None]:
 def in_range(low: float, high: float) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if low <= value <= high else f"must be between {low} and {high}"
-    return check
-
-
-def one_of(*choices: str) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(choices)}"
     return check
 
 
@@ -168,3 +258,4 @@ def markdown_table(options: tuple[Option, ...]) -> str:
         default = "(required)" if o.default is REQUIRED else repr(o.default)
         rows.append(f"| `{o.name}` | {o.type.__name__} | `{default}` | `{o.env}` | {o.doc} |")
     return "\n".join(rows)
+

@@ -8,27 +8,26 @@ some have a minimum volume.  The meaning of each threshold is in ``RULES`` and d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from protocol.config import ConfigError
-
-from collector.health.settings import Setting, non_negative, parse_table
+from protocol.config import ConfigError, Option, Values, load_table, non_negative, setting
 
 SEVERITIES = ("info", "warning", "critical")
 
 
-def _severity(value: Any) -> str | None:
+def known_severity(value: Any) -> str | None:
     return None if value in SEVERITIES else f"must be one of {', '.join(SEVERITIES)}"
 
 
-#: rule -> (direction, description, defaults, extra settings)
+#: rule -> (direction, description, defaults, extra settings as (key, default, doc, check))
 #: direction "above": fires when value >= threshold, clears when value < clear;
 #: direction "below": fires when value <= threshold, clears when value > clear.
 RULES: dict[str, dict[str, Any]] = {
     "site_outage": dict(
         direction="above", value="share of a site's robots unreachable (lost or stale) or with network `crit`",
         threshold=0.5, clear=0.2, for_s=120, clear_for_s=600, severity="critical",
-        extra=(Setting("min_robots", 2, "sites with fewer robots are left to robot_offline", non_negative),)),
+        extra=(("min_robots", 2, "sites with fewer robots are left to robot_offline", non_negative),)),
     "robot_offline": dict(
         direction="above", value="minutes since a robot that is lost (offline without a clean shutdown) "
         "or stale last sent data", threshold=10.0, clear=1.0, for_s=0, clear_for_s=300, severity="warning",
@@ -39,16 +38,16 @@ RULES: dict[str, dict[str, Any]] = {
     "usage_drop": dict(
         direction="above", value="% fall of interactions, last 7 days against the 7 before",
         threshold=40.0, clear=20.0, for_s=0, clear_for_s=86400, severity="warning",
-        extra=(Setting("min_volume", 20.0, "interactions per robot per day in the 7 days before, below "
-                       "which no drop is judged", non_negative),)),
+        extra=(("min_volume", 20.0, "interactions per robot per day in the 7 days before, below "
+                "which no drop is judged", non_negative),)),
     "below_peers": dict(
         direction="below", value="the customer's usage percentile among customers of its scene",
         threshold=10.0, clear=25.0, for_s=0, clear_for_s=86400, severity="info",
-        extra=(Setting("min_peers", 3, "fewest other customers in the scene for a comparison", non_negative),)),
+        extra=(("min_peers", 3, "fewest other customers in the scene for a comparison", non_negative),)),
     "onboarding_stalled": dict(
         direction="below", value="active days in the last 7 complete days of a robot in onboarding",
         threshold=2.0, clear=4.0, for_s=0, clear_for_s=86400, severity="warning",
-        extra=(Setting("min_age_days", 7, "a robot is judged once it is this many days old", non_negative),)),
+        extra=(("min_age_days", 7, "a robot is judged once it is this many days old", non_negative),)),
     "renewal_risk": dict(
         direction="below", value="days to the contract end; fires at or below threshold while the "
         "customer is not green, or once the end date passed", threshold=90.0, clear=90.0, for_s=0,
@@ -56,45 +55,48 @@ RULES: dict[str, dict[str, Any]] = {
     "benchmark_candidate": dict(
         direction="above", value="interactions per robot per day over the last 30 days",
         threshold=1000.0, clear=900.0, for_s=0, clear_for_s=7 * 86400, severity="info",
-        extra=(Setting("min_robots", 1, "fewest robots of a benchmark customer", non_negative),)),
+        extra=(("min_robots", 1, "fewest robots of a benchmark customer", non_negative),)),
 }
 
 #: evaluation order: site_outage first, so the robot alerts it explains are grouped at once
 ORDER = tuple(RULES)
 
 
-def spec(rule: str) -> tuple[Setting, ...]:
-    r = RULES[rule]
+def spec(rule: str) -> tuple[Option, ...]:
+    """The rows of ``[alerts.<rule>]``: the six every rule has, then the rule's own."""
+    r, section = RULES[rule], f"alerts.{rule}"
     return (
-        Setting("enabled", True, "evaluate this rule"),
-        Setting("threshold", r["threshold"], f"fire threshold on: {r['value']}"),
-        Setting("clear", r["clear"], "clearing threshold (hysteresis)"),
-        Setting("for_s", r["for_s"], "seconds the firing condition holds before the alert fires", non_negative),
-        Setting("clear_for_s", r["clear_for_s"], "seconds the clearing condition holds before it resolves",
+        setting(section, "enabled", True, "evaluate this rule"),
+        setting(section, "threshold", r["threshold"], f"fire threshold on: {r['value']}"),
+        setting(section, "clear", r["clear"], "clearing threshold (hysteresis)"),
+        setting(section, "for_s", r["for_s"], "seconds the firing condition holds before the alert fires",
                 non_negative),
-        Setting("severity", r["severity"], "info, warning or critical", _severity),
-        *r["extra"],
+        setting(section, "clear_for_s", r["clear_for_s"], "seconds the clearing condition holds before it "
+                "resolves", non_negative),
+        setting(section, "severity", r["severity"], "info, warning or critical", known_severity),
+        *(setting(section, *extra) for extra in r["extra"]),
     )
 
 
-def parse(table: Any) -> dict[str, dict[str, Any]]:
+def parse(table: Any) -> Values:
+    """The ``[alerts]`` table (None: empty) -> ``Values`` of one ``Values`` per rule (``alerts.usage_drop.
+    threshold``), each with its rule's ``direction`` added; ConfigError names the bad key."""
     if table is None:
         table = {}
-    if not isinstance(table, dict):
+    if not isinstance(table, Mapping):
         raise ConfigError("alerts", "must be a table")
     for key in table:
         if key not in RULES:
             raise ConfigError(f"alerts.{key}", "unknown rule")
     out = {}
     for rule in RULES:
-        cfg = parse_table(table.get(rule, {}), spec(rule), f"alerts.{rule}")
+        cfg = load_table(table.get(rule), spec(rule), f"alerts.{rule}")
         above = RULES[rule]["direction"] == "above"
-        if (cfg["clear"] > cfg["threshold"]) if above else (cfg["clear"] < cfg["threshold"]):
+        if (cfg.clear > cfg.threshold) if above else (cfg.clear < cfg.threshold):
             raise ConfigError(f"alerts.{rule}.clear", "must be on the clearing side of threshold")
-        cfg["direction"] = RULES[rule]["direction"]
-        out[rule] = cfg
-    return out
+        out[rule] = cfg.replace(direction=RULES[rule]["direction"])
+    return Values(out)
 
 
-def defaults() -> dict[str, dict[str, Any]]:
+def defaults() -> Values:
     return parse({})

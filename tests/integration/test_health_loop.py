@@ -4,6 +4,7 @@ import asyncio
 
 from aiohttp.test_utils import TestServer
 
+from collector.config import load_mapping
 from collector.health.loop import settings_of
 from collector.http.app import create_app
 from collector.metrics import REGISTRY
@@ -14,7 +15,7 @@ async def test_health_loop_evaluates_periodically(store, fleet, tmp_path):
     (rid,) = fleet("c1", 1)
     history(store, rid, T - HOUR, 1, {"asr.requests": 100, "asr.unrecognized": 50})
     settings = make_settings(health={"interval_s": 1})
-    config = {"collector": {"db": str(tmp_path / "store.db")}, "http": {"tokens": []}, **settings}
+    config = load_mapping({"collector": {"db": str(tmp_path / "store.db")}}).replace(**settings)
     before = REGISTRY.counter("robopulse_health_cycles_total", "").value()
     server = TestServer(create_app(config, clock=lambda: T + 60_000, parts=("collector.health.loop",)),
                         host="127.0.0.1")
@@ -33,4 +34,4 @@ async def test_health_loop_evaluates_periodically(store, fleet, tmp_path):
 
 def test_health_loop_settings_default_when_config_has_none():
     settings = settings_of({})
-    assert settings["health"]["interval_s"] == 60 and settings["notify"]["webhooks"] == []
+    assert settings["health"].interval_s == 60 and settings["notify"].webhooks == ()  # frozen: a tuple

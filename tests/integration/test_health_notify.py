@@ -13,6 +13,7 @@ from collector.alerts.notify import backoff_ms
 from collector.health import seed
 from collector.health.cycle import evaluate
 from collector.http.app import create_app, wall_clock_ms
+from collector.config import load_mapping
 from tests.plugins.health import T, make_settings
 
 MIN = 60_000
@@ -47,7 +48,7 @@ def queue_alerts(store, fleet, settings):
 
 
 async def start_collector(settings, db_path):
-    config = {"collector": {"db": str(db_path)}, "http": {"tokens": []}, **settings}
+    config = load_mapping({"collector": {"db": str(db_path)}}).replace(**settings)
     server = TestServer(create_app(config, clock=wall_clock_ms, parts=("collector.alerts.notify",)),
                         host="127.0.0.1")
     await server.start_server()

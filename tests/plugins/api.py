@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from collector.config import load_mapping
 from collector.http.app import create_app
 from collector.store import customer_usage
 from collector.store.sqlite.db import connect_writer
+from protocol.config import Values
 
 NOW_MS = 1_795_780_800_000  # 2026-11-27T12:00:00Z, a fixed noon
 DAY_MS = 86_400_000
@@ -150,12 +152,12 @@ def seed_store(path: Path, now_ms: int = NOW_MS) -> Seed:
     return seed
 
 
-def api_config(db: Path, cors_origins: list[str] | None = None, **http) -> dict:
-    return {"collector": {"db": str(db)},
+def api_config(db: Path, cors_origins: list[str] | None = None, **http) -> Values:
+    return load_mapping({"collector": {"db": str(db)},
             "http": {"listen": "127.0.0.1:0", "cors_origins": cors_origins or [],
                      "feed_poll_ms": 50, "feed_heartbeat_s": 1,
                      "tokens": [{"token": VIEWER, "role": "viewer", "name": "cs-viewer"},
-                                {"token": ADMIN, "role": "admin", "name": "ops-admin"}], **http}}
+                                {"token": ADMIN, "role": "admin", "name": "ops-admin"}], **http}})
 
 
 def make_api_app(db: Path, now_ms: int = NOW_MS, **kw) -> web.Application:

@@ -13,6 +13,7 @@ from collector.alerts.settings import parse as parse_alerts
 from collector.health import seed
 from collector.health.settings import parse as parse_health
 from collector.store.sqlite.db import connect_writer
+from protocol.config import Values
 
 HOUR = 3_600_000
 DAY = 86_400_000
@@ -20,9 +21,9 @@ DAY = 86_400_000
 T = 1_767_225_600_000
 
 
-def make_settings(health: dict | None = None, alerts: dict | None = None, notify: dict | None = None) -> dict:
-    return {"health": parse_health(health or {}), "alerts": parse_alerts(alerts or {}),
-            "notify": parse_notify(notify or {})}
+def make_settings(health: dict | None = None, alerts: dict | None = None, notify: dict | None = None) -> Values:
+    """``[health]``, ``[alerts]`` and ``[notify]`` checked as the collector's config checks them."""
+    return Values(health=parse_health(health), alerts=parse_alerts(alerts), notify=parse_notify(notify))
 
 
 def date_in(days: int, now: int = T) -> str:

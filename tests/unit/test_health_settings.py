@@ -9,13 +9,13 @@ from protocol.config import ConfigError
 
 
 def test_settings_defaults_parse():
-    assert health_settings.parse({})["min_volume"] == 20
+    assert health_settings.parse({}).min_volume == 20
     rules = alert_settings.parse({})
     assert set(rules) == {"robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
                           "onboarding_stalled", "renewal_risk", "benchmark_candidate"}
     assert all({"enabled", "threshold", "clear", "for_s", "clear_for_s", "severity"} <= set(r)
                for r in rules.values())
-    assert notify_settings.parse({})["webhooks"] == []
+    assert notify_settings.parse({}).webhooks == ()  # frozen: lists of the file become tuples
 
 
 @pytest.mark.parametrize("parse, table, key", [
@@ -43,6 +43,25 @@ def test_settings_through_the_collector_config(tmp_path):
     path.write_text('[health]\nmin_volume = 50\n[alerts.usage_drop]\nthreshold = 30.0\n'
                     '[[notify.webhooks]]\nname = "slack"\nurl = "https://hooks.example/x"\n')
     cfg = load(path, env={})
-    assert cfg["health"]["min_volume"] == 50
-    assert cfg["alerts"]["usage_drop"]["threshold"] == 30.0
-    assert cfg["notify"]["webhooks"][0]["name"] == "slack"
+    assert cfg.health.min_volume == 50
+    assert cfg.alerts.usage_drop.threshold == 30.0
+    assert cfg.notify.webhooks[0].name == "slack"
+
+
+def test_settings_webhook_defaults_and_unique_names():
+    hooks = notify_settings.parse({"webhooks": [{"url": "https://a.example/x"},
+                                                {"url": "http://b.example/y", "rules": ["usage_drop"]}]}).webhooks
+    assert [(h.name, h.rules, h.min_severity) for h in hooks] == [
+        ("webhook0", (), "info"), ("webhook1", ("usage_drop",), "info")]
+    with pytest.raises(ConfigError) as err:
+        notify_settings.parse({"webhooks": [{"name": "a", "url": "http://x/"}, {"name": "a", "url": "http://y/"}]})
+    assert err.value.key == "notify.webhooks"
+    with pytest.raises(ConfigError) as err:
+        notify_settings.parse({"webhooks": [{"name": "a"}]})
+    assert err.value.key == "notify.webhooks[0].url"
+
+
+def test_settings_alert_rules_carry_their_direction():
+    rules = alert_settings.parse({"below_peers": {"threshold": 5.0}})
+    assert rules.below_peers.direction == "below" and rules.below_peers.threshold == 5.0
+    assert rules.usage_drop.direction == "above" and rules.usage_drop.min_volume == 20.0
