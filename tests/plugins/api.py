@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from collector.http.app import create_app
-from collector.store import customer_usage
+from collector.store.sqlite import customer_usage
 from collector.store.sqlite.db import connect_writer
 
 NOW_MS = 1_795_780_800_000  # 2026-11-27T12:00:00Z, a fixed noon

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from collector.store.raw import all_windows, windows_starting
+from collector.store.sqlite.raw import all_windows, windows_starting
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 
