@@ -92,6 +92,12 @@ class RobotSeen:
                 self.clock_skew_ms, self.max_span_ms)
 
 
+#: ``make_row(CounterRow, (robot, metric, bucket, total))``: a NamedTuple row from its fields in
+#: order, without the NamedTuple constructor's Python-level call (~0.3 us -> ~0.1 us per row, and a
+#: flush of one-window messages makes a dozen rollup rows per window)
+make_row = tuple.__new__
+
+
 def _counter_upsert(table: str) -> Insert:
     return Insert(table, CounterRow._fields, "ON CONFLICT (robot, metric, bucket_ms) DO UPDATE SET "
                   f"total = {table}.total + excluded.total")
@@ -149,13 +155,13 @@ def add_rollups(conn: sqlite3.Connection, hour_sums: dict[tuple[str, int], dict[
             hours.add(hb)
         db = hb - hb % DAY_MS
         for metric, value in sums.items():
-            hour_rows.append(CounterRow(robot, metric, hb, value))
+            hour_rows.append(make_row(CounterRow, (robot, metric, hb, value)))
             key = (robot, metric, db)
             day[key] = day.get(key, 0) + value
     if not hour_rows:
         return
     insert_many(conn, UPSERT_COUNTER_HOUR, hour_rows)
-    insert_many(conn, UPSERT_COUNTER_DAY, [CounterRow(robot, metric, db, v) for (robot, metric, db), v in day.items()])
+    insert_many(conn, UPSERT_COUNTER_DAY, [make_row(CounterRow, (*key, v)) for key, v in day.items()])
     customer_usage.add(conn, customer_usage.deltas(day, owner))
     marks.touch(conn, hours, {db for _robot, _metric, db in day})
 
@@ -295,8 +301,8 @@ def apply_items(conn: sqlite3.Connection, items: Sequence[Queued], rejects_kept:
     owner = customer_usage.settle(conn, claimed, before) if claimed else {}
     owners.update(owner)
     add_rollups(conn, hour_sums, owner)
-    gauge_rows = [GaugeRow(robot, metric, hb, *g) for (robot, hb), sums in gauge_sums.items()
-                  for metric, g in sums.items()]
+    gauge_rows = [make_row(GaugeRow, (robot, metric, hb, g[0], g[1], g[2], g[3]))
+                  for (robot, hb), sums in gauge_sums.items() for metric, g in sums.items()]
     if gauge_rows:
         insert_many(conn, UPSERT_GAUGE, gauge_rows)
     if rejects:

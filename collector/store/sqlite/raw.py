@@ -53,8 +53,8 @@ INSERT_CHUNK = Insert("window_chunks", ChunkRow._fields)
 
 def chunk_row(robot: str, stream: str, bucket_ms: int, received_ms: int, windows: list[WindowRow]) -> ChunkRow:
     """A ``window_chunks`` row for ``windows`` (of one hour bucket, in seq order)."""
-    return ChunkRow(robot, stream, windows[-1][0], windows[0][0], bucket_ms, len(windows), received_ms,
-                    msgpack.packb(windows))
+    return tuple.__new__(ChunkRow, (robot, stream, windows[-1][0], windows[0][0], bucket_ms, len(windows),
+                                    received_ms, msgpack.packb(windows)))  # ChunkRow(...) without its Python-level call
 
 
 def high_seq(conn: sqlite3.Connection, robot: str, stream: str) -> int:
