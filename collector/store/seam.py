@@ -47,10 +47,9 @@ class IngestStore(Protocol):
         """One transaction: each window stored once (a seq already stored is a duplicate) with its
         rollups, robots and customers updated; statuses applied; rejects recorded (the newest
         ``rejects_kept`` kept).  All or nothing: raises ``TransientStoreError`` for a failure that
-        may pass, anything else for a bug on some item (the caller then applies items one by one)."""
-
-    def high_seq(self, robot: str, stream: str) -> int:
-        """The highest seq stored for a stream (0 if none)."""
+        may pass, anything else for a bug on some item (the caller then applies items one by one).
+        Which seqs a stream has stored is read here, inside the transaction (a backend may cache
+        it only while it is the store's one writer of windows)."""
 
     def delete_expired(self, table: str, cutoff_ms: int, limit: int) -> int:
         """Retention: delete up to ``limit`` rows of ``table`` (one of ``retention.RETAINED``) older

@@ -88,10 +88,6 @@ class WriterProcess:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
     def submit(self, env: Envelope) -> None:
         """Forward one validated message; ``env.ack`` is its ``(mid, qos, generation)`` token, or
         None for QoS 0 (paho's thread; blocks while the child's backlog is full)."""

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from collector.store.records import Queued
 from collector.store.seam import Outcome, TransientStoreError
-from collector.store.sqlite import raw
 from collector.store.sqlite.apply import apply_items
 from collector.store.sqlite.db import connect_writer
 
@@ -76,9 +75,6 @@ class SqliteIngestStore:
             if isinstance(exc, sqlite3.OperationalError):
                 raise TransientStoreError(str(exc)) from exc
             raise
-
-    def high_seq(self, robot: str, stream: str) -> int:
-        return raw.high_seq(self.conn, robot, stream)
 
     def delete_expired(self, table: str, cutoff_ms: int, limit: int) -> int:
         select, delete = _EXPIRED[table]
