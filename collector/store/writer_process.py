@@ -34,9 +34,12 @@ import time
 from collections.abc import Callable
 
 from collector.metrics import Registry
+from collector.store import open_store
 from collector.store.records import END, AckToken, Envelope, Queued, from_wire, to_wire
+from collector.store.retention import Retention
 from collector.store.stats import StoreStats
-from protocol.logs import get_logger
+from collector.store.writer import Writer
+from protocol.logs import configure_logging, get_logger
 
 log = get_logger("collector.store.writer")
 
@@ -211,11 +214,6 @@ class WriterProcess:
 
 def child_main(config: dict, inbox, replies) -> None:
     """The writer process: read records, store them; report acks and metrics per commit."""
-    from collector.store import open_store
-    from collector.store.retention import Retention
-    from collector.store.writer import Writer
-    from protocol.logs import configure_logging
-
     # SIGTERM/SIGINT go to the main process (a terminal's Ctrl-C or systemd reach the whole group):
     # it sends us the end of the pipe when its MQTT side has stopped, and we commit and exit then
     for signum in STOP_SIGNALS:
