@@ -4,9 +4,9 @@ This runs in the collector's main process, in paho's thread, and hands each item
 process (``collector.store.writer_process``) as a compact record: validating here splits the
 work per window about evenly between the two processes (validation here, rollups and SQLite
 there), where validating in the writer process left it doing nearly everything at batched
-message sizes (docs/benchmarks/store.md).  Every message becomes exactly one item (a batch, a
-status, or a reject to record: ``collector.store.records``), so every message is acknowledged once, after the commit that
-holds it.  Logs about rejects are rate-limited.
+message sizes (docs/benchmarks/store.md).  Every message becomes exactly one record (a batch, a
+status, or a reject to record: ``collector.store.records``), so every message is acknowledged
+once, after the commit that holds it.  Logs about rejects are rate-limited.
 """
 
 from __future__ import annotations

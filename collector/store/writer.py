@@ -1,4 +1,4 @@
-"""The telemetry writer: a thread that owns the store's ingest part (its write connection) and commits in batches.
+"""The telemetry writer: a thread that owns the store's ingest part and commits in batches.
 
 It is handed ``Queued`` records (a validated batch, a status, or a reject to record) with an ``ack``
 callback, and writes them through the store's ``IngestStore`` part (so it is the same for every

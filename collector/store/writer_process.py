@@ -6,8 +6,8 @@ collector's main process keeps paho, validation (``collector.ingest.intake``), t
 the health loop, and sends each validated message down a pipe as an ``Envelope``
 (``collector.store.records``: the record, its receive time and the MQTT packet id to acknowledge)
 in its compact ``marshal`` form; this process's child turns it back into a ``Queued`` record for
-the ``Writer`` thread on the store's ingest part.  After each commit the child sends back the ids of the messages it holds on disk
-and its metrics; only then does the main process acknowledge them to the broker (paho's manual
+the ``Writer`` thread on the store's ingest part.  After each commit the child sends back the ids
+of the messages it holds on disk and its metrics; only then does the main process acknowledge them to the broker (paho's manual
 ack), so a crash of either process loses nothing.  ``marshal`` because it is the cheapest
 serialiser for tuples, dicts, strings and numbers (both ends are this program on one Python), and
 records carry only those.
