@@ -4,8 +4,10 @@ Raw windows go in as chunks (``collector.store.sqlite.raw``: one row per robot, 
 message).  Rollups change only for windows that were really stored: a message whose seqs the store
 holds already (a redelivery) has those windows dropped before anything is summed, so a window
 delivered twice is counted once.  Rollup deltas are
-summed in Python first and written with one ``executemany`` per table: the upserts are the cost
-that grows with traffic, so there are as few of them as the data allows.  The SQL is portable
+summed in Python first and written as multi-row upserts per table (``sql.insert_many``): the upserts
+are the cost that grows with traffic, so there are as few of them as the data allows.  Rows are
+named (``CounterRow``, ``GaugeRow``, ``StatusRow``, ``RobotSeen``...): their fields are the columns
+the statements are built from.  The SQL is portable
 (``ON CONFLICT ... DO UPDATE``, ``CASE`` instead of two-argument MIN/MAX) so that a PostgreSQL
 backend can reuse it with only the parameter style changed.
 """
