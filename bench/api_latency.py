@@ -34,7 +34,7 @@ BUDGET_P99_MS = 100.0
 
 
 def seed(path: Path, customers: int, robots: int, now_ms: int) -> None:
-    from collector.store import customer_usage
+    from collector.store.sqlite import customer_usage
     from collector.store.sqlite.db import connect_writer
 
     rnd = random.Random(7)

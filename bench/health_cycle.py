@@ -90,7 +90,7 @@ def build(path: Path, robots: int, customers: int, days: int) -> None:
         if i % 500 == 499 or i == len(ids) - 1:
             conn.execute("COMMIT")
             print(f"  built {i + 1}/{len(ids)} robots", file=sys.stderr, flush=True)
-    from collector.store import customer_usage
+    from collector.store.sqlite import customer_usage
     conn.execute("BEGIN")
     customer_usage.rebuild(conn)  # rows written above straight into counter_day: the store would have kept it
     conn.execute("COMMIT")

@@ -34,9 +34,10 @@ def generate(db: Path, robots: int, total: int, per_chunk: int = 1) -> float:
     """Fill ``db`` with ``total`` windows over ``robots`` robots, stored as the writer stores them
     (chunks of ``per_chunk`` windows: 1 = one window per message, the most rows); returns seconds
     taken."""
-    from collector.store.apply import add_rollups
+    from collector.store.sqlite.apply import add_rollups
     from collector.store.sqlite.db import connect_writer
-    from collector.store.raw import INSERT_CHUNK, chunk_row
+    from collector.store.sqlite.raw import INSERT_CHUNK, chunk_row
+    from collector.store.sqlite.sql import insert_many
 
     started = time.perf_counter()
     per = total // robots
@@ -60,7 +61,7 @@ def generate(db: Path, robots: int, total: int, per_chunk: int = 1) -> float:
             bucket = hb
             chunk.append((i + 1, t0, t0 + SPAN, counts, {}))
         rows.append(chunk_row(robot, "aaaaaaaaaaaaaaaa", bucket, BASE, chunk))
-        conn.executemany(INSERT_CHUNK, rows)
+        insert_many(conn, INSERT_CHUNK, rows)
         # the writer's own rollup path: hours, days (from the hours) and their marks
         add_rollups(conn, {(robot, hb): {m: k * n for m, k in counts.items()} for hb, n in hours.items()},
                     {robot: "acme"})
@@ -81,7 +82,7 @@ async def measure(db: Path, robot: str, ranges: dict[str, tuple[int, int]], requ
 
     from collector.config import load
     from collector.http.app import create_app
-    from collector.store.counters import raw_counters
+    from collector.store.sqlite.counters import raw_counters
     from collector.store.sqlite.db import connect_reader
 
     cfg = db.parent / "c.toml"

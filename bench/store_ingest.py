@@ -341,7 +341,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--publishers", type=int, default=3)
     parser.add_argument("--robots", type=int, default=10_000)
     parser.add_argument("--paho-publishers", action="store_true",
-                        help="publish with paho clients (as before) instead of pre-built MQTT packets on raw sockets")
+                        help="publish with paho clients instead of pre-built MQTT packets on raw sockets")
     parser.add_argument("--modes", default="live,backlog", help="which modes to run (live, backlog)")
     parser.add_argument("--shapes", default="1,50", help="which windows/message shapes to run (1, 50)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (collector logs and stores)")

@@ -34,6 +34,11 @@ def main(argv: list[str]) -> int:
         from collector.service import run
 
         return run(config)
+    from collector.store import open_store
     from collector.store.customers import import_file
 
-    return import_file(args.csv, config.collector.db, out=sys.stdout, err=sys.stderr)
+    store = open_store(config.collector.db)
+    try:
+        return import_file(args.csv, store.registry, out=sys.stdout, err=sys.stderr)
+    finally:
+        store.close()

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from collector.store import customer_usage
-from collector.store.apply import add_rollups
+from collector.store.sqlite import customer_usage
+from collector.store.sqlite.apply import add_rollups
 from protocol.timeunits import hour_start
 
 

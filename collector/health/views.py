@@ -14,7 +14,7 @@ from operator import add, sub
 from protocol.catalogue import HEALTH_SUBSYSTEMS, subsystem_metrics
 
 from collector.health.robot import DAY_MS, HOUR_MS, SLOT_OF, SLOTS, day_view_start, hour_view_start
-from collector.store import marks
+from collector.store.sqlite import marks
 
 HEALTH_METRICS = tuple(m.name for sub in HEALTH_SUBSYSTEMS for m in subsystem_metrics(sub) if m.kind == "counter")
 HEALTH_SET = frozenset(HEALTH_METRICS)
@@ -45,7 +45,7 @@ def view_buckets(now_ms: int) -> dict[str, list[int]]:
 
 
 def revisions(conn: sqlite3.Connection, now_ms: int) -> dict[tuple[str, int], int]:
-    """The store's revision of every bucket the views read (``collector.store.marks``).  Read
+    """The store's revision of every bucket the views read (``collector.store.sqlite.marks``).  Read
     before the buckets themselves: a bucket read later can only be newer than its revision, so a
     cached result is never newer-stamped than its data (at worst it is read once more)."""
     return marks.revisions(conn, [(t, b) for t, buckets in view_buckets(now_ms).items() for b in buckets])

@@ -1,7 +1,7 @@
 """``GET /api/v1/robots/{id}/counters?from=MS&to=MS``: a robot's summed counters over a range.
 
 Sums the windows with ``from <= t0`` and ``t1 <= to`` (CONTRACT.md section 4), answered from the
-hourly and daily rollups wherever the range allows (see ``collector.store.counters``).  ``to``
+hourly and daily rollups wherever the range allows (see ``collector.store.sqlite.counters``).  ``to``
 defaults to now and ``from`` to 24 hours before ``to``.  Bad parameters give 400, an unknown
 robot 404, both as JSON errors.
 """
@@ -14,7 +14,7 @@ from aiohttp import web
 
 from collector.http.errors import json_error
 from collector.http.keys import CLOCK, DB_PATH
-from collector.store.counters import robot_counters
+from collector.store.sqlite.counters import robot_counters
 from collector.store.sqlite.db import connect_reader
 from protocol.timeunits import DAY_MS
 from protocol.topics import is_valid_id

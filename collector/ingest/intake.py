@@ -1,12 +1,12 @@
-"""One received MQTT message -> an ``Item`` for the writer: validated, counted, or rejected.
+"""One received MQTT message -> an ``Envelope`` for the writer process: validated, counted, or rejected.
 
 This runs in the collector's main process, in paho's thread, and hands each item to the writer
 process (``collector.store.writer_process``) as a compact record: validating here splits the
 work per window about evenly between the two processes (validation here, rollups and SQLite
 there), where validating in the writer process left it doing nearly everything at batched
-message sizes (docs/benchmarks/store.md).  Every message becomes exactly one item (a batch, a
-status, or a reject to record), so every message is acknowledged once, after the commit that
-holds it.  Logs about rejects are rate-limited.
+message sizes (docs/benchmarks/store.md).  Every message becomes exactly one record (a batch, a
+status, or a reject to record: ``collector.store.records``), so every message is acknowledged
+once, after the commit that holds it.  Logs about rejects are rate-limited.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from collector.ingest.validate import Reject, Status, validate
-from collector.store.writer import Item
+from collector.ingest.validate import Reject, validate
+from collector.store.records import AckToken, Envelope, RejectRow, Status
 from protocol.logs import get_logger
 from protocol.timeunits import DAY_MS
 
@@ -42,8 +42,8 @@ class RateLimitedLog:
 
 
 class Intake:
-    """Validates messages and hands them to ``writer`` (``submit(Item)``: the ``WriterProcess``, or a
-    ``Writer`` in the same process); counts messages and rejects into ``stats``."""
+    """Validates messages and hands them to ``writer`` (``submit(Envelope)``: the ``WriterProcess``);
+    counts messages and rejects into ``stats``."""
 
     def __init__(self, config: dict, writer, stats, clock: Callable[[], float] = time.time):
         mq, col = config["mqtt"], config["collector"]
@@ -54,9 +54,9 @@ class Intake:
         self.max_age_ms = max(col["raw_retention_days"], col["rollup_retention_days"]) * DAY_MS
         self._rlog = RateLimitedLog()
 
-    def receive(self, topic: str, payload: bytes, ack) -> None:
-        """Submit one message; ``ack`` goes with its item to the writer, which acknowledges it once
-        committed (for the writer process a token, for a ``Writer`` a callable).  A message the
+    def receive(self, topic: str, payload: bytes, ack: AckToken | None) -> None:
+        """Submit one message; ``ack`` goes with it to the writer process, which hands it back once
+        committed.  A message the
         collector fails on is recorded as an ``internal_error`` reject, and so acknowledged too:
         sent again it would fail again, forever."""
         try:
@@ -65,9 +65,9 @@ class Intake:
             log.error("message_failed", reason="internal_error", error=repr(exc)[:300], topic=str(topic)[:200])
             self.stats.rejects.inc(reason="internal_error")
             now_ms = int(self.clock() * 1000)
-            self.writer.submit(Item("reject", _reject_row(now_ms, "internal_error", str(topic), payload), now_ms, 0, ack))
+            self.writer.submit(Envelope(_reject_row(now_ms, "internal_error", str(topic), payload), now_ms, ack))
 
-    def _receive(self, topic: str, payload: bytes, ack) -> None:
+    def _receive(self, topic: str, payload: bytes, ack: AckToken | None) -> None:
         now_ms = int(self.clock() * 1000)
         try:
             accepted = validate(topic, payload, prefix=self.prefix, now_ms=now_ms, max_age_ms=self.max_age_ms)
@@ -75,19 +75,15 @@ class Intake:
             self.stats.messages.inc(kind=_kind(topic))
             self.stats.rejects.inc(reason=exc.reason)
             self._rlog.reject(exc.reason, topic, exc.detail)
-            self.writer.submit(Item("reject", _reject_row(now_ms, exc.reason, topic, payload), now_ms, 0, ack))
+            self.writer.submit(Envelope(_reject_row(now_ms, exc.reason, topic, payload), now_ms, ack))
             return
-        if isinstance(accepted, Status):
-            self.stats.messages.inc(kind="status")
-            self.writer.submit(Item("status", accepted, now_ms, 0, ack))
-        else:
-            self.stats.messages.inc(kind="telemetry")
-            self.writer.submit(Item("telemetry", accepted, now_ms, len(accepted.batch.windows), ack))
+        self.stats.messages.inc(kind="status" if type(accepted) is Status else "telemetry")
+        self.writer.submit(Envelope(accepted, now_ms, ack))
 
 
-def _reject_row(now_ms: int, reason: str, topic: str, payload) -> tuple:
+def _reject_row(now_ms: int, reason: str, topic: str, payload: bytes) -> RejectRow:
     """A ``rejects`` row: time, reason, topic, size and the first bytes in hex."""
-    return (now_ms, reason, topic[:256], len(payload), bytes(payload[:HEAD_BYTES]).hex())
+    return RejectRow(now_ms, reason, topic[:256], len(payload), bytes(payload[:HEAD_BYTES]).hex())
 
 
 def _kind(topic: str) -> str:

@@ -9,10 +9,9 @@ the longest retention, where they would be deleted at once).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from collector.store.records import Status, Telemetry
 from protocol.codec import REASONS as CODEC_REASONS
-from protocol.codec import Batch, ProtocolError, decode_batch_rows, decode_status
+from protocol.codec import ProtocolError, decode_batch_rows, decode_status
 from protocol.timeunits import DAY_MS
 from protocol.topics import STATUS, TELEMETRY, Topic, parse_topic
 
@@ -31,16 +30,6 @@ REJECT_REASONS = CODEC_REASONS + (
 class Reject(ProtocolError):
     """A message the collector refuses: a protocol error, or one of the collector's own checks
     (topic, time range); ``reason`` is one of ``REJECT_REASONS``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Telemetry:
-    batch: Batch   # its windows as (seq, t0, t1, counts, gauges) tuples (``decode_batch_rows``)
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    doc: dict
 
 
 #: robopulse topics already parsed, per prefix: one dict lookup per message instead of a split and
@@ -64,7 +53,8 @@ def _parse(topic: str, prefix: str) -> Topic | None:
 
 
 def validate(topic: str, payload: bytes, *, prefix: str, now_ms: int, max_age_ms: int) -> Telemetry | Status:
-    """Accept or raise ``Reject``.  Never raises anything else, whatever the bytes."""
+    """The store's record of an accepted message, or raise ``Reject``.  Never raises anything
+    else, whatever the bytes."""
     parsed = _parse(topic, prefix) if type(topic) is str else None
     if parsed is None:
         raise Reject("bad_topic")
@@ -81,7 +71,7 @@ def validate(topic: str, payload: bytes, *, prefix: str, now_ms: int, max_age_ms
     if doc_robot != parsed.robot or doc_customer != parsed.customer:
         raise Reject("topic_mismatch")
     if parsed.kind == STATUS:
-        return Status(doc)
+        return Status.of(doc)
     oldest = now_ms - max_age_ms
     newest = now_ms + FUTURE_MS
     for seq, t0, t1, _c, _g in batch.windows:
@@ -89,4 +79,4 @@ def validate(topic: str, payload: bytes, *, prefix: str, now_ms: int, max_age_ms
             raise Reject("future_window", str(seq))
         if t0 < oldest:
             raise Reject("too_old", str(seq))
-    return Telemetry(batch)
+    return Telemetry(batch.robot, batch.customer, batch.site, batch.stream, batch.sent, batch.windows)

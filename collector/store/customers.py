@@ -16,24 +16,18 @@ import math
 import time
 from dataclasses import dataclass
 
-from collector.store.sqlite.db import connect_writer
+from collector.store.records import CustomerRow
+from collector.store.seam import RegistryStore
 from protocol.topics import is_valid_id
 
-COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm")
+COLUMNS = CustomerRow._fields
 REQUIRED = ("id", "name")
 MAX_TEXT = 200
-
-UPSERT = (
-    "INSERT INTO customers (id, name, scene, tier, contract_start, contract_end, arr, csm, assigned, "
-    "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-    "name = excluded.name, scene = excluded.scene, tier = excluded.tier, "
-    "contract_start = excluded.contract_start, contract_end = excluded.contract_end, arr = excluded.arr, "
-    "csm = excluded.csm, assigned = 1, updated_ms = excluded.updated_ms")
 
 
 @dataclass
 class Report:
-    rows: list[tuple]
+    rows: list[CustomerRow]
     errors: list[tuple[int, str]]
 
 
@@ -50,7 +44,7 @@ def _bad_date(column: str, value: str):
     raise ValueError(f"{column} {value[:40]!r} is not a date YYYY-MM-DD")
 
 
-def _row(record: dict[str, str], now_ms: int) -> tuple:
+def _row(record: dict[str, str]) -> CustomerRow:
     get = lambda key: (record.get(key) or "").strip()  # noqa: E731
     cid, name = get("id"), get("name")
     if not cid:
@@ -72,10 +66,10 @@ def _row(record: dict[str, str], now_ms: int) -> tuple:
         raise ValueError(f"arr {get('arr')[:40]!r} is not a number") from None
     if not math.isfinite(arr) or arr < 0:
         raise ValueError(f"arr {get('arr')[:40]!r} must be a number >= 0")
-    return (cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"), now_ms, now_ms)
+    return CustomerRow(cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"))
 
 
-def parse(text: str, now_ms: int) -> Report:
+def parse(text: str) -> Report:
     """Rows to upsert and (line, reason) for every bad row.  Raises ValueError for a bad header."""
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -98,19 +92,19 @@ def parse(text: str, now_ms: int) -> Report:
         if not any((v or "").strip() for k, v in record.items() if k is not None):
             continue  # blank line
         try:
-            row = _row(record, now_ms)
+            row = _row(record)
         except ValueError as exc:
             errors.append((line, str(exc)))
             continue
-        if row[0] in seen:
-            errors.append((line, f"id {row[0]!r} already on line {seen[row[0]]}"))
+        if row.id in seen:
+            errors.append((line, f"id {row.id!r} already on line {seen[row.id]}"))
             continue
-        seen[row[0]] = line
+        seen[row.id] = line
         rows.append(row)
     return Report(rows, errors)
 
 
-def import_file(path: str, db: str, out, err, now_ms: int | None = None) -> int:
+def import_file(path: str, registry: RegistryStore, out, err, now_ms: int | None = None) -> int:
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     try:
         with open(path, "rb") as fh:
@@ -122,21 +116,15 @@ def import_file(path: str, db: str, out, err, now_ms: int | None = None) -> int:
         print(f"import-customers: {path} is not UTF-8 (byte {exc.start}); save it as CSV UTF-8", file=err)
         return 2
     try:
-        report = parse(text, now_ms)
+        report = parse(text)
     except ValueError as exc:
         print(f"import-customers: {path}: {exc}", file=err)
         return 2
-    conn = connect_writer(db)
-    try:
-        existing = {r[0] for r in conn.execute("SELECT id FROM customers")}
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(UPSERT, report.rows)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    existing = registry.customer_ids()
+    registry.upsert_customers(report.rows, now_ms)
     for line, reason in report.errors:
         print(f"{path}:{line}: {reason}", file=err)
-    updated = sum(1 for r in report.rows if r[0] in existing)
+    updated = sum(1 for r in report.rows if r.id in existing)
     print(f"imported {len(report.rows)} customers ({len(report.rows) - updated} new, {updated} updated), "
           f"{len(report.errors)} bad rows", file=out)
     return 1 if report.errors else 0

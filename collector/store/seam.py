@@ -15,18 +15,60 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
+
+from collector.store.records import CustomerRow, Queued
+
+
+class TransientStoreError(Exception):
+    """A write that failed for a reason that may pass (the store locked, the disk full, I/O): the
+    caller keeps what it was writing and tries again; nothing was written."""
 
 
 # ------------------------------------------------------------------ ingest (writer process)
+@dataclass
+class Outcome:
+    """What one flush did (the writer counts it into its metrics)."""
+
+    stored: int = 0          # windows stored for the first time
+    duplicates: int = 0      # windows already stored, ignored
+    statuses: int = 0
+    rejects: int = 0
+    robots: set[str] = field(default_factory=set)
+
+
 class IngestStore(Protocol):
-    """Writes what ingest validated, exactly once per (robot, stream, seq)."""
+    """Writes what ingest validated, exactly once per (robot, stream, seq).  Used by one writer
+    thread (``collector.store.writer``): one write at a time, each its own transaction."""
+
+    def apply(self, items: Sequence[Queued], rejects_kept: int) -> Outcome:
+        """One transaction: each window stored once (a seq already stored is a duplicate) with its
+        rollups, robots and customers updated; statuses applied; rejects recorded (the newest
+        ``rejects_kept`` kept).  All or nothing: raises ``TransientStoreError`` for a failure that
+        may pass, anything else for a bug on some item (the caller then applies items one by one).
+        Which seqs a stream has stored is read here, inside the transaction (a backend may cache
+        it only while it is the store's one writer of windows)."""
+
+    def delete_expired(self, table: str, cutoff_ms: int, limit: int) -> int:
+        """Retention: delete up to ``limit`` rows of ``table`` (one of ``retention.RETAINED``) older
+        than ``cutoff_ms`` in one short transaction; how many.  Raises ``TransientStoreError``."""
+
+    def close(self) -> None: ...
 
 
 # ------------------------------------------------------------------ registry (imports)
 class RegistryStore(Protocol):
     """Customers (and later robots) imported by CS ops."""
+
+    def customer_ids(self) -> set[str]:
+        """The ids of every customer stored (imported or created from telemetry)."""
+
+    def upsert_customers(self, rows: Sequence[CustomerRow], now_ms: int) -> None:
+        """Insert or update ``rows`` in one transaction, marking each as assigned (imported)."""
+
+    def close(self) -> None: ...
 
 
 # ------------------------------------------------------------------ health (evaluator)

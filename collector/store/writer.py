@@ -1,7 +1,8 @@
-"""The one writer: a thread that owns the write connection and commits in batches.
+"""The telemetry writer: a thread that owns the store's ingest part and commits in batches.
 
-Ingest hands it ``Item``s (a validated batch, a status, or a reject to record) with an ``ack``
-callback.  Items are committed together, one transaction per flush (every ``flush_ms`` or every
+It is handed ``Queued`` records (a validated batch, a status, or a reject to record) with an ``ack``
+callback, and writes them through the store's ``IngestStore`` part (so it is the same for every
+backend).  Items are committed together, one transaction per flush (every ``flush_ms`` or every
 ``flush_windows`` windows, whichever comes first), and only after COMMIT are their acks called, so
 the broker keeps a message until its windows are on disk.  A crash loses nothing: unacknowledged
 messages come again and windows already stored are recognised by their (robot, stream, seq) and ignored.
@@ -14,37 +15,25 @@ the broker queues for us, and memory stays bounded whatever arrives.
 from __future__ import annotations
 
 import collections
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from collector.store.apply import apply_items
+from collector.store.records import Queued
 from collector.store.retention import Retention
+from collector.store.seam import IngestStore, Outcome, TransientStoreError
+from collector.store.stats import StoreStats
 from protocol.logs import get_logger
 
 log = get_logger("collector.store.writer")
-#: streams whose highest stored seq the writer remembers (about 100 bytes each)
-MAX_STREAMS_CACHED = 500_000
-
-
-@dataclass(slots=True)
-class Item:
-    kind: str                     # telemetry | status | reject
-    value: object                 # Telemetry, Status, or a rejects row tuple
-    received_ms: int
-    windows: int = 0
-    ack: Callable[[], None] | None = None
-    arrived: float = field(default_factory=time.monotonic)
 
 
 class Writer:
-    def __init__(self, conn: sqlite3.Connection, *, stats, flush_ms: int = 200, flush_windows: int = 2000,
+    def __init__(self, store: IngestStore, *, stats: StoreStats, flush_ms: int = 200, flush_windows: int = 2000,
                  rejects_kept: int = 1000, retention: Retention | None = None,
                  clock: Callable[[], float] = time.time, max_backlog_windows: int | None = None,
                  on_flushed: Callable[[], None] | None = None):
-        self.conn = conn
+        self.store = store
         self.on_flushed = on_flushed  # called in the writer thread after each commit or retention step
         self.stats = stats
         self.flush_s = flush_ms / 1000
@@ -53,15 +42,12 @@ class Writer:
         self.retention = retention
         self.clock = clock
         self.max_backlog_windows = max_backlog_windows or max(10 * flush_windows, 5000)
-        self._queue: collections.deque[Item] = collections.deque()
+        self._queue: collections.deque[Queued] = collections.deque()
         self._queued_windows = 0
         self._busy_msgs = 0
         self._busy_windows = 0
         self._cond = threading.Condition()
         self._stopping = False
-        self._known_customers: set[str] = set()  # customers that exist: no insert needed
-        self._robot_owners: dict[str, str] = {}  # robot -> customer as committed (usage rollup)
-        self._stream_highs: dict[tuple, int] = {}  # (robot, stream) -> highest seq stored
         self._committed = 0  # items committed, for drain()
         self._submitted = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -76,7 +62,7 @@ class Writer:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def submit(self, item: Item) -> None:
+    def submit(self, item: Queued) -> None:
         """Queue an item; blocks while the backlog is over its bound (backpressure on ingest)."""
         with self._cond:
             while (self._queued_windows >= self.max_backlog_windows and self._queue
@@ -120,7 +106,7 @@ class Writer:
 
     # ---------------------------------------------------------------- thread
 
-    def _take(self) -> list[Item] | None:
+    def _take(self) -> list[Queued] | None:
         with self._cond:
             while not self._queue:
                 if self._stopping:
@@ -157,30 +143,14 @@ class Writer:
             if self.on_flushed is not None:
                 self.on_flushed()
 
-    def _transaction(self, batch: list[Item]):
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            if len(self._stream_highs) > MAX_STREAMS_CACHED:
-                self._stream_highs.clear()  # a lookup per stream refills it
-            outcome = apply_items(self.conn, batch, self.rejects_kept, self._known_customers, self._robot_owners,
-                                  self._stream_highs)
-            self.conn.execute("COMMIT")
-            return outcome
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            self._known_customers.clear()  # some of them may have been rolled back
-            self._robot_owners.clear()
-            self._stream_highs.clear()
-            raise
-
-    def _commit(self, batch: list[Item]) -> None:
+    def _commit(self, batch: list[Queued]) -> None:
         delay = 0.1
         while True:
             started = time.perf_counter()
             try:
-                outcome = self._transaction(batch)
+                outcome = self.store.apply(batch, self.rejects_kept)
                 break
-            except sqlite3.OperationalError as exc:  # locked, disk full, I/O: keep the batch, retry
+            except TransientStoreError as exc:  # locked, disk full, I/O: keep the batch, retry
                 self.stats.flush_errors.inc()
                 log.error("flush_failed", error=str(exc), items=len(batch), retry_s=delay)
                 time.sleep(delay)
@@ -196,14 +166,14 @@ class Writer:
         elapsed = time.perf_counter() - started
         self._finish(batch, outcome, elapsed)
 
-    def _isolate(self, batch: list[Item]) -> None:
+    def _isolate(self, batch: list[Queued]) -> None:
         """Commit the items one by one; one that fails alone is counted as ``internal_error``
         and acknowledged (sent again it would fail again, forever)."""
         for item in batch:
             started = time.perf_counter()
             try:
-                outcome = self._transaction([item])
-            except sqlite3.OperationalError:
+                outcome = self.store.apply([item], self.rejects_kept)
+            except TransientStoreError:
                 self._done(1)  # not acknowledged: comes again later
                 continue
             except Exception as exc:
@@ -215,7 +185,7 @@ class Writer:
                 continue
             self._finish([item], outcome, time.perf_counter() - started)
 
-    def _finish(self, batch: list[Item], outcome, elapsed: float) -> None:
+    def _finish(self, batch: list[Queued], outcome: Outcome, elapsed: float) -> None:
         for item in batch:
             if item.ack is not None:
                 item.ack()
@@ -236,14 +206,8 @@ class Writer:
 
     def _retention_step(self) -> None:
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                deleted = self.retention.step(self.conn, self._now_ms())
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
+            deleted = self.retention.step(self.store, self._now_ms())
+        except TransientStoreError as exc:
             log.error("retention_failed", error=str(exc))
             return
         for table, n in deleted.items():

@@ -3,14 +3,14 @@
 Why: one Python process cannot use more than one core for Python code, and at one window per
 message paho's own packet handling fills most of a core before anything is stored.  So the
 collector's main process keeps paho, validation (``collector.ingest.intake``), the HTTP app and
-the health loop, and sends each validated message down a pipe as a compact ``marshal`` record
-(``record_of``: the windows as plain tuples, plus the MQTT packet id to acknowledge); this
-process's child turns records back into items (``item_of``) for the ``Writer`` thread on the one
-write connection.  After each commit the child sends back the ids of the messages it holds on disk
-and its metrics; only then does the main process acknowledge them to the broker (paho's manual
+the health loop, and sends each validated message down a pipe as an ``Envelope``
+(``collector.store.records``: the record, its receive time and the MQTT packet id to acknowledge)
+in its compact ``marshal`` form; this process's child turns it back into a ``Queued`` record for
+the ``Writer`` thread on the store's ingest part.  After each commit the child sends back the ids
+of the messages it holds on disk and its metrics; only then does the main process acknowledge them to the broker (paho's manual
 ack), so a crash of either process loses nothing.  ``marshal`` because it is the cheapest
 serialiser for tuples, dicts, strings and numbers (both ends are this program on one Python), and
-records carry only those: a status keeps just the fields the store uses.
+records carry only those.
 
 Back-pressure is the pipe itself: when the writer's backlog is full the child stops reading, the
 pipe fills, paho's thread waits in ``send`` and stops reading from the broker, which queues.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import marshal
 import multiprocessing as mp
 import os
 import signal
@@ -34,11 +33,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from collector.ingest.validate import Status, Telemetry
-from collector.store.apply import window_rows
-from collector.store.writer import Item
-from protocol.codec import Batch
-from protocol.logs import get_logger
+from collector.metrics import Registry
+from collector.store import open_store
+from collector.store.records import END, AckToken, Envelope, Queued, from_wire, to_wire
+from collector.store.retention import Retention
+from collector.store.stats import StoreStats
+from collector.store.writer import Writer
+from protocol.logs import configure_logging, get_logger
 
 log = get_logger("collector.store.writer")
 
@@ -47,46 +48,6 @@ log = get_logger("collector.store.writer")
 PIPE_BYTES = 1 << 20
 F_SETPIPE_SZ = 1031
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
-#: metrics the main process owns (the MQTT connection); the child's copies are not shipped
-PARENT_OWNED = frozenset({"robopulse_ingest_connected", "robopulse_ingest_connects_total",
-                          "robopulse_ingest_messages_total"})
-TELEMETRY, STATUS, REJECT = 0, 1, 2
-#: what the store reads of a status document (anything else a robot put in it stays behind)
-STATUS_FIELDS = ("robot", "customer", "site", "scene", "agent", "interval_s", "state", "ts")
-STOP = marshal.dumps(None)
-
-
-def record_of(item: Item) -> bytes:
-    """An item as the bytes sent down the pipe; ``item.ack`` is the token to acknowledge with."""
-    if item.kind == "telemetry":
-        b = item.value.batch
-        rec = (TELEMETRY, item.ack, item.received_ms, b.robot, b.customer, b.site, b.stream, b.sent,
-               window_rows(b.windows))
-    elif item.kind == "status":
-        doc = item.value.doc
-        kept = {k: doc[k] for k in STATUS_FIELDS if k in doc}
-        if doc["state"] == "offline":
-            kept["reason"] = doc["reason"]
-        rec = (STATUS, item.ack, item.received_ms, kept)
-    else:
-        rec = (REJECT, item.ack, item.received_ms, item.value)
-    return marshal.dumps(rec)
-
-
-def item_of(data: bytes, take: Callable) -> Item | None:
-    """The item a record holds (None for the end of the stream); its ack calls ``take(token)``."""
-    rec = marshal.loads(data)
-    if rec is None:
-        return None
-    kind, token, received_ms = rec[0], rec[1], rec[2]
-    ack = functools.partial(take, token)
-    if kind == TELEMETRY:
-        robot, customer, site, stream, sent, windows = rec[3:]
-        batch = Batch(robot, customer, site, stream, sent, windows)  # windows as tuples: the store's shape
-        return Item("telemetry", Telemetry(batch), received_ms, len(windows), ack)
-    if kind == STATUS:
-        return Item("status", Status(rec[3]), received_ms, 0, ack)
-    return Item("reject", rec[3], received_ms, 0, ack)
 
 
 def _widen(conn) -> None:
@@ -103,7 +64,7 @@ class WriterProcess:
     from the reply thread after each commit; ``on_lost`` / ``on_restarted`` around a restart of a
     child that died (the MQTT source disconnects and reconnects there)."""
 
-    def __init__(self, config: dict, stats, registry):
+    def __init__(self, config: dict, stats: StoreStats, registry: Registry):
         self.config = config
         self.stats = stats
         self.registry = registry
@@ -130,14 +91,10 @@ class WriterProcess:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    def submit(self, item: Item) -> None:
-        """Forward one validated message; ``item.ack`` is its ``(mid, qos, generation)`` token, or
+    def submit(self, env: Envelope) -> None:
+        """Forward one validated message; ``env.ack`` is its ``(mid, qos, generation)`` token, or
         None for QoS 0 (paho's thread; blocks while the child's backlog is full)."""
-        data = record_of(item)
+        data = to_wire(env)
         try:
             with self._send:
                 self._inbox.send_bytes(data)
@@ -166,7 +123,7 @@ class WriterProcess:
         self._stopping = True
         try:
             with self._send:
-                self._inbox.send_bytes(STOP)
+                self._inbox.send_bytes(END)
         except (OSError, ValueError, AttributeError):
             pass
         if self._thread is not None:
@@ -257,13 +214,6 @@ class WriterProcess:
 
 def child_main(config: dict, inbox, replies) -> None:
     """The writer process: read records, store them; report acks and metrics per commit."""
-    from collector.ingest.stats import IngestStats
-    from collector.metrics import Registry
-    from collector.store.sqlite.db import connect_writer
-    from collector.store.retention import Retention
-    from collector.store.writer import Writer
-    from protocol.logs import configure_logging
-
     # SIGTERM/SIGINT go to the main process (a terminal's Ctrl-C or systemd reach the whole group):
     # it sends us the end of the pipe when its MQTT side has stopped, and we commit and exit then
     for signum in STOP_SIGNALS:
@@ -271,8 +221,8 @@ def child_main(config: dict, inbox, replies) -> None:
     col = config["collector"]
     configure_logging(col["log_level"])
     registry = Registry()
-    stats = IngestStats(registry)
-    acks: collections.deque = collections.deque()
+    stats = StoreStats(registry)
+    acks: collections.deque[AckToken | None] = collections.deque()
     lock = threading.Lock()
     last: list[dict] = [{}]
 
@@ -280,7 +230,7 @@ def child_main(config: dict, inbox, replies) -> None:
         with lock:
             n = len(acks)
             done = [acks.popleft() for _ in range(n)]
-            snapshot = {k: v for k, v in registry.snapshot().items() if k[0] not in PARENT_OWNED}
+            snapshot = registry.snapshot()
             if not done and snapshot == last[0]:
                 return
             last[0] = snapshot
@@ -289,7 +239,8 @@ def child_main(config: dict, inbox, replies) -> None:
             except OSError:
                 pass  # the parent is gone
 
-    writer = Writer(connect_writer(col["db"]), stats=stats, flush_ms=col["flush_ms"],
+    store = open_store(col["db"])
+    writer = Writer(store.ingest, stats=stats, flush_ms=col["flush_ms"],
                     flush_windows=col["flush_windows"], rejects_kept=col["rejects_kept"],
                     retention=Retention(col["raw_retention_days"], col["rollup_retention_days"],
                                         interval_s=col["retention_interval_s"]),
@@ -300,7 +251,7 @@ def child_main(config: dict, inbox, replies) -> None:
     submit = writer.submit
     try:
         while True:
-            item = item_of(inbox.recv_bytes(), take)
+            item = queued_of(inbox.recv_bytes(), take)
             if item is None:
                 break
             submit(item)
@@ -309,6 +260,16 @@ def child_main(config: dict, inbox, replies) -> None:
     writer.stop()
     report()
     replies.close()
+    store.close()
+
+
+def queued_of(data: bytes, take: Callable[[AckToken | None], None]) -> Queued | None:
+    """The record an envelope's bytes hold, queued with an ack that hands its token to ``take``
+    (None for the end of the stream)."""
+    env = from_wire(data)
+    if env is None:
+        return None
+    return Queued.of(env.record, env.received_ms, functools.partial(take, env.ack))
 
 
 def _watch(writer) -> None:

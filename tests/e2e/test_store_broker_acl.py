@@ -11,7 +11,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from collector.store.raw import all_windows
+from collector.store.sqlite.raw import all_windows
 from tests.plugins.collector import Fleet
 from tests.support.procs import wait_until
 

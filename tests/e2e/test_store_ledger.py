@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from collector.store.raw import window_count
+from collector.store.sqlite.raw import window_count
 from tests.plugins.collector import raw_ledger, stored_ledger
 from tests.support.procs import wait_until
 

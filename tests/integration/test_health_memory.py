@@ -8,7 +8,7 @@ import json
 
 from collector.health import seed
 from collector.health.cycle import evaluate
-from collector.store import marks
+from collector.store.sqlite import marks
 from tests.plugins.health import DAY, HOUR, T, daily, history, make_settings
 
 NOW = T + 10 * HOUR + 30 * 60_000   # 10:30 on the first day of 2026

@@ -7,11 +7,10 @@ import random
 
 from collector.config import load
 from collector.http.app import create_app
-from collector.ingest.validate import Telemetry
-from collector.store.apply import apply_items
-from collector.store.counters import raw_counters, robot_counters
+from collector.store.sqlite.apply import apply_items
+from collector.store.sqlite.counters import raw_counters, robot_counters
 from collector.store.sqlite.db import connect_reader, connect_writer
-from collector.store.writer import Item
+from collector.store.records import Queued, Telemetry
 from protocol.codec import Batch, Window
 
 HOUR = 3_600_000
@@ -34,8 +33,8 @@ def _fill(db, robots=("r1", "r2"), days=9, seed=11):
             t += span + rng.choice([0, 0, 5_000, 40 * 60_000])
         for i in range(0, len(windows), 500):
             chunk = tuple(windows[i:i + 500])
-            items.append(Item("telemetry", Telemetry(Batch(robot, "acme", "s1", "00000000000000aa", BASE, chunk)),
-                              BASE + days * DAY, len(chunk)))
+            items.append(Queued.of(Telemetry.of(Batch(robot, "acme", "s1", "00000000000000aa", BASE, chunk)),
+                                   BASE + days * DAY))
     conn.execute("BEGIN")
     apply_items(conn, items, 100)
     conn.execute("COMMIT")

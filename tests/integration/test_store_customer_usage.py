@@ -8,14 +8,15 @@ from __future__ import annotations
 import sqlite3
 
 from collector.health import seed
-from collector.ingest.stats import IngestStats
-from collector.ingest.validate import Status, Telemetry
 from collector.metrics import Registry
-from collector.store import customer_usage
-from collector.store.sqlite.db import connect_writer
-from collector.store.sqlite.migrations import _statements, migration_files
+from collector.store.records import Queued, Status, Telemetry
 from collector.store.retention import Retention
-from collector.store.writer import Item, Writer
+from collector.store.sqlite import customer_usage
+from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.ingest import SqliteIngestStore
+from collector.store.sqlite.migrations import _statements, migration_files
+from collector.store.stats import StoreStats
+from collector.store.writer import Writer
 from protocol.codec import Batch, Window, make_status
 from tests.support.procs import wait_until
 
@@ -26,13 +27,13 @@ DAY = 86_400_000
 def tele(robot, seqs, customer="acme", t_base=NOW - 3 * DAY, stream="00000000000000aa", per_window=None):
     counts = per_window or {"usage.interactions": 3, "usage.wakeups": 1, "skill.guide": 2, "nav.tasks": 5}
     windows = tuple(Window(s, t_base + s * 3_600_000, t_base + s * 3_600_000 + 10_000, counts, {}) for s in seqs)
-    return Item("telemetry", Telemetry(Batch(robot, customer, "s1", stream, NOW, windows)), NOW, len(windows))
+    return Queued.of(Telemetry.of(Batch(robot, customer, "s1", stream, NOW, windows)), NOW)
 
 
 def run(tmp_path, *batches, writer_kw=None):
     """Each inner list is submitted and drained before the next (separate flushes)."""
     conn = connect_writer(tmp_path / "s.db")
-    writer = Writer(conn, stats=IngestStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
+    writer = Writer(SqliteIngestStore(str(tmp_path / "s.db")), stats=StoreStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
                     **(writer_kw or {})).start()
     for items in batches:
         for item in items:
@@ -62,10 +63,10 @@ def test_customer_usage_follows_a_robot_that_changes_customer(tmp_path):
     stale = make_status("r2", "gamma", "s1", "online", ts=NOW - DAY)  # older than r2's stored status
     writer, conn = run(tmp_path,
                        [tele("r1", [1, 2]), tele("r2", [1]),
-                        Item("status", Status(make_status("r2", "acme", "s1", "online", ts=NOW)), NOW)],
+                        Queued.of(Status.of(make_status("r2", "acme", "s1", "online", ts=NOW)), NOW)],
                        [tele("r1", [3], customer="beta")],                      # r1 moves to beta with data
-                       [Item("status", Status(stale), NOW)],                   # ignored: r2 stays at acme
-                       [tele("r2", [2], customer="acme"), Item("status", Status(status), NOW)])
+                       [Queued.of(Status.of(stale), NOW)],                   # ignored: r2 stays at acme
+                       [tele("r2", [2], customer="acme"), Queued.of(Status.of(status), NOW)])
     writer.stop()
     assert conn.execute("SELECT id, customer FROM robots ORDER BY id").fetchall() == [("r1", "beta"), ("r2", "acme")]
     rows = customer_usage.stored(conn)
@@ -112,7 +113,7 @@ def test_customer_usage_is_trimmed_by_retention(tmp_path):
     # submitted before the writer starts, so that they are committed before retention's first pass
     # (the clock is frozen at NOW: there is no second pass; a pass that ran first left them for good)
     conn = connect_writer(tmp_path / "s.db")
-    writer = Writer(conn, stats=IngestStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
+    writer = Writer(SqliteIngestStore(str(tmp_path / "s.db")), stats=StoreStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
                     retention=Retention(raw_days=14, rollup_days=30, chunk=2))
     for item in (tele("r1", range(1, 4), t_base=NOW - 40 * DAY), tele("r2", [1])):
         writer.submit(item)

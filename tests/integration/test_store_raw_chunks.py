@@ -1,4 +1,4 @@
-"""Raw windows stored as chunks (``collector.store.raw``): exactly once per (robot, stream, seq)
+"""Raw windows stored as chunks (``collector.store.sqlite.raw``): exactly once per (robot, stream, seq)
 whatever the batching of the copies, chunks cut at hour edges, and the migration that moves the old
 one-row-per-window table into chunks without changing a sum."""
 
@@ -9,13 +9,12 @@ import sqlite3
 import msgpack
 import pytest
 
-from collector.ingest.validate import Telemetry
-from collector.store.apply import apply_items
-from collector.store.counters import raw_counters, robot_counters
+from collector.store.records import Queued, Telemetry
+from collector.store.sqlite.apply import apply_items
+from collector.store.sqlite.counters import raw_counters, robot_counters
 from collector.store.sqlite.db import connect_writer
 from collector.store.sqlite.migrations import _statements, migration_files
-from collector.store.raw import all_windows, window_count
-from collector.store.writer import Item
+from collector.store.sqlite.raw import all_windows, window_count
 from protocol.codec import Batch, Window
 
 HOUR = 3_600_000
@@ -29,10 +28,9 @@ def window(seq: int) -> Window:
     return Window(seq, t0, t0 + 60_000, {"usage.interactions": seq, "nav.tasks": 1}, {"sys.cpu_pct": float(seq)})
 
 
-def item(robot: str, seqs, stream: str = STREAM) -> Item:
+def item(robot: str, seqs, stream: str = STREAM) -> Queued:
     windows = tuple(window(s) for s in seqs)
-    return Item("telemetry", Telemetry(Batch(robot, "acme", "s1", stream, BASE, windows)), BASE + 99 * HOUR,
-                len(windows))
+    return Queued.of(Telemetry.of(Batch(robot, "acme", "s1", stream, BASE, windows)), BASE + 99 * HOUR)
 
 
 def flush(conn, items, highs) -> tuple[int, int]:

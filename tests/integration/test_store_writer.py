@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from collector.ingest.stats import IngestStats
-from collector.ingest.validate import Status, Telemetry
 from collector.metrics import Registry
-from collector.store.sqlite.db import connect_writer
+from collector.store.records import Queued, RejectRow, Status, Telemetry
 from collector.store.retention import Retention
-from collector.store.writer import Item, Writer
+from collector.store.sqlite.ingest import SqliteIngestStore
+from collector.store.stats import StoreStats
+from collector.store.writer import Writer
 from protocol.codec import Batch, Window, make_status
 from tests.support.procs import wait_until
 
@@ -21,14 +21,13 @@ DAY = 86_400_000
 def tele(robot, seqs, t_base=NOW - DAY, customer="acme", received=NOW):
     windows = tuple(Window(s, t_base + s * 10_000, t_base + s * 10_000 + 10_000, {"nav.tasks": s}, {"sys.cpu_pct": 5.0})
                     for s in seqs)
-    return Item("telemetry", Telemetry(Batch(robot, customer, "s1", "00000000000000aa", received + 1500, windows)),
-                received, len(windows))
+    return Queued.of(Telemetry.of(Batch(robot, customer, "s1", "00000000000000aa", received + 1500, windows)),
+                     received)
 
 
 def make_writer(tmp_path, **kw):
-    conn = connect_writer(tmp_path / "s.db")
-    stats = IngestStats(Registry())
-    return Writer(conn, stats=stats, flush_ms=20, clock=lambda: NOW / 1000, **kw), stats
+    stats = StoreStats(Registry())
+    return Writer(SqliteIngestStore(str(tmp_path / "s.db")), stats=stats, flush_ms=20, clock=lambda: NOW / 1000, **kw), stats
 
 
 def read(tmp_path, sql, *args):
@@ -66,13 +65,13 @@ def test_store_writer_applies_status_and_keeps_since_on_redelivery(tmp_path):
     writer, _ = make_writer(tmp_path)
     writer.start()
     doc = make_status("r1", "acme", "s1", "offline", reason="lost", agent="1.2", scene="museum")
-    writer.submit(Item("status", Status(doc), NOW))
+    writer.submit(Queued.of(Status.of(doc), NOW))
     writer.drain(10)
-    writer.submit(Item("status", Status(doc), NOW + 60_000))  # retained last will again, no ts
+    writer.submit(Queued.of(Status.of(doc), NOW + 60_000))  # retained last will again, no ts
     writer.drain(10)
     assert read(tmp_path, "SELECT state, state_reason, state_ms, scene, agent_version FROM robots") == \
         [("offline", "lost", NOW, "museum", "1.2")]
-    writer.submit(Item("status", Status(make_status("r1", "acme", "s1", "online", ts=NOW + 90_000)), NOW + 91_000))
+    writer.submit(Queued.of(Status.of(make_status("r1", "acme", "s1", "online", ts=NOW + 90_000)), NOW + 91_000))
     writer.drain(10)
     writer.stop()
     assert read(tmp_path, "SELECT state, state_reason, state_ms, scene FROM robots") == \
@@ -83,7 +82,7 @@ def test_store_writer_keeps_only_recent_rejects(tmp_path):
     writer, _ = make_writer(tmp_path, rejects_kept=10)
     writer.start()
     for i in range(35):
-        writer.submit(Item("reject", (NOW, "bad_msgpack", f"t/{i}", 3, "c1c1c1"), NOW))
+        writer.submit(Queued.of(RejectRow(NOW, "bad_msgpack", f"t/{i}", 3, "c1c1c1"), NOW))
     writer.drain(10)
     writer.stop()
     rows = read(tmp_path, "SELECT topic FROM rejects ORDER BY id")
@@ -111,7 +110,8 @@ def test_store_retention_deletes_old_rows_in_small_steps(tmp_path):
 def test_store_writer_survives_an_item_it_cannot_store(tmp_path):
     writer, stats = make_writer(tmp_path)
     acked = []
-    broken = Item("telemetry", Telemetry(None), NOW, 1, ack=lambda: acked.append("broken"))  # a bug's input
+    broken = Queued(Telemetry("r1", "acme", "s1", "00000000000000aa", NOW, None), NOW, 1,  # a bug's input
+                    ack=lambda: acked.append("broken"))
     good = tele("r1", [1, 2])
     good.ack = lambda: acked.append("good")
     writer.submit(broken)
@@ -151,8 +151,8 @@ def test_store_writer_rollups_equal_a_window_by_window_sum_across_hours_and_days
                         expected_hour[(robot, m, t0 - t0 % 3_600_000)] += v
                         expected_day[(robot, m, t0 - t0 % DAY)] += v
                 gauges[(robot, t0 - t0 % 3_600_000)].append(cpu)
-            writer.submit(Item("telemetry", Telemetry(Batch(robot, "acme", "s1", "00000000000000aa", NOW,
-                                                             tuple(windows))), NOW, len(windows)))
+            writer.submit(Queued.of(Telemetry.of(Batch(robot, "acme", "s1", "00000000000000aa", NOW,
+                                                       tuple(windows))), NOW))
     writer.start()
     assert writer.drain(10)
     writer.stop()

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from collector.config import load_mapping
 from collector.http.app import create_app
-from collector.store import customer_usage
+from collector.store.sqlite import customer_usage
 from collector.store.sqlite.db import connect_writer
 from protocol.config import Values
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from collector.store.raw import all_windows, window_count
+from collector.store.sqlite.raw import all_windows, window_count
 from protocol.codec import Batch, Window, encode_batch
 from protocol.topics import telemetry_topic
 from tests.support.broker import free_port

@@ -13,7 +13,7 @@ from importlib import resources
 
 
 def _adopt_legacy_windows(conn: sqlite3.Connection) -> None:
-    from collector.store.raw import adopt_legacy_windows
+    from collector.store.sqlite.raw import adopt_legacy_windows
 
     adopt_legacy_windows(conn)
 
@@ -52,5 +52,15 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 
 def _statements(sql: str) -> list[str]:
-    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """The statements of a migration file, cut where ``sqlite3.complete_statement`` says one ends
+    (so a ``;`` inside a string, a comment or a trigger body does not cut one in two)."""
+    out: list[str] = []
+    start = 0
+    for i, ch in enumerate(sql):
+        if ch == ";" and sqlite3.complete_statement(sql[start:i + 1]):
+            out.append(sql[start:i + 1].strip())
+            start = i + 1
+    rest = "\n".join(line for line in sql[start:].splitlines() if not line.strip().startswith("--")).strip()
+    if rest:
+        raise ValueError(f"migration ends inside a statement: {rest[:80]!r}")
+    return out

@@ -22,23 +22,39 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import msgpack
 
+from collector.store.records import WindowRow
+from collector.store.sqlite.sql import Insert, insert_many
 from protocol.logs import get_logger
 from protocol.timeunits import HOUR_MS
 
-log = get_logger("collector.store.raw")
-
-COLUMNS = "robot, stream, last_seq, first_seq, bucket_ms, n, received_ms, windows"
-INSERT_CHUNK = f"INSERT INTO window_chunks ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+log = get_logger("collector.store.sqlite.raw")
 
 
-def chunk_row(robot: str, stream: str, bucket_ms: int, received_ms: int, windows: list) -> tuple:
-    """A ``window_chunks`` row for ``windows`` (``(seq, t0, t1, counts, gauges)`` tuples of one
-    hour bucket, in seq order)."""
-    return (robot, stream, windows[-1][0], windows[0][0], bucket_ms, len(windows), received_ms,
-            msgpack.packb(windows))
+
+class ChunkRow(NamedTuple):
+    """A ``window_chunks`` row: one message's windows of one hour bucket, packed."""
+
+    robot: str
+    stream: str
+    last_seq: int
+    first_seq: int
+    bucket_ms: int
+    n: int
+    received_ms: int
+    windows: bytes  # msgpack array of [seq, t0, t1, counts, gauges]
+
+
+INSERT_CHUNK = Insert("window_chunks", ChunkRow._fields)
+
+
+def chunk_row(robot: str, stream: str, bucket_ms: int, received_ms: int, windows: list[WindowRow]) -> ChunkRow:
+    """A ``window_chunks`` row for ``windows`` (of one hour bucket, in seq order)."""
+    return tuple.__new__(ChunkRow, (robot, stream, windows[-1][0], windows[0][0], bucket_ms, len(windows),
+                                    received_ms, msgpack.packb(windows)))  # ChunkRow(...) without its Python-level call
 
 
 def high_seq(conn: sqlite3.Connection, robot: str, stream: str) -> int:
@@ -109,12 +125,12 @@ def adopt_legacy_windows(conn: sqlite3.Connection, progress_every: int = 500_000
         received = max(received, received_ms)
         moved += 1
         if len(rows) >= 1000:
-            conn.executemany(INSERT_CHUNK, rows)
+            insert_many(conn, INSERT_CHUNK, rows)
             rows.clear()
         if moved % progress_every == 0:
             log.info("migrating_windows_to_chunks", windows=moved)
     close()
-    conn.executemany(INSERT_CHUNK, rows)
+    insert_many(conn, INSERT_CHUNK, rows)
     conn.execute("DROP TABLE windows")
     if moved:
         log.info("migrated_windows_to_chunks", windows=moved)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from collector.store.raw import all_windows, windows_starting
+from collector.store.sqlite.raw import all_windows, windows_starting
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 
@@ -43,7 +43,8 @@ def _sum_counts(counts_seq) -> tuple[dict[str, int], int]:
 def _raw(conn, robot: str, t0_from: int, t0_to: int, ends_after: bool, to_ms: int) -> tuple[dict[str, int], int]:
     """Sums of the windows with ``t0_from <= t0 < t0_to`` and ``t1 > to_ms`` (``ends_after``) or
     ``t1 <= to_ms``, and how many."""
-    return _sum_counts(w[3] for w in windows_starting(conn, robot, t0_from, t0_to) if (w[2] > to_ms) == ends_after)
+    return _sum_counts(counts for _seq, _t0, t1, counts, _gauges in windows_starting(conn, robot, t0_from, t0_to)
+                       if (t1 > to_ms) == ends_after)
 
 
 def _rollup(conn, table: str, robot: str, metrics: list[str], lo: int, hi: int) -> list:

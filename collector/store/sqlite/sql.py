@@ -1,0 +1,42 @@
+"""INSERT statements built from a table, its columns and a conflict clause, never by editing SQL text.
+
+Why multi-row statements: ``executemany`` releases the GIL around every row's step, and a busy
+MQTT thread then keeps it for a whole switch interval each time (a convoy that made flushes 4x
+slower under load).  One ``VALUES (...), (...)`` statement per 250 rows releases it 250x less often,
+and does less VM work.  The statements are portable (PostgreSQL takes the same text with ``%s``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from functools import lru_cache
+from itertools import chain
+from typing import NamedTuple
+
+#: rows per multi-row statement (SQLite allows 32,766 parameters; PostgreSQL 65,535)
+ROWS_PER_STATEMENT = 250
+
+
+class Insert(NamedTuple):
+    """``INSERT INTO table (columns) VALUES ... [on_conflict]``, as data."""
+
+    table: str
+    columns: tuple[str, ...]
+    on_conflict: str = ""   # e.g. "ON CONFLICT (id) DO NOTHING"
+
+    def sql(self, rows: int = 1) -> str:
+        return _sql(self, rows)
+
+
+@lru_cache(maxsize=256)
+def _sql(insert: Insert, rows: int) -> str:
+    one = "(" + ", ".join("?" * len(insert.columns)) + ")"
+    tail = f" {insert.on_conflict}" if insert.on_conflict else ""
+    return f"INSERT INTO {insert.table} ({', '.join(insert.columns)}) VALUES {', '.join([one] * rows)}{tail}"
+
+
+def insert_many(conn: sqlite3.Connection, insert: Insert, rows: list) -> None:
+    """Insert ``rows`` (sequences in ``insert.columns`` order) as multi-row statements."""
+    for i in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[i:i + ROWS_PER_STATEMENT]
+        conn.execute(insert.sql(len(chunk)), list(chain.from_iterable(chunk)))
