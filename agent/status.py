@@ -15,6 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+from agent.outbox import FILE_MODE
 from agent.windows import SUMMARY_COUNT, SUMMARY_SUM
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES, WINDOW_SECONDS, error_metrics
 
@@ -92,6 +93,8 @@ def build_snapshot(config, core, publisher, statsd=None, now_ms: int | None = No
                     "oldest_age_s": None if oldest is None else max(0, (now_ms - oldest) // 1000)},
         "stream": core.outbox.stream, "next_seq": core.outbox.next_seq,
         "dropped_windows_total": core.outbox.dropped_total,
+        "outbox_write": {"failing_since_ms": core.write_failing_since_ms, "error": core.write_error,
+                         "windows_waiting": len(core.unstored), "dropped_waiting": core.unstored_dropped},
         "sampler_errors_total": core.sampler_errors_total,
         "statsd": None if statsd is None else {"listen": "%s:%s" % statsd.address[:2],
                                                "lines_total": statsd.lines_total,
@@ -110,7 +113,10 @@ def write_status(state_dir: str | Path, snapshot: dict) -> None:
     """Atomic replace, so a reader never sees half a file."""
     path = Path(state_dir) / STATUS_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(fd, FILE_MODE)
+        f.write(json.dumps(snapshot, ensure_ascii=False))
     os.replace(tmp, path)
 
 
@@ -195,7 +201,12 @@ def render(snapshot: dict, now_ms: int | None = None) -> str:
     b = s["backlog"]
     oldest = "" if b["oldest_age_s"] is None else f", oldest {_age(b['oldest_age_s'])} old"
     lines.append(f"backlog      {b['windows']} windows{oldest}")
-    lines.append(f"dropped      {s['dropped_windows_total']} windows so far (outbox full)")
+    lines.append(f"dropped      {s['dropped_windows_total']} windows so far (outbox full, or disk full too long)")
+    w = s.get("outbox_write") or {}
+    if w.get("failing_since_ms"):
+        lines.append(f"outbox       WRITES FAILING since {when(w['failing_since_ms'], now_ms)}: {w['error']}")
+        lines.append(f"             {w['windows_waiting']} closed windows waiting in memory"
+                     f"{', %d dropped' % w['dropped_waiting'] if w['dropped_waiting'] else ''}")
     if s.get("statsd"):
         st = s["statsd"]
         lines.append(f"statsd       {st['listen']}: {st['lines_total']} lines, {st['bad_lines_total']} bad, "
