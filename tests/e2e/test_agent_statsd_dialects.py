@@ -145,3 +145,26 @@ def test_agent_refuses_a_statsd_bind_off_loopback(agent_config, start_agent, add
     proc = start_agent(path)
     proc.popen.wait(30)
     assert proc.popen.returncode == 2, proc.output()
+
+
+def test_collector_stores_the_agent_timer_summaries_as_ordinary_counters(broker, agent_config, start_agent,
+                                                                         make_subscriber, start_collector):
+    collector = start_collector(broker)
+    sub = make_subscriber(broker.port)
+    path, cfg = agent_config(broker)
+    proc = start_agent(path)
+    online(sub, proc)
+    client = statsd.StatsClient(*host_port(cfg["ingest"]["statsd"]))
+    for ms in (300, 100):
+        client.timing("nav.plan_ms", ms)
+    client.set("usage.visitors", "a")
+    wait_until(lambda: totals(sub)["nav.plan_ms.count"] == 2, 30, message="the summary published", procs=(proc,))
+    windows = sub.windows()
+    lo, hi = min(w.t0 for w in windows.values()), max(w.t1 for w in windows.values())
+
+    def stored():
+        doc = collector.get_json(f"/api/v1/robots/r-1/counters?from={lo}&to={hi}")
+        counters = doc.get("counters", doc)
+        return counters.get("nav.plan_ms.count") == 2 and counters
+    counters = wait_until(stored, 30, message="the summary counters at the collector", procs=(proc, collector.proc))
+    assert counters["nav.plan_ms.sum"] == 400 and counters["usage.visitors"] == 1

@@ -189,6 +189,17 @@ def test_statsd_feed_never_raises(data):
     listener_on(Accumulator()).feed(data)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet="abz._,=:|#@-0123456789.egmsdhcT\xff ", max_size=40), max_size=8))
+def test_statsd_lines_in_any_dialect_never_raise_and_keep_counts_valid(lines):
+    acc = Accumulator()
+    listener = listener_on(acc)
+    listener.feed("\n".join(lines).encode("utf-8", "surrogatepass"))
+    counts, gauges = acc.take()
+    assert all(isinstance(v, int) and 0 <= v <= 10**9 for v in counts.values())
+    assert listener.bad_lines_total == counts.get(BAD, 0) <= listener.lines_total
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=512))
 def test_codec_decode_zlib_looking_bytes_raise_only_protocol_error(data):
