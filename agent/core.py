@@ -53,7 +53,7 @@ class AgentCore:
         self.unstored_dropped = 0
         self.write_error: str | None = None
         self.write_failing_since_ms: int | None = None
-        self._write_failed_logged_ms = 0
+        self._write_failed_logged_ms = self._drop_logged_ms = 0
         self._write_failures = 0
 
     # the programmatic source --------------------------------------------------------------
@@ -117,8 +117,11 @@ class AgentCore:
         while len(self.unstored) > MAX_UNSTORED:
             lost_t0, lost_t1, _, _ = self.unstored.pop(0)
             self.unstored_dropped += 1
-            self.log.warning("window_dropped", reason="outbox_not_writable", t0=lost_t0, t1=lost_t1,
-                             dropped_waiting=self.unstored_dropped)
+            now = self.clock()
+            if now - self._drop_logged_ms >= WRITE_FAILED_LOG_EVERY_MS:  # once a minute, not per window
+                self._drop_logged_ms = now
+                self.log.warning("window_dropped", reason="outbox_not_writable", t0=lost_t0, t1=lost_t1,
+                                 dropped_waiting=self.unstored_dropped)
         return self._flush()
 
     def _flush(self) -> list[Window]:

@@ -134,6 +134,9 @@ def run(config, stop: threading.Event | None = None, clock=wall_ms) -> int:
     notify("STOPPING=1")
     log.info("agent_stopping")
     core.cut()
+    if core.unstored:  # the outbox still cannot write: say plainly what this stop loses
+        log.error("window_dropped", reason="stopped_while_outbox_not_writable", windows=len(core.unstored),
+                  first_t0=core.unstored[0][0], error=core.write_error)
     publisher.stop(timeout_s=5.0)
     if statsd is not None:
         statsd.stop()
