@@ -49,6 +49,10 @@ class Outbox:
         os.chmod(self.path, FILE_MODE)
         self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        for leftover in ("-wal", "-shm"):  # left by an older agent, with its umask's mode
+            side = self.path.with_name(self.path.name + leftover)
+            if side.exists():
+                os.chmod(side, FILE_MODE)
         # FULL: a window is on disk before it can be published, even across a power cut, so a
         # seq is never reused; the simulator may pass OFF for a thousand robots in one process.
         self.conn.execute(f"PRAGMA synchronous={synchronous}")

@@ -45,6 +45,7 @@ def test_config_defaults_and_env_override(tmp_path):
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[mqtt]\nprot = 1\n', "mqtt.prot"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[status]\nlisten = "0.0.0.0:8126"\n', "status.listen"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[ingest]\nstatsd = "nonsense"\n', "ingest.statsd"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[ingest]\nstatsd = "0.0.0.0:8125"\n', "ingest.statsd"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[mqtt]\ntls_cert = "/c"\n', "mqtt.tls_key"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[buffer]\nmax_windows = -1\n', "buffer.max_windows"),
     ('[agent\n', "file"),
