@@ -53,7 +53,8 @@ class AgentCore:
         self.unstored_dropped = 0
         self.write_error: str | None = None
         self.write_failing_since_ms: int | None = None
-        self._write_failed_logged_ms = self._drop_logged_ms = 0
+        self._write_failed_logged_ms: int | None = None  # None: not logged since the last success
+        self._drop_logged_ms: int | None = None
         self._write_failures = 0
 
     # the programmatic source --------------------------------------------------------------
@@ -118,7 +119,8 @@ class AgentCore:
             lost_t0, lost_t1, _, _ = self.unstored.pop(0)
             self.unstored_dropped += 1
             now = self.clock()
-            if now - self._drop_logged_ms >= WRITE_FAILED_LOG_EVERY_MS:  # once a minute, not per window
+            if self._drop_logged_ms is None or now - self._drop_logged_ms >= WRITE_FAILED_LOG_EVERY_MS:
+                # once a minute, not per window
                 self._drop_logged_ms = now
                 self.log.warning("window_dropped", reason="outbox_not_writable", t0=lost_t0, t1=lost_t1,
                                  dropped_waiting=self.unstored_dropped)
@@ -150,7 +152,8 @@ class AgentCore:
         self.write_error = f"{type(exc).__name__}: {exc}"
         if self.write_failing_since_ms is None:
             self.write_failing_since_ms = now
-        if now - self._write_failed_logged_ms >= WRITE_FAILED_LOG_EVERY_MS:  # once a minute, not per try
+        if self._write_failed_logged_ms is None or now - self._write_failed_logged_ms >= WRITE_FAILED_LOG_EVERY_MS:
+            # once a minute, not per try
             self._write_failed_logged_ms = now
             self.log.error("outbox_write_failed", error=self.write_error, windows_waiting=len(self.unstored),
                            failures=self._write_failures, path=str(self.outbox.path))
@@ -161,7 +164,8 @@ class AgentCore:
         self.log.warning("outbox_write_recovered", failing_s=(self.clock() - self.write_failing_since_ms) // 1000,
                          failures=self._write_failures, windows_waiting=len(self.unstored))
         self.write_error = self.write_failing_since_ms = None
-        self._write_failures = self._write_failed_logged_ms = 0
+        self._write_failed_logged_ms = self._drop_logged_ms = None
+        self._write_failures = 0
 
     def record_window(self, t0: int, t1: int, counts: dict[str, int], gauges: dict[str, float] | None = None) -> Window | None:
         """Store a finished window directly (back-fill: any span up to 24 h, t0 < t1), validated by
