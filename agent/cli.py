@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -55,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     from protocol.logs import configure_logging
 
     configure_logging(args.log_level)
+    # whatever the agent (or SQLite) creates beyond the files it sets to 0640 itself: nothing for
+    # other users (set here, for the process, not in run(): library callers keep their umask)
+    os.umask(0o027)
     return run(config)
 
 

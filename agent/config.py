@@ -21,7 +21,8 @@ def _id(value: str) -> str | None:
 
 
 def _loopback(value: str) -> str | None:
-    """``[status] listen`` serves the field engineer on the robot itself, never the venue network."""
+    """``[status] listen`` serves the field engineer on the robot itself, never the venue network;
+    ``[ingest] statsd`` has no authentication, so anyone who can reach it can forge counts."""
     if value == "":
         return None
     bad = host_port(value)
@@ -64,7 +65,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("buffer", "max_windows", int, 60480, "outbox bound (7 days of 10 s windows); oldest dropped when full",
            positive),
     Option("ingest", "statsd", str, "127.0.0.1:8125", "UDP host:port for StatsD lines; empty disables",
-           host_port),
+           _loopback),
     Option("network", "probe", str, "",
            "host:port to TCP-connect to once per window; empty: judge connectivity by the MQTT session "
            "(no extra bytes on paid 4G)", host_port),

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from agent.core import AgentCore
+from agent.outbox import FILE_MODE
 from agent.publisher import Publisher, wall_ms
 from agent.samplers import load_class
 from agent.sdnotify import notify, watchdog_interval_s
@@ -19,6 +20,7 @@ from agent.status import LOCK_FILE, StatusServer, build_snapshot, read_status, w
 from protocol.logs import get_logger
 
 STEP_S = 0.2
+STATUS_FAILED_LOG_EVERY_S = 60.0
 
 
 class AlreadyRunning(RuntimeError):
@@ -28,7 +30,8 @@ class AlreadyRunning(RuntimeError):
 def acquire_lock(state_dir: Path) -> int:
     """Hold ``agent.lock`` for the life of the process: one agent per outbox, and ``agent status``
     learns from it whether the agent runs (the kernel releases it even on kill -9)."""
-    fd = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -58,7 +61,7 @@ def run(config, stop: threading.Event | None = None, clock=wall_ms) -> int:
     stop = stop or threading.Event()
     state_dir = Path(config.agent.state_dir)
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
         lock_fd = acquire_lock(state_dir)
     except AlreadyRunning:
         log.error("agent_already_running", state_dir=str(state_dir))
@@ -103,6 +106,7 @@ def run(config, stop: threading.Event | None = None, clock=wall_ms) -> int:
              broker=publisher.broker, statsd=config.ingest.statsd or None, status_listen=config.status.listen or None)
     notify("READY=1\nSTATUS=starting")
     last_status = last_watchdog = 0.0
+    status_failed_logged = -STATUS_FAILED_LOG_EVERY_S
     while not stop.is_set():
         try:
             core.tick()
@@ -112,7 +116,12 @@ def run(config, stop: threading.Event | None = None, clock=wall_ms) -> int:
             if mono - last_status >= 1.0:
                 last_status = mono
                 snapshot = build_snapshot(config, core, publisher, statsd)
-                write_status(state_dir, snapshot)
+                try:
+                    write_status(state_dir, snapshot)
+                except OSError as exc:  # disk full: the loop goes on, the log says so once a minute
+                    if mono - status_failed_logged >= STATUS_FAILED_LOG_EVERY_S:
+                        status_failed_logged = mono
+                        log.error("status_write_failed", error=f"{type(exc).__name__}: {exc}")
                 c = snapshot["connection"]
                 notify(f"STATUS={'connected' if c['connected'] else 'disconnected'}, "
                        f"backlog {snapshot['backlog']['windows']} windows")
@@ -125,13 +134,19 @@ def run(config, stop: threading.Event | None = None, clock=wall_ms) -> int:
     notify("STOPPING=1")
     log.info("agent_stopping")
     core.cut()
+    if core.unstored:  # the outbox still cannot write: say plainly what this stop loses
+        log.error("window_dropped", reason="stopped_while_outbox_not_writable", windows=len(core.unstored),
+                  first_t0=core.unstored[0][0], error=core.write_error)
     publisher.stop(timeout_s=5.0)
     if statsd is not None:
         statsd.stop()
     if server is not None:
         server.stop()
     snapshot = build_snapshot(config, core, publisher, statsd, running=False)
-    write_status(state_dir, snapshot)
+    try:
+        write_status(state_dir, snapshot)
+    except OSError as exc:
+        log.error("status_write_failed", error=f"{type(exc).__name__}: {exc}")
     log.info("agent_stopped", backlog=len(core.outbox), next_seq=core.outbox.next_seq)
     core.close()
     os.close(lock_fd)

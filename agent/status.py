@@ -15,6 +15,8 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+from agent.outbox import FILE_MODE
+from agent.windows import SUMMARY_COUNT, SUMMARY_SUM
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES, WINDOW_SECONDS, error_metrics
 
 STATUS_FILE = "status.json"
@@ -73,11 +75,13 @@ def build_snapshot(config, core, publisher, statsd=None, now_ms: int | None = No
     a = config.agent
     last_hour, covered_s = core.recent.last_hour(now_ms)
     oldest = core.outbox.oldest_t0()
+    summaries = core.recent.summaries(now_ms)
+    summary_keys = {s["name"] + suffix for s in summaries for suffix in (SUMMARY_COUNT, SUMMARY_SUM)}
     subsystems = []
     for name in HEALTH_SUBSYSTEMS:
         word, why = judge(name, last_hour, covered_s)
         prefix = {"network": "net.", "nav": "nav."}.get(name, name + ".")
-        counts = {k: v for k, v in sorted(last_hour.items()) if k.startswith(prefix)}
+        counts = {k: v for k, v in sorted(last_hour.items()) if k.startswith(prefix) and k not in summary_keys}
         subsystems.append({"name": name, "state": word, "why": why, "counts": counts})
     today = core.recent.usage_today(now_ms)
     return {
@@ -89,12 +93,16 @@ def build_snapshot(config, core, publisher, statsd=None, now_ms: int | None = No
                     "oldest_age_s": None if oldest is None else max(0, (now_ms - oldest) // 1000)},
         "stream": core.outbox.stream, "next_seq": core.outbox.next_seq,
         "dropped_windows_total": core.outbox.dropped_total,
+        "outbox_write": {"failing_since_ms": core.write_failing_since_ms, "error": core.write_error,
+                         "windows_waiting": len(core.unstored), "dropped_waiting": core.unstored_dropped},
         "sampler_errors_total": core.sampler_errors_total,
         "statsd": None if statsd is None else {"listen": "%s:%s" % statsd.address[:2],
                                                "lines_total": statsd.lines_total,
-                                               "bad_lines_total": statsd.bad_lines_total},
+                                               "bad_lines_total": statsd.bad_lines_total,
+                                               "ignored_tags_total": statsd.ignored_tags_total},
         "last_hour_covered_s": covered_s,
         "subsystems": subsystems,
+        "summaries": summaries,
         "usage_today": {"date": core.recent.today_date,
                         "volumes": {k: today.get(k, 0) for k in USAGE_VOLUMES},
                         "skills": {k: v for k, v in sorted(today.items()) if k.startswith("skill.")}},
@@ -105,7 +113,10 @@ def write_status(state_dir: str | Path, snapshot: dict) -> None:
     """Atomic replace, so a reader never sees half a file."""
     path = Path(state_dir) / STATUS_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(fd, FILE_MODE)
+        f.write(json.dumps(snapshot, ensure_ascii=False))
     os.replace(tmp, path)
 
 
@@ -190,16 +201,29 @@ def render(snapshot: dict, now_ms: int | None = None) -> str:
     b = s["backlog"]
     oldest = "" if b["oldest_age_s"] is None else f", oldest {_age(b['oldest_age_s'])} old"
     lines.append(f"backlog      {b['windows']} windows{oldest}")
-    lines.append(f"dropped      {s['dropped_windows_total']} windows so far (outbox full)")
+    lines.append(f"dropped      {s['dropped_windows_total']} windows so far (outbox full, or disk full too long)")
+    w = s.get("outbox_write") or {}
+    if w.get("failing_since_ms"):
+        lines.append(f"outbox       WRITES FAILING since {when(w['failing_since_ms'], now_ms)}: {w['error']}")
+        lines.append(f"             {w['windows_waiting']} closed windows waiting in memory"
+                     f"{', %d dropped' % w['dropped_waiting'] if w['dropped_waiting'] else ''}")
     if s.get("statsd"):
         st = s["statsd"]
-        lines.append(f"statsd       {st['listen']}: {st['lines_total']} lines, {st['bad_lines_total']} bad")
+        lines.append(f"statsd       {st['listen']}: {st['lines_total']} lines, {st['bad_lines_total']} bad, "
+                     f"{st.get('ignored_tags_total', 0)} tags ignored")
     lines.append("")
     lines.append(f"{'subsystem':<10} {'state':<5} last hour ({_age(s['last_hour_covered_s'])} of windows)")
     for sub in s["subsystems"]:
         counts = " ".join(f"{k.split('.', 1)[1]}={v}" for k, v in sub["counts"].items()) or "-"
         lines.append(f"{sub['name']:<10} {sub['state']:<5} {counts}")
         lines.append(f"{'':<10} {'':<5} why: {sub['why']}")
+    if s.get("summaries"):
+        lines.append("")
+        lines.append("timers last hour (count, average, max)")
+        for t in s["summaries"]:
+            avg = t["sum"] / t["count"] if t["count"] else 0
+            peak = "-" if t["max"] is None else f"{t['max']:g}"
+            lines.append(f"  {t['name']:<30} n={t['count']} avg={avg:.1f} max={peak}")
     u = s["usage_today"]
     lines.append("")
     lines.append(f"usage today ({u['date'] or '-'}): " + ", ".join(

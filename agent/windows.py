@@ -11,36 +11,84 @@ from protocol.codec import MAX_COUNT, MAX_METRICS, MAX_SPAN_MS
 MAX_SOURCE_METRICS = MAX_METRICS - 32
 
 
+#: suffixes of the per-window summary of a StatsD timer, histogram or distribution (docs/protocol.md)
+SUMMARY_COUNT, SUMMARY_SUM, SUMMARY_MAX = ".count", ".sum", ".max"
+#: distinct values one StatsD set keeps per window (memory stays bounded under a flood)
+MAX_SET_MEMBERS = 10_000
+
+
 class Accumulator:
-    """Thread-safe counts and gauges of the window in progress (StatsD writes from its thread)."""
+    """Thread-safe counts, gauges, summaries and sets of the window in progress (StatsD writes
+    from its thread).  A summary (timer, histogram, distribution) takes three of the window's
+    metric slots, since it goes out as ``<name>.count``, ``<name>.sum`` and gauge ``<name>.max``."""
 
     def __init__(self, max_metrics: int = MAX_SOURCE_METRICS):
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
         self._gauges: dict[str, float] = {}
+        self._summaries: dict[str, list[float]] = {}  # name -> [count, sum, max]
+        self._sets: dict[str, set[str]] = {}
         self._max = max_metrics
+
+    def _used(self) -> int:
+        return len(self._counts) + len(self._gauges) + 3 * len(self._summaries) + len(self._sets)
 
     def add(self, name: str, n: int = 1) -> bool:
         """Add ``n`` to a counter; False (nothing added) when the window is out of metric slots."""
         with self._lock:
-            if name not in self._counts and len(self._counts) + len(self._gauges) >= self._max:
+            if name not in self._counts and self._used() >= self._max:
                 return False
             self._counts[name] = min(self._counts.get(name, 0) + n, MAX_COUNT)
             return True
 
     def gauge(self, name: str, value: float) -> bool:
         with self._lock:
-            if name not in self._gauges and len(self._counts) + len(self._gauges) >= self._max:
+            if name not in self._gauges and self._used() >= self._max:
                 return False
             self._gauges[name] = value
             return True
 
+    def observe(self, name: str, value: float, weight: float = 1.0) -> bool:
+        """One sample of a timer/histogram/distribution (``weight`` = 1/sample rate)."""
+        with self._lock:
+            summary = self._summaries.get(name)
+            if summary is None:
+                if self._used() + 3 > self._max:
+                    return False
+                self._summaries[name] = [weight, value * weight, value]
+                return True
+            summary[0] += weight
+            summary[1] += value * weight
+            summary[2] = max(summary[2], value)
+            return True
+
+    def set_add(self, name: str, member: str) -> bool:
+        """A value seen by a StatsD set; the window counts the distinct ones."""
+        with self._lock:
+            members = self._sets.get(name)
+            if members is None:
+                if self._used() >= self._max:
+                    return False
+                members = self._sets[name] = set()
+            if member not in members and len(members) >= MAX_SET_MEMBERS:
+                return False
+            members.add(member)
+            return True
+
     def take(self) -> tuple[dict[str, int], dict[str, float]]:
-        """The window's counts and gauges; the accumulator starts empty for the next one."""
+        """The window's counts and gauges (summaries and sets expanded into them); the accumulator
+        starts empty for the next one."""
         with self._lock:
             counts, gauges = self._counts, self._gauges
-            self._counts, self._gauges = {}, {}
-            return counts, gauges
+            summaries, sets = self._summaries, self._sets
+            self._counts, self._gauges, self._summaries, self._sets = {}, {}, {}, {}
+        for name, (n, total, peak) in summaries.items():
+            for key, value in ((name + SUMMARY_COUNT, n), (name + SUMMARY_SUM, total)):
+                counts[key] = min(counts.get(key, 0) + round(value), MAX_COUNT)
+            gauges[name + SUMMARY_MAX] = peak
+        for name, members in sets.items():
+            counts[name] = min(counts.get(name, 0) + len(members), MAX_COUNT)
+        return counts, gauges
 
 
 def next_boundary(ms: int, interval_ms: int) -> int:

@@ -117,6 +117,8 @@ CATALOGUE: tuple[Metric, ...] = (
        "StatsD lines the agent could not parse and dropped", "无效StatsD行数"),
     _m("agent.sampler_errors", "agent", COUNTER, "errors", None,
        "sampler runs that raised (logged, never fatal)", "采样错误数"),
+    _m("agent.statsd_ignored_tags", "agent", COUNTER, "tags", None,
+       "StatsD tags the agent did not map to a metric (the line itself was counted)", "忽略的StatsD标签数"),
 )
 
 BY_NAME: dict[str, Metric] = {m.name: m for m in CATALOGUE}
@@ -143,3 +145,37 @@ def subsystem_metrics(subsystem: str) -> tuple[Metric, ...]:
 def error_metrics(subsystem: str) -> tuple[Metric, ...]:
     """The error counters of a subsystem, each with its denominator."""
     return tuple(m for m in CATALOGUE if m.subsystem == subsystem and m.is_error)
+
+
+# ------------------------------------------------------------------ StatsD tags
+
+
+@dataclass(frozen=True, slots=True)
+class TagRule:
+    """How a StatsD tag (DogStatsD ``|#key:value``, Telegraf ``name,key=value``) on a counter becomes
+    a count of its own: a counter whose name starts with ``on`` and carries tag ``key`` also adds
+    its count to ``counts`` with ``{value}`` replaced by the tag's value (lower-cased, ``-`` as
+    ``_``).  Tags no rule maps are ignored and counted in ``agent.statsd_ignored_tags``."""
+
+    on: str
+    key: str
+    counts: str
+    description: str
+
+
+#: the tag rules, data (docs/agent.md lists them); robot software tags usage with the skill in use
+TAG_RULES: tuple[TagRule, ...] = (
+    TagRule("usage.", "skill", "skill.{value}",
+            "a usage counter tagged with the skill that served it also counts that skill's use"),
+)
+
+
+def tag_metric(metric: str, key: str, value: str | None) -> str | None:
+    """The metric a tag on counter ``metric`` also counts, or None (the tag is ignored)."""
+    if not value:
+        return None
+    for rule in TAG_RULES:
+        if rule.key == key and metric.startswith(rule.on):
+            name = rule.counts.format(value=value.lower().replace("-", "_"))
+            return name if is_valid_name(name) else None
+    return None

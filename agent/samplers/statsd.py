@@ -1,52 +1,119 @@
 """StatsD over UDP (CONTRACT.md section 2): the robot's own software reports its counters here.
 
-``name:value|c`` adds to a counter (``|@rate`` scales it up), ``name:value|g`` sets a gauge; several
-lines per datagram.  Anything else is a bad line: counted in ``agent.statsd_bad_lines`` and dropped,
-never fatal.  One small thread blocks on the socket."""
+The dialects robot teams' client libraries speak (docs/agent.md):
+
+- plain StatsD: ``name:value|c`` adds to a counter (``|@rate`` scales it up), ``name:value|g`` sets a
+  gauge, ``|ms`` / ``|h`` / ``|d`` (timer, histogram, distribution) are summarised per window as
+  ``<name>.count``, ``<name>.sum`` and gauge ``<name>.max``, ``|s`` (set) counts distinct values;
+- DogStatsD tags ``|#key:value,key2`` and Telegraf tags ``name,key=value:1|c``: the line is kept,
+  a tag a catalogue rule maps (``protocol.catalogue.TAG_RULES``) also counts its metric, any other
+  tag is ignored and counted in ``agent.statsd_ignored_tags``.
+
+Each line of a datagram is decoded on its own, so one bad byte costs one line.  Anything the agent
+cannot read is a bad line: counted in ``agent.statsd_bad_lines`` and dropped, never fatal.  One small
+thread blocks on the socket."""
 
 from __future__ import annotations
 
 import math
 import socket
 import threading
+from typing import NamedTuple
 
-from protocol.catalogue import is_valid_name
+from protocol.catalogue import is_valid_name, tag_metric
 from protocol.codec import MAX_COUNT
 
 BAD = "agent.statsd_bad_lines"
+IGNORED_TAGS = "agent.statsd_ignored_tags"
+
+#: types summarised per window (count, sum, max): timer, histogram, distribution
+SUMMARY_TYPES = ("ms", "h", "d")
+TYPES = ("c", "g", "s", *SUMMARY_TYPES)
+#: the longest name a summary may have: ``<name>.count`` must stay a valid metric name (128)
+MAX_SUMMARY_NAME = 128 - len(".count")
+#: the largest value a timer/histogram/distribution sample may carry (its sum is a counter)
+MAX_SAMPLE = 1e9
 
 
-def parse_line(line: str) -> tuple[str, str, float] | None:
-    """(name, 'c' | 'g', value) or None for a bad line.  Counter values are scaled by the rate."""
-    name, sep, rest = line.partition(":")
-    if not sep or not is_valid_name(name):
-        return None
-    parts = rest.split("|")
-    if len(parts) not in (2, 3) or parts[1] not in ("c", "g"):
-        return None
+class StatsdLine(NamedTuple):
+    """One parsed line.  ``values``: counters already scaled by the rate; for a set, its members.
+    ``rate`` is kept for summaries (each sample then weighs 1/rate).  ``tags``: (key, value or None)."""
+
+    name: str
+    kind: str
+    values: tuple
+    rate: float = 1.0
+    tags: tuple[tuple[str, str | None], ...] = ()
+
+
+def _number(text: str) -> float | None:
     try:
-        value = float(parts[0])
+        value = float(text)
     except ValueError:
         return None
-    if not math.isfinite(value):
+    return value if math.isfinite(value) else None
+
+
+def _dog_tags(field: str) -> list[tuple[str, str | None]] | None:
+    tags = []
+    for tag in field.split(","):
+        if not tag:
+            return None
+        key, sep, value = tag.partition(":")
+        tags.append((key, value if sep else None))
+    return tags
+
+
+def parse_line(line: str) -> StatsdLine | None:
+    """A line in any of the dialects above, or None for a bad line."""
+    head, sep, rest = line.partition(":")
+    if not sep:
         return None
+    name, *telegraf = head.split(",")
+    tags: list[tuple[str, str | None]] = []
+    for tag in telegraf:  # Telegraf: name,key=value,key2=value2
+        key, sep, value = tag.partition("=")
+        if not sep or not key or not value:
+            return None
+        tags.append((key, value))
+    if not is_valid_name(name):
+        return None
+    fields = rest.split("|")
+    if len(fields) < 2 or fields[1] not in TYPES:
+        return None
+    kind = fields[1]
     rate = 1.0
-    if len(parts) == 3:
-        if not parts[2].startswith("@"):
+    for field in fields[2:]:
+        if field.startswith("@"):
+            rate = _number(field[1:]) or 0.0
+            if not 0 < rate <= 1:
+                return None
+        elif field.startswith("#"):  # DogStatsD tags
+            got = _dog_tags(field[1:])
+            if got is None:
+                return None
+            tags += got
+        elif field.startswith(("c:", "e:", "T")):  # DogStatsD container id, external env, timestamp
+            continue
+        else:
             return None
-        try:
-            rate = float(parts[2][1:])
-        except ValueError:
-            return None
-        if not 0 < rate <= 1:
-            return None
-    if parts[1] == "c":
-        value = value / rate
-        if value < 0 or value > MAX_COUNT:
-            return None
-    elif abs(value) > 1e15:
+    if kind == "s":
+        member = fields[0]
+        return StatsdLine(name, kind, (member,), rate, tuple(tags)) if member else None
+    # DogStatsD 1.1 packs several values in one line (name:1:2:3|d); counts and samples add up
+    values = [_number(v) for v in fields[0].split(":")]
+    if not values or any(v is None for v in values):
         return None
-    return name, parts[1], value
+    if kind == "c":
+        values = [v / rate for v in values]
+        if any(v < 0 or v > MAX_COUNT for v in values):
+            return None
+    elif kind == "g":
+        if len(values) != 1 or abs(values[0]) > 1e15:
+            return None
+    elif len(name) > MAX_SUMMARY_NAME or any(v < 0 or v > MAX_SAMPLE for v in values):
+        return None  # a negative sample would make a negative <name>.sum counter
+    return StatsdLine(name, kind, tuple(values), rate, tuple(tags))
 
 
 class StatsdListener:
@@ -63,33 +130,56 @@ class StatsdListener:
         self.address = self.sock.getsockname()
         self.lines_total = 0
         self.bad_lines_total = 0
+        self.ignored_tags_total = 0
         self.log = log
         self._thread: threading.Thread | None = None
         self._stopping = False
 
+    def _bad(self) -> None:
+        self.bad_lines_total += 1
+        self.acc.add(BAD, 1)
+
+    def _apply(self, parsed: StatsdLine) -> bool:
+        acc, name = self.acc, parsed.name
+        if parsed.kind == "c":
+            n = round(sum(parsed.values))
+            if not acc.add(name, n):
+                return False
+            ignored = 0
+            for key, value in parsed.tags:
+                also = tag_metric(name, key, value)
+                if also is None or not acc.add(also, n):
+                    ignored += 1
+            if ignored:
+                self.ignored_tags_total += ignored
+                acc.add(IGNORED_TAGS, ignored)
+            return True
+        if parsed.kind == "g":
+            ok = acc.gauge(name, parsed.values[0])
+        elif parsed.kind == "s":
+            ok = acc.set_add(name, parsed.values[0])
+        else:
+            ok = all([acc.observe(name, v, 1 / parsed.rate) for v in parsed.values])
+        if ok and parsed.tags:
+            self.ignored_tags_total += len(parsed.tags)
+            acc.add(IGNORED_TAGS, len(parsed.tags))
+        return ok
+
     def feed(self, data: bytes) -> None:
-        """Handle one datagram (public so tests and the benchmark can call it directly)."""
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is None:
-            self.bad_lines_total += 1
-            self.acc.add(BAD, 1)
-            return
-        for line in text.splitlines():
-            line = line.strip()
-            if not line:
+        """Handle one datagram, line by line (public so tests and the benchmark can call it)."""
+        for raw in data.split(b"\n"):
+            raw = raw.strip()
+            if not raw:
                 continue
             self.lines_total += 1
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                self._bad()
+                continue
             parsed = parse_line(line)
-            ok = False
-            if parsed is not None:
-                name, kind, value = parsed
-                ok = self.acc.add(name, round(value)) if kind == "c" else self.acc.gauge(name, value)
-            if not ok:
-                self.bad_lines_total += 1
-                self.acc.add(BAD, 1)
+            if parsed is None or not self._apply(parsed):
+                self._bad()
 
     def _run(self) -> None:
         while not self._stopping:

@@ -69,7 +69,7 @@ def test_agent_bad_statsd_lines_are_counted_and_the_agent_goes_on(broker, agent_
     path, cfg = agent_config(broker)
     proc = start_agent(path)
     wait_agent_up(path, proc)
-    send_statsd(cfg["ingest"]["statsd"], ["garbage", "asr.requests:-3|c", "x:1|c", "asr.requests:1|ms",
+    send_statsd(cfg["ingest"]["statsd"], ["garbage", "asr.requests:-3|c", "x:1|c", "asr.requests:1|q",
                                           "asr.requests:4|c"], per_datagram=5)
     wait_until(lambda: totals(sub.windows())["agent.statsd_bad_lines"] == 4, 30,
                message="4 bad lines counted", procs=(proc,))

@@ -141,3 +141,27 @@ def test_agent_core_uses_the_outbox_it_is_given_even_when_empty(tmp_path):
         assert len(box) == 1
     finally:
         core.close()
+
+
+def test_outbox_files_of_an_older_agent_become_0640(tmp_path):
+    """An outbox created with a 022 umask (0644, as before issue 17) is tightened when opened."""
+    import os
+    import stat
+
+    db = tmp_path / "o.db"
+    old = os.umask(0o022)
+    try:
+        keep = sqlite3.connect(db)
+        keep.execute("PRAGMA journal_mode=WAL")
+        keep.execute("CREATE TABLE t (x)")
+        keep.execute("INSERT INTO t VALUES (1)")
+        keep.commit()  # the -wal and -shm exist while this connection stays open
+        assert stat.S_IMODE(os.stat(db).st_mode) == 0o644
+        box = Outbox(db, 10)
+        box.append(0, 1, {"a.b": 1}, {})
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == {"o.db": 0o640, "o.db-wal": 0o640, "o.db-shm": 0o640}
+    box.close()
+    keep.close()

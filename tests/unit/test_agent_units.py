@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from agent.config import OPTIONS, build_config, load_config
 from agent.publisher import backoff_s
 from agent.samplers.network import NetworkSampler
-from agent.samplers.statsd import BAD, StatsdListener, parse_line
+from agent.samplers.statsd import BAD, IGNORED_TAGS, StatsdLine, StatsdListener, parse_line
 from agent.samplers.system import SystemSampler
 from agent.status import judge
-from agent.windows import Accumulator, WindowClock
+from agent.windows import MAX_SET_MEMBERS, Accumulator, WindowClock
 from protocol.codec import ProtocolError, decode_batch
 from protocol.config import ConfigError
 
@@ -45,6 +45,7 @@ def test_config_defaults_and_env_override(tmp_path):
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[mqtt]\nprot = 1\n', "mqtt.prot"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[status]\nlisten = "0.0.0.0:8126"\n', "status.listen"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[ingest]\nstatsd = "nonsense"\n', "ingest.statsd"),
+    ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[ingest]\nstatsd = "0.0.0.0:8125"\n', "ingest.statsd"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[mqtt]\ntls_cert = "/c"\n', "mqtt.tls_key"),
     ('[agent]\nrobot_id = "r"\ncustomer_id = "acme"\n[buffer]\nmax_windows = -1\n', "buffer.max_windows"),
     ('[agent\n', "file"),
@@ -113,34 +114,91 @@ def test_accumulator_caps_distinct_metrics():
 # ---------------------------------------------------------------- statsd
 
 @pytest.mark.parametrize("line,expected", [
-    ("asr.unrecognized:1|c", ("asr.unrecognized", "c", 1.0)),
-    ("usage.wakeups:3|c|@0.5", ("usage.wakeups", "c", 6.0)),
-    ("net.rtt_ms:35.5|g", ("net.rtt_ms", "g", 35.5)),
-    ("asr.requests:-1|c", None), ("asr.requests:1|ms", None), ("Bad.Name:1|c", None), ("nocolon", None),
+    ("asr.unrecognized:1|c", ("asr.unrecognized", "c", (1.0,))),
+    ("usage.wakeups:3|c|@0.5", ("usage.wakeups", "c", (6.0,), 0.5)),
+    ("net.rtt_ms:35.5|g", ("net.rtt_ms", "g", (35.5,))),
+    ("tts.latency_ms:120.000000|ms", ("tts.latency_ms", "ms", (120.0,))),
+    ("a.h:3|h|#x", ("a.h", "h", (3.0,), 1.0, (("x", None),))),
+    ("a.d:4:5|d|@0.5", ("a.d", "d", (4.0, 5.0), 0.5)),
+    ("usage.visitors:abc|s", ("usage.visitors", "s", ("abc",))),
+    ("usage.wakeups:1|c|#site:s1,skill:guide", ("usage.wakeups", "c", (1.0,), 1.0, (("site", "s1"), ("skill", "guide")))),
+    ("usage.wakeups,site=s1,skill=guide:1|c", ("usage.wakeups", "c", (1.0,), 1.0, (("site", "s1"), ("skill", "guide")))),
+    ("asr.requests:1|c|@0.5|#a:b|c:abc123|T1656581400", ("asr.requests", "c", (2.0,), 0.5, (("a", "b"),))),
+    ("asr.requests:-1|c", None), ("a.t:-5|ms", None), ("Bad.Name:1|c", None), ("nocolon", None),
     ("asr.requests:x|c", None), ("asr.requests:1|c|@2", None), ("asr.requests:1|c|0.5", None),
-    ("asr.requests:nan|g", None), ("asr.requests:1", None), ("plain:1|c", None),
+    ("asr.requests:nan|g", None), ("asr.requests:1", None), ("plain:1|c", None), ("a.b:1|q", None),
+    ("a.b,notag:1|c", None), ("a.b:1|c|#", None), ("a.b:|s", None), ("_e{5,4}:title|text", None),
 ])
 def test_statsd_parse_line(line, expected):
-    assert parse_line(line) == expected
+    assert parse_line(line) == (expected if expected is None else StatsdLine(*expected))
+
+
+def listener_on(acc):
+    listener = StatsdListener.__new__(StatsdListener)
+    listener.acc, listener.lines_total, listener.bad_lines_total, listener.ignored_tags_total = acc, 0, 0, 0
+    return listener
 
 
 def test_statsd_bad_lines_are_counted_and_ignored():
     acc = Accumulator()
-    listener = StatsdListener.__new__(StatsdListener)
-    listener.acc, listener.lines_total, listener.bad_lines_total = acc, 0, 0
+    listener = listener_on(acc)
     listener.feed(b"asr.requests:2|c\ngarbage\n\nasr.requests:1|c|@0.25\nx:1|q")
     listener.feed(b"\xff\xfe")
     counts, _ = acc.take()
     assert counts == {"asr.requests": 6, BAD: 3}
-    assert listener.bad_lines_total == 3 and listener.lines_total == 4
+    assert listener.bad_lines_total == 3 and listener.lines_total == 5
+
+
+def test_statsd_one_bad_byte_costs_one_line_not_the_datagram():
+    acc = Accumulator()
+    listener = listener_on(acc)
+    listener.feed(b"asr.requests:2|c\nasr.unrecognized:1\xff|c\nusage.wakeups:1|c\n")
+    counts, _ = acc.take()
+    assert counts == {"asr.requests": 2, "usage.wakeups": 1, BAD: 1}
+    assert listener.bad_lines_total == 1 and listener.lines_total == 3
+
+
+def test_statsd_summaries_sets_and_tags_become_window_counters_and_gauges():
+    acc = Accumulator()
+    listener = listener_on(acc)
+    listener.feed(b"tts.latency_ms:120|ms\ntts.latency_ms:80.4|ms\ntts.latency_ms:100|ms|@0.5\n"
+                  b"usage.visitors:a|s\nusage.visitors:b|s\nusage.visitors:a|s\n"
+                  b"usage.wakeups:1|c|#site:s1,skill:guide\nusage.wakeups,skill=qa:2|c\nnet.rtt_ms:3|g|#k:v")
+    counts, gauges = acc.take()
+    assert counts == {"tts.latency_ms.count": 4, "tts.latency_ms.sum": 400, "usage.visitors": 2,
+                      "usage.wakeups": 3, "skill.guide": 1, "skill.qa": 2, IGNORED_TAGS: 2}
+    assert gauges == {"tts.latency_ms.max": 120.0, "net.rtt_ms": 3.0}
+    assert listener.ignored_tags_total == 2 and listener.bad_lines_total == 0
+    assert acc.take() == ({}, {})
+
+
+def test_accumulator_summary_takes_three_slots_and_sets_are_bounded():
+    acc = Accumulator(max_metrics=5)
+    assert acc.add("a.b") and acc.observe("a.t", 1.0)
+    assert not acc.observe("a.u", 1.0) and acc.set_add("a.s", "x")
+    assert not acc.add("a.c")
+    acc.take()
+    for i in range(MAX_SET_MEMBERS):
+        acc.set_add("a.s", str(i))
+    assert not acc.set_add("a.s", "one more") and acc.set_add("a.s", "0")
+    assert acc.take()[0] == {"a.s": MAX_SET_MEMBERS}
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=512))
 def test_statsd_feed_never_raises(data):
-    listener = StatsdListener.__new__(StatsdListener)
-    listener.acc, listener.lines_total, listener.bad_lines_total = Accumulator(), 0, 0
-    listener.feed(data)
+    listener_on(Accumulator()).feed(data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet="abz._,=:|#@-0123456789.egmsdhcT\xff ", max_size=40), max_size=8))
+def test_statsd_lines_in_any_dialect_never_raise_and_keep_counts_valid(lines):
+    acc = Accumulator()
+    listener = listener_on(acc)
+    listener.feed("\n".join(lines).encode("utf-8", "surrogatepass"))
+    counts, gauges = acc.take()
+    assert all(isinstance(v, int) and 0 <= v <= 10**9 for v in counts.values())
+    assert listener.bad_lines_total == counts.get(BAD, 0) <= listener.lines_total
 
 
 @settings(max_examples=300, deadline=None)
