@@ -2,8 +2,8 @@
 
 It migrates the store, starts the writer process and the MQTT source, then serves ``create_app``
 with the running pieces in ``services`` (``stats``, ``writer``, ``ingest``, ``registry``).  The app's parts
-start their own background tasks through ``cleanup_ctx`` (health loop, notifier...), so adding a
-part never changes this file.  SIGTERM or SIGINT stop everything cleanly: ingest stops taking
+start their own background tasks through ``cleanup_ctx`` (the feed poller); the health evaluator and the
+webhook notifier are not web parts: ``serve`` starts and stops them beside the app.  SIGTERM or SIGINT stop everything cleanly: ingest stops taking
 messages, the writer commits and acknowledges what it holds, the parts' tasks are cancelled.
 """
 
@@ -14,11 +14,14 @@ import signal
 
 from aiohttp import web
 
-from collector.http.app import create_app
+from collector.alerts.evaluator import Evaluator, settings_of
+from collector.alerts.notify import Notifier
+from collector.http.app import create_app, wall_clock_ms
 from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
+from collector.store import open_store
 from collector.store.sqlite.db import connect_writer
 from collector.store.writer_process import WriterProcess
 from protocol.logs import get_logger
@@ -64,6 +67,12 @@ async def serve(config: dict, collector: Collector) -> None:
         site = web.TCPSite(runner, host.strip("[]"), int(port))
         await site.start()
         log.info("http_listening", listen=listen)
+    store = open_store(config["collector"]["db"])
+    settings = settings_of(config)
+    evaluator = Evaluator(store, settings, wall_clock_ms)
+    notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
+    evaluator.start()
+    notifier.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -72,7 +81,10 @@ async def serve(config: dict, collector: Collector) -> None:
         await stop.wait()
     finally:
         log.info("collector_stopping")
+        await notifier.stop()
+        await evaluator.stop()
         await runner.cleanup()
+        store.close()
 
 
 def run(config: dict) -> int:

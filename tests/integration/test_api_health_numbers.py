@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from collector.health import seed
-from collector.health.cycle import compute, evaluate
+from collector.store.sqlite import seed
+from tests.plugins.health import compute, evaluate
 from tests.plugins.api import bearer, make_api_app
 from tests.plugins.health import DAY, HOUR, T, daily, history, make_settings
 

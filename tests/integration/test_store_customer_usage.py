@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from collector.health import seed
+from collector.store.sqlite import seed
 from collector.ingest.stats import IngestStats
 from collector.ingest.validate import Status, Telemetry
 from collector.metrics import Registry
