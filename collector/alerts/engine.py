@@ -15,7 +15,7 @@ from typing import Any
 from collector.alerts import outbox
 from collector.alerts.rules import NETWORK_RULES, RULE_FUNCTIONS
 from collector.alerts.settings import ORDER
-from collector.alerts.states import STATES, UNRESOLVED
+from collector.alerts.states import ACKNOWLEDGED, FIRING, OPEN, PENDING, RESOLVED, SNOOZED, STATES, UNRESOLVED
 from collector.store.seam import ALERT_COLUMNS, AlertStore
 
 COLUMNS = ALERT_COLUMNS
@@ -53,11 +53,11 @@ def _open(store: AlertStore, rule: str, c: dict, cfg: dict, now_ms: int) -> dict
     # the row as get() would read it back, without reading it back (2,600 alerts open on a first cycle)
     a = dict.fromkeys(COLUMNS)
     a.update(rule=rule, subject=c["subject"], customer=c["customer"], site=c["site"],
-             robot=c["robot"], severity=cfg["severity"], state="pending", summary=c["summary"],
+             robot=c["robot"], severity=cfg["severity"], state=PENDING, summary=c["summary"],
              facts=json.loads(json.dumps(c["facts"], sort_keys=True)),  # as the JSON column gives it back
              opened_ms=now_ms, updated_ms=now_ms, notify_count=0, value=value)
     a["id"] = store.insert(a)
-    _transition(store, a, "pending", now_ms, note=f"value {c['value']} reached threshold {cfg['threshold']}",
+    _transition(store, a, PENDING, now_ms, note=f"value {c['value']} reached threshold {cfg['threshold']}",
                 saved=True)
     return a
 
@@ -66,17 +66,17 @@ def _fire(store: AlertStore, a: dict, now_ms: int, notify_cfg: dict, note: str, 
     if a["fired_ms"] is None:
         a["fired_ms"] = now_ms
     if a["rule"] in NETWORK_RULES and a["parent_id"] is None and a["site"] is not None:
-        parent = store.firing_site_outage(a["customer"], a["site"])
+        parent = store.site_outage_of(a["customer"], a["site"], OPEN)
         if parent is not None:
             a["parent_id"] = parent
             note = f"{note}; grouped under site_outage alert {parent}"
-    _transition(store, a, "firing", now_ms, note=note)
+    _transition(store, a, FIRING, now_ms, note=note)
     if a["rule"] == "site_outage":
         for other in (opened or {}).values():  # keep the in-memory open alerts in step
             if (other["rule"] in NETWORK_RULES and other["customer"] == a["customer"]
                     and other["site"] == a["site"] and other["parent_id"] is None):
                 other["parent_id"] = a["id"]
-        store.adopt_children(a["id"], NETWORK_RULES, a["customer"], a["site"])
+        store.adopt_children(a["id"], NETWORK_RULES, a["customer"], a["site"], UNRESOLVED)
     if a["parent_id"] is None:
         outbox.enqueue(store, a, "firing", now_ms, notify_cfg)
 
@@ -84,7 +84,7 @@ def _fire(store: AlertStore, a: dict, now_ms: int, notify_cfg: dict, note: str, 
 def _resolve(store: AlertStore, a: dict, now_ms: int, notify_cfg: dict, note: str) -> None:
     a["resolved_ms"] = now_ms
     a["clear_since_ms"] = None
-    _transition(store, a, "resolved", now_ms, note=note)
+    _transition(store, a, RESOLVED, now_ms, note=note)
     if a["notify_count"]:
         outbox.enqueue(store, a, "resolved", now_ms, notify_cfg)
 
@@ -107,7 +107,7 @@ def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict
     before = tuple(a[k] for k in SAVED)
     if c is not None:
         a["summary"], a["facts"], a["value"] = c["summary"], c["facts"], c["value"]
-    if a["state"] == "pending":
+    if a["state"] == PENDING:
         if clearing:
             _resolve(store, a, now_ms, notify_cfg, "cleared before firing")
         elif firing and now_ms - a["opened_ms"] >= cfg["for_s"]:
@@ -115,7 +115,7 @@ def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict
         elif tuple(a[k] for k in SAVED) != before:
             store.save(a, now_ms)
         return
-    if a["state"] == "snoozed" and now_ms >= (a["snoozed_until_ms"] or 0):
+    if a["state"] == SNOOZED and now_ms >= (a["snoozed_until_ms"] or 0):
         a["snoozed_until_ms"] = None
         _fire(store, a, now_ms, notify_cfg, "snooze ended", opened)
     if clearing:
@@ -127,7 +127,7 @@ def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict
     else:
         a["clear_since_ms"] = None
     repeat = notify_cfg.get("repeat_s", 0)
-    if (a["state"] == "firing" and a["parent_id"] is None and repeat > 0 and a["notify_count"]
+    if (a["state"] == FIRING and a["parent_id"] is None and repeat > 0 and a["notify_count"]
             and now_ms - (a["notified_ms"] or 0) >= repeat * 1000):
         outbox.enqueue(store, a, "repeat", now_ms, notify_cfg)
     if tuple(a[k] for k in SAVED) != before:
@@ -139,7 +139,7 @@ def run(store: AlertStore, ctx: dict, now_ms: int, alert_cfg: dict, notify_cfg: 
 
     Durations are compared in ms; settings are in seconds."""
     counts = {}
-    opened = store.open_alerts()
+    opened = store.alerts_in(UNRESOLVED)
     for rule in ORDER:
         cfg = dict(alert_cfg[rule])
         cfg["for_s"], cfg["clear_for_s"] = cfg["for_s"] * 1000, cfg["clear_for_s"] * 1000
@@ -164,13 +164,13 @@ def snooze(store: AlertStore, alert_id: int, until_ms: int, reason: str, actor: 
 
     def do(a):
         a["snoozed_until_ms"] = until_ms
-        _transition(store, a, "snoozed", now, actor=actor, note=reason)
+        _transition(store, a, SNOOZED, now, actor=actor, note=reason)
     return _act(store, alert_id, now, do)
 
 
 def _ack(store: AlertStore, a, actor, note, now):
     a["snoozed_until_ms"] = None
-    _transition(store, a, "acknowledged", now, actor=actor, note=note)
+    _transition(store, a, ACKNOWLEDGED, now, actor=actor, note=note)
 
 
 def _act(store: AlertStore, alert_id, now, action) -> dict:

@@ -210,8 +210,8 @@ def gc_paused():
     """No cyclic garbage collection while a cycle runs.
 
     Why: a cycle over 10,000 robots allocates millions of short-lived tuples and dicts, which sets off
-    full (generation 2) collections that walk every object of the process, 0.15-0.2 s a cycle
-    (docs/benchmarks/health.md). Reference counting frees what a cycle allocates; the
+    full (generation 2) collections that walk every object of the process, a sizeable share of a
+    cycle (figures: docs/benchmarks/health.md). Reference counting frees what a cycle allocates; the
     collector runs as usual again as soon as the cycle is over, so nothing accumulates."""
     enabled = gc.isenabled()
     gc.disable()

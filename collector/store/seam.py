@@ -156,8 +156,8 @@ class AlertStore(Protocol):
     # the alert engine's reads and writes
     def transaction(self, immediate: bool = True) -> AbstractContextManager[None]: ...
 
-    def open_alerts(self) -> dict[tuple[str, str], dict]:
-        """Every alert not resolved, by (rule, subject)."""
+    def alerts_in(self, states: tuple[str, ...]) -> dict[tuple[str, str], dict]:
+        """The alerts in ``states`` (the engine passes ``alerts.states.UNRESOLVED``), by (rule, subject)."""
 
     def get(self, alert_id: int) -> dict | None: ...
 
@@ -170,11 +170,12 @@ class AlertStore(Protocol):
     def add_transition(self, alert: dict, from_state: str | None, now_ms: int, actor: str, note: str) -> None:
         """The transition's timeline row (``alert_events``) and live-feed event."""
 
-    def firing_site_outage(self, customer: str, site: str) -> int | None:
-        """The id of the open (fired) ``site_outage`` alert of a site, if any."""
+    def site_outage_of(self, customer: str, site: str, states: tuple[str, ...]) -> int | None:
+        """The id of the site's ``site_outage`` alert in ``states`` (the engine passes ``OPEN``), if any."""
 
-    def adopt_children(self, parent_id: int, rules: tuple[str, ...], customer: str, site: str) -> None:
-        """Group the site's open alerts of ``rules`` that have no parent under ``parent_id``."""
+    def adopt_children(self, parent_id: int, rules: tuple[str, ...], customer: str, site: str,
+                       states: tuple[str, ...]) -> None:
+        """Group the site's alerts of ``rules`` in ``states`` that have no parent under ``parent_id``."""
 
     def grouped_robots(self, alert_id: int) -> list[str]: ...
 

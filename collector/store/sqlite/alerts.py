@@ -39,9 +39,10 @@ class SqliteAlertStore:
     def transaction(self, immediate: bool = True) -> AbstractContextManager[None]:
         return self.shared.transaction(immediate)
 
-    def open_alerts(self) -> dict[tuple[str, str], dict]:
+    def alerts_in(self, states: tuple[str, ...]) -> dict[tuple[str, str], dict]:
+        marks = ",".join("?" * len(states))
         return {(a["rule"], a["subject"]): a
-                for a in map(_alert, self.conn.execute(f"{_SELECT} WHERE state <> 'resolved'"))}
+                for a in map(_alert, self.conn.execute(f"{_SELECT} WHERE state IN ({marks})", states))}
 
     def get(self, alert_id: int) -> dict | None:
         row = self.conn.execute(f"{_SELECT} WHERE id = ?", (alert_id,)).fetchone()
@@ -72,15 +73,18 @@ class SqliteAlertStore:
         self.conn.execute("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?, 'alert', ?)",
                           (now_ms, json.dumps(feed, sort_keys=True)))
 
-    def firing_site_outage(self, customer: str, site: str) -> int | None:
-        row = self.conn.execute("SELECT id FROM alerts WHERE rule='site_outage' AND customer=? AND site=?"
-                                " AND state IN ('firing','acknowledged','snoozed')", (customer, site)).fetchone()
+    def site_outage_of(self, customer: str, site: str, states: tuple[str, ...]) -> int | None:
+        marks = ",".join("?" * len(states))
+        row = self.conn.execute(f"SELECT id FROM alerts WHERE rule='site_outage' AND customer=? AND site=?"
+                                f" AND state IN ({marks})", (customer, site, *states)).fetchone()
         return row[0] if row else None
 
-    def adopt_children(self, parent_id: int, rules: tuple[str, ...], customer: str, site: str) -> None:
-        marks = ",".join("?" * len(rules))
-        self.conn.execute(f"UPDATE alerts SET parent_id=? WHERE rule IN ({marks}) AND customer=? AND site=?"
-                          " AND state <> 'resolved' AND parent_id IS NULL", (parent_id, *rules, customer, site))
+    def adopt_children(self, parent_id: int, rules: tuple[str, ...], customer: str, site: str,
+                       states: tuple[str, ...]) -> None:
+        rule_marks, state_marks = ",".join("?" * len(rules)), ",".join("?" * len(states))
+        self.conn.execute(f"UPDATE alerts SET parent_id=? WHERE rule IN ({rule_marks}) AND customer=? AND site=?"
+                          f" AND state IN ({state_marks}) AND parent_id IS NULL",
+                          (parent_id, *rules, customer, site, *states))
 
     def grouped_robots(self, alert_id: int) -> list[str]:
         return [r[0] for r in self.conn.execute(
