@@ -11,9 +11,8 @@ import json
 import pytest
 
 from collector.store.sqlite import seed
-from tests.plugins.health import compute, evaluate
 from tests.plugins.api import bearer, make_api_app
-from tests.plugins.health import DAY, HOUR, T, daily, history, make_settings
+from tests.plugins.health import DAY, HOUR, T, compute, daily, evaluate, history, make_settings
 
 USAGE = {"usage.foot_traffic": 900, "usage.solicitations": 300, "usage.wakeups": 200, "usage.interactions": 1200}
 

@@ -3,9 +3,8 @@ gives the same health and the same alerts (health runs on event time; rollups bu
 
 import random
 
-from collector.store.sqlite import seed
 from collector.health.memory import HealthMemory
-
+from collector.store.sqlite import seed
 from collector.store.sqlite.db import connect_writer
 from tests.plugins.health import DAY, HOUR, T, evaluate, history, make_settings
 

@@ -4,7 +4,6 @@ customer's own scene, and the fleet figures a CSM reads are there."""
 import json
 
 from collector.store.sqlite import seed
-
 from tests.plugins.health import DAY, HOUR, T, daily, date_in, evaluate, history, make_settings
 
 

@@ -6,7 +6,6 @@ import json
 import pytest
 
 from collector.alerts import engine
-
 from tests.plugins.health import HOUR, T, alerts_of, evaluate, history, make_settings, parts
 
 MIN = 60_000

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 
-from collector.store.sqlite import seed
 from collector.health.memory import HealthMemory
-
 from collector.store import marks
+from collector.store.sqlite import seed
 from tests.plugins.health import DAY, HOUR, T, daily, evaluate, history, make_settings
 
 NOW = T + 10 * HOUR + 30 * 60_000   # 10:30 on the first day of 2026

@@ -4,7 +4,6 @@ threshold and under its minimum volume.  Real SQLite, rollups written the way th
 import pytest
 
 from collector.store.sqlite import seed
-
 from tests.plugins.health import DAY, HOUR, T, alerts_of, daily, date_in, evaluate, history, make_settings
 
 MIN = 60_000

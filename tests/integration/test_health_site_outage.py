@@ -4,7 +4,6 @@ explains grouped under it instead of notified one by one; it resolves when the s
 import json
 
 from collector.store.sqlite import seed
-
 from tests.plugins.health import T, alerts_of, evaluate, make_settings
 
 MIN = 60_000
