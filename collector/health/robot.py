@@ -71,22 +71,14 @@ def judge(sub: str, vec: Vector | None, covered_s: float, s: dict, limits: tuple
     """One view of one subsystem: ``(rate, errors, volume, state, score, offline_s)``, or None when
     not judged (no data in the view, or a denominator under ``min_volume``).  Hot path: 140,000
     calls per cycle at 10,000 robots, so a tuple and no rounding here; ``limits`` (``plan``: slots
-    and thresholds looked up once per cycle) saves the settings lookups."""
+    and thresholds of a rated subsystem, looked up once per cycle) saves the settings lookups."""
     if vec is None:
         return None
-    if sub == "network":
-        if covered_s <= 0:
-            return None
-        offline_s = vec[OFFLINE_SLOT]
-        offline = min(1.0, offline_s / covered_s)
-        per_h = vec[DISCONNECT_SLOT] * 3600.0 / covered_s
-        ow, oc = s["network_offline_warn"], s["network_offline_crit"]
-        dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
-        state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
-        return (offline, vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], None, state,
-                min(_score(offline, ow, oc), _score(per_h, dw, dc)), offline_s)
-    err, den, warn, crit, min_volume = limits or (ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"],
-                                                  s["min_volume"])
+    if limits is None:
+        if sub == "network":
+            return _judge_network(vec, covered_s, s)
+        limits = (ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"], s["min_volume"])
+    err, den, warn, crit, min_volume = limits
     volume = vec[den]
     if volume < min_volume or volume <= 0:
         return None
@@ -94,6 +86,20 @@ def judge(sub: str, vec: Vector | None, covered_s: float, s: dict, limits: tuple
     rate = errors / volume
     return (rate, errors, volume, "crit" if rate >= crit else "warn" if rate >= warn else "ok",
             _score(rate, warn, crit), None)
+
+
+def _judge_network(vec: Vector, covered_s: float, s: dict) -> tuple | None:
+    """Network: the share of the view's seconds offline and disconnects per hour, the worse of the two."""
+    if covered_s <= 0:
+        return None
+    offline_s = vec[OFFLINE_SLOT]
+    offline = min(1.0, offline_s / covered_s)
+    per_h = vec[DISCONNECT_SLOT] * 3600.0 / covered_s
+    ow, oc = s["network_offline_warn"], s["network_offline_crit"]
+    dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
+    state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
+    return (offline, vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], None, state,
+            min(_score(offline, ow, oc), _score(per_h, dw, dc)), offline_s)
 
 
 def robot_state(robot: dict, now_ms: int, s: dict) -> str:
