@@ -7,9 +7,12 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 |------------|----------------------------------------|---------|
 | ingest     | the writer process (store/writer*.py)  | raw windows, rollups, status, rejects |
 | registry   | import-customers (and import-robots)   | customers |
-| health     | the health evaluator                   | robot_health, customer_health, history |
-| alerts     | the alert engine, API actions          | alerts, alert_events |
-| outbox     | the webhook notifier                   | deliveries |
+| health     | the evaluator (health/cycle.py)        | robot_health, customer_health, history, feed events |
+| alerts     | the alert engine, API actions          | alerts, alert_events, feed events, queued notifications |
+| outbox     | the webhook notifier                   | delivery attempts |
+
+In SQLite the evaluator's ``health`` and ``alerts`` parts share one write connection, so a cycle's
+health rows and the alert transitions they cause commit together (``sqlite/shared.py``).
 | reads      | the HTTP API, exports, feed, counters  | nothing |
 """
 
