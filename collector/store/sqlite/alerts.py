@@ -93,9 +93,10 @@ class SqliteAlertStore:
     def queue_notifications(self, alert_id: int, seq: int, now_ms: int,
                             deliveries: Iterable[tuple[str, str, str]]) -> None:
         self.conn.execute("UPDATE alerts SET notify_count = ?, notified_ms = ? WHERE id = ?", (seq, now_ms, alert_id))
-        self.conn.executemany("INSERT OR IGNORE INTO notifications (idempotency_key, target, payload, created_ms,"
-                              " next_attempt_ms) VALUES (?,?,?,?,?)",
-                              [(key, target, body, now_ms, now_ms) for key, target, body in deliveries])
+        rows = [(key, target, body, now_ms, now_ms) for key, target, body in deliveries]
+        if rows:  # no webhook wants it (or none configured): nothing to queue
+            self.conn.executemany("INSERT OR IGNORE INTO notifications (idempotency_key, target, payload,"
+                                  " created_ms, next_attempt_ms) VALUES (?,?,?,?,?)", rows)
 
     def trim_delivered(self, before_ms: int, limit: int) -> None:
         self.conn.execute("DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE delivered_ms < ?"
