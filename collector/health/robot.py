@@ -67,16 +67,19 @@ def _level(value: float, warn: float, crit: float) -> str:
     return "crit" if value >= crit else "warn" if value >= warn else "ok"
 
 
-def judge(sub: str, vec: Vector | None, covered_s: float, s: dict, limits: tuple | None = None) -> tuple | None:
+def judge(sub: str, vec: Vector | None, covered_s: float, s: dict, limits: tuple | None = None,
+          scored: bool = True) -> tuple | None:
     """One view of one subsystem: ``(rate, errors, volume, state, score, offline_s)``, or None when
     not judged (no data in the view, or a denominator under ``min_volume``).  Hot path: 140,000
     calls per cycle at 10,000 robots, so a tuple and no rounding here; ``limits`` (``plan``: slots
-    and thresholds of a rated subsystem, looked up once per cycle) saves the settings lookups."""
+    and thresholds of a rated subsystem, looked up once per cycle) saves the settings lookups, and
+    ``scored=False`` (a view that does not decide: only its figures are shown) leaves state and
+    score None."""
     if vec is None:
         return None
     if limits is None:
         if sub == "network":
-            return _judge_network(vec, covered_s, s)
+            return _judge_network(vec, covered_s, s, scored)
         limits = (ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"], s["min_volume"])
     err, den, warn, crit, min_volume = limits
     volume = vec[den]
@@ -84,16 +87,20 @@ def judge(sub: str, vec: Vector | None, covered_s: float, s: dict, limits: tuple
         return None
     errors = vec[err]
     rate = errors / volume
+    if not scored:
+        return (rate, errors, volume, None, None, None)
     return (rate, errors, volume, "crit" if rate >= crit else "warn" if rate >= warn else "ok",
             _score(rate, warn, crit), None)
 
 
-def _judge_network(vec: Vector, covered_s: float, s: dict) -> tuple | None:
+def _judge_network(vec: Vector, covered_s: float, s: dict, scored: bool) -> tuple | None:
     """Network: the share of the view's seconds offline and disconnects per hour, the worse of the two."""
     if covered_s <= 0:
         return None
     offline_s = vec[OFFLINE_SLOT]
     offline = min(1.0, offline_s / covered_s)
+    if not scored:
+        return (offline, vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], None, None, None, offline_s)
     per_h = vec[DISCONNECT_SLOT] * 3600.0 / covered_s
     ow, oc = s["network_offline_warn"], s["network_offline_crit"]
     dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
@@ -136,7 +143,8 @@ def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s:
     subsystems: dict[str, dict] = {}
     worst, score = None, 100.0
     for sub, limits in planned or plan(s):
-        short, long_ = judge(sub, hour, covered_h, s, limits), judge(sub, day, covered_d, s, limits)
+        short = judge(sub, hour, covered_h, s, limits)
+        long_ = judge(sub, day, covered_d, s, limits, short is None)  # scored only when it decides
         view = short or long_
         level = view[3] if view else "ok"
         sub_score = view[4] if view else 100.0
