@@ -104,7 +104,7 @@ def rss_mb() -> float:
 
 def baseline(path: Path) -> float:
     """A plain SUM over the buckets the cycle reads: the hour view's and 30 days of daily rollups."""
-    from collector.health.robot import hour_view_start
+    from collector.store.seam import hour_view_start
     conn = sqlite3.connect(path)
     started = time.perf_counter()
     # through the covering bucket indexes: the cheapest way to touch every row once
@@ -121,22 +121,24 @@ def cycles(path: Path, first_minute: int, count: int) -> list[dict]:
     """In a fresh process: ``count`` cycles one minute of event time apart from ``first_minute``
     after NOW.  Before every cycle but the very first, the store's part is played (not timed): a
     minute of new data for every robot, as live ingest would have written meanwhile."""
-    from collector.health import seed
-    from collector.health.cycle import evaluate
-    from collector.health.loop import settings_of
+    from collector.alerts.evaluator import evaluate, settings_of
+    from collector.health.memory import HealthMemory
+    from collector.store.sqlite import seed
     from collector.store.sqlite.db import connect_writer
+    from collector.store.sqlite.shared import EvaluatorParts
     conn = connect_writer(path)
+    store = EvaluatorParts(conn)  # the evaluator's parts on the connection that writes the new minutes
     robots = [r[0] for r in conn.execute("SELECT id FROM robots")]
     rng = random.Random(first_minute)
     out = []
-    memory: dict = {}  # as the collector's loop keeps it
+    memory = HealthMemory()  # as the collector's evaluator keeps it
     for minute in range(first_minute, first_minute + count):
         now = NOW + minute * 60_000
         if minute > 0:
             seed.write_windows(conn, [(rid, now - 60_000, now, {m: max(1, v // 60) for m, v in robot_hour(rng).items()})
                                       for rid in robots])
         started = time.perf_counter()
-        summary = evaluate(conn, now, settings_of({}), memory)
+        summary = evaluate(store, now, settings_of({}), memory)
         out.append({"seconds": time.perf_counter() - started, "rss_mb": rss_mb(),
                     **{k: v for k, v in summary.items() if k.endswith("_s") or k in ("robots", "customers")}})
     conn.close()

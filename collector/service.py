@@ -6,7 +6,7 @@ Read top to bottom, ``run`` is the whole collector:
 2. ingest (``Collector``): the writer process that commits telemetry, the intake that validates
    messages, the MQTT source that receives them and acknowledges them once committed;
 3. the health evaluator (health, then alerts, every ``health.interval_s``) and the webhook
-   notifier (see the spot marked below);
+   notifier, plain asyncio tasks beside the HTTP app;
 4. the HTTP app (``/healthz``, ``/metrics``, ``/api/v1/...``, the dashboard) with the running
    pieces in ``services``.
 
@@ -22,7 +22,9 @@ import signal
 
 from aiohttp import web
 
-from collector.http.app import create_app
+from collector.alerts.evaluator import Evaluator, settings_of
+from collector.alerts.notify import Notifier
+from collector.http.app import create_app, wall_clock_ms
 from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
@@ -65,10 +67,6 @@ class Collector:
 
 
 async def serve(config: dict, collector: Collector) -> None:
-    # The health evaluator and the webhook notifier: today they still run as parts of the HTTP app
-    # (collector/http/app.py PARTS: collector.health.loop, collector.alerts.notify), started with
-    # it below.  When they become plain classes, build and start them here from ``collector.store``
-    # and ``config``, next to ingest, and stop them after the HTTP app in the ``finally``.
     app = create_app(config, services=collector.services())
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()                       # runs the parts' cleanup_ctx start-up
@@ -78,6 +76,12 @@ async def serve(config: dict, collector: Collector) -> None:
         site = web.TCPSite(runner, host.strip("[]"), int(port))
         await site.start()
         log.info("http_listening", listen=listen)
+    store = collector.store
+    settings = settings_of(config)
+    evaluator = Evaluator(store, settings, wall_clock_ms)
+    notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
+    evaluator.start()
+    notifier.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -86,6 +90,8 @@ async def serve(config: dict, collector: Collector) -> None:
         await stop.wait()
     finally:
         log.info("collector_stopping")
+        await notifier.stop()
+        await evaluator.stop()
         await runner.cleanup()
 
 

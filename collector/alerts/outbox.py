@@ -8,10 +8,10 @@ never loses one; the delivery loop (notify.py) sends and retries them.  The payl
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from collector.alerts.settings import SEVERITIES
+from collector.store.seam import AlertStore
 
 SCHEMA = "robopulse.alert.v1"
 ALERT_FIELDS = ("id", "rule", "state", "severity", "customer", "site", "robot", "summary", "value",
@@ -42,22 +42,18 @@ def payload(event: str, alert: dict, key: str, now_ms: int, children: list[str])
     }
 
 
-def enqueue(conn: sqlite3.Connection, alert: dict, event: str, now_ms: int, notify_cfg: dict) -> int:
+def enqueue(store: AlertStore, alert: dict, event: str, now_ms: int, notify_cfg: dict) -> int:
     """Queue ``event`` (firing | repeat | resolved) of ``alert`` for every webhook that wants it.
 
     Runs inside the caller's transaction; returns the number of rows queued."""
     seq = alert.get("notify_count", 0) + 1
-    conn.execute("UPDATE alerts SET notify_count = ?, notified_ms = ? WHERE id = ?", (seq, now_ms, alert["id"]))
     alert["notify_count"], alert["notified_ms"] = seq, now_ms
-    children = [r[0] for r in conn.execute(
-        "SELECT DISTINCT coalesce(robot, subject) FROM alerts WHERE parent_id = ? ORDER BY 1", (alert["id"],))]
-    n = 0
+    children = store.grouped_robots(alert["id"])
+    rows = []
     for hook in notify_cfg.get("webhooks", []):
         if not wants(hook, alert):
             continue
         key = f"robopulse-{alert['id']}-{seq}-{event}-{hook['name']}"
-        body = json.dumps(payload(event, alert, key, now_ms, children), sort_keys=True)
-        conn.execute("INSERT OR IGNORE INTO notifications (idempotency_key, target, payload, created_ms,"
-                     " next_attempt_ms) VALUES (?,?,?,?,?)", (key, hook["name"], body, now_ms, now_ms))
-        n += 1
-    return n
+        rows.append((key, hook["name"], json.dumps(payload(event, alert, key, now_ms, children), sort_keys=True)))
+    store.queue_notifications(alert["id"], seq, now_ms, rows)
+    return len(rows)

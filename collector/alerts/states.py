@@ -9,6 +9,7 @@ filter, the overview's count and the customer page's card and heading all count.
 from __future__ import annotations
 
 STATES = ("pending", "firing", "acknowledged", "snoozed", "resolved")
+PENDING, FIRING, ACKNOWLEDGED, SNOOZED, RESOLVED = STATES
 #: a call to action not yet resolved
 OPEN = ("firing", "acknowledged", "snoozed")
 #: rows the engine still tracks (open, or waiting for their for_s)

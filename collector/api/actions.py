@@ -6,7 +6,7 @@ the request body, opens a short write connection and passes the acting token's n
 from __future__ import annotations
 
 from collector.alerts import engine
-from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.alerts import SqliteAlertStore
 
 MAX_SNOOZE_MINUTES = 30 * 24 * 60
 MAX_NOTE = 500
@@ -54,7 +54,7 @@ def perform(db_path: str, action: str, alert_id: int, actor: str, now_ms: int, b
         until = body["until_ms"] if body.get("until_ms") is not None else now_ms + body["minutes"] * 60_000
         if until <= now_ms:
             raise ActionError(400, "until_ms must be in the future")
-    conn = connect_writer(db_path)
+    conn = SqliteAlertStore(db_path)  # its own short write connection (the engine's store part)
     try:
         if action == "ack":
             return engine.acknowledge(conn, alert_id, actor, body["note"], now_ms)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from collector.store.seam import day_view_start, hour_view_start
 from protocol.catalogue import HEALTH_SUBSYSTEMS, error_metrics
-from protocol.timeunits import DAY_MS, HOUR_MS
+from protocol.timeunits import DAY_MS, HOUR_MS  # noqa: F401  (re-exported for health's callers)
 
 LEVELS = {"ok": 0, "warn": 1, "crit": 2}
 #: (error metrics, denominator) of each rated subsystem, from the catalogue
@@ -22,7 +23,6 @@ RATED = {
     sub: (tuple(m.name for m in error_metrics(sub)), error_metrics(sub)[0].denominator)
     for sub in HEALTH_SUBSYSTEMS if sub != "network"
 }
-NETWORK_ERRORS = tuple(m.name for m in error_metrics("network"))
 
 #: metric -> slot of a view vector; a rated subsystem has an errors slot and a denominator slot
 SLOT_OF: dict[str, int] = {}
@@ -37,6 +37,9 @@ SLOT_OF.update({"net.offline_s": OFFLINE_SLOT, "net.disconnects": DISCONNECT_SLO
 SLOTS = len(RATED) * 2 + 3
 
 
+Vector = tuple[int, ...]  # a view of one robot (collector.store.seam.Vector)
+
+
 def to_slots(counts: dict[str, int]) -> list[int]:
     """``{metric: total}`` -> a view vector (metrics outside the health subsystems are ignored)."""
     vec = [0] * SLOTS
@@ -45,17 +48,6 @@ def to_slots(counts: dict[str, int]) -> list[int]:
         if slot is not None:
             vec[slot] += total
     return vec
-
-
-def hour_view_start(now_ms: int) -> int:
-    """The short view: the last complete UTC hour and the current one (60 to 120 minutes)."""
-    return now_ms - now_ms % HOUR_MS - HOUR_MS
-
-
-def day_view_start(now_ms: int) -> int:
-    """The long view: yesterday and today so far (UTC), 24 to 48 hours, read from the daily
-    rollups: 24 hourly buckets per robot would be 12 times the rows and break the cycle's budget."""
-    return now_ms - now_ms % DAY_MS - DAY_MS
 
 
 def _score(value: float, warn: float, crit: float) -> float:
@@ -75,30 +67,46 @@ def _level(value: float, warn: float, crit: float) -> str:
     return "crit" if value >= crit else "warn" if value >= warn else "ok"
 
 
-def judge(sub: str, vec: list[int] | None, covered_s: float, s: dict) -> tuple | None:
+def judge(sub: str, vec: Vector | None, covered_s: float, s: dict, limits: tuple | None = None,
+          scored: bool = True) -> tuple | None:
     """One view of one subsystem: ``(rate, errors, volume, state, score, offline_s)``, or None when
     not judged (no data in the view, or a denominator under ``min_volume``).  Hot path: 140,000
-    calls per cycle at 10,000 robots, so a tuple and no rounding here."""
+    calls per cycle at 10,000 robots, so a tuple and no rounding here; ``limits`` (``plan``: slots
+    and thresholds of a rated subsystem, looked up once per cycle) saves the settings lookups, and
+    ``scored=False`` (a view that does not decide: only its figures are shown) leaves state and
+    score None."""
     if vec is None:
         return None
-    if sub == "network":
-        if covered_s <= 0:
-            return None
-        offline_s = vec[OFFLINE_SLOT]
-        offline = min(1.0, offline_s / covered_s)
-        per_h = vec[DISCONNECT_SLOT] * 3600.0 / covered_s
-        ow, oc = s["network_offline_warn"], s["network_offline_crit"]
-        dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
-        state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
-        return (offline, vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], None, state,
-                min(_score(offline, ow, oc), _score(per_h, dw, dc)), offline_s)
-    volume = vec[DEN_SLOT[sub]]
-    if volume < s["min_volume"] or volume <= 0:
+    if limits is None:
+        if sub == "network":
+            return _judge_network(vec, covered_s, s, scored)
+        limits = (ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"], s["min_volume"])
+    err, den, warn, crit, min_volume = limits
+    volume = vec[den]
+    if volume < min_volume or volume <= 0:
         return None
-    errors = vec[ERR_SLOT[sub]]
+    errors = vec[err]
     rate = errors / volume
-    warn, crit = s[f"{sub}_warn"], s[f"{sub}_crit"]
-    return (rate, errors, volume, _level(rate, warn, crit), _score(rate, warn, crit), None)
+    if not scored:
+        return (rate, errors, volume, None, None, None)
+    return (rate, errors, volume, "crit" if rate >= crit else "warn" if rate >= warn else "ok",
+            _score(rate, warn, crit), None)
+
+
+def _judge_network(vec: Vector, covered_s: float, s: dict, scored: bool) -> tuple | None:
+    """Network: the share of the view's seconds offline and disconnects per hour, the worse of the two."""
+    if covered_s <= 0:
+        return None
+    offline_s = vec[OFFLINE_SLOT]
+    offline = min(1.0, offline_s / covered_s)
+    if not scored:
+        return (offline, vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], None, None, None, offline_s)
+    per_h = vec[DISCONNECT_SLOT] * 3600.0 / covered_s
+    ow, oc = s["network_offline_warn"], s["network_offline_crit"]
+    dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
+    state = max(_level(offline, ow, oc), _level(per_h, dw, dc), key=LEVELS.__getitem__)
+    return (offline, vec[DISCONNECT_SLOT] + vec[NET_ERROR_SLOT], None, state,
+            min(_score(offline, ow, oc), _score(per_h, dw, dc)), offline_s)
 
 
 def robot_state(robot: dict, now_ms: int, s: dict) -> str:
@@ -116,19 +124,17 @@ def robot_state(robot: dict, now_ms: int, s: dict) -> str:
 
 def plan(s: dict) -> tuple:
     """The settings one cycle needs per subsystem, looked up once instead of 140,000 times:
-    ``(sub, err_slot, den_slot, warn, crit)`` (slots None for network, judged by ``judge``)."""
-    subs = tuple((sub, None, None, 0.0, 0.0) if sub == "network" else
-                 (sub, ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"]) for sub in HEALTH_SUBSYSTEMS)
-    return subs, s["min_volume"]
+    ``(sub, limits)``, ``limits`` being ``judge``'s (None for network)."""
+    return tuple((sub, None) if sub == "network" else
+                 (sub, (ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"], s["min_volume"]))
+                 for sub in HEALTH_SUBSYSTEMS)
 
 
-def assess(robot: dict, hour: list[int] | None, day: list[int] | None, now_ms: int, s: dict,
+def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s: dict,
            planned: tuple | None = None) -> dict[str, Any]:
-    """The health of one robot from its hour-view and day-view vectors (None: no data in the view).
-
-    Same result as judging each subsystem with ``judge``; written out inline because it runs for
-    every robot every cycle (``planned``: ``plan(s)``, computed once per cycle by the caller)."""
-    subs, min_volume = planned or plan(s)
+    """The health of one robot from its hour-view and day-view vectors (None: no data in the view),
+    each subsystem's views judged by ``judge`` (``planned``: ``plan(s)``, computed once per cycle
+    by the caller)."""
     state = robot_state(robot, now_ms, s)
     first = robot.get("first_seen_ms") or now_ms
     covered_h = max(0.0, (now_ms - max(hour_view_start(now_ms), first)) / 1000)
@@ -136,12 +142,13 @@ def assess(robot: dict, hour: list[int] | None, day: list[int] | None, now_ms: i
     stale = state == "stale"
     subsystems: dict[str, dict] = {}
     worst, score = None, 100.0
-    for sub, err, den, warn, crit in subs:
-        if err is None:  # network: share of the view's seconds offline, disconnects per hour
-            short, long_ = judge(sub, hour, covered_h, s), judge(sub, day, covered_d, s)
-            view = short or long_
-            level = view[3] if view else "ok"
-            sub_score = view[4] if view else 100.0
+    for sub, limits in planned or plan(s):
+        short = judge(sub, hour, covered_h, s, limits)
+        long_ = judge(sub, day, covered_d, s, limits, short is None)  # scored only when it decides
+        view = short or long_
+        level = view[3] if view else "ok"
+        sub_score = view[4] if view else 100.0
+        if limits is None:  # network: share of the view's seconds offline, disconnects per hour
             entry = {
                 "state": "stale" if stale else level, "level": level, "judged": view is not None,
                 "rate_1h": round(short[0], 4) if short else None, "rate_24h": round(long_[0], 4) if long_ else None,
@@ -151,24 +158,13 @@ def assess(robot: dict, hour: list[int] | None, day: list[int] | None, now_ms: i
             if long_ is not None:
                 entry["offline_s_24h"] = long_[5]
         else:
-            vol_h = hour[den] if hour is not None else 0
-            vol_d = day[den] if day is not None else 0
-            rate_h = rate_d = None
-            if hour is not None and vol_h >= min_volume and vol_h > 0:
-                rate_h = hour[err] / vol_h
-            if day is not None and vol_d >= min_volume and vol_d > 0:
-                rate_d = day[err] / vol_d
-            rate = rate_h if rate_h is not None else rate_d
-            if rate is None:
-                level, sub_score = "ok", 100.0
-            else:
-                level = "crit" if rate >= crit else "warn" if rate >= warn else "ok"
-                sub_score = _score(rate, warn, crit)
+            err, den = limits[0], limits[1]
             entry = {
-                "state": "stale" if stale else level, "level": level, "judged": rate is not None,
-                "rate_1h": round(rate_h, 4) if rate_h is not None else None,
-                "rate_24h": round(rate_d, 4) if rate_d is not None else None,
-                "volume_1h": vol_h, "volume_24h": vol_d, "errors_24h": day[err] if day is not None else 0,
+                "state": "stale" if stale else level, "level": level, "judged": view is not None,
+                "rate_1h": round(short[0], 4) if short else None,
+                "rate_24h": round(long_[0], 4) if long_ else None,
+                "volume_1h": hour[den] if hour is not None else 0, "volume_24h": day[den] if day is not None else 0,
+                "errors_24h": day[err] if day is not None else 0,
                 "score": round(sub_score, 1),
             }
         subsystems[sub] = entry

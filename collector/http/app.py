@@ -17,8 +17,6 @@ from collector.http.keys import CLOCK, CONFIG, DB_PATH, SERVICES
 PARTS = (
     "collector.http.ops",          # /healthz, /metrics                      (store/ingest)
     "collector.http.counters",     # /api/v1/robots/{id}/counters           (store/ingest)
-    "collector.health.loop",       # periodic health + alert evaluation      (health/alerts)
-    "collector.alerts.notify",     # webhook delivery loop                   (health/alerts)
     "collector.api.routes",        # the rest of /api/v1, openapi, exports   (api)
     "collector.feed.sse",          # /api/v1/feed                            (api)
     "collector.dashboard.routes",  # / and static files                      (api)

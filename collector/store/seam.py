@@ -7,17 +7,23 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 |------------|----------------------------------------|---------|
 | ingest     | the writer process (store/writer*.py)  | raw windows, rollups, status, rejects |
 | registry   | import-customers (and import-robots)   | customers |
-| health     | the health evaluator                   | robot_health, customer_health, history |
-| alerts     | the alert engine, API actions          | alerts, alert_events |
-| outbox     | the webhook notifier                   | deliveries |
+| health     | the evaluator (health/cycle.py)        | robot_health, customer_health, history, feed events |
+| alerts     | the alert engine, API actions          | alerts, alert_events, feed events, queued notifications |
+| outbox     | the webhook notifier                   | delivery attempts |
+
+In SQLite the evaluator's ``health`` and ``alerts`` parts share one write connection, so a cycle's
+health rows and the alert transitions they cause commit together (``sqlite/shared.py``).
 | reads      | the HTTP API, exports, feed, counters  | nothing |
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
+
+from protocol.timeunits import DAY_MS, HOUR_MS
 
 from collector.store.records import CustomerRow, Queued
 
@@ -72,18 +78,186 @@ class RegistryStore(Protocol):
 
 
 # ------------------------------------------------------------------ health (evaluator)
+def hour_view_start(now_ms: int) -> int:
+    """The short view: the last complete UTC hour and the current one (60 to 120 minutes)."""
+    return now_ms - now_ms % HOUR_MS - HOUR_MS
+
+
+def day_view_start(now_ms: int) -> int:
+    """The long view: yesterday and today so far (UTC), 24 to 48 hours, read from the daily
+    rollups: 24 hourly buckets per robot would be 12 times the rows and break the cycle's budget."""
+    return now_ms - now_ms % DAY_MS - DAY_MS
+
+
+#: a view of one robot: its slot sums (``SlotPlan``), one int per (subsystem, errors | denominator)
+Vector = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """How the store sums a robot's counters into a view vector: metric -> slot (health's
+    ``robot.SLOT_OF``, passed in so the store needs no health code)."""
+
+    slot_of: Mapping[str, int]
+    slots: int
+
+
+@dataclass
+class ViewCache:
+    """What a store keeps between a loop's cycles so complete buckets are not re-read: per bucket
+    its revision and rows, the last complete hour as robot -> vector, the running sum of today's
+    hours.  Owned by the loop (inside ``HealthMemory``), dropped after a failed cycle; results
+    never depend on it.  Its contents are the backend's business."""
+
+    buckets: dict[tuple[str, int], tuple[int, Any]] = field(default_factory=dict)
+    hour_base: tuple[Any, dict[str, Vector]] | None = None
+    today: dict[str, Any] | None = None
+
+
+@dataclass
+class HealthInputs:
+    """Everything one cycle reads, in one snapshot: robots and customers (dicts by column name),
+    the two views (robot -> vector), the day-granular usage figures, and how long the reads took."""
+
+    robots: list[dict]
+    hour: dict[str, Vector]
+    day: dict[str, Vector]
+    customers: list[dict]
+    usage: dict[str, dict[str, int]]       # customer -> {last7, prev7, last30, yesterday, weekday4}
+    yesterday: dict[str, dict[str, int]]   # customer -> {metric: total} of the last complete day
+    active: dict[str, set[int]]            # onboarding robot -> its active days
+    week_ago: dict[str, float]             # customer -> score 7 days ago
+    robot_views_s: float
+    day_view_s: float
+    usage_read_s: float
+
+
+class RobotHealthRow(NamedTuple):
+    """One ``robot_health`` row as compared and written (``subsystems``: a dict, or the stored
+    JSON text when read back)."""
+
+    customer: str
+    state: str
+    score: float
+    worst: str | None
+    subsystems: dict | str
+
+
+class StoredRobotHealth(NamedTuple):
+    robot: str
+    computed_ms: int
+    row: RobotHealthRow
+
+
+class CustomerHealthRow(NamedTuple):
+    customer: str
+    score: float
+    color: str
+    trend: str
+    robots_total: int
+    robots_online: int
+    robots_offline: int
+    robots_stale: int
+    color_since_ms: int
+    breakdown: dict
+    facts: dict
+
+
 class HealthStore(Protocol):
-    """What the health evaluator reads (rollups, robots, customers) and writes (health rows)."""
+    """What the health evaluator reads (rollups, robots, customers) and writes (health rows).
+
+    Its writes share a transaction with the alert engine's (``transaction``): one cycle's results
+    are stored together or not at all."""
+
+    def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
+                    cache: ViewCache | None) -> HealthInputs: ...
+
+    def stored_robot_health(self) -> Iterator[StoredRobotHealth]: ...
+
+    def customer_colors(self) -> dict[str, tuple[str, int]]:
+        """customer -> (color, color_since_ms) as stored."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """One write transaction for the cycle's writes (health, then the alert engine's)."""
+
+    def write_robot_health(self, now_ms: int, changed: Iterable[tuple[str, RobotHealthRow]]) -> None: ...
+
+    def write_customer_health(self, now_ms: int, day_ms: int, rows: Iterable[CustomerHealthRow]) -> None:
+        """The customers' rows and their score of the day (``score_history``)."""
+
+    def add_feed_events(self, events: Iterable[tuple[int, str, dict]]) -> None:
+        """``(ts_ms, kind, data)`` live-feed events."""
+
+    def trim_feed(self, before_ms: int, limit: int) -> None: ...
 
 
 # ------------------------------------------------------------------ alerts (engine, actions)
 class AlertStore(Protocol):
-    """Alert rows and their transitions."""
+    """Alert rows and their transitions.  An alert is a dict keyed by the ``alerts`` columns
+    (``ALERT_COLUMNS``; ``facts`` parsed).  The engine's writes run inside ``transaction`` (in a
+    cycle: the health part's, the same transaction)."""
+
+    # the alert engine's reads and writes
+    def transaction(self, immediate: bool = True) -> AbstractContextManager[None]: ...
+
+    def alerts_in(self, states: tuple[str, ...]) -> dict[tuple[str, str], dict]:
+        """The alerts in ``states`` (the engine passes ``alerts.states.UNRESOLVED``), by (rule, subject)."""
+
+    def get(self, alert_id: int) -> dict | None: ...
+
+    def insert(self, alert: dict) -> int:
+        """Store a new alert (its ``id`` is ignored); returns its id."""
+
+    def save(self, alert: dict, now_ms: int) -> None:
+        """Write the engine-kept fields of ``alert`` (state, summary, facts, times, value)."""
+
+    def add_transition(self, alert: dict, from_state: str | None, now_ms: int, actor: str, note: str) -> None:
+        """The transition's timeline row (``alert_events``) and live-feed event."""
+
+    def site_outage_of(self, customer: str, site: str, states: tuple[str, ...]) -> int | None:
+        """The id of the site's ``site_outage`` alert in ``states`` (the engine passes ``OPEN``), if any."""
+
+    def adopt_children(self, parent_id: int, rules: tuple[str, ...], customer: str, site: str,
+                       states: tuple[str, ...]) -> None:
+        """Group the site's alerts of ``rules`` in ``states`` that have no parent under ``parent_id``."""
+
+    def grouped_robots(self, alert_id: int) -> list[str]: ...
+
+    def queue_notifications(self, alert_id: int, seq: int, now_ms: int,
+                            deliveries: Iterable[tuple[str, str, str]]) -> None:
+        """Record the alert's ``seq``-th notification and queue ``(idempotency_key, target, payload)``
+        rows for the notifier (kept once per key)."""
+
+    def trim_delivered(self, before_ms: int, limit: int) -> None: ...
+
+
+ALERT_COLUMNS = ("id", "rule", "subject", "customer", "site", "robot", "severity", "state", "summary", "facts",
+                 "parent_id", "opened_ms", "updated_ms", "fired_ms", "resolved_ms", "snoozed_until_ms",
+                 "clear_since_ms", "notified_ms", "notify_count", "value")
 
 
 # ------------------------------------------------------------------ outbox (webhook notifier)
+class Delivery(NamedTuple):
+    """One queued webhook notification (a ``notifications`` row)."""
+
+    id: int
+    idempotency_key: str
+    target: str
+    payload: str
+    attempts: int
+
+
 class OutboxStore(Protocol):
-    """Webhook deliveries waiting, sent and failed."""
+    """Webhook deliveries waiting, sent and failed (the notifier's own connection)."""
+
+    def due(self, now_ms: int, limit: int = 100) -> list[Delivery]:
+        """Undelivered rows whose next attempt is due, in queue order."""
+
+    def mark_delivered(self, delivery_id: int, now_ms: int) -> None: ...
+
+    def mark_failed(self, delivery_id: int, attempts: int, next_attempt_ms: int, error: str) -> None: ...
+
+    def close(self) -> None: ...
 
 
 # ------------------------------------------------------------------ reads (HTTP API, feed)

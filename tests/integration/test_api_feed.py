@@ -92,10 +92,9 @@ async def test_api_feed_query_resume_filters_and_heartbeat(api_client):
 async def test_api_feed_carries_a_health_cycle_firing(aiohttp_client, store, fleet, tmp_path):
     """The real engine: a robot goes offline, a cycle opens an alert (pending), the next one fires it
     while a client listens; the client sees the firing within 2 s of the cycle's commit."""
-    from collector.health import seed
-    from collector.health.cycle import evaluate
+    from collector.store.sqlite import seed
     from tests.plugins.api import make_api_app
-    from tests.plugins.health import HOUR, T, make_settings
+    from tests.plugins.health import HOUR, T, evaluate, make_settings
 
     robots = fleet("gone-museum", 2, "museum")
     seed.set_state(store, robots[0], "offline", "lost", T - 2 * HOUR)

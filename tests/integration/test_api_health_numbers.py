@@ -10,10 +10,9 @@ import json
 
 import pytest
 
-from collector.health import seed
-from collector.health.cycle import compute, evaluate
+from collector.store.sqlite import seed
 from tests.plugins.api import bearer, make_api_app
-from tests.plugins.health import DAY, HOUR, T, daily, history, make_settings
+from tests.plugins.health import DAY, HOUR, T, compute, daily, evaluate, history, make_settings
 
 USAGE = {"usage.foot_traffic": 900, "usage.solicitations": 300, "usage.wakeups": 200, "usage.interactions": 1200}
 

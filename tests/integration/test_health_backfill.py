@@ -3,10 +3,10 @@ gives the same health and the same alerts (health runs on event time; rollups bu
 
 import random
 
-from collector.health import seed
-from collector.health.cycle import evaluate
+from collector.health.memory import HealthMemory
+from collector.store.sqlite import seed
 from collector.store.sqlite.db import connect_writer
-from tests.plugins.health import DAY, HOUR, T, history, make_settings
+from tests.plugins.health import DAY, HOUR, T, evaluate, history, make_settings
 
 START = T - 8 * DAY
 HOURS = 8 * 24
@@ -67,7 +67,7 @@ def test_backfill_memory_between_cycles_changes_nothing(tmp_path):
         seed.add_customer(conn, "c1", "museum", now_ms=START)
         for rid in ("r1", "r2"):
             seed.add_robot(conn, rid, "c1", "s", first_seen_ms=START, now_ms=START)
-        memory = {} if use_memory else None
+        memory = HealthMemory() if use_memory else None
         for h in range(30):
             for rid in ("r1", "r2"):
                 counts = hour_counts("c1-a0" if rid == "r1" else "c1-a1", 90 + h)
@@ -84,7 +84,7 @@ def test_backfill_late_data_into_a_cached_bucket_is_seen(tmp_path):
     seed.add_customer(conn, "c1", "museum", now_ms=START)
     seed.add_robot(conn, "r1", "c1", "s", first_seen_ms=START, now_ms=START)
     history(conn, "r1", START, 2, {"asr.requests": 100, "asr.unrecognized": 1})
-    memory: dict = {}
+    memory = HealthMemory()
     evaluate(conn, START + 2 * HOUR, make_settings(), memory)
     assert "buckets" in memory  # the complete hour is cached now
     # late windows for the complete hour arrive (an agent that was offline uploads its backlog)

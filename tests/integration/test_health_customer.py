@@ -3,9 +3,8 @@ customer's own scene, and the fleet figures a CSM reads are there."""
 
 import json
 
-from collector.health import seed
-from collector.health.cycle import evaluate
-from tests.plugins.health import DAY, HOUR, T, daily, date_in, history, make_settings
+from collector.store.sqlite import seed
+from tests.plugins.health import DAY, HOUR, T, daily, date_in, evaluate, history, make_settings
 
 
 def customer_health(store, cid):

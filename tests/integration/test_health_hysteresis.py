@@ -6,8 +6,7 @@ import json
 import pytest
 
 from collector.alerts import engine
-from collector.health.cycle import evaluate
-from tests.plugins.health import HOUR, T, alerts_of, history, make_settings
+from tests.plugins.health import HOUR, T, alerts_of, evaluate, history, make_settings, parts
 
 MIN = 60_000
 HOOK = {"webhooks": [{"name": "cs", "url": "http://127.0.0.1:9/hook"}], "repeat_s": 0}
@@ -84,7 +83,7 @@ def test_alert_acknowledge_stops_repeats_and_is_on_the_timeline(store, fleet):
     evaluate(store, T + HOUR, settings)
     evaluate(store, T + HOUR + 30 * MIN, settings)  # a repeat while firing
     (alert,) = alerts_of(store, "subsystem_degraded")
-    engine.acknowledge(store, alert["id"], "alice", "calling the site", T + HOUR + 31 * MIN)
+    engine.acknowledge(parts(store).alerts, alert["id"], "alice", "calling the site", T + HOUR + 31 * MIN)
     evaluate(store, T + 2 * HOUR + 30 * MIN, settings)
     events_ = [json.loads(r[0])["event"] for r in store.execute("SELECT payload FROM notifications ORDER BY id")]
     assert events_ == ["firing", "repeat"]
@@ -99,13 +98,13 @@ def test_alert_snooze_fires_again_when_it_ends(store, fleet):
     history(store, "c1-r0", T, 4, asr(0.5), window_ms=10 * MIN)
     evaluate(store, T + HOUR, settings)
     (alert,) = alerts_of(store, "subsystem_degraded")
-    engine.snooze(store, alert["id"], T + 2 * HOUR, "robot being repaired", "bob", T + HOUR)
+    engine.snooze(parts(store).alerts, alert["id"], T + 2 * HOUR, "robot being repaired", "bob", T + HOUR)
     evaluate(store, T + HOUR + 30 * MIN, settings)
     assert alerts_of(store, "subsystem_degraded")[0]["state"] == "snoozed"
     evaluate(store, T + 2 * HOUR, settings)
     assert alerts_of(store, "subsystem_degraded")[0]["state"] == "firing"
     assert events(store, alert["id"]) == ["pending", "firing", "snoozed", "firing"]
     with pytest.raises(engine.AlertStateError):
-        engine.snooze(store, alert["id"], T, "in the past", "bob", T + 2 * HOUR)
+        engine.snooze(parts(store).alerts, alert["id"], T, "in the past", "bob", T + 2 * HOUR)
     with pytest.raises(engine.AlertNotFound):
-        engine.acknowledge(store, 9999, "bob", "", T)
+        engine.acknowledge(parts(store).alerts, 9999, "bob", "", T)

@@ -1,13 +1,10 @@
-"""The loop part: inside the app, the cycle runs on its own at the app's clock and writes health."""
+"""The evaluator: started as the service starts it, the cycle runs on its own at its clock and writes health."""
 
 import asyncio
 
-from aiohttp.test_utils import TestServer
-
-from collector.config import load_mapping
-from collector.health.loop import settings_of
-from collector.http.app import create_app
+from collector.alerts.evaluator import Evaluator, settings_of
 from collector.metrics import REGISTRY
+from collector.store import open_store
 from tests.plugins.health import HOUR, T, history, make_settings
 
 
@@ -15,18 +12,18 @@ async def test_health_loop_evaluates_periodically(store, fleet, tmp_path):
     (rid,) = fleet("c1", 1)
     history(store, rid, T - HOUR, 1, {"asr.requests": 100, "asr.unrecognized": 50})
     settings = make_settings(health={"interval_s": 1})
-    config = load_mapping({"collector": {"db": str(tmp_path / "store.db")}}).replace(**settings)
     before = REGISTRY.counter("robopulse_health_cycles_total", "").value()
-    server = TestServer(create_app(config, clock=lambda: T + 60_000, parts=("collector.health.loop",)),
-                        host="127.0.0.1")
-    await server.start_server()
+    parts = open_store(str(tmp_path / "store.db"))
+    evaluator = Evaluator(parts, settings, lambda: T + 60_000)
+    evaluator.start()
     try:
         deadline = asyncio.get_running_loop().time() + 30
         while REGISTRY.counter("robopulse_health_cycles_total", "").value() < before + 2:
             assert asyncio.get_running_loop().time() < deadline, "the loop did not run twice"
             await asyncio.sleep(0.05)
     finally:
-        await server.close()
+        await evaluator.stop()
+        parts.close()
     row = store.execute("SELECT computed_ms, worst FROM robot_health WHERE robot=?", (rid,)).fetchone()
     assert row == (T + 60_000, "asr")
     assert store.execute("SELECT color FROM customer_health WHERE customer='c1'").fetchone() is not None

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 
-from collector.health import seed
-from collector.health.cycle import evaluate
-from collector.store.sqlite import marks
-from tests.plugins.health import DAY, HOUR, T, daily, history, make_settings
+from collector.health.memory import HealthMemory
+from collector.store.sqlite import marks, seed
+from tests.plugins.health import DAY, HOUR, T, daily, evaluate, history, make_settings
 
 NOW = T + 10 * HOUR + 30 * 60_000   # 10:30 on the first day of 2026
 
@@ -37,7 +36,7 @@ def test_memory_late_data_for_yesterday_reaches_the_long_view(store, fleet):
     (rid,) = fleet("c1", 1)
     history(store, rid, T - 6 * HOUR, 6, {"nav.tasks": 10})          # yesterday evening: fine
     history(store, rid, T, 10, {"nav.tasks": 1})                     # today: too quiet for the short view
-    memory: dict = {}
+    memory = HealthMemory()
     evaluate(store, NOW, make_settings(), memory)
     assert subsystems(store, rid)["nav"]["level"] == "ok"
     assert ("counter_day", T - DAY) in memory["buckets"]              # yesterday is kept between cycles
@@ -52,7 +51,7 @@ def test_memory_late_usage_for_an_old_day_changes_the_30_day_figures(store, flee
     rids = fleet("c1", 2)
     for rid in rids:
         daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": 100})
-    memory: dict = {}
+    memory = HealthMemory()
     evaluate(store, NOW, make_settings(), memory)
     assert facts(store)["usage"]["interactions_per_robot_day_30d"] == 100.0
     assert facts(store)["benchmark"]["interactions_per_robot_day_30d"] == 100.0
@@ -66,7 +65,7 @@ def test_memory_late_usage_for_an_old_day_changes_the_30_day_figures(store, flee
 def test_memory_late_usage_completes_an_onboarding_day(store, fleet):
     (rid,) = fleet("c1", 1, first_seen=T - 10 * DAY)
     daily(store, rid, T - 10 * DAY, 10, lambda day: {"usage.interactions": 50 if day != T - 3 * DAY else 2})
-    memory: dict = {}
+    memory = HealthMemory()
     evaluate(store, NOW, make_settings(), memory)
     (robot,) = facts(store)["onboarding"]
     assert robot["milestones"]["7"]["active_days"] == 7 and robot["active_last_7d"] == 6
@@ -86,7 +85,7 @@ def test_memory_a_restarted_loop_writes_what_a_running_loop_writes(tmp_path):
         seed.add_customer(conn, "c1", "museum", now_ms=T)
         for i in range(3):
             seed.add_robot(conn, f"r{i}", "c1", "s", first_seen_ms=T - DAY, now_ms=T)
-        memory: dict = {}
+        memory = HealthMemory()
         for minute in range(6):
             now = NOW + minute * 60_000
             for i in range(3):  # figures move every minute, levels stay (until r2 gets sick)
@@ -94,7 +93,7 @@ def test_memory_a_restarted_loop_writes_what_a_running_loop_writes(tmp_path):
                 seed.write_window(conn, f"r{i}", now - 60_000, now,
                                   {"asr.requests": 30 + minute, "asr.unrecognized": 20 if sick else minute % 2})
             if restart and minute == 3:
-                memory = {}
+                memory = HealthMemory()
             evaluate(conn, now, make_settings(), memory)
         dumps.append([conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
                       for t in ("robot_health", "customer_health", "alerts", "alert_events", "feed_events")])
@@ -109,11 +108,11 @@ def test_memory_running_sum_of_today_gives_the_daily_bucket(store, fleet):
     """The long view from the loop's running sum of today's hours equals reading today's daily
     bucket, minute by minute across an hour and a day boundary, with late data for an earlier hour
     of today and data ahead of the current hour (a robot's clock ahead)."""
-    from collector.health.cycle import compute
+    from tests.plugins.health import compute
     rids = fleet("c1", 3, first_seen=T - 3 * DAY)
     hs = make_settings()["health"]
     start = T + DAY - 2 * HOUR - 3 * 60_000   # 21:57 on the first day
-    memory: dict = {}
+    memory = HealthMemory()
     for minute in range(0, 190, 3):
         now = start + minute * 60_000
         for i, rid in enumerate(rids):

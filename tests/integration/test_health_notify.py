@@ -7,14 +7,12 @@ import json
 import socket
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from collector.alerts.notify import backoff_ms
-from collector.health import seed
-from collector.health.cycle import evaluate
-from collector.http.app import create_app, wall_clock_ms
-from collector.config import load_mapping
-from tests.plugins.health import T, make_settings
+from collector.alerts.notify import Notifier, backoff_ms
+from collector.http.app import wall_clock_ms
+from collector.store import open_store
+from collector.store.sqlite import seed
+from tests.plugins.health import T, evaluate, make_settings
 
 MIN = 60_000
 
@@ -47,12 +45,21 @@ def queue_alerts(store, fleet, settings):
     evaluate(store, T + 25 * MIN, settings)
 
 
+class Running:
+    """The collector's notifier on its own store parts, as the service starts it."""
+
+    def __init__(self, settings, db_path):
+        self.store = open_store(db_path)
+        self.notifier = Notifier(self.store.outbox, settings["notify"], wall_clock_ms)
+        self.notifier.start()
+
+    async def close(self):
+        await self.notifier.stop()
+        self.store.close()
+
+
 async def start_collector(settings, db_path):
-    config = load_mapping({"collector": {"db": str(db_path)}}).replace(**settings)
-    server = TestServer(create_app(config, clock=wall_clock_ms, parts=("collector.alerts.notify",)),
-                        host="127.0.0.1")
-    await server.start_server()
-    return server
+    return Running(settings, str(db_path))
 
 
 async def test_notify_receiver_down_then_up_gets_everything(store, fleet, tmp_path):

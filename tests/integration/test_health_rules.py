@@ -3,9 +3,8 @@ threshold and under its minimum volume.  Real SQLite, rollups written the way th
 
 import pytest
 
-from collector.health import seed
-from collector.health.cycle import evaluate
-from tests.plugins.health import DAY, HOUR, T, alerts_of, daily, date_in, history, make_settings
+from collector.store.sqlite import seed
+from tests.plugins.health import DAY, HOUR, T, alerts_of, daily, date_in, evaluate, history, make_settings
 
 MIN = 60_000
 FAST = {rule: {"for_s": 0} for rule in ("site_outage", "subsystem_degraded")}

@@ -3,9 +3,8 @@ explains grouped under it instead of notified one by one; it resolves when the s
 
 import json
 
-from collector.health import seed
-from collector.health.cycle import evaluate
-from tests.plugins.health import T, alerts_of, make_settings
+from collector.store.sqlite import seed
+from tests.plugins.health import T, alerts_of, evaluate, make_settings
 
 MIN = 60_000
 HOOK = {"webhooks": [{"name": "cs", "url": "http://127.0.0.1:9/hook"}]}

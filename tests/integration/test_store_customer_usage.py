@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from collector.health import seed
+from collector.store.sqlite import seed
 from collector.metrics import Registry
 from collector.store.records import Queued, Status, Telemetry
 from collector.store.retention import Retention

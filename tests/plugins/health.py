@@ -1,5 +1,6 @@
 """Fixtures for the health tests: a real SQLite store, parsed settings, and history writers that
-put counters into the rollups the way the store does (collector.health.seed)."""
+put counters into the rollups the way the store does (collector.store.sqlite.seed), and the
+evaluation cycle run on a test's connection (``evaluate``, ``compute``)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,33 @@ import pytest
 
 from collector.alerts.notify_settings import parse as parse_notify
 from collector.alerts.settings import parse as parse_alerts
-from collector.health import seed
+from collector.alerts import evaluator
+from collector.health import cycle
 from collector.health.settings import parse as parse_health
+from collector.store.sqlite import seed
 from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.shared import EvaluatorParts
 from protocol.config import Values
 
 HOUR = 3_600_000
 DAY = 86_400_000
 #: 2026-01-01T00:00:00Z, a Thursday: every test's history ends near here
 T = 1_767_225_600_000
+
+
+def parts(conn) -> EvaluatorParts:
+    """The evaluator's store parts on a test's own connection (the test keeps reading it with SQL)."""
+    return EvaluatorParts(conn)
+
+
+def evaluate(conn, now_ms: int, settings: dict, memory=None) -> dict:
+    """One evaluation cycle (``collector.alerts.evaluator.evaluate``) on ``conn``."""
+    return evaluator.evaluate(parts(conn), now_ms, settings, memory)
+
+
+def compute(conn, now_ms: int, hs: dict, memory=None) -> dict:
+    """Health's read and compute (``collector.health.cycle.compute``) on ``conn``, no writes."""
+    return cycle.compute(parts(conn).health, now_ms, hs, memory)
 
 
 def make_settings(health: dict | None = None, alerts: dict | None = None, notify: dict | None = None) -> Values:

@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from collector.health.cycle import _gc_paused
+from collector.health.cycle import gc_paused as _gc_paused
 
 
 def test_health_cycle_gc_paused_inside_and_restored_after_a_failure():

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
+import collector.alerts.evaluator  # noqa: F401
 import collector.alerts.notify  # noqa: F401  (registers its metrics)
-import collector.health.loop  # noqa: F401
 from collector.metrics import REGISTRY
 
 

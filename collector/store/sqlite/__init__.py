@@ -14,8 +14,10 @@ def open_sqlite(path: str) -> Store:
     from collector.store.sqlite.outbox import SqliteOutboxStore
     from collector.store.sqlite.reads import SqliteReadStore
     from collector.store.sqlite.registry import SqliteRegistryStore
+    from collector.store.sqlite.shared import SharedConnection
 
     connect_writer(path).close()  # migrate before any part reads
+    evaluator = SharedConnection(path)  # health and the alert engine: one cycle, one transaction
     return Store(url=path, ingest=SqliteIngestStore(path), registry=SqliteRegistryStore(path),
-                 health=SqliteHealthStore(path), alerts=SqliteAlertStore(path),
+                 health=SqliteHealthStore(path, evaluator), alerts=SqliteAlertStore(path, evaluator),
                  outbox=SqliteOutboxStore(path), reads=SqliteReadStore(path))

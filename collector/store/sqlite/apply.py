@@ -148,7 +148,7 @@ def add_rollups(conn: sqlite3.Connection, hour_sums: dict[tuple[str, int], dict[
     """Add one write's counter deltas, ``{(robot, hour bucket): {metric: n}}``, to every rollup a window
     feeds: ``counter_hour``, ``counter_day`` (a UTC hour lies inside one UTC day), the per-customer
     usage of ``owner``'s robots (``customer_usage``) and the touched buckets' revisions (``marks``).
-    The store's writer and ``collector.health.seed`` both go through here, so they cannot drift."""
+    The store's writer and ``collector.store.sqlite.seed`` both go through here, so they cannot drift."""
     hour_rows: list[CounterRow] = []
     hours: set[int] = set()
     day: dict[tuple[str, str, int], int] = {}

@@ -1,8 +1,379 @@
-"""SQLite implementation of the store seam's ``health`` part (see collector/store/seam.py)."""
+"""SQLite implementation of the store seam's ``health`` part (see collector/store/seam.py).
+
+The set-based reads of one evaluation cycle: a handful of GROUP BY queries over the rollups,
+never one query per robot (10,000 robots must fit in one cycle's budget), and the cycle's writes.
+
+Every read is bounded above by ``now`` (event time), so evaluating a past instant of back-filled
+history sees what live evaluation saw then.
+"""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from operator import add, sub
+
+from collector.store import marks
+from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
+                                  Vector, ViewCache, day_view_start, hour_view_start)
+from collector.store.sqlite.db import connect_reader
+from collector.store.sqlite.shared import SharedConnection
+from protocol.timeunits import DAY_MS, HOUR_MS
+
+ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
+                 "state_reason")
+CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm")
+INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
+SLOT_TABLE = "health_slot"
+
+_encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(x, sort_keys=True), without a new encoder per row
+
 
 class SqliteHealthStore:
-    def __init__(self, path: str):
+    def __init__(self, path: str | None, shared: SharedConnection | None = None):
         self.path = path
+        self.shared = shared or SharedConnection(path)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.shared.conn
+
+    def close(self) -> None:
+        self.shared.close()
+
+    # ------------------------------------------------------------------ reads
+    def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
+                    cache: ViewCache | None) -> HealthInputs:
+        """Everything a cycle reads, on the write connection in one read snapshot, except on a
+        process's first cycle (see below)."""
+        conn = self.conn
+        t0 = time.perf_counter()
+        path = _db_path(conn)
+        usage_args = (now_ms, onboarding_days, active_day_interactions)
+        # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
+        # day-granular reads then run in worker threads of their own so the disk reads overlap (several
+        # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
+        # and today from the page cache: CPU work, and every result row a worker fetches releases and
+        # retakes the GIL, so beside a busy main thread a worker convoys: there everything is read on
+        # ``conn``.
+        apart = bool(path) and not (cache is not None and cache.buckets)
+        with ThreadPoolExecutor(6, thread_name_prefix="health-read") as pool:
+            usage = pool.submit(_apart, path, _read_usage, *usage_args) if apart else None
+            conn.execute("BEGIN")  # one read snapshot for what is read here
+            try:
+                # revisions first: a bucket read after them, on any connection, is at least as new
+                revs = revisions(conn, now_ms) if cache is not None else {}
+                buckets = {(table, b): pool.submit(_apart, path, view_rows, table, now_ms, plan, cache, revs, [b])
+                           for table, bs in view_buckets(now_ms).items() for b in bs} if apart else None
+                robot_rows = robots(conn)
+                if buckets is not None:
+                    hour_rows, day_rows = {}, {}
+                    for (table, b), rows in buckets.items():
+                        (hour_rows if table == "counter_hour" else day_rows).update(rows.result())
+                    hour = short_view(hour_rows, now_ms, cache)
+                    day, day_s = merge(day_rows.values()), time.perf_counter() - t0
+                    if cache is not None:
+                        cache.today = None  # read apart from the short view: the running sum starts next cycle
+                else:
+                    hour_rows = view_rows(conn, "counter_hour", now_ms, plan, cache, revs)
+                    hour = short_view(hour_rows, now_ms, cache)
+                    t1 = time.perf_counter()
+                    if cache is not None:
+                        day = long_view(conn, now_ms, plan, cache, revs, hour_rows)
+                    else:
+                        day = merge(view_rows(conn, "counter_day", now_ms, plan, None, revs).values())
+                    day_s = time.perf_counter() - t1
+                views_s = time.perf_counter() - t0
+                rest = usage.result() if usage else _read_usage(conn, *usage_args)
+            finally:
+                conn.execute("COMMIT")
+        forget_old(cache, now_ms)
+        customer_list, usage_sums_, yesterday, active, week_ago, usage_s = rest
+        return HealthInputs(robots=robot_rows, hour=hour, day=day, customers=customer_list, usage=usage_sums_,
+                            yesterday=yesterday, active=active, week_ago=week_ago,
+                            robot_views_s=views_s, day_view_s=day_s, usage_read_s=usage_s)
+
+    def stored_robot_health(self) -> Iterator[StoredRobotHealth]:
+        """The stored ``robot_health`` rows, subsystems as their JSON text."""
+        for robot, computed_ms, customer, state, score, worst, text in self.conn.execute(
+                "SELECT robot, computed_ms, customer, state, score, worst, subsystems FROM robot_health"):
+            yield StoredRobotHealth(robot, computed_ms, RobotHealthRow(customer, state, score, worst, text))
+
+    def customer_colors(self) -> dict[str, tuple[str, int]]:
+        return {row[0]: (row[1], row[2])
+                for row in self.conn.execute("SELECT customer, color, color_since_ms FROM customer_health")}
+
+    # ------------------------------------------------------------------ writes (inside ``transaction``)
+    def transaction(self) -> AbstractContextManager[None]:
+        return self.shared.transaction()
+
+    def write_robot_health(self, now_ms: int, changed: Iterable[tuple[str, RobotHealthRow]]) -> None:
+        self.conn.executemany(
+            "INSERT INTO robot_health (robot, computed_ms, customer, state, score, worst, subsystems)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(robot) DO UPDATE SET customer=excluded.customer,"
+            " computed_ms=excluded.computed_ms, state=excluded.state, score=excluded.score, worst=excluded.worst,"
+            " subsystems=excluded.subsystems",
+            [(robot, now_ms, r.customer, r.state, r.score, r.worst,
+              r.subsystems if isinstance(r.subsystems, str) else _encode(r.subsystems)) for robot, r in changed])
+
+    def write_customer_health(self, now_ms: int, day_ms: int, rows: Iterable[CustomerHealthRow]) -> None:
+        rows = list(rows)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO customer_health (customer, computed_ms, score, color, trend, robots_total,"
+            " robots_online, robots_offline, robots_stale, color_since_ms, breakdown, facts)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(c.customer, now_ms, c.score, c.color, c.trend, c.robots_total, c.robots_online, c.robots_offline,
+              c.robots_stale, c.color_since_ms, json.dumps(c.breakdown, sort_keys=True),
+              json.dumps(c.facts, sort_keys=True)) for c in rows])
+        self.conn.executemany("INSERT OR REPLACE INTO score_history (customer, day_ms, score, color) VALUES (?,?,?,?)",
+                              [(c.customer, day_ms, c.score, c.color) for c in rows])
+
+    def add_feed_events(self, events: Iterable[tuple[int, str, dict]]) -> None:
+        self.conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)",
+                              [(ts, kind, json.dumps(data, sort_keys=True)) for ts, kind, data in events])
+
+    def trim_feed(self, before_ms: int, limit: int) -> None:
+        self.conn.execute("DELETE FROM feed_events WHERE id IN (SELECT id FROM feed_events WHERE ts_ms < ?"
+                          " ORDER BY id LIMIT ?)", (before_ms, limit))
+
+
+# ---------------------------------------------------------------------- the reads themselves
+def _db_path(conn: sqlite3.Connection) -> str | None:
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
+
+
+def _apart(path: str, read, *args):
+    """``read(conn, *args)`` on a read-only connection of its own (for a worker thread)."""
+    conn = connect_reader(path)
+    conn.row_factory = None
+    try:
+        return read(conn, *args)
+    finally:
+        conn.close()
+
+
+def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> tuple:
+    """The day-granular reads: customers, interactions, yesterday's usage, onboarding activity, scores a week ago
+    (and how long they took: they run beside the robot views, so the cycle waits for the longer)."""
+    t0 = time.perf_counter()
+    return (customers(conn), usage_sums(conn, now_ms), day_usage(conn, now_ms),
+            active_days(conn, now_ms, onboarding_days, floor),
+            scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
+
+
+def robots(conn: sqlite3.Connection) -> list[dict]:
+    rows = conn.execute(f"SELECT {', '.join(ROBOT_COLUMNS)} FROM robots ORDER BY id").fetchall()
+    return [dict(zip(ROBOT_COLUMNS, row)) for row in rows]
+
+
+def customers(conn: sqlite3.Connection) -> list[dict]:
+    rows = conn.execute(f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers ORDER BY id").fetchall()
+    return [dict(zip(CUSTOMER_COLUMNS, row)) for row in rows]
+
+
+def view_buckets(now_ms: int) -> dict[str, list[int]]:
+    """The buckets each view reads (``{table: [bucket, ...]}``), each read on its own so rows come
+    ordered by robot (no sort): the short view's hours, the long view's days."""
+    hs, ds = hour_view_start(now_ms), day_view_start(now_ms)
+    return {"counter_hour": [b for b in (hs, hs + HOUR_MS) if b <= now_ms],
+            "counter_day": [b for b in (ds, ds + DAY_MS) if b <= now_ms]}
+
+
+def revisions(conn: sqlite3.Connection, now_ms: int) -> dict[tuple[str, int], int]:
+    """The store's revision of every bucket the views read (``collector.store.marks``).  Read
+    before the buckets themselves: a bucket read later can only be newer than its revision, so a
+    cached result is never newer-stamped than its data (at worst it is read once more)."""
+    return marks.revisions(conn, [(t, b) for t, buckets in view_buckets(now_ms).items() for b in buckets])
+
+
+def _slot_table(conn: sqlite3.Connection, plan: SlotPlan) -> None:
+    """A temporary (per-connection) table metric -> slot, so SQL sums each robot's slots itself."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SLOT_TABLE} (metric TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+                 " WITHOUT ROWID")
+    if conn.execute(f"SELECT count(*) FROM temp.{SLOT_TABLE}").fetchone()[0] != len(plan.slot_of):
+        conn.execute(f"DELETE FROM temp.{SLOT_TABLE}")
+        conn.executemany(f"INSERT INTO temp.{SLOT_TABLE} (metric, n) VALUES (?, ?)", plan.slot_of.items())
+
+
+def _cached(cache: ViewCache | None, key: tuple[str, int], read, now_ms: int, revs: dict):
+    """``read()``, or the result kept in ``cache`` for the bucket ``key`` while the store's revision
+    of it (``revs``) holds.  The bucket holding ``now_ms`` (the current hour or today) is read
+    every cycle: live ingest adds to it between any two cycles."""
+    if cache is None:
+        return read()
+    table, bucket = key
+    span = HOUR_MS if table == "counter_hour" else DAY_MS
+    if bucket <= now_ms < bucket + span:
+        cache.buckets.pop(key, None)
+        return read()
+    rev = revs.get(key, 0)
+    hit = cache.buckets.get(key)
+    if hit is not None and hit[0] == rev:
+        return hit[1]
+    result = read()
+    cache.buckets[key] = (rev, result)
+    return result
+
+
+def forget_old(cache: ViewCache | None, now_ms: int) -> None:
+    """Drop cached buckets the views no longer read (call once the cycle's reads are done)."""
+    if cache is not None:
+        keep = {(t, b) for t, buckets in view_buckets(now_ms).items() for b in buckets}
+        for key in [k for k in cache.buckets if k not in keep]:
+            del cache.buckets[key]
+
+
+def _bucket_sql(table: str, slots: int) -> str:
+    cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(slots))
+    return (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {INDEX_OF[table]}"
+            f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
+
+
+def view_rows(conn: sqlite3.Connection, table: str, now_ms: int, plan: SlotPlan, cache: ViewCache | None = None,
+              revs: dict | None = None, buckets: list[int] | None = None) -> dict[int, list]:
+    """``{bucket: [(robot, *slot sums)]}`` of the buckets a view reads (or ``buckets``): one query
+    per bucket, grouped by robot in index order, each row already the robot's slot sums
+    (``plan.slot_of``).  With ``cache`` (kept by the loop) and ``revs`` (``revisions``), a
+    complete bucket whose revision did not change is not re-read."""
+    _slot_table(conn, plan)
+    sql = _bucket_sql(table, plan.slots)
+
+    def read(bucket):
+        return _cached(cache, (table, bucket), lambda: conn.execute(sql, (bucket,)).fetchall(), now_ms, revs or {})
+    return {bucket: read(bucket) for bucket in (view_buckets(now_ms)[table] if buckets is None else buckets)}
+
+
+def merge(parts) -> dict[str, Vector]:
+    """Sum per-bucket rows (``view_rows`` values, or ``{robot: vector}`` dicts) into robot -> vector."""
+    sums: dict[str, Vector] = {}
+    for part in parts:
+        for robot, vec in (part.items() if isinstance(part, dict) else ((row[0], row[1:]) for row in part)):
+            had = sums.get(robot)
+            sums[robot] = vec if had is None else tuple(map(add, had, vec))
+    return sums
+
+
+def add_rows(base: dict[str, Vector], rows) -> dict[str, Vector]:
+    """``base`` (robot -> vector, left as it is) plus one bucket's rows.  The vectors of ``base``
+    are shared, not copied: view vectors are tuples, never changed once built (and, holding only
+    ints, left alone by the cyclic garbage collector, which otherwise walks them every cycle)."""
+    out = dict(base)
+    for row in rows:
+        robot, vec = row[0], row[1:]
+        had = out.get(robot)
+        out[robot] = vec if had is None else tuple(map(add, had, vec))
+    return out
+
+
+def short_view(hour_rows: dict[int, list], now_ms: int, cache: ViewCache | None) -> dict[str, Vector]:
+    """The short view from its buckets' rows; with ``cache``, the last complete hour is kept as
+    robot -> vector (converted once while ``_cached`` serves the same rows), so a cycle only adds
+    the current hour to it."""
+    cur = now_ms - now_ms % HOUR_MS
+    if cache is None or set(hour_rows) != {cur - HOUR_MS, cur}:
+        return merge(hour_rows.values())
+    rows = hour_rows[cur - HOUR_MS]
+    if cache.hour_base is None or cache.hour_base[0] is not rows:
+        cache.hour_base = (rows, {row[0]: row[1:] for row in rows})
+    return add_rows(cache.hour_base[1], hour_rows[cur])
+
+
+def long_view(conn: sqlite3.Connection, now_ms: int, plan: SlotPlan, cache: ViewCache, revs: dict,
+              hour_rows: dict[int, list]) -> dict[str, Vector]:
+    """The long view (yesterday and today) without re-reading today's daily bucket every cycle.
+
+    Today's bucket is the sum of today's hours (every window adds the same counts to its hour and
+    its day, in one transaction).  So the loop keeps ``C``, the sum of today's hours before the
+    current one, and the long view is yesterday + ``C`` + the current hour, which the short view
+    has just read.  ``C`` starts as today's daily bucket minus the current hour (read in one
+    snapshot, ``hour_rows`` being the short view's rows of this snapshot); when the hour turns,
+    the hour that just ended (the short view reads it in full) is added to it.  It is derived
+    again from the daily bucket whenever the store's revision of any other hour of today changed
+    (late data), and not kept at all while today has data ahead of the current hour (a robot's
+    clock ahead: the daily bucket holds it, the hours before now do not)."""
+    today, cur = now_ms - now_ms % DAY_MS, now_ms - now_ms % HOUR_MS
+    yesterday = view_rows(conn, "counter_day", now_ms, plan, cache, revs, [today - DAY_MS])[today - DAY_MS]
+    hours = dict(conn.execute("SELECT bucket_ms, rev FROM rollup_marks WHERE grain = 'counter_hour'"
+                              " AND bucket_ms >= ? AND bucket_ms < ?", (today, today + DAY_MS)))
+    others = {b: r for b, r in hours.items() if b != cur}
+    state, base = cache.today, None
+    if state is not None and state["day"] == today:
+        end = state["end"]
+        if end == cur and others == state["revs"]:
+            base = state["sums"]
+        elif (end + HOUR_MS == cur and end in hour_rows
+              and {b: r for b, r in others.items() if b != end} == state["revs"]):
+            base = merge([state["sums"], hour_rows[end]])  # the hour that just ended, read in full
+    if base is None:
+        day_rows = view_rows(conn, "counter_day", now_ms, plan, None, None, [today])[today]
+        if any(b > cur for b in hours):
+            cache.today = None
+            return merge([yesterday, day_rows])
+        base = {row[0]: row[1:] for row in day_rows}
+        for row in hour_rows.get(cur, ()):
+            robot, vec = row[0], row[1:]
+            had = base.get(robot)
+            base[robot] = tuple(map(sub, had, vec)) if had is not None else tuple(-b for b in vec)
+    # yesterday + C changes only when one of them does: kept, so a cycle only adds the current hour
+    stable = state.get("stable") if state is not None and state["sums"] is base else None
+    if stable is None or stable[0] is not yesterday:
+        stable = (yesterday, merge([yesterday, base]))
+    cache.today = {"day": today, "end": cur, "sums": base, "revs": others, "stable": stable}
+    return add_rows(stable[1], hour_rows.get(cur, ()))
+
+
+def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
+    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete UTC
+    days, from the store's per-customer daily totals (``customer_day``, the sum over the customer's
+    robots): 500 customers x 30 days of rows instead of 10,000 robots x 30 days."""
+    d = now_ms - now_ms % DAY_MS
+    weekdays = tuple(d - k * DAY_MS for k in (8, 15, 22, 29))
+    sql = ("SELECT customer,"
+           " SUM(CASE WHEN bucket_ms >= ? THEN total ELSE 0 END),"
+           " SUM(CASE WHEN bucket_ms >= ? AND bucket_ms < ? THEN total ELSE 0 END),"
+           " SUM(total),"
+           " SUM(CASE WHEN bucket_ms = ? THEN total ELSE 0 END),"
+           " SUM(CASE WHEN bucket_ms IN (?,?,?,?) THEN total ELSE 0 END)"
+           " FROM customer_day WHERE bucket_ms >= ? AND bucket_ms < ? AND metric = 'usage.interactions'"
+           " GROUP BY customer")
+    params = (d - 7 * DAY_MS, d - 14 * DAY_MS, d - 7 * DAY_MS, d - DAY_MS, *weekdays, d - 30 * DAY_MS, d)
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql, params):
+        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4)
+    return out
+
+
+def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
+    """``{customer: {metric: total}}``: the usage volumes and skills of the last complete UTC day,
+    summed over the customer's robots (``customer_day``)."""
+    day = now_ms - now_ms % DAY_MS - DAY_MS
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for customer, metric, total in conn.execute(
+            "SELECT customer, metric, total FROM customer_day WHERE bucket_ms = ?", (day,)):
+        out[customer][metric] = total
+    return out
+
+
+def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> dict[str, set[int]]:
+    """``{robot: {day_ms}}``: days with at least ``floor`` interactions, for onboarding robots only,
+    through the partial covering index of migration 0013 (a short range per robot, no row lookups)."""
+    since = now_ms - onboarding_days * DAY_MS
+    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY counter_day_interactions"
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms <= ?"
+           " WHERE r.first_seen_ms >= ? AND c.total >= ?")
+    out: dict[str, set[int]] = defaultdict(set)
+    for robot, day in conn.execute(sql, (since - since % DAY_MS, now_ms, since, floor)):
+        out[robot].add(day)
+    return out
+
+
+def scores_on(conn: sqlite3.Connection, day_ms: int) -> dict[str, float]:
+    return dict(conn.execute("SELECT customer, score FROM score_history WHERE day_ms = ?", (day_ms,)))

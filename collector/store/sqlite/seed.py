@@ -1,10 +1,10 @@
-"""Write customers, robots and counter rollups straight into a store, the way the store does.
+"""Write customers, robots and counter rollups straight into a SQLite store, the way the store does.
 
 For tests, benchmarks and demos that need history without running ingest: a window's counts go
 to the hour and day buckets holding its ``t0`` (UTC starts, ms), ``first_seen_ms`` is the earliest
 ``t0`` and ``last_window_ms`` the highest ``t1``; the per-customer usage rollup (``customer_day``)
 follows, for robots that exist, and the touched buckets' revisions (``rollup_marks``) are bumped.
-Raw windows are not written.
+Raw windows are not written.  It writes the store, so it lives in the store (it was health/seed.py).
 """
 
 from __future__ import annotations

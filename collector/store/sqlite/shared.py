@@ -1,0 +1,68 @@
+"""The evaluator's write connection, shared by the ``health`` and ``alerts`` parts.
+
+Why shared: one evaluation cycle stores its health rows and the alert transitions they cause in
+one transaction (all or nothing), and SQLite transactions belong to a connection.  Opened when
+first used; the notifier and the API's actions use connections of their own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class SharedConnection:
+    def __init__(self, path: str | None = None, conn: sqlite3.Connection | None = None):
+        self.path = path
+        self._conn = conn
+        self._owned = conn is None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, conn: sqlite3.Connection) -> "SharedConnection":
+        """Around a connection someone else opened (and closes): tests and benchmarks."""
+        return cls(None, conn)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            with self._lock:
+                if self._conn is None:
+                    from collector.store.sqlite.db import connect_writer
+                    self._conn = connect_writer(self.path)
+        return self._conn
+
+    @contextmanager
+    def transaction(self, immediate: bool = True) -> Iterator[None]:
+        """A write transaction (``BEGIN IMMEDIATE``), or, nested in one, part of it."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        if self._owned and self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class EvaluatorParts:
+    """The ``health`` and ``alerts`` parts on one connection someone else opened and closes (tests,
+    benchmarks, seeding tools that write with the same connection they evaluate on)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        from collector.store.sqlite.alerts import SqliteAlertStore
+        from collector.store.sqlite.health import SqliteHealthStore
+
+        shared = SharedConnection.of(conn)
+        self.health = SqliteHealthStore(None, shared)
+        self.alerts = SqliteAlertStore(None, shared)
