@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from operator import add, sub
 
-from collector.store import marks
+from collector.store.sqlite import marks
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
 from collector.store.sqlite.db import connect_reader
@@ -188,7 +188,7 @@ def view_buckets(now_ms: int) -> dict[str, list[int]]:
 
 
 def revisions(conn: sqlite3.Connection, now_ms: int) -> dict[tuple[str, int], int]:
-    """The store's revision of every bucket the views read (``collector.store.marks``).  Read
+    """The store's revision of every bucket the views read (``collector.store.sqlite.marks``).  Read
     before the buckets themselves: a bucket read later can only be newer than its revision, so a
     cached result is never newer-stamped than its data (at worst it is read once more)."""
     return marks.revisions(conn, [(t, b) for t, buckets in view_buckets(now_ms).items() for b in buckets])
