@@ -14,11 +14,14 @@ import signal
 
 from aiohttp import web
 
+from collector.alerts import notify
+from collector.health import loop as health_loop
 from collector.http.app import create_app
 from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
+from collector.store import open_store
 from collector.store.sqlite.db import connect_writer
 from collector.store.writer_process import WriterProcess
 from protocol.logs import get_logger
@@ -55,7 +58,8 @@ class Collector:
 
 
 async def serve(config: dict, collector: Collector) -> None:
-    app = create_app(config, services=collector.services())
+    store = open_store(config["collector"]["db"])
+    app = create_app(config, store, services=collector.services(), background=(health_loop.setup, notify.setup))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()                       # runs the parts' cleanup_ctx start-up
     listen = config["http"]["listen"]
@@ -73,6 +77,7 @@ async def serve(config: dict, collector: Collector) -> None:
     finally:
         log.info("collector_stopping")
         await runner.cleanup()
+        store.close()
 
 
 def run(config: dict) -> int:

@@ -1,12 +1,12 @@
 """Admin actions on alerts (acknowledge, snooze): the only writes the API makes.
 
-The transition itself belongs to the alert engine (collector/alerts/engine.py); this module validates
-the request body, opens a short write connection and passes the acting token's name as the actor."""
+This module validates the request body and hands the transition to the store's alerts part
+(``store.alerts.acknowledge`` / ``snooze``: one short write transaction, recorded in the alert's
+timeline and the feed), with the acting token's name as the actor."""
 
 from __future__ import annotations
 
-from collector.alerts import engine
-from collector.store.sqlite.db import connect_writer
+from collector.store.seam import AlertNotFound, AlertStateError, AlertStore
 
 MAX_SNOOZE_MINUTES = 30 * 24 * 60
 MAX_NOTE = 500
@@ -46,22 +46,18 @@ def parse_body(body: object, action: str) -> dict:
     return out
 
 
-def perform(db_path: str, action: str, alert_id: int, actor: str, now_ms: int, body: dict) -> dict:
-    """Run one action through the alert engine in its own short write transaction (called in a
-    worker thread; the engine records the transition in the timeline and the feed)."""
+def perform(alerts: AlertStore, action: str, alert_id: int, actor: str, now_ms: int, body: dict) -> dict:
+    """Run one action through the store's alerts part (called in a worker thread)."""
     until = None
     if action == "snooze":
         until = body["until_ms"] if body.get("until_ms") is not None else now_ms + body["minutes"] * 60_000
         if until <= now_ms:
             raise ActionError(400, "until_ms must be in the future")
-    conn = connect_writer(db_path)
     try:
         if action == "ack":
-            return engine.acknowledge(conn, alert_id, actor, body["note"], now_ms)
-        return engine.snooze(conn, alert_id, until, body["note"], actor, now_ms)
-    except engine.AlertNotFound:
+            return alerts.acknowledge(alert_id, actor, body["note"], now_ms)
+        return alerts.snooze(alert_id, until, body["note"], actor, now_ms)
+    except AlertNotFound:
         raise ActionError(404, f"no alert {alert_id}") from None
-    except engine.AlertStateError as exc:
+    except AlertStateError as exc:
         raise ActionError(409, str(exc)) from None
-    finally:
-        conn.close()

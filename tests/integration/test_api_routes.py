@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from collector.api.queries import DAY_MS
+from protocol.timeunits import DAY_MS
 from collector.store.apply import add_rollups
 from tests.plugins.api import CUSTOMERS, HEALTH, NOW_MS, ROBOTS, bearer, usage_value
 

@@ -4,8 +4,10 @@ import asyncio
 
 from aiohttp.test_utils import TestServer
 
+from collector.health import loop
 from collector.health.loop import settings_of
 from collector.http.app import create_app
+from collector.store import open_store
 from collector.metrics import REGISTRY
 from tests.plugins.health import HOUR, T, history, make_settings
 
@@ -16,7 +18,8 @@ async def test_health_loop_evaluates_periodically(store, fleet, tmp_path):
     settings = make_settings(health={"interval_s": 1})
     config = {"collector": {"db": str(tmp_path / "store.db")}, "http": {"tokens": []}, **settings}
     before = REGISTRY.counter("robopulse_health_cycles_total", "").value()
-    server = TestServer(create_app(config, clock=lambda: T + 60_000, parts=("collector.health.loop",)),
+    server = TestServer(create_app(config, open_store(config["collector"]["db"]), clock=lambda: T + 60_000,
+                                   background=(loop.setup,)),
                         host="127.0.0.1")
     await server.start_server()
     try:

@@ -12,7 +12,9 @@ from aiohttp.test_utils import TestServer
 from collector.alerts.notify import backoff_ms
 from collector.health import seed
 from collector.health.cycle import evaluate
+from collector.alerts import notify as notify_part
 from collector.http.app import create_app, wall_clock_ms
+from collector.store import open_store
 from tests.plugins.health import T, make_settings
 
 MIN = 60_000
@@ -48,7 +50,8 @@ def queue_alerts(store, fleet, settings):
 
 async def start_collector(settings, db_path):
     config = {"collector": {"db": str(db_path)}, "http": {"tokens": []}, **settings}
-    server = TestServer(create_app(config, clock=wall_clock_ms, parts=("collector.alerts.notify",)),
+    server = TestServer(create_app(config, open_store(config["collector"]["db"]), clock=wall_clock_ms,
+                                   background=(notify_part.setup,)),
                         host="127.0.0.1")
     await server.start_server()
     return server
