@@ -20,17 +20,12 @@ class ResponseCache:
         self.size = size
         self._items: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
             return body
 
     def put(self, key: tuple, body: bytes) -> None:
@@ -62,12 +57,6 @@ class UsageCache:
         self._items: dict[tuple, tuple[float, dict]] = {}
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
-
-    def get(self, key: tuple) -> dict | None:
-        hit = self._items.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        return None
 
     def put(self, key: tuple, value: dict) -> None:
         if len(self._items) > self.size:
