@@ -94,13 +94,12 @@ def serve(db: str, port: int) -> None:
 
     from collector.config import load_mapping
     from collector.http.app import create_app
+    from collector.store import open_store
 
     config = load_mapping({"collector": {"db": db},
               "http": {"listen": f"127.0.0.1:{port}", "cors_origins": [], "feed_poll_ms": 200,
-                       "feed_heartbeat_s": 15, "tokens": [{"token": TOKEN, "role": "viewer", "name": "bench"}]}})
-    parts = ("collector.http.ops", "collector.http.counters", "collector.api.routes", "collector.feed.sse",
-             "collector.dashboard.routes")
-    web.run_app(create_app(config, parts=parts), host="127.0.0.1", port=port, print=None,
+                       "feed_heartbeat_s": 15, "tokens": [{"token": TOKEN, "role": "viewer", "name": "bench"}]}}
+    web.run_app(create_app(config, open_store(db)), host="127.0.0.1", port=port, print=None,
                 access_log=None, handle_signals=True)
 
 

@@ -82,12 +82,14 @@ async def measure(db: Path, robot: str, ranges: dict[str, tuple[int, int]], requ
 
     from collector.config import load
     from collector.http.app import create_app
+    from collector.store import open_store
     from collector.store.sqlite.counters import raw_counters
     from collector.store.sqlite.db import connect_reader
 
     cfg = db.parent / "c.toml"
     cfg.write_text(f'[collector]\ndb = "{db}"\n[[http.tokens]]\ntoken = "{TOKEN}"\nrole = "viewer"\n')
-    app = create_app(load(cfg, env={}), parts=("collector.http.ops", "collector.http.counters"))
+    config = load(cfg, env={})
+    app = create_app(config, open_store(config["collector"]["db"]))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

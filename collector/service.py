@@ -67,7 +67,8 @@ class Collector:
 
 
 async def serve(config: dict, collector: Collector) -> None:
-    app = create_app(config, services=collector.services())
+    store = open_store(config["collector"]["db"])
+    app = create_app(config, store, services=collector.services(), background=(health_loop.setup, notify.setup))
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()                       # runs the parts' cleanup_ctx start-up
     listen = config["http"]["listen"]
@@ -93,6 +94,7 @@ async def serve(config: dict, collector: Collector) -> None:
         await notifier.stop()
         await evaluator.stop()
         await runner.cleanup()
+        store.close()
 
 
 def run(config: dict) -> int:

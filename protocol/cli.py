@@ -1,16 +1,43 @@
-"""The ``robopulse`` entry point.  It only dispatches: each group's module is imported when that
-group is asked for, so ``robopulse agent ...`` never imports the collector's web stack."""
+"""The ``robopulse`` entry point.  It only dispatches: each group's module is imported (a plain
+``import`` inside the function that runs that group) only when the group is asked for, so
+``robopulse agent ...`` never imports the collector's web stack."""
 
 from __future__ import annotations
 
-import importlib
 import sys
+from collections.abc import Callable
 
-GROUPS = {
-    "agent": ("agent.cli", "run, status and check-config on the robot"),
-    "collector": ("collector.cli", "run the cloud collector, import customers"),
-    "sim": ("simulator.cli", "drive simulated robots through the real agent code"),
-    "demo": ("simulator.demo", "broker + collector + simulated fleet on this machine"),
+
+def _agent(argv: list[str]) -> int | None:
+    import agent.cli
+
+    return agent.cli.main(argv)
+
+
+def _collector(argv: list[str]) -> int | None:
+    import collector.cli
+
+    return collector.cli.main(argv)
+
+
+def _sim(argv: list[str]) -> int | None:
+    import simulator.cli
+
+    return simulator.cli.main(argv)
+
+
+def _demo(argv: list[str]) -> int | None:
+    import simulator.demo
+
+    return simulator.demo.main(argv)
+
+
+#: command group -> (the function that runs it, what it does)
+GROUPS: dict[str, tuple[Callable[[list[str]], int | None], str]] = {
+    "agent": (_agent, "run, status and check-config on the robot"),
+    "collector": (_collector, "run the cloud collector, import customers"),
+    "sim": (_sim, "drive simulated robots through the real agent code"),
+    "demo": (_demo, "broker + collector + simulated fleet on this machine"),
 }
 
 USAGE = "usage: robopulse {" + ",".join(GROUPS) + "} ...\n\n" + "\n".join(
@@ -32,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if group is None:
         sys.stderr.write(f"robopulse: unknown command {argv[0]!r}\n\n{USAGE}")
         return 2
-    module = importlib.import_module(group[0])
-    return module.main(argv[1:]) or 0
+    run, _doc = group
+    return run(argv[1:]) or 0
 
 
 if __name__ == "__main__":

@@ -16,17 +16,9 @@ from collector.alerts import outbox
 from collector.alerts.rules import NETWORK_RULES, RULE_FUNCTIONS
 from collector.alerts.settings import ORDER
 from collector.alerts.states import ACKNOWLEDGED, FIRING, OPEN, PENDING, RESOLVED, SNOOZED, STATES, UNRESOLVED
-from collector.store.seam import ALERT_COLUMNS, AlertStore
+from collector.store.seam import ALERT_COLUMNS, AlertNotFound, AlertStateError, AlertStore
 
 COLUMNS = ALERT_COLUMNS
-
-
-class AlertNotFound(LookupError):
-    pass
-
-
-class AlertStateError(ValueError):
-    pass
 
 
 def get(store: AlertStore, alert_id: int) -> dict[str, Any]:

@@ -1,12 +1,16 @@
 """Admin actions on alerts (acknowledge, snooze): the only writes the API makes.
 
-The transition itself belongs to the alert engine (collector/alerts/engine.py); this module validates
-the request body, opens a short write connection and passes the acting token's name as the actor."""
+This module validates the request body and hands the transition to the alert engine
+(``engine.acknowledge`` / ``snooze``, the same transition code the rules use: one short write
+transaction on an alerts part of its own, recorded in the alert's timeline and the feed), with the
+acting token's name as the actor."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from collector.alerts import engine
-from collector.store.sqlite.alerts import SqliteAlertStore
+from collector.store.seam import AlertNotFound, AlertStateError, AlertStore
 
 MAX_SNOOZE_MINUTES = 30 * 24 * 60
 MAX_NOTE = 500
@@ -46,22 +50,22 @@ def parse_body(body: object, action: str) -> dict:
     return out
 
 
-def perform(db_path: str, action: str, alert_id: int, actor: str, now_ms: int, body: dict) -> dict:
-    """Run one action through the alert engine in its own short write transaction (called in a
-    worker thread; the engine records the transition in the timeline and the feed)."""
+def perform(open_alerts: Callable[[], AlertStore], action: str, alert_id: int, actor: str, now_ms: int,
+            body: dict) -> dict:
+    """Run one action on an alerts part of its own (called in a worker thread)."""
     until = None
     if action == "snooze":
         until = body["until_ms"] if body.get("until_ms") is not None else now_ms + body["minutes"] * 60_000
         if until <= now_ms:
             raise ActionError(400, "until_ms must be in the future")
-    conn = SqliteAlertStore(db_path)  # its own short write connection (the engine's store part)
+    alerts = open_alerts()
     try:
         if action == "ack":
-            return engine.acknowledge(conn, alert_id, actor, body["note"], now_ms)
-        return engine.snooze(conn, alert_id, until, body["note"], actor, now_ms)
-    except engine.AlertNotFound:
+            return engine.acknowledge(alerts, alert_id, actor, body["note"], now_ms)
+        return engine.snooze(alerts, alert_id, until, body["note"], actor, now_ms)
+    except AlertNotFound:
         raise ActionError(404, f"no alert {alert_id}") from None
-    except engine.AlertStateError as exc:
+    except AlertStateError as exc:
         raise ActionError(409, str(exc)) from None
     finally:
-        conn.close()
+        alerts.close()

@@ -7,25 +7,26 @@ import json
 
 from aiohttp import web
 
-from collector.api import actions, alert_queries
+from collector.api import actions
 from collector.api.common import api, not_found, now_ms, ok
 from collector.api.params import alert_filters, alert_id, page
-from collector.api.readers import READERS
 from collector.http.auth import require_role
 from collector.http.errors import json_error
-from collector.http.keys import DB_PATH, TOKEN_NAME
+from collector.http.keys import STORE, TOKEN_NAME
 
 
 @api
 async def list_alerts(request: web.Request) -> web.Response:
     filters, (limit, offset) = alert_filters(request), page(request)
-    return ok(await request.app[READERS].run(alert_queries.list_alerts, filters, limit, offset))
+    reads = request.app[STORE].reads
+    return ok(await reads.run(reads.list_alerts, filters, limit, offset))
 
 
 @api
 async def get_alert(request: web.Request) -> web.Response:
     ident = alert_id(request)
-    out = await request.app[READERS].run(alert_queries.get_alert, ident)
+    reads = request.app[STORE].reads
+    out = await reads.run(reads.get_alert, ident)
     return not_found("alert", ident) if out is None else ok(out)
 
 
@@ -49,9 +50,10 @@ def _action(name: str):
             return denied
         ident = alert_id(request)
         body = actions.parse_body(await _body(request), name)
-        await asyncio.to_thread(actions.perform, request.app[DB_PATH], name, ident,
+        store = request.app[STORE]
+        await asyncio.to_thread(actions.perform, store.open_alerts, name, ident,
                                 request.get(TOKEN_NAME, "unknown"), now_ms(request), body)
-        out = await request.app[READERS].run(alert_queries.get_alert, ident)
+        out = await store.reads.run(store.reads.get_alert, ident)
         return json_error(404, f"no alert {ident}") if out is None else ok(out)
 
     handler.__name__ = f"{name}_alert"

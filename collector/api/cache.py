@@ -3,11 +3,10 @@
 The overview (every customer with its health) is the page everyone opens and the costliest to
 build; it only changes when health is recomputed, an alert moves, or a customer or robot is added.
 ``data_version`` reads exactly those markers (each an O(1) or O(customers) lookup), so a cached body
-is never stale: the key changes the moment any of them does."""
+is never stale: the key changes the moment any of them does (``ReadStore.data_version``)."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -16,33 +15,17 @@ from protocol.logs import get_logger
 
 log = get_logger("collector.api")
 
-VERSION_SQL = """
-SELECT (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM customer_health),
-       (SELECT max(id) FROM alert_events), (SELECT max(updated_ms) FROM customers),
-       (SELECT count(*) FROM customers), (SELECT max(rowid) FROM robots), (SELECT count(*) FROM robots)
-"""
-
-
-def data_version(conn: sqlite3.Connection) -> tuple:
-    return tuple(conn.execute(VERSION_SQL).fetchone())
-
-
 class ResponseCache:
     def __init__(self, size: int = 64):
         self.size = size
         self._items: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
             return body
 
     def put(self, key: tuple, body: bytes) -> None:
@@ -66,7 +49,7 @@ class UsageCache:
     getting the previous value: a refresh never holds up a request or a reader thread.  A value
     older than twice ``ttl_s`` (nobody asked for a while) is recomputed before answering, so what is
     served is never older than that.
-    ``compute`` must be callable from any thread (it takes its own connection)."""
+    ``compute`` must be callable from any thread (the store's read methods are)."""
 
     def __init__(self, ttl_s: float = USAGE_REFRESH_S, size: int = 2000):
         self.ttl_s = ttl_s
@@ -74,12 +57,6 @@ class UsageCache:
         self._items: dict[tuple, tuple[float, dict]] = {}
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
-
-    def get(self, key: tuple) -> dict | None:
-        hit = self._items.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        return None
 
     def put(self, key: tuple, value: dict) -> None:
         if len(self._items) > self.size:

@@ -23,18 +23,6 @@ def json_bytes(body: bytes) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
-def serialized(fn):
-    """Wrap a query function so it returns JSON bytes (or None), serialized in the worker thread
-    rather than on the event loop."""
-
-    @functools.wraps(fn)
-    def wrapper(*args):
-        out = fn(*args)
-        return None if out is None else dumps(out).encode()
-
-    return wrapper
-
-
 def not_found(what: str, ident) -> web.Response:
     return json_error(404, f"no {what} {ident}")
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from collector.api import alert_queries, queries, usage
-from collector.api.cache import USAGE_REFRESH_S, ResponseCache, UsageCache, data_version
+from collector.alerts.states import UNRESOLVED
+from collector.api import usage
+from collector.api.cache import USAGE_REFRESH_S, ResponseCache, UsageCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest, customer_filters, page, path_id, robot_filters
-from collector.api.readers import READERS, ReaderPool
-from collector.http.keys import CONFIG
+from collector.http.keys import CONFIG, STORE
+from collector.store.seam import CUSTOMER_SORTS, ReadStore
+from protocol.timeunits import DAY_MS, day_start
 
 PEERS = web.AppKey("api_peer_cache", UsageCache)
 
 
 def sort_param(request: web.Request) -> str:
     sort = request.query.get("sort", "score")
-    if sort.lstrip("-") not in queries.CUSTOMER_SORTS or sort.startswith("--"):
-        raise BadRequest(f"sort must be one of {', '.join(queries.CUSTOMER_SORTS)} (prefix - to reverse)")
+    if sort.lstrip("-") not in CUSTOMER_SORTS or sort.startswith("--"):
+        raise BadRequest(f"sort must be one of {', '.join(CUSTOMER_SORTS)} (prefix - to reverse)")
     return sort
 
 
@@ -25,11 +27,11 @@ def sort_param(request: web.Request) -> str:
 PAGES = web.AppKey("api_page_cache", ResponseCache)
 
 
-def _overview(conn, filters: dict, sort: str, limit: int, offset: int, cache: ResponseCache) -> bytes:
-    key = (tuple(sorted(filters.items())), sort, limit, offset, data_version(conn))
+def _overview(reads: ReadStore, filters: dict, sort: str, limit: int, offset: int, cache: ResponseCache) -> bytes:
+    key = (tuple(sorted(filters.items())), sort, limit, offset, reads.data_version())
     body = cache.get(key)
     if body is None:
-        body = dumps(queries.list_customers(conn, filters, sort, limit, offset)).encode()
+        body = dumps(reads.list_customers(filters, sort, limit, offset)).encode()
         cache.put(key, body)
     return body
 
@@ -37,35 +39,36 @@ def _overview(conn, filters: dict, sort: str, limit: int, offset: int, cache: Re
 @api
 async def list_customers(request: web.Request) -> web.Response:
     filters, sort, (limit, offset) = customer_filters(request), sort_param(request), page(request)
-    body = await request.app[READERS].run(_overview, filters, sort, limit, offset, request.app[PAGES])
+    reads = request.app[STORE].reads
+    body = await reads.run(_overview, reads, filters, sort, limit, offset, request.app[PAGES])
     return json_bytes(body)
 
 
-def _fleet(pool: ReaderPool, now: int, cache: UsageCache) -> dict:
-    first = queries.day_start(now) - (usage.DAYS - 1) * queries.DAY_MS
-    return cache.single_flight(("fleet", first), lambda: pool.run_sync(usage.fleet_usage, first))
+def _fleet(reads: ReadStore, now: int, cache: UsageCache) -> dict:
+    first = day_start(now) - (usage.DAYS - 1) * DAY_MS
+    return cache.single_flight(("fleet", first), lambda: usage.fleet_usage(reads, first))
 
 
-def _customer_page(conn, customer: str, now: int, fleet: dict) -> dict | None:
-    out = queries.get_customer(conn, customer, now)
+def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict) -> dict | None:
+    """The customer, its usage against peers, its alerts that are not resolved (pending ones
+    included: ``open_alerts`` counts the open ones among them) and its timeline."""
+    out = reads.get_customer(customer, now)
     if out is None:
         return None
-    out["usage"] = usage.customer_usage(conn, customer, out["scene"], now, fleet)
-    out["alerts"] = alert_queries.list_alerts(
-        conn, {"customer": customer, "states": ("pending", "firing", "acknowledged", "snoozed")},
-        200, 0, count=False)["items"]
-    out["timeline"] = alert_queries.timeline(conn, customer=customer)
+    out["usage"] = usage.customer_usage(reads, customer, out["scene"], now, fleet)
+    out["alerts"] = reads.list_alerts({"customer": customer, "states": UNRESOLVED}, 200, 0, count=False)["items"]
+    out["timeline"] = reads.timeline(customer=customer)
     return out
 
 
-def _cached_customer_page(conn, customer: str, now: int, pool: ReaderPool, peers: UsageCache,
+def _cached_customer_page(reads: ReadStore, customer: str, now: int, peers: UsageCache,
                           pages: ResponseCache) -> bytes | None:
-    fleet = _fleet(pool, now, peers)
-    key = ("customer", customer, queries.day_start(now), fleet["built"], data_version(conn),
-           queries.robots_version(conn, customer))
+    fleet = _fleet(reads, now, peers)
+    key = ("customer", customer, day_start(now), fleet["built"], reads.data_version(),
+           reads.robots_version(customer))
     body = pages.get(key)
     if body is None:
-        out = _customer_page(conn, customer, now, fleet)
+        out = _customer_page(reads, customer, now, fleet)
         if out is None:
             return None
         body = dumps(out).encode()
@@ -76,21 +79,21 @@ def _cached_customer_page(conn, customer: str, now: int, pool: ReaderPool, peers
 @api
 async def get_customer(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
-    pool = request.app[READERS]
-    out = await pool.run(_cached_customer_page, customer, now_ms(request), pool, request.app[PEERS],
-                         request.app[PAGES])
+    reads = request.app[STORE].reads
+    out = await reads.run(_cached_customer_page, reads, customer, now_ms(request), request.app[PEERS],
+                          request.app[PAGES])
     return not_found("customer", customer) if out is None else json_bytes(out)
 
 
-def _customer_robots(conn, customer: str, filters: dict, limit: int, offset: int,
+def _customer_robots(reads: ReadStore, customer: str, filters: dict, limit: int, offset: int,
                      pages: ResponseCache) -> bytes | None:
     key = ("robots", customer, tuple(sorted(filters.items())), limit, offset,
-           queries.robots_version(conn, customer), queries.robot_health_version(conn, customer))
+           reads.robots_version(customer), reads.robot_health_version(customer))
     body = pages.get(key)
     if body is None:
-        if not queries.customer_exists(conn, customer):
+        if not reads.customer_exists(customer):
             return None
-        body = dumps(queries.list_robots(conn, {**filters, "customer": customer}, limit, offset)).encode()
+        body = dumps(reads.list_robots({**filters, "customer": customer}, limit, offset)).encode()
         pages.put(key, body)
     return body
 
@@ -99,7 +102,8 @@ def _customer_robots(conn, customer: str, filters: dict, limit: int, offset: int
 async def customer_robots(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
     filters, (limit, offset) = robot_filters(request), page(request)
-    out = await request.app[READERS].run(_customer_robots, customer, filters, limit, offset, request.app[PAGES])
+    reads = request.app[STORE].reads
+    out = await reads.run(_customer_robots, reads, customer, filters, limit, offset, request.app[PAGES])
     return not_found("customer", customer) if out is None else json_bytes(out)
 
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from collector.api import alert_queries, queries
 from collector.api.common import api
 from collector.api.params import EXPORT_LIMIT, alert_filters, customer_filters, robot_filters
-from collector.api.readers import READERS
+from collector.http.keys import STORE
+from collector.store.seam import ReadStore
 from protocol.catalogue import HEALTH_SUBSYSTEMS
 
 CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "csm", "contract_start", "contract_end", "arr",
@@ -52,9 +52,9 @@ def to_csv(columns: tuple[str, ...], rows: list[dict]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def customer_rows(conn, filters: dict) -> list[dict]:
+def customer_rows(reads: ReadStore, filters: dict) -> list[dict]:
     out = []
-    for c in queries.list_customers(conn, filters, "id", EXPORT_LIMIT, 0)["items"]:
+    for c in reads.list_customers(filters, "id", EXPORT_LIMIT, 0)["items"]:
         h = c["health"] or {}
         out.append({**c, "score": h.get("score"), "color": h.get("color"), "trend": h.get("trend"),
                     "robots_total": c["robots"]["total"], "robots_online": c["robots"]["online"],
@@ -63,13 +63,9 @@ def customer_rows(conn, filters: dict) -> list[dict]:
     return out
 
 
-def _names(conn) -> dict[str, str]:
-    return dict(conn.execute("SELECT id, name FROM customers").fetchall())
-
-
-def robot_rows(conn, filters: dict) -> list[dict]:
-    names, out = _names(conn), []
-    for r in queries.list_robots(conn, filters, EXPORT_LIMIT, 0)["items"]:
+def robot_rows(reads: ReadStore, filters: dict) -> list[dict]:
+    names, out = reads.customer_names(), []
+    for r in reads.list_robots(filters, EXPORT_LIMIT, 0)["items"]:
         h = r["health"] or {}
         subsystems = h.get("subsystems") or {}
         out.append({**r, "customer_name": names.get(r["customer"], ""), "score": h.get("score"),
@@ -80,9 +76,9 @@ def robot_rows(conn, filters: dict) -> list[dict]:
     return out
 
 
-def alert_rows(conn, filters: dict) -> list[dict]:
-    names, out = _names(conn), []
-    for a in alert_queries.list_alerts(conn, filters, EXPORT_LIMIT, 0)["items"]:
+def alert_rows(reads: ReadStore, filters: dict) -> list[dict]:
+    names, out = reads.customer_names(), []
+    for a in reads.list_alerts(filters, EXPORT_LIMIT, 0)["items"]:
         out.append({**a, "customer_name": names.get(a["customer"], ""), "opened_at": iso(a["opened_ms"]),
                     "fired_at": iso(a["fired_ms"]), "updated_at": iso(a["updated_ms"]),
                     "resolved_at": iso(a["resolved_ms"]), "snoozed_until": iso(a["snoozed_until_ms"])})
@@ -102,7 +98,8 @@ def _export(name: str):
     @api
     async def handler(request: web.Request) -> web.Response:
         filters = filters_fn(request)
-        body = await request.app[READERS].run(lambda conn: to_csv(columns, rows_fn(conn, filters)))
+        reads = request.app[STORE].reads
+        body = await reads.run(lambda: to_csv(columns, rows_fn(reads, filters)))
         return web.Response(body=body, content_type="text/csv", charset="utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 

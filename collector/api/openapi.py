@@ -9,11 +9,10 @@ import json
 
 from aiohttp import web
 
-from collector.api import queries
-from collector.api.params import (ALERT_STATES, COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES,
-                                  SEVERITIES)
+from collector.alerts.states import STATES
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
-from collector.feed.sse import KINDS
+from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
+from collector.store.seam import CUSTOMER_SORTS, FEED_KINDS
 from protocol.catalogue import HEALTH_SUBSYSTEMS
 from protocol.topics import ID_RE
 
@@ -92,7 +91,7 @@ SCHEMAS = {
     "Alert": obj({
         "id": INT, "rule": STR, "subject": STR, "customer": STR, "site": nullable(STR),
         "robot": nullable(STR), "severity": STR,
-        "state": {"type": "string", "enum": list(ALERT_STATES)}, "summary": STR, "facts": {"type": "object"},
+        "state": {"type": "string", "enum": list(STATES)}, "summary": STR, "facts": {"type": "object"},
         "parent_id": nullable(INT), "opened_ms": MS, "updated_ms": MS, "fired_ms": nullable(MS),
         "resolved_ms": nullable(MS), "snoozed_until_ms": nullable(MS)}),
     "AlertList": page_of("Alert"),
@@ -123,14 +122,14 @@ def path(doc: str, schema: dict = ID) -> dict:
 PAGE = [q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
           "page size"), q("offset", {"type": "integer", "minimum": 0, "maximum": 10_000_000}, "rows to skip")]
 TEXT = {"type": "string", "maxLength": 100}
-SORTS = [s for k in queries.CUSTOMER_SORTS for s in (k, "-" + k)]
+SORTS = [s for k in CUSTOMER_SORTS for s in (k, "-" + k)]
 CUSTOMER_QUERY = [q("scene", TEXT, "scene"), q("color", {"type": "string", "enum": list(COLORS)}, "colour"),
                   q("csm", TEXT, "customer-success manager"), q("tier", TEXT, "tier"),
                   q("customer", ID, "one customer id"), q("q", TEXT, "substring of name or id")]
 ROBOT_QUERY = [q("customer", ID, "customer id"), q("scene", TEXT, "scene"),
                q("state", {"type": "string", "enum": list(ROBOT_STATES)}, "robot state"),
                q("site", ID, "site id"), q("csm", TEXT, "the customer's CSM")]
-ALERT_QUERY = [q("state", {"type": "string", "enum": [*ALERT_STATES, "open"]},
+ALERT_QUERY = [q("state", {"type": "string", "enum": [*STATES, "open"]},
                  "state; 'open' = firing, acknowledged or snoozed"),
                q("customer", ID, "customer id"), q("robot", ID, "robot id"),
                q("rule", {"type": "string", "enum": list(RULES)}, "rule name"),
@@ -218,7 +217,7 @@ def document() -> dict:
         "/api/v1/feed": get("Server-Sent Events: health changes and alert transitions",
                             {"description": "an endless text/event-stream",
                              "content": {"text/event-stream": {"schema": STR}}},
-                            [q("kind", STR, f"comma-separated subset of {', '.join(KINDS)}"),
+                            [q("kind", STR, f"comma-separated subset of {', '.join(FEED_KINDS)}"),
                              q("customer", ID, "only events about this customer"),
                              q("last_event_id", {"type": "integer", "minimum": 0},
                                "resume after this id (or the Last-Event-ID header)"),

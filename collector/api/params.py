@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from collector.alerts.states import OPEN, STATES
 from protocol.topics import ID_RE
 
 DEFAULT_LIMIT = 100
@@ -19,9 +20,6 @@ EXPORT_LIMIT = 100_000
 
 COLORS = ("green", "yellow", "red")
 ROBOT_STATES = ("online", "offline", "stale", "unknown")
-ALERT_STATES = ("pending", "firing", "acknowledged", "snoozed", "resolved")
-#: the states an alert is still open in (a CSM still has to do something)
-OPEN_STATES = ("firing", "acknowledged", "snoozed")
 SEVERITIES = ("info", "warning", "critical")
 RULES = ("robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
          "onboarding_stalled", "renewal_risk", "benchmark_candidate")
@@ -109,8 +107,8 @@ def robot_filters(request: web.Request) -> dict:
 
 
 def alert_filters(request: web.Request) -> dict:
-    state = choice(request, "state", ALERT_STATES + ("open",))
-    states = OPEN_STATES if state == "open" else (state,) if state else ()
+    state = choice(request, "state", STATES + ("open",))
+    states = OPEN if state == "open" else (state,) if state else ()
     return {"states": states, "customer": ident(request, "customer"), "robot": ident(request, "robot"),
             "rule": choice(request, "rule", RULES), "severity": choice(request, "severity", SEVERITIES),
             "csm": text(request, "csm"), "scene": text(request, "scene")}

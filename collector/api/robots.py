@@ -1,38 +1,40 @@
 """Routes: the robot list and one robot (status, subsystem health, recent usage, its alerts).
 
-``/api/v1/robots/{id}/counters`` is served by collector/http/counters.py."""
+``/api/v1/robots/{id}/counters`` is served by collector/api/counters.py."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from collector.api import alert_queries, queries
+from collector.alerts.states import UNRESOLVED
 from collector.api.common import api, not_found, now_ms, ok
 from collector.api.params import page, path_id, robot_filters
-from collector.api.readers import READERS
+from collector.http.keys import STORE
+from collector.store.seam import ReadStore
 
 
 @api
 async def list_robots(request: web.Request) -> web.Response:
     filters, (limit, offset) = robot_filters(request), page(request)
-    return ok(await request.app[READERS].run(queries.list_robots, filters, limit, offset))
+    reads = request.app[STORE].reads
+    return ok(await reads.run(reads.list_robots, filters, limit, offset))
 
 
-def _robot_page(conn, robot: str, now: int) -> dict | None:
-    out = queries.get_robot(conn, robot, now)
+def _robot_page(reads: ReadStore, robot: str, now: int) -> dict | None:
+    """The robot, its alerts that are not resolved (pending ones included) and its timeline."""
+    out = reads.get_robot(robot, now)
     if out is None:
         return None
-    out["alerts"] = alert_queries.list_alerts(
-        conn, {"robot": robot, "states": ("pending", "firing", "acknowledged", "snoozed")}, 200, 0,
-        count=False)["items"]
-    out["timeline"] = alert_queries.timeline(conn, robot=robot)
+    out["alerts"] = reads.list_alerts({"robot": robot, "states": UNRESOLVED}, 200, 0, count=False)["items"]
+    out["timeline"] = reads.timeline(robot=robot)
     return out
 
 
 @api
 async def get_robot(request: web.Request) -> web.Response:
     robot = path_id(request, "robot id")
-    out = await request.app[READERS].run(_robot_page, robot, now_ms(request))
+    reads = request.app[STORE].reads
+    out = await reads.run(_robot_page, reads, robot, now_ms(request))
     return not_found("robot", robot) if out is None else ok(out)
 
 

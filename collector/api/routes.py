@@ -1,12 +1,12 @@
-"""The /api/v1 part of the collector's HTTP app (see collector/http/app.py PARTS).
-
-Each route module adds its own routes; the reader pool is shared with the feed."""
+"""The /api/v1 part of the collector's HTTP app (assembled by collector/http/app.py), plus the
+operational routes /healthz and /metrics.  Each route module adds its own routes; they all read
+through the store the app holds (``app[STORE]``)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from collector.api import alerts, cors, customers, exports, openapi, readers, robots
+from collector.api import alerts, cors, counters, customers, exports, openapi, ops, robots
 from collector.api.common import ok
 from collector.http.keys import ROLE, TOKEN_NAME
 
@@ -17,8 +17,12 @@ async def me(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    readers.setup(app)
     cors.setup(app)
-    for module in (customers, robots, alerts, exports, openapi):
-        module.setup(app)
+    ops.setup(app)
+    counters.setup(app)
+    customers.setup(app)
+    robots.setup(app)
+    alerts.setup(app)
+    exports.setup(app)
+    openapi.setup(app)
     app.router.add_get("/api/v1/me", me)

@@ -12,25 +12,31 @@ full."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
-from collector.api.queries import series
+from collector.store.seam import ReadStore
 from protocol.catalogue import USAGE_VOLUMES
 from protocol.timeunits import DAY_MS, day_start
 
 DAYS = 30
-_MARKS = ",".join("?" * len(USAGE_VOLUMES))
 
 
-def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
+def series(rows, first: int, days: int) -> dict[str, list[int]]:
+    """``{metric: [total per day]}`` from ``(customer, metric, day_ms, total)`` rows."""
+    out = {m: [0] * days for m in USAGE_VOLUMES}
+    for _customer, metric, bucket, total in rows:
+        i = (bucket - first) // DAY_MS
+        if 0 <= i < days:
+            out[metric][i] = total
+    return out
+
+
+def fleet_usage(reads: ReadStore, first: int, days: int = DAYS) -> dict:
     """Every customer's daily totals, robot counts and scene, and each scene's totals."""
-    scene_of = dict(conn.execute("SELECT id, scene FROM customers"))
-    robots = dict(conn.execute("SELECT customer, count(*) FROM robots GROUP BY customer"))
+    scene_of = reads.customer_scenes()
+    robots = reads.robot_counts()
     customers: dict[str, dict[str, list[int]]] = {}
-    for cust, metric, bucket, total in conn.execute(
-            f"SELECT customer, metric, bucket_ms, total FROM customer_day "
-            f"WHERE bucket_ms >= ? AND metric IN ({_MARKS})", (first, *USAGE_VOLUMES)):
+    for cust, metric, bucket, total in reads.customer_days(first, USAGE_VOLUMES):
         i = (bucket - first) // DAY_MS
         if 0 <= i < days:
             customers.setdefault(cust, {m: [0] * days for m in USAGE_VOLUMES})[metric][i] = total
@@ -49,27 +55,18 @@ def fleet_usage(conn: sqlite3.Connection, first: int, days: int = DAYS) -> dict:
             "scenes": scenes, "peer_series": {}}
 
 
-def _own(conn: sqlite3.Connection, customer: str, since: int, first: int, days: int) -> dict[str, list[int]]:
-    return series(conn.execute(
-        f"SELECT metric, bucket_ms, total FROM customer_day "
-        f"WHERE bucket_ms >= ? AND metric IN ({_MARKS}) AND customer = ?", (since, *USAGE_VOLUMES, customer)),
-        first, days)
-
-
-def customer_usage(conn: sqlite3.Connection, customer: str, scene: str, now_ms: int, fleet: dict) -> dict:
+def customer_usage(reads: ReadStore, customer: str, scene: str, now_ms: int, fleet: dict) -> dict:
     days, first = fleet["days"], fleet["first"]
     today = day_start(now_ms)
-    robots = conn.execute("SELECT count(*) FROM robots WHERE customer = ?", (customer,)).fetchone()[0]
+    robots = reads.robot_count(customer)
     known = fleet["scene_of"].get(customer) == scene
     zero = {m: [0] * days for m in USAGE_VOLUMES}
     snap_own = fleet["customers"].get(customer, zero) if known else zero
     if known:  # earlier days from the snapshot, today fresh (one point lookup per volume)
-        fresh = dict(conn.execute(
-            f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_MARKS}) AND customer = ?",
-            (today, *USAGE_VOLUMES, customer)))
+        fresh = reads.customer_day(customer, today, USAGE_VOLUMES)
         own = {m: snap_own[m][:-1] + [fresh.get(m, 0)] for m in USAGE_VOLUMES}
     else:
-        own = _own(conn, customer, first, first, days)
+        own = series(reads.customer_days(first, USAGE_VOLUMES, customer), first, days)
     group = fleet["scenes"].get(scene, {"customers": 0, "robots": 0, "totals": zero})
     peer_robots = group["robots"] - (fleet["robots"].get(customer, 0) if known else 0)
     peer_customers = group["customers"] - (1 if known else 0)

@@ -14,19 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 
 from aiohttp import web
 
-from collector.api import readers
-from collector.api.readers import READERS
-from collector.http.app import run_while_serving
 from collector.http.errors import json_error
-from collector.http.keys import CONFIG
+from collector.http.keys import CONFIG, STORE
+from collector.http.tasks import run_while_serving
+from collector.store.seam import FEED_KINDS, ReadStore
 from protocol.logs import get_logger
 from protocol.topics import ID_RE
 
-KINDS = ("customer_health", "robot_state", "alert")
+KINDS = FEED_KINDS
 BATCH = 500
 RETRY_MS = 2000
 
@@ -50,12 +48,11 @@ class FeedHub:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 
-    async def run(self, pool: readers.ReaderPool) -> None:
+    async def run(self, reads: ReadStore) -> None:
         while not self.closing:
             try:
-                top = await pool.run(lambda c: c.execute("SELECT coalesce(max(id), 0) FROM feed_events")
-                                     .fetchone()[0])
-            except sqlite3.Error as exc:
+                top = await reads.run(reads.feed_last_id)
+            except Exception as exc:  # a store error (busy, locked...): try again at the next poll
                 log.warning("feed_poll_failed", error=str(exc))
                 top = self.last_id
             if top != self.last_id:
@@ -65,15 +62,6 @@ class FeedHub:
 
 
 HUB = web.AppKey("feed_hub", FeedHub)
-
-
-def _fetch(conn: sqlite3.Connection, after: int) -> list[tuple[int, int, str, str]]:
-    return conn.execute("SELECT id, ts_ms, kind, data FROM feed_events WHERE id > ? ORDER BY id LIMIT ?",
-                        (after, BATCH)).fetchall()
-
-
-def _oldest(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT coalesce(min(id), 0) FROM feed_events").fetchone()[0]
 
 
 def _start_id(request: web.Request) -> int | None:
@@ -118,16 +106,15 @@ async def feed(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         return json_error(400, str(exc))
     app, http = request.app, request.app[CONFIG]["http"]
-    hub, pool = app[HUB], app[READERS]
+    hub, reads = app[HUB], app[STORE].reads
     heartbeat_s = float(http.get("feed_heartbeat_s", 15))
     # Fix the starting point before the client sees the response: an event committed after the
     # client got its headers is then always delivered.
     gap = None
     if after is None:
-        after = await pool.run(lambda c: c.execute("SELECT coalesce(max(id), 0) FROM feed_events")
-                               .fetchone()[0])
+        after = await reads.run(reads.feed_last_id)
     else:
-        oldest = await pool.run(_oldest)
+        oldest = await reads.run(reads.feed_oldest_id)
         if oldest > after + 1:
             gap = json.dumps({"after": after, "oldest": oldest})
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
@@ -138,7 +125,7 @@ async def feed(request: web.Request) -> web.StreamResponse:
         await response.write(f"event: gap\ndata: {gap}\n\n".encode())
     try:
         while not hub.closing:
-            rows = await pool.run(_fetch, after)
+            rows = await reads.run(reads.feed_after, after, BATCH)
             for event_id, _ts, kind, data in rows:
                 if _wanted(kind, data, kinds, customer):
                     await response.write(format_event(event_id, kind, data))
@@ -157,7 +144,6 @@ async def feed(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    readers.setup(app)
     app[HUB] = FeedHub(app[CONFIG]["http"].get("feed_poll_ms", 200) / 1000)
 
     def closing(app: web.Application) -> None:
@@ -167,6 +153,6 @@ def setup(app: web.Application) -> None:
         app[HUB].closing = True
         app[HUB].wake()
 
-    run_while_serving(app, "feed-poller", lambda app: app[HUB].run(app[READERS]), closing)
+    run_while_serving(app, "feed-poller", lambda app: app[HUB].run(app[STORE].reads), closing)
     app.on_shutdown.append(on_shutdown)
     app.router.add_get("/api/v1/feed", feed)

@@ -6,8 +6,14 @@ from typing import Any
 
 from aiohttp import web
 
+from collector.store.seam import Store
+
 CONFIG = web.AppKey("config", dict)
-#: path of the SQLite store; each part opens its own read-only connections
+#: the store (collector/store/seam.py): the handlers read through ``store.reads`` and act through
+#: ``store.alerts``; they never see a connection or SQL text
+STORE = web.AppKey("store", Store)
+#: the store's location (``[collector] db``), for the background tasks that still open their own
+#: connections (the health loop and the notifier, until the service starts them)
 DB_PATH = web.AppKey("db_path", str)
 #: in-process services handed in by the runner (ingest stats, writer, ...), by name
 SERVICES = web.AppKey("services", dict)

@@ -18,10 +18,10 @@ health rows and the alert transitions they cause commit together (``sqlite/share
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from protocol.timeunits import DAY_MS, HOUR_MS
 
@@ -31,6 +31,9 @@ from collector.store.records import CustomerRow, Queued
 class TransientStoreError(Exception):
     """A write that failed for a reason that may pass (the store locked, the disk full, I/O): the
     caller keeps what it was writing and tries again; nothing was written."""
+
+
+T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ ingest (writer process)
@@ -236,6 +239,15 @@ ALERT_COLUMNS = ("id", "rule", "subject", "customer", "site", "robot", "severity
                  "clear_since_ms", "notified_ms", "notify_count", "value")
 
 
+
+class AlertNotFound(LookupError):
+    """No alert with that id."""
+
+
+class AlertStateError(ValueError):
+    """The alert's state does not allow the action (a resolved alert)."""
+
+
 # ------------------------------------------------------------------ outbox (webhook notifier)
 class Delivery(NamedTuple):
     """One queued webhook notification (a ``notifications`` row)."""
@@ -261,8 +273,59 @@ class OutboxStore(Protocol):
 
 
 # ------------------------------------------------------------------ reads (HTTP API, feed)
+#: the customer list's sort keys (``?sort=``, a leading ``-`` reverses), in the OpenAPI order
+CUSTOMER_SORTS = ("score", "name", "id", "scene", "csm", "arr", "contract_end", "open_alerts", "robots",
+                  "color")
+#: the kinds of ``feed_events`` rows (written by health and alerts, read by the live feed)
+FEED_KINDS = ("customer_health", "robot_state", "alert")
+
+
 class ReadStore(Protocol):
-    """Everything the API, the exports, the live feed and the counters route read."""
+    """Everything the API, the exports, the live feed and the counters route read.
+
+    The read methods block (a backend may run them on any thread); ``run(fn, *args)`` runs
+    ``fn(*args)`` on the store's own worker threads, so an async handler awaits one unit of read
+    work (several reads plus serialization) without blocking the event loop.  Results are plain
+    dicts shaped like the API's JSON bodies (docs/api.md)."""
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    def close(self) -> None: ...
+
+    # cache markers: a cached page keyed by them is never stale
+    def data_version(self) -> tuple: ...
+    def robots_version(self, customer: str) -> tuple: ...
+    def robot_health_version(self, customer: str) -> tuple: ...
+
+    # customers
+    def list_customers(self, f: dict, sort: str, limit: int, offset: int) -> dict: ...
+    def get_customer(self, customer: str, now_ms: int, days: int = 30) -> dict | None: ...
+    def customer_exists(self, customer: str) -> bool: ...
+    def customer_names(self) -> dict[str, str]: ...
+
+    # daily usage per customer (customer_day)
+    def customer_scenes(self) -> dict[str, str]: ...
+    def robot_counts(self) -> dict[str, int]: ...
+    def robot_count(self, customer: str) -> int: ...
+    def customer_days(self, since_ms: int, metrics: tuple[str, ...],
+                      customer: str | None = None) -> list[tuple[str, str, int, int]]: ...
+    def customer_day(self, customer: str, day_ms: int, metrics: tuple[str, ...]) -> dict[str, int]: ...
+
+    # robots
+    def list_robots(self, f: dict, limit: int, offset: int) -> dict: ...
+    def get_robot(self, robot: str, now_ms: int, days: int = 7) -> dict | None: ...
+    def robot_counters(self, robot: str, from_ms: int, to_ms: int) -> dict | None: ...
+
+    # alerts
+    def list_alerts(self, f: dict, limit: int, offset: int, count: bool = True) -> dict: ...
+    def get_alert(self, alert: int) -> dict | None: ...
+    def timeline(self, customer: str | None = None, robot: str | None = None,
+                 limit: int = 100) -> list[dict]: ...
+
+    # the live feed
+    def feed_last_id(self) -> int: ...
+    def feed_oldest_id(self) -> int: ...
+    def feed_after(self, after: int, limit: int) -> list[tuple[int, int, str, str]]: ...
 
 
 @dataclass
@@ -276,6 +339,9 @@ class Store:
     alerts: AlertStore
     outbox: OutboxStore
     reads: ReadStore
+    #: a new ``alerts`` part on a connection of its own, for one person's action from the API (the
+    #: evaluator's part belongs to its cycle); the caller closes it
+    open_alerts: Callable[[], AlertStore]
 
     def close(self) -> None:
         for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads):

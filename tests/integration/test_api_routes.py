@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from collector.api.queries import DAY_MS
+from protocol.timeunits import DAY_MS
 from collector.store.sqlite.apply import add_rollups
 from tests.plugins.api import CUSTOMERS, HEALTH, NOW_MS, ROBOTS, bearer, usage_value
 
@@ -172,3 +172,17 @@ async def test_api_customer_usage_follows_new_reports(api_client, api_seed):
     conn.close()
     after = await get_json(api_client, "/api/v1/customers/acme-museum")
     assert after["usage"]["volumes"]["usage.interactions"]["total"][-1] == today + 1000
+
+
+async def test_api_customer_page_open_alerts_counts_its_open_alerts(api_client):
+    """The page's open_alerts (the dashboard's card and its "Open alerts (N)" heading) is the number
+    of its listed alerts in an open state; pending ones are listed but not counted."""
+    from collector.alerts.states import OPEN
+
+    for cid in ("acme-museum", "kiwi-ktv", "sky-scenic", "new-bank"):
+        body = await get_json(api_client, f"/api/v1/customers/{cid}")
+        assert body["open_alerts"] == sum(1 for a in body["alerts"] if a["state"] in OPEN), cid
+        overview = await get_json(api_client, f"/api/v1/customers?customer={cid}")
+        assert overview["items"][0]["open_alerts"] == body["open_alerts"]
+    acme = await get_json(api_client, "/api/v1/customers/acme-museum")
+    assert acme["open_alerts"] == 0 and [a["state"] for a in acme["alerts"]] == ["pending"]

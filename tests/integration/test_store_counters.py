@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from collector.config import load
+from collector.store import open_store
 from collector.http.app import create_app
 from collector.store.sqlite.apply import apply_items
 from collector.store.sqlite.counters import raw_counters, robot_counters
@@ -73,8 +74,8 @@ async def test_store_counters_route_json_and_errors(tmp_path, aiohttp_client):
     _fill(db, robots=("r1",), days=3)
     cfgfile = tmp_path / "c.toml"
     cfgfile.write_text(f'[collector]\ndb = "{db}"\n[[http.tokens]]\ntoken = "viewer-token-1"\nrole = "viewer"\n')
-    app = create_app(load(cfgfile, env={}), parts=("collector.http.ops", "collector.http.counters"),
-                     clock=lambda: BASE + 3 * DAY)
+    config = load(cfgfile, env={})
+    app = create_app(config, open_store(config["collector"]["db"]), clock=lambda: BASE + 3 * DAY)
     client = await aiohttp_client(app)
     auth = {"Authorization": "Bearer viewer-token-1"}
     resp = await client.get(f"/api/v1/robots/r1/counters?from={BASE}&to={BASE + 2 * DAY + 5}", headers=auth)

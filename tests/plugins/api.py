@@ -15,6 +15,7 @@ from aiohttp import web
 
 from collector.config import load_mapping
 from collector.http.app import create_app
+from collector.store import open_store
 from collector.store.sqlite import customer_usage
 from collector.store.sqlite.db import connect_writer
 from protocol.config import Values
@@ -23,9 +24,6 @@ NOW_MS = 1_795_780_800_000  # 2026-11-27T12:00:00Z, a fixed noon
 DAY_MS = 86_400_000
 VIEWER = "viewer-token-123"
 ADMIN = "admin-token-456"
-#: the API's own parts: no health loop, so the seeded health tables stay as seeded
-API_PARTS = ("collector.http.ops", "collector.http.counters", "collector.api.routes", "collector.feed.sse",
-             "collector.dashboard.routes")
 
 CUSTOMERS = [
     # id, name, scene, tier, csm, start, end, arr
@@ -161,7 +159,8 @@ def api_config(db: Path, cors_origins: list[str] | None = None, **http) -> Value
 
 
 def make_api_app(db: Path, now_ms: int = NOW_MS, **kw) -> web.Application:
-    return create_app(api_config(db, **kw), clock=lambda: now_ms, parts=API_PARTS)
+    """The HTTP app alone: no health loop, so the seeded health tables stay as seeded."""
+    return create_app(api_config(db, **kw), open_store(db), clock=lambda: now_ms)
 
 
 @pytest.fixture

@@ -83,3 +83,17 @@ def test_api_usage_cache_recomputes_a_long_idle_value_before_answering():
     assert cache.single_flight(("k",), lambda: next(values)) == {"v": 1}
     time.sleep(0.15)  # more than twice the ttl
     assert cache.single_flight(("k",), lambda: next(values)) == {"v": 2}
+
+
+def test_api_dashboard_open_states_are_the_alert_vocabulary():
+    """The dashboard counts open alerts with the same set as collector/alerts/states.py OPEN."""
+    import json
+    import re
+    from pathlib import Path
+
+    from collector.alerts.states import OPEN
+    from collector.dashboard.routes import STATIC
+
+    found = re.search(r"^const OPEN_STATES = (\[.*\]);$", (Path(STATIC) / "app.js").read_text(), re.M)
+    assert found is not None, "app.js has no OPEN_STATES constant"
+    assert tuple(json.loads(found.group(1))) == OPEN

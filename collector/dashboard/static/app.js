@@ -6,6 +6,9 @@ const TOKEN_KEY = "robopulse_token";
 const VOLUMES = ["usage.foot_traffic", "usage.solicitations", "usage.wakeups", "usage.interactions"];
 const SUBSYSTEMS = ["network", "vision", "touch", "nav", "asr", "nlp", "tts"];
 const TREND = { up: "↑", down: "↓", flat: "→" };
+// "Open" alerts: a call to action nobody has closed.  The same set as collector/alerts/states.py
+// OPEN (a unit test compares them); pending ones are listed too, but not counted as open.
+const OPEN_STATES = ["firing", "acknowledged", "snoozed"];
 const state = { sort: { key: "score", dir: 1 }, csm: "", scene: "", feed: null, refreshTimer: null, role: "" };
 
 const $ = (sel) => document.querySelector(sel);
@@ -130,6 +133,14 @@ async function act(alertId, action, body) {
   render();
 }
 
+// "Open alerts (N)": N counts the open ones (the customer's card shows the same number); the
+// pending ones listed below are named apart, they are not a call to action yet.
+function alertsHeading(alerts, open) {
+  const pending = alerts.filter((a) => !OPEN_STATES.includes(a.state)).length;
+  return el("h2", { id: "open-alerts-heading" }, `Open alerts (${open})`,
+    pending ? el("span", { class: "muted" }, ` · ${pending} pending`) : null);
+}
+
 function alertsTable(alerts) {
   if (!alerts.length) return el("p", { class: "muted" }, "No open alerts.");
   const admin = state.role === "admin";
@@ -185,7 +196,8 @@ async function renderCustomer(view, id) {
       el("div", { class: "card" }, el("div", { class: "label" }, "robots online"),
         el("div", { class: "big" }, `${c.robots.online} / ${c.robots.total}`),
         el("div", { class: "label" }, `${c.robots.offline} offline · ${c.robots.stale} stale`)),
-      el("div", { class: "card" }, el("div", { class: "label" }, "open alerts"), el("div", { class: "big" }, c.open_alerts)),
+      el("div", { class: "card" }, el("div", { class: "label" }, "open alerts"),
+        el("div", { class: "big", id: "customer-open-alerts" }, c.open_alerts)),
       el("div", { class: "card" }, el("div", { class: "label" }, "contract"),
         el("div", {}, `${c.contract_start || "?"} → ${c.contract_end || "?"}`),
         el("div", { class: "label" }, `${c.scene} · ${c.tier} · CSM ${c.csm} · ARR ${c.arr}`))),
@@ -196,7 +208,7 @@ async function renderCustomer(view, id) {
       el("td", { class: "num" }, typeof b.score === "number" ? b.score.toFixed(1) : b.score),
       el("td", { class: "num" }, b.weight), el("td", {}, typeof b.fact === "string" ? b.fact : JSON.stringify(b.fact)))))),
     el("h2", {}, `Robots (${robots.total})`), robotsTable(robots.items),
-    el("h2", {}, `Open alerts (${c.alerts.length})`), alertsTable(c.alerts),
+    alertsHeading(c.alerts, c.open_alerts), alertsTable(c.alerts),
     el("h2", {}, "Daily usage, last 30 days, against scene peers"), usageCharts(c.usage),
     el("h2", {}, "Alert timeline"), timelineList(c.timeline));
 }
@@ -218,7 +230,7 @@ async function renderRobot(view, id) {
     el("tbody", {}, SUBSYSTEMS.map((s) => el("tr", {}, el("td", {}, s), el("td", {}, stateTag(subs[s] && subs[s].state)),
       el("td", { class: "muted" }, subs[s] ? Object.entries(subs[s]).filter(([k]) => k !== "state")
         .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : ""))))),
-    el("h2", {}, `Open alerts (${r.alerts.length})`), alertsTable(r.alerts),
+    alertsHeading(r.alerts, r.alerts.filter((a) => OPEN_STATES.includes(a.state)).length), alertsTable(r.alerts),
     el("h2", {}, "Usage, last 7 days"),
     metrics.length ? el("div", { class: "charts" }, metrics.map((m) => el("div", { class: "chart" }, el("h3", {}, m),
       RPCharts.barChart(r.usage.metrics[m].map((v, i) => ({ label: RPCharts.dayLabel(r.usage.days[i]), value: v }))))))

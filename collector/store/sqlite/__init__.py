@@ -20,4 +20,5 @@ def open_sqlite(path: str) -> Store:
     evaluator = SharedConnection(path)  # health and the alert engine: one cycle, one transaction
     return Store(url=path, ingest=SqliteIngestStore(path), registry=SqliteRegistryStore(path),
                  health=SqliteHealthStore(path, evaluator), alerts=SqliteAlertStore(path, evaluator),
-                 outbox=SqliteOutboxStore(path), reads=SqliteReadStore(path))
+                 outbox=SqliteOutboxStore(path), reads=SqliteReadStore(path),
+                 open_alerts=lambda: SqliteAlertStore(path))

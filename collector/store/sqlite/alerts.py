@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from collector.store.seam import ALERT_COLUMNS
+from collector.store.seam import ALERT_COLUMNS, AlertNotFound, AlertStateError
 from collector.store.sqlite.shared import SharedConnection
 
 _SELECT = f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts"
@@ -101,5 +101,3 @@ class SqliteAlertStore:
     def trim_delivered(self, before_ms: int, limit: int) -> None:
         self.conn.execute("DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE delivered_ms < ?"
                           " ORDER BY id LIMIT ?)", (before_ms, limit))
-
-    # ------------------------------------------------------------ people's actions (ack, snooze) from the API

@@ -1,8 +1,387 @@
-"""SQLite implementation of the store seam's ``reads`` part (see collector/store/seam.py)."""
+"""SQLite implementation of the store seam's ``reads`` part (see collector/store/seam.py): every
+read the HTTP API, the CSV exports, the live feed and the counters route make.
+
+Reads run on a small pool of read-only connections (``connect_reader``: they never block the
+writer and cannot write by mistake), used from worker threads: ``run(fn, *args)`` runs ``fn`` in
+this store's thread pool, so a slow query never blocks the event loop (and with it the feed and
+ingest sharing the loop).  Each connection is used by one thread at a time; the pool keeps at most
+``size`` idle ones and opens more under load.  There are as many threads as cores: the Python half
+of each request holds the GIL, more threads mostly add switching (docs/benchmarks/api.md).
+
+Every statement is parameterised; the only text spliced into SQL comes from the fixed
+``_CUSTOMER_SORT_SQL`` table.  Rows come back as plain dicts shaped like the JSON bodies documented
+in docs/api.md."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import os
+import queue
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from collector.alerts.states import OPEN
+from collector.store.counters import robot_counters
+from collector.store.seam import CUSTOMER_SORTS
+from collector.store.sqlite.db import connect_reader
+from protocol.timeunits import DAY_MS, day_start
+
+T = TypeVar("T")
+
+#: ?sort= values for the customer list -> SQL expression (a leading '-' sorts descending)
+_CUSTOMER_SORT_SQL = {
+    "score": "h.score", "name": "c.name", "id": "c.id", "scene": "c.scene", "csm": "c.csm",
+    "arr": "c.arr", "contract_end": "c.contract_end", "open_alerts": "open_alerts",
+    "robots": "coalesce(h.robots_total, known_total)",
+    "color": "CASE h.color WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 END",
+}
+assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
+
+_OPEN = ",".join("?" * len(OPEN))
+
+# Correlated subqueries (one index lookup per customer) rather than GROUP BY over every robot and
+# alert: a single customer's page then costs the same whatever the fleet's size.
+_CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
+       {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
+       h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
+       CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id) END
+           AS known_total,
+       CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id
+                                          AND r.state = 'online') END AS known_online,
+       CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id
+                                          AND r.state = 'offline') END AS known_offline,
+       (SELECT count(*) FROM alerts a WHERE a.customer = c.id AND a.state IN ({open})) AS open_alerts"""
+_CUSTOMER_FROM = "\nFROM customers c\nLEFT JOIN customer_health h ON h.customer = c.id\n"
+_CUSTOMER_SELECT = "SELECT " + _CUSTOMER_COLUMNS.format(extra="", open=_OPEN) + _CUSTOMER_FROM
+#: one customer: the summary plus the score's breakdown and facts
+_CUSTOMER_ONE = "SELECT " + _CUSTOMER_COLUMNS.format(extra="h.breakdown, h.facts, ", open=_OPEN) + _CUSTOMER_FROM
+
+_ROBOT_SELECT = """
+SELECT r.id, r.customer, r.site, r.scene, r.agent_version, r.interval_s, r.first_seen_ms,
+       r.last_seen_ms, r.last_window_ms, r.state, r.state_reason, r.state_ms, r.clock_skew_ms,
+       h.state AS health_state, h.score, h.worst, h.subsystems, h.computed_ms
+FROM robots r
+LEFT JOIN robot_health h ON h.robot = r.id
+"""
+
+_ALERT_COLUMNS = ("id", "rule", "subject", "customer", "site", "robot", "severity", "state", "summary",
+                  "facts", "parent_id", "opened_ms", "updated_ms", "fired_ms", "resolved_ms",
+                  "snoozed_until_ms")
+_ALERT_SELECT = "SELECT " + ", ".join(f"a.{c}" for c in _ALERT_COLUMNS) + " FROM alerts a"
+
+_VERSION_SQL = """
+SELECT (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM customer_health),
+       (SELECT max(id) FROM alert_events), (SELECT max(updated_ms) FROM customers),
+       (SELECT count(*) FROM customers), (SELECT max(rowid) FROM robots), (SELECT count(*) FROM robots)
+"""
+
+
+def _customer_where(f: dict) -> tuple[str, list]:
+    clauses, args = [], []
+    for key, column in (("scene", "c.scene"), ("csm", "c.csm"), ("tier", "c.tier"),
+                        ("color", "h.color"), ("customer", "c.id")):
+        if f.get(key) is not None:
+            clauses.append(f"{column} = ?")
+            args.append(f[key])
+    if f.get("q"):
+        clauses.append("(instr(lower(c.name), lower(?)) > 0 OR instr(c.id, lower(?)) > 0)")
+        args += [f["q"], f["q"]]
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _customer_summary(row: sqlite3.Row) -> dict:
+    health = None
+    if row["color"] is not None:
+        health = {"score": row["score"], "color": row["color"], "trend": row["trend"],
+                  "computed_ms": row["computed_ms"], "color_since_ms": row["color_since_ms"]}
+    return {
+        "id": row["id"], "name": row["name"], "scene": row["scene"], "tier": row["tier"],
+        "csm": row["csm"], "contract_start": row["contract_start"], "contract_end": row["contract_end"],
+        "arr": row["arr"], "assigned": bool(row["assigned"]), "health": health,
+        "robots": ({"total": row["robots_total"], "online": row["robots_online"],
+                    "offline": row["robots_offline"], "stale": row["robots_stale"]} if health else
+                   {"total": row["known_total"], "online": row["known_online"],
+                    "offline": row["known_offline"], "stale": 0}),
+        "open_alerts": row["open_alerts"],
+    }
+
+
+def _robot_row(row: sqlite3.Row) -> dict:
+    health = None
+    if row["health_state"] is not None:
+        health = {"state": row["health_state"], "score": row["score"], "worst": row["worst"],
+                  "computed_ms": row["computed_ms"], "subsystems": json.loads(row["subsystems"])}
+    return {
+        "id": row["id"], "customer": row["customer"], "site": row["site"], "scene": row["scene"],
+        "agent_version": row["agent_version"], "interval_s": row["interval_s"],
+        "first_seen_ms": row["first_seen_ms"], "last_seen_ms": row["last_seen_ms"],
+        "last_window_ms": row["last_window_ms"],
+        "status": {"state": row["state"], "reason": row["state_reason"], "since_ms": row["state_ms"]},
+        "clock_skew_ms": row["clock_skew_ms"],
+        "state": row["health_state"] or row["state"],
+        "health": health,
+    }
+
+
+def _alert_row(row: sqlite3.Row) -> dict:
+    out = {c: row[c] for c in _ALERT_COLUMNS}
+    out["facts"] = json.loads(out["facts"] or "{}")
+    return out
+
+
+def _event(row: sqlite3.Row) -> dict:
+    out = dict(row)
+    out["facts"] = json.loads(out["facts"] or "{}")
+    return out
+
+
+def _alert_where(f: dict) -> tuple[str, list]:
+    clauses, args = [], []
+    if f.get("states"):
+        clauses.append(f"a.state IN ({','.join('?' * len(f['states']))})")
+        args += list(f["states"])
+    for key in ("customer", "robot", "rule", "severity"):
+        if f.get(key) is not None:
+            clauses.append(f"a.{key} = ?")
+            args.append(f[key])
+    for key in ("csm", "scene"):
+        if f.get(key) is not None:
+            clauses.append(f"a.customer IN (SELECT id FROM customers WHERE {key} = ?)")
+            args.append(f[key])
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _marks(values: tuple) -> str:
+    return ",".join("?" * len(values))
+
 
 class SqliteReadStore:
-    def __init__(self, path: str):
+    """The reads part: pooled read-only connections and a thread pool to run reads in."""
+
+    def __init__(self, path: str, size: int = 8, threads: int | None = None):
         self.path = path
+        self.size = size
+        self.threads = threads or min(8, max(2, os.cpu_count() or 2))
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(maxsize=size)
+        self._executor: ThreadPoolExecutor | None = None
+
+    # ------------------------------------------------------------ running reads off the event loop
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in one of this store's worker threads (``fn`` calls the read methods below
+        and may serialize its result there too, so the event loop only moves bytes)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="store-reader")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: fn(*args))
+
+    def close(self) -> None:
+        """Stop the worker threads and close the idle connections (the store opens new ones if
+        used again)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = connect_reader(self.path)
+        try:
+            yield conn
+        except BaseException:
+            conn.close()  # a connection that failed mid-query is not reused
+            raise
+        if conn.in_transaction:
+            conn.rollback()
+        try:
+            self._idle.put_nowait(conn)
+        except queue.Full:
+            conn.close()
+
+    # ------------------------------------------------------------ cache markers
+    def data_version(self) -> tuple:
+        """Changes whenever health is recomputed, an alert moves, or a customer or robot is added."""
+        with self._conn() as conn:
+            return tuple(conn.execute(_VERSION_SQL).fetchone())
+
+    def robots_version(self, customer: str) -> tuple:
+        """Changes whenever a robot of the customer reports anything (ingest updates last_seen_ms)."""
+        with self._conn() as conn:
+            return tuple(conn.execute("SELECT count(*), max(last_seen_ms), max(last_window_ms) FROM robots "
+                                      "WHERE customer = ?", (customer,)).fetchone())
+
+    def robot_health_version(self, customer: str) -> tuple:
+        with self._conn() as conn:
+            return tuple(conn.execute("SELECT count(*), max(computed_ms) FROM robot_health WHERE customer = ?",
+                                      (customer,)).fetchone())
+
+    # ------------------------------------------------------------ customers
+    def list_customers(self, f: dict, sort: str, limit: int, offset: int) -> dict:
+        where, args = _customer_where(f)
+        desc = sort.startswith("-")
+        order = f"{_CUSTOMER_SORT_SQL[sort.lstrip('-')]} {'DESC' if desc else 'ASC'} NULLS LAST, c.id"
+        with self._conn() as conn:
+            rows = conn.execute(f"{_CUSTOMER_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                                [*OPEN, *args, limit, offset]).fetchall()
+            total = conn.execute(f"SELECT count(*) FROM customers c LEFT JOIN customer_health h "
+                                 f"ON h.customer = c.id{where}", args).fetchone()[0]
+        return {"items": [_customer_summary(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+    def get_customer(self, customer: str, now_ms: int, days: int = 30) -> dict | None:
+        with self._conn() as conn:
+            row = conn.execute(f"{_CUSTOMER_ONE} WHERE c.id = ?", [*OPEN, customer]).fetchone()
+            if row is None:
+                return None
+            out = _customer_summary(row)
+            out["breakdown"] = json.loads(row["breakdown"]) if row["breakdown"] else []
+            out["facts"] = json.loads(row["facts"]) if row["facts"] else {}
+            since = day_start(now_ms) - (days - 1) * DAY_MS
+            out["score_history"] = [dict(r) for r in conn.execute(
+                "SELECT day_ms, score, color FROM score_history WHERE customer = ? AND day_ms >= ? ORDER BY day_ms",
+                (customer, since))]
+            out["sites"] = [r[0] for r in conn.execute(
+                "SELECT DISTINCT site FROM robots WHERE customer = ? ORDER BY site", (customer,))]
+        return out
+
+    def customer_exists(self, customer: str) -> bool:
+        with self._conn() as conn:
+            return conn.execute("SELECT 1 FROM customers WHERE id = ?", (customer,)).fetchone() is not None
+
+    def customer_names(self) -> dict[str, str]:
+        with self._conn() as conn:
+            return dict(conn.execute("SELECT id, name FROM customers").fetchall())
+
+    # ------------------------------------------------------------ daily usage (customer_day)
+    def customer_scenes(self) -> dict[str, str]:
+        with self._conn() as conn:
+            return dict(conn.execute("SELECT id, scene FROM customers"))
+
+    def robot_counts(self) -> dict[str, int]:
+        """Robots per customer."""
+        with self._conn() as conn:
+            return dict(conn.execute("SELECT customer, count(*) FROM robots GROUP BY customer"))
+
+    def robot_count(self, customer: str) -> int:
+        with self._conn() as conn:
+            return conn.execute("SELECT count(*) FROM robots WHERE customer = ?", (customer,)).fetchone()[0]
+
+    def customer_days(self, since_ms: int, metrics: tuple[str, ...],
+                      customer: str | None = None) -> list[tuple[str, str, int, int]]:
+        """``(customer, metric, day_ms, total)`` of ``customer_day`` from ``since_ms`` on, for the
+        whole fleet or one customer."""
+        sql = (f"SELECT customer, metric, bucket_ms, total FROM customer_day "
+               f"WHERE bucket_ms >= ? AND metric IN ({_marks(metrics)})")
+        args: list = [since_ms, *metrics]
+        if customer is not None:
+            sql += " AND customer = ?"
+            args.append(customer)
+        with self._conn() as conn:
+            return conn.execute(sql, args).fetchall()
+
+    def customer_day(self, customer: str, day_ms: int, metrics: tuple[str, ...]) -> dict[str, int]:
+        """One customer's totals of one day (a point lookup per metric)."""
+        with self._conn() as conn:
+            return dict(conn.execute(
+                f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_marks(metrics)}) "
+                f"AND customer = ?", (day_ms, *metrics, customer)))
+
+    # ------------------------------------------------------------ robots
+    def list_robots(self, f: dict, limit: int, offset: int) -> dict:
+        clauses, args = [], []
+        for key, column in (("customer", "r.customer"), ("scene", "r.scene"), ("site", "r.site"),
+                            ("state", "coalesce(h.state, r.state)")):
+            if f.get(key) is not None:
+                clauses.append(f"{column} = ?")
+                args.append(f[key])
+        if f.get("csm") is not None:
+            clauses.append("r.customer IN (SELECT id FROM customers WHERE csm = ?)")
+            args.append(f["csm"])
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        with self._conn() as conn:
+            rows = conn.execute(f"{_ROBOT_SELECT}{where} ORDER BY r.customer, r.id LIMIT ? OFFSET ?",
+                                [*args, limit, offset]).fetchall()
+            total = conn.execute(f"SELECT count(*) FROM robots r LEFT JOIN robot_health h ON h.robot = r.id{where}",
+                                 args).fetchone()[0]
+        return {"items": [_robot_row(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+    def get_robot(self, robot: str, now_ms: int, days: int = 7) -> dict | None:
+        """A robot with the last ``days`` UTC days of its ``usage.*`` and ``skill.*`` counters."""
+        with self._conn() as conn:
+            row = conn.execute(f"{_ROBOT_SELECT} WHERE r.id = ?", (robot,)).fetchone()
+            if row is None:
+                return None
+            out = _robot_row(row)
+            first = day_start(now_ms) - (days - 1) * DAY_MS
+            usage: dict[str, list[int]] = {}
+            for metric, bucket, total in conn.execute(
+                    "SELECT metric, bucket_ms, total FROM counter_day WHERE robot = ? AND bucket_ms >= ? "
+                    "AND (metric LIKE 'usage.%' OR metric LIKE 'skill.%') ORDER BY metric", (robot, first)):
+                i = (bucket - first) // DAY_MS
+                if 0 <= i < days:
+                    usage.setdefault(metric, [0] * days)[i] = total
+        out["usage"] = {"days": [first + i * DAY_MS for i in range(days)], "metrics": usage}
+        return out
+
+    def robot_counters(self, robot: str, from_ms: int, to_ms: int) -> dict | None:
+        """Summed counters of the windows with ``from <= t0`` and ``t1 <= to`` (store/counters.py);
+        None for an unknown robot."""
+        with self._conn() as conn:
+            return robot_counters(conn, robot, from_ms, to_ms)
+
+    # ------------------------------------------------------------ alerts and their timeline
+    def list_alerts(self, f: dict, limit: int, offset: int, count: bool = True) -> dict:
+        """Alerts newest first; ``f["states"]`` a tuple of states (empty: any)."""
+        where, args = _alert_where(f)
+        with self._conn() as conn:
+            rows = conn.execute(f"{_ALERT_SELECT}{where} ORDER BY a.opened_ms DESC, a.id DESC LIMIT ? OFFSET ?",
+                                [*args, limit, offset]).fetchall()
+            total = (conn.execute(f"SELECT count(*) FROM alerts a{where}", args).fetchone()[0] if count
+                     else len(rows))
+        return {"items": [_alert_row(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+    def get_alert(self, alert: int) -> dict | None:
+        """One alert with ``events``, every transition oldest first."""
+        with self._conn() as conn:
+            row = conn.execute(f"{_ALERT_SELECT} WHERE a.id = ?", (alert,)).fetchone()
+            if row is None:
+                return None
+            out = _alert_row(row)
+            out["events"] = [_event(r) for r in conn.execute(
+                "SELECT id, alert_id, ts_ms, from_state, to_state, actor, note, facts FROM alert_events "
+                "WHERE alert_id = ? ORDER BY ts_ms, id", (alert,))]
+        return out
+
+    def timeline(self, customer: str | None = None, robot: str | None = None, limit: int = 100) -> list[dict]:
+        """The alert transitions of a customer (or one robot), newest first: the account's history."""
+        column, value = ("a.robot", robot) if robot else ("a.customer", customer)
+        with self._conn() as conn:
+            rows = conn.execute(
+                "SELECT e.id, e.alert_id, e.ts_ms, e.from_state, e.to_state, e.actor, e.note, e.facts, "
+                "a.rule, a.severity, a.robot, a.site, a.summary FROM alert_events e "
+                f"JOIN alerts a ON a.id = e.alert_id WHERE {column} = ? ORDER BY e.ts_ms DESC, e.id DESC LIMIT ?",
+                (value, limit)).fetchall()
+        return [_event(r) for r in rows]
+
+    # ------------------------------------------------------------ the live feed (feed_events)
+    def feed_last_id(self) -> int:
+        with self._conn() as conn:
+            return conn.execute("SELECT coalesce(max(id), 0) FROM feed_events").fetchone()[0]
+
+    def feed_oldest_id(self) -> int:
+        with self._conn() as conn:
+            return conn.execute("SELECT coalesce(min(id), 0) FROM feed_events").fetchone()[0]
+
+    def feed_after(self, after: int, limit: int) -> list[tuple[int, int, str, str]]:
+        """``(id, ts_ms, kind, data)`` of the events after ``after``, oldest first."""
+        with self._conn() as conn:
+            return conn.execute("SELECT id, ts_ms, kind, data FROM feed_events WHERE id > ? ORDER BY id LIMIT ?",
+                                (after, limit)).fetchall()

@@ -1,21 +1,18 @@
 """``GET /api/v1/robots/{id}/counters?from=MS&to=MS``: a robot's summed counters over a range.
 
 Sums the windows with ``from <= t0`` and ``t1 <= to`` (CONTRACT.md section 4), answered from the
-hourly and daily rollups wherever the range allows (see ``collector.store.sqlite.counters``).  ``to``
+hourly and daily rollups wherever the range allows (``ReadStore.robot_counters``, see
+``collector.store.sqlite.counters``).  ``to``
 defaults to now and ``from`` to 24 hours before ``to``.  Bad parameters give 400, an unknown
 robot 404, both as JSON errors.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from collector.http.errors import json_error
-from collector.http.keys import CLOCK, DB_PATH
-from collector.store.sqlite.counters import robot_counters
-from collector.store.sqlite.db import connect_reader
+from collector.http.keys import CLOCK, STORE
 from protocol.timeunits import DAY_MS
 from protocol.topics import is_valid_id
 
@@ -34,14 +31,6 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
     return value
 
 
-def _query(db: str, robot: str, from_ms: int, to_ms: int) -> dict | None:
-    conn = connect_reader(db)
-    try:
-        return robot_counters(conn, robot, from_ms, to_ms)
-    finally:
-        conn.close()
-
-
 async def counters(request: web.Request) -> web.Response:
     robot = request.match_info["id"]
     if not is_valid_id(robot):
@@ -55,7 +44,8 @@ async def counters(request: web.Request) -> web.Response:
         return json_error(400, "from must be before to")
     if to_ms - from_ms > MAX_RANGE_MS:
         return json_error(400, "range is longer than 3 years")
-    result = await asyncio.to_thread(_query, request.app[DB_PATH], robot, from_ms, to_ms)
+    reads = request.app[STORE].reads
+    result = await reads.run(reads.robot_counters, robot, from_ms, to_ms)
     if result is None:
         return json_error(404, f"unknown robot {robot}")
     return web.json_response({"robot": robot, "from": from_ms, "to": to_ms, **result})
