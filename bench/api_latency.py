@@ -93,7 +93,7 @@ def serve(db: str, port: int) -> None:
     from aiohttp import web
 
     from collector.config import load_mapping
-    from collector.http.app import create_app
+    from collector.app import create_app
     from collector.store import open_store
 
     config = load_mapping({"collector": {"db": db},

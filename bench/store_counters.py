@@ -81,7 +81,7 @@ async def measure(db: Path, robot: str, ranges: dict[str, tuple[int, int]], requ
     from aiohttp import web
 
     from collector.config import load
-    from collector.http.app import create_app
+    from collector.app import create_app
     from collector.store import open_store
     from collector.store.sqlite.counters import raw_counters
     from collector.store.sqlite.db import connect_reader

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from collector.alerts.evaluator import Evaluator, settings_of
 from collector.alerts.notify import Notifier
-from collector.http.app import create_app, wall_clock_ms
+from collector.app import create_app, wall_clock_ms
 from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
@@ -66,18 +66,19 @@ class Collector:
                 "store": self.store}
 
 
-async def serve(config: dict, collector: Collector) -> None:
-    store = open_store(config["collector"]["db"])
-    app = create_app(config, store, services=collector.services(), background=(health_loop.setup, notify.setup))
+async def serve(config, collector: Collector) -> None:
+    """Serve until SIGTERM/SIGINT: the HTTP app, then the evaluator and the notifier beside it;
+    stopped in reverse order.  ``collector`` (ingest) is already running."""
+    store = collector.store
+    app = create_app(config, store, services=collector.services())
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()                       # runs the parts' cleanup_ctx start-up
+    await runner.setup()                       # the feed poller starts with the app
     listen = config["http"]["listen"]
     if listen:
         host, _, port = listen.rpartition(":")
         site = web.TCPSite(runner, host.strip("[]"), int(port))
         await site.start()
         log.info("http_listening", listen=listen)
-    store = collector.store
     settings = settings_of(config)
     evaluator = Evaluator(store, settings, wall_clock_ms)
     notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
@@ -94,10 +95,9 @@ async def serve(config: dict, collector: Collector) -> None:
         await notifier.stop()
         await evaluator.stop()
         await runner.cleanup()
-        store.close()
 
 
-def run(config: dict) -> int:
+def run(config) -> int:
     store = open_store(config["collector"]["db"])
     collector = Collector(config, store=store).start()
     log.info("collector_started", db=str(config["collector"]["db"]), broker=f"{config['mqtt']['host']}:"

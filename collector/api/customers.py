@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from collector.alerts.states import UNRESOLVED
+from collector.alerts.states import OPEN, UNRESOLVED
 from collector.api import usage
 from collector.api.cache import USAGE_REFRESH_S, ResponseCache, UsageCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
@@ -31,7 +31,7 @@ def _overview(reads: ReadStore, filters: dict, sort: str, limit: int, offset: in
     key = (tuple(sorted(filters.items())), sort, limit, offset, reads.data_version())
     body = cache.get(key)
     if body is None:
-        body = dumps(reads.list_customers(filters, sort, limit, offset)).encode()
+        body = dumps(reads.list_customers(filters, sort, limit, offset, OPEN)).encode()
         cache.put(key, body)
     return body
 
@@ -52,7 +52,7 @@ def _fleet(reads: ReadStore, now: int, cache: UsageCache) -> dict:
 def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict) -> dict | None:
     """The customer, its usage against peers, its alerts that are not resolved (pending ones
     included: ``open_alerts`` counts the open ones among them) and its timeline."""
-    out = reads.get_customer(customer, now)
+    out = reads.get_customer(customer, now, OPEN)
     if out is None:
         return None
     out["usage"] = usage.customer_usage(reads, customer, out["scene"], now, fleet)

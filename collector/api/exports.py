@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from collector.alerts.states import OPEN
 from collector.api.common import api
 from collector.api.params import EXPORT_LIMIT, alert_filters, customer_filters, robot_filters
 from collector.http.keys import STORE
@@ -54,7 +55,7 @@ def to_csv(columns: tuple[str, ...], rows: list[dict]) -> bytes:
 
 def customer_rows(reads: ReadStore, filters: dict) -> list[dict]:
     out = []
-    for c in reads.list_customers(filters, "id", EXPORT_LIMIT, 0)["items"]:
+    for c in reads.list_customers(filters, "id", EXPORT_LIMIT, 0, OPEN)["items"]:
         h = c["health"] or {}
         out.append({**c, "score": h.get("score"), "color": h.get("color"), "trend": h.get("trend"),
                     "robots_total": c["robots"]["total"], "robots_online": c["robots"]["online"],

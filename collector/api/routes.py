@@ -1,4 +1,4 @@
-"""The /api/v1 part of the collector's HTTP app (assembled by collector/http/app.py), plus the
+"""The /api/v1 part of the collector's HTTP app (assembled by collector/app.py), plus the
 operational routes /healthz and /metrics.  Each route module adds its own routes; they all read
 through the store the app holds (``app[STORE]``)."""
 

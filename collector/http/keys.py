@@ -14,7 +14,6 @@ CONFIG = web.AppKey("config", dict)
 STORE = web.AppKey("store", Store)
 #: the store's location (``[collector] db``), for the background tasks that still open their own
 #: connections (the health loop and the notifier, until the service starts them)
-DB_PATH = web.AppKey("db_path", str)
 #: in-process services handed in by the runner (ingest stats, writer, ...), by name
 SERVICES = web.AppKey("services", dict)
 #: a callable returning "now" in ms; tests pass a fixed clock

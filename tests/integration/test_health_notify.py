@@ -9,7 +9,7 @@ import socket
 from aiohttp import web
 
 from collector.alerts.notify import Notifier, backoff_ms
-from collector.http.app import wall_clock_ms
+from collector.app import wall_clock_ms
 from collector.store import open_store
 from collector.store.sqlite import seed
 from tests.plugins.health import T, evaluate, make_settings

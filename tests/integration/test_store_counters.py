@@ -7,7 +7,7 @@ import random
 
 from collector.config import load
 from collector.store import open_store
-from collector.http.app import create_app
+from collector.app import create_app
 from collector.store.sqlite.apply import apply_items
 from collector.store.sqlite.counters import raw_counters, robot_counters
 from collector.store.sqlite.db import connect_reader, connect_writer

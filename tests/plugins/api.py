@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from collector.config import load_mapping
-from collector.http.app import create_app
+from collector.app import create_app
 from collector.store import open_store
 from collector.store.sqlite import customer_usage
 from collector.store.sqlite.db import connect_writer

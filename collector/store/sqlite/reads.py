@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from collector.alerts.states import OPEN
-from collector.store.counters import robot_counters
+from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
 from protocol.timeunits import DAY_MS, day_start
@@ -41,8 +40,6 @@ _CUSTOMER_SORT_SQL = {
 }
 assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
 
-_OPEN = ",".join("?" * len(OPEN))
-
 # Correlated subqueries (one index lookup per customer) rather than GROUP BY over every robot and
 # alert: a single customer's page then costs the same whatever the fleet's size.
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
@@ -56,9 +53,14 @@ _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c
                                           AND r.state = 'offline') END AS known_offline,
        (SELECT count(*) FROM alerts a WHERE a.customer = c.id AND a.state IN ({open})) AS open_alerts"""
 _CUSTOMER_FROM = "\nFROM customers c\nLEFT JOIN customer_health h ON h.customer = c.id\n"
-_CUSTOMER_SELECT = "SELECT " + _CUSTOMER_COLUMNS.format(extra="", open=_OPEN) + _CUSTOMER_FROM
-#: one customer: the summary plus the score's breakdown and facts
-_CUSTOMER_ONE = "SELECT " + _CUSTOMER_COLUMNS.format(extra="h.breakdown, h.facts, ", open=_OPEN) + _CUSTOMER_FROM
+
+
+def _customer_select(open_states: tuple[str, ...], one: bool = False) -> str:
+    """The customers' summary query counting alerts in ``open_states`` (the API passes
+    ``alerts.states.OPEN``); ``one``: plus the score's breakdown and facts."""
+    marks = ",".join("?" * len(open_states))
+    extra = "h.breakdown, h.facts, " if one else ""
+    return "SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks) + _CUSTOMER_FROM
 
 _ROBOT_SELECT = """
 SELECT r.id, r.customer, r.site, r.scene, r.agent_version, r.interval_s, r.first_seen_ms,
@@ -225,20 +227,21 @@ class SqliteReadStore:
                                       (customer,)).fetchone())
 
     # ------------------------------------------------------------ customers
-    def list_customers(self, f: dict, sort: str, limit: int, offset: int) -> dict:
+    def list_customers(self, f: dict, sort: str, limit: int, offset: int, open_states: tuple[str, ...]) -> dict:
         where, args = _customer_where(f)
         desc = sort.startswith("-")
         order = f"{_CUSTOMER_SORT_SQL[sort.lstrip('-')]} {'DESC' if desc else 'ASC'} NULLS LAST, c.id"
         with self._conn() as conn:
-            rows = conn.execute(f"{_CUSTOMER_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?",
-                                [*OPEN, *args, limit, offset]).fetchall()
+            rows = conn.execute(f"{_customer_select(open_states)}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                                [*open_states, *args, limit, offset]).fetchall()
             total = conn.execute(f"SELECT count(*) FROM customers c LEFT JOIN customer_health h "
                                  f"ON h.customer = c.id{where}", args).fetchone()[0]
         return {"items": [_customer_summary(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
-    def get_customer(self, customer: str, now_ms: int, days: int = 30) -> dict | None:
+    def get_customer(self, customer: str, now_ms: int, open_states: tuple[str, ...], days: int = 30) -> dict | None:
         with self._conn() as conn:
-            row = conn.execute(f"{_CUSTOMER_ONE} WHERE c.id = ?", [*OPEN, customer]).fetchone()
+            row = conn.execute(f"{_customer_select(open_states, one=True)} WHERE c.id = ?",
+                               [*open_states, customer]).fetchone()
             if row is None:
                 return None
             out = _customer_summary(row)
