@@ -1,4 +1,4 @@
-"""Times are integer milliseconds since the Unix epoch, UTC (CONTRACT.md section 1).  Rollups bucket
+"""Times are integer milliseconds since the Unix epoch, UTC (docs/contract.md section 1).  Rollups bucket
 a window by the UTC hour and day holding its ``t0``: the store writes them, health and the counters
 route read them, so the bucket arithmetic lives here once."""
 

@@ -15,7 +15,6 @@ import select
 import paho.mqtt.client as mqtt
 
 _READ = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
-_original_loop = mqtt.Client.loop
 
 
 def poll_loop(self: mqtt.Client, timeout: float = 1.0) -> mqtt.MQTTErrorCode:
@@ -51,7 +50,3 @@ def poll_loop(self: mqtt.Client, timeout: float = 1.0) -> mqtt.MQTTErrorCode:
 def install() -> None:
     """Use ``poll_loop`` for every paho client of this process (the simulator's only)."""
     mqtt.Client.loop = poll_loop
-
-
-def uninstall() -> None:
-    mqtt.Client.loop = _original_loop

@@ -1,4 +1,4 @@
-"""StatsD over UDP (CONTRACT.md section 2): the robot's own software reports its counters here.
+"""StatsD over UDP (docs/contract.md section 2): the robot's own software reports its counters here.
 
 The dialects robot teams' client libraries speak (docs/agent.md):
 

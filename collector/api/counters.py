@@ -1,6 +1,6 @@
 """``GET /api/v1/robots/{id}/counters?from=MS&to=MS``: a robot's summed counters over a range.
 
-Sums the windows with ``from <= t0`` and ``t1 <= to`` (CONTRACT.md section 4), answered from the
+Sums the windows with ``from <= t0`` and ``t1 <= to`` (docs/contract.md section 4), answered from the
 hourly and daily rollups wherever the range allows (``ReadStore.robot_counters``, see
 ``collector.store.sqlite.counters``).  ``to``
 defaults to now and ``from`` to 24 hours before ``to``.  Bad parameters give 400, an unknown
