@@ -4,9 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # command-or-file:package pairs the tests need from the distribution (a CJK font so that dashboard
-# screenshots show Chinese customer names, not boxes)
+# screenshots show Chinese customer names, not boxes; systemd-analyze rates the units; ip and tc build
+# the chaos suite's network namespaces)
 SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients promtool:prometheus chromium:chromium \
-               openssl:openssl /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
+               openssl:openssl /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei \
+               systemd-analyze:systemd ip:iproute2 tc:iproute2
 PYTEST_ARGS ?=
 
 .PHONY: test demo bench setup system-deps clean
