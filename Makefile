@@ -11,7 +11,7 @@ SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients promtool:p
                systemd-analyze:systemd ip:iproute2 tc:iproute2
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench setup system-deps clean
+.PHONY: test demo bench chaos setup system-deps clean
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -49,3 +49,7 @@ system-deps:
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output
+
+# the chaos suite's long form (docs/chaos.md): 50 robots, 10 minutes behind a lossy, flapping link; root
+chaos: setup
+	ROBOPULSE_CHAOS=long $(BIN)/python -m pytest -q -s -p no:randomly --timeout 1800 tests/chaos $(PYTEST_ARGS)
