@@ -91,3 +91,13 @@ def test_systemd_analyze_verify_accepts_the_unit(unit, tmp_path):
     result = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True)
     problems = [line for line in (result.stdout + result.stderr).splitlines() if unit.name in line]
     assert result.returncode == 0 and not problems, result.stdout + result.stderr
+
+
+def test_deploy_doc_keeps_the_mqtt_password_out_of_the_units_environment():
+    """Issue 17: ``Environment=`` is readable over D-Bus; the docs give LoadCredential= or the 0640 file."""
+    deploy = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert "Environment=ROBOPULSE_MQTT_PASSWORD" not in deploy
+    assert "LoadCredential=mqtt-password:" in deploy and "$CREDENTIALS_DIRECTORY" in deploy
+    assert "0640" in deploy and "root:robopulse" in deploy
+    for unit in UNITS:  # and no unit ships a secret in its environment
+        assert not re.search(r"^Environment=.*PASSWORD", unit.read_text(), re.M), unit.name
