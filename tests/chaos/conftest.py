@@ -109,3 +109,16 @@ def netns_broker(chaos_net, tmp_path):
         yield broker
     finally:
         broker.process.kill()
+
+
+@pytest.fixture
+def on_teardown():
+    """Register callables to run at teardown, last first, also when the test fails: every process the
+    test starts is stopped before the namespaces go."""
+    calls: list = []
+    yield calls.append
+    for call in reversed(calls):
+        try:
+            call()
+        except Exception:  # one failed stop must not keep the others from running
+            pass

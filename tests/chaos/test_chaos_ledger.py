@@ -9,7 +9,7 @@ their agents must equal, per robot and metric, what the collector stored, and th
 exactly as many windows as the robots made (no loss, no double count); the robots' reconnects after
 the broker restart must be spread in time.
 
-Short form (``make test``): 8 robots, 50 s live, the link down 6 s of every 20 s.  Long form
+Short form (``make test``): 8 robots, 30 s live, the link down 6 s of every 20 s.  Long form
 (``make chaos``, ``ROBOPULSE_CHAOS=long``): 50 robots, 10 minutes, down 20 s of every 60 s; its
 figures are in docs/chaos.md.  Needs root, network namespaces and TUN; skips with the reason otherwise.
 """
@@ -44,7 +44,7 @@ class Form:
     flush_timeout_s: int
 
 
-SHORT = Form(robots=8, live_s=50, period_s=20, down_s=6, broker_restart_at=14, collector_kill_at=28,
+SHORT = Form(robots=8, live_s=30, period_s=20, down_s=6, broker_restart_at=10, collector_kill_at=20,
              collector_down_s=4, flush_timeout_s=120)
 LONG = Form(robots=50, live_s=600, period_s=60, down_s=20, broker_restart_at=250, collector_kill_at=370,
             collector_down_s=15, flush_timeout_s=300)
@@ -88,6 +88,19 @@ def events(text: str, name: str) -> list[float]:
     return sorted(out)
 
 
+def first_retry_delays(text: str, since: float) -> list[float]:
+    """``retry_in_s`` of every first retry (attempt 1) scheduled after ``since`` (epoch seconds)."""
+    out = []
+    for line in text.splitlines():
+        if '"mqtt_connection_lost"' not in line:
+            continue
+        doc = json.loads(line)
+        ts = datetime.fromisoformat(doc["timestamp"].replace("Z", "+00:00")).timestamp()
+        if ts >= since and doc.get("attempt") == 1:
+            out.append(float(doc["retry_in_s"]))
+    return out
+
+
 def busiest_second(times: list[float]) -> int:
     """The most events in any one-second span."""
     best, j = 0, 0
@@ -98,7 +111,8 @@ def busiest_second(times: list[float]) -> int:
     return best
 
 
-def test_chaos_ledger_exact_and_reconnects_spread(chaos_net, impaired_link, netns_broker, tmp_path, output_dir):
+def test_chaos_ledger_exact_and_reconnects_spread(chaos_net, impaired_link, netns_broker, on_teardown, tmp_path,
+                                                  output_dir):
     form, net = FORM, chaos_net
     scenario = tmp_path / "chaos.toml"
     scenario.write_text(scenario_toml(form.robots))
@@ -112,6 +126,7 @@ def test_chaos_ledger_exact_and_reconnects_spread(chaos_net, impaired_link, netn
     done = subprocess.run(robopulse_cmd("collector", "import-customers", str(csv_path), "--config", str(col.config)),
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+    on_teardown(lambda: col.proc is not None and col.proc.terminate())
     col.start(60)
 
     link = impaired_link(loss=LOSS, delay=DELAY, down_s=form.down_s, period_s=form.period_s)
@@ -121,6 +136,7 @@ def test_chaos_ledger_exact_and_reconnects_spread(chaos_net, impaired_link, netn
                 "--state-dir", str(tmp_path / "sim-state"), "--workers", "2", "--duration", str(form.live_s),
                 "--flush-timeout", str(form.flush_timeout_s), "--ledger", str(ledger_path)],
                tmp_path / "sim.log", cwd=ROOT)
+    on_teardown(lambda: sim.terminate(30))
     figures: dict = {"form": "long" if form is LONG else "short", "robots": form.robots, "live_s": form.live_s,
                      "loss": LOSS, "one_way_delay_s": list(DELAY), "down_s": form.down_s, "period_s": form.period_s}
     try:
@@ -188,6 +204,10 @@ def test_chaos_ledger_exact_and_reconnects_spread(chaos_net, impaired_link, netn
                                             "busiest_second": busiest_second(first_round)}
     assert first_round[-1] - first_round[0] > 1.0, first_round
     assert busiest_second(first_round) < form.robots, first_round
+
+    # recorded, not asserted (docs/chaos.md): the delay the agents chose before their first retry
+    delays = first_retry_delays(out, restart_wall)
+    figures["first_retry_delay_s"] = {"n": len(delays), "distinct": sorted(set(delays))[:10]}
 
     (output_dir / "chaos-figures.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures))
