@@ -11,6 +11,7 @@ namespace) reach the broker over a clean veth, as a collector in the data centre
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -36,10 +37,34 @@ def unavailable() -> str | None:
     return None
 
 
+def sweep_stale() -> list[str]:
+    """Remove the namespaces of earlier runs whose process is gone (a run killed with SIGKILL cannot
+    clean up after itself); a live run's namespaces are left alone."""
+    removed = []
+    listing = sh("ip", "netns", "list", check=False).stdout
+    for line in listing.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        match = re.fullmatch(r"rpc(\d+)-(robots|wan|broker)", name)
+        if match and not os.path.exists(f"/proc/{match.group(1)}"):
+            sh("ip", "netns", "del", name, check=False)
+            removed.append(name)
+    return removed
+
+
+def free_octet(seed: int) -> int:
+    """A third octet N whose 10.200.N.0/24 no interface of this (root) namespace uses yet."""
+    used = {int(m) for m in re.findall(r"inet 10\.200\.(\d+)\.", sh("ip", "-o", "addr", "show", check=False).stdout)}
+    for i in range(250):
+        n = (seed + i) % 250 + 1
+        if n not in used:
+            return n
+    raise RuntimeError("no free 10.200.N.0/24 left in this namespace")
+
+
 @dataclass
 class ChaosNet:
-    tag: str = field(default_factory=lambda: f"rpc{os.getpid() % 100000}")
-    octet: int = field(default_factory=lambda: os.getpid() % 250 + 1)
+    tag: str = field(default_factory=lambda: f"rpc{os.getpid()}")  # interface names stay <= 15 chars
+    octet: int = field(default_factory=lambda: free_octet(os.getpid()))
     made: list[str] = field(default_factory=list)
 
     @property
@@ -73,6 +98,7 @@ class ChaosNet:
         sh("ip", "netns", "exec", ns, *args)
 
     def up(self) -> "ChaosNet":
+        sweep_stale()
         try:
             self._up()
         except BaseException:
