@@ -4,12 +4,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # command-or-file:package pairs the tests need from the distribution (a CJK font so that dashboard
-# screenshots show Chinese customer names, not boxes)
+# screenshots show Chinese customer names, not boxes; systemd-analyze rates the units; ip and tc build
+# the chaos suite's network namespaces)
 SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients promtool:prometheus chromium:chromium \
-               openssl:openssl /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
+               openssl:openssl /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei \
+               systemd-analyze:systemd ip:iproute2 tc:iproute2
 PYTEST_ARGS ?=
 
-.PHONY: test demo bench setup system-deps clean
+.PHONY: test demo bench chaos setup system-deps clean
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -47,3 +49,7 @@ system-deps:
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-output
+
+# the chaos suite's long form (docs/chaos.md): 50 robots, 10 minutes behind a lossy, flapping link; root
+chaos: setup
+	ROBOPULSE_CHAOS=long $(BIN)/python -m pytest -q -s -p no:randomly --timeout 1800 tests/chaos $(PYTEST_ARGS)
