@@ -283,8 +283,8 @@ def test_status_judge_offline_share_and_per_hour():
 
 
 def test_backoff_grows_with_jitter_between_1_and_60_s():
-    assert backoff_s(1, 0.0) == 1 and backoff_s(1, 1.0) == 1
-    assert 2 <= backoff_s(3, 0.0) <= backoff_s(3, 1.0) == 4
+    assert backoff_s(1, 0.0) == 0.5 and backoff_s(1, 1.0) == 1.5  # the first retry is jittered too
+    assert backoff_s(3, 0.0) == 2 and backoff_s(3, 1.0) == 6
     assert backoff_s(20, 0.0) == 30 and backoff_s(20, 1.0) == 60
     assert backoff_s(5, 1.0, max_s=2) == 2
 
