@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
 from collector.store.seam import ALERT_COLUMNS, AlertNotFound, AlertStateError
-from collector.store.sqlite.shared import SharedConnection
+from collector.store.sqlite.shared import OnSharedConnection
 
 _SELECT = f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts"
 
@@ -20,20 +19,9 @@ def _alert(row: tuple) -> dict[str, Any]:
     return alert
 
 
-class SqliteAlertStore:
-    """``shared``: the evaluator's connection, shared with the ``health`` part so a cycle's writes
-    are one transaction (``collector/store/sqlite/shared.py``); a part made on its own opens one."""
-
-    def __init__(self, path: str | None, shared: SharedConnection | None = None):
-        self.path = path
-        self.shared = shared or SharedConnection(path)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.shared.conn
-
-    def close(self) -> None:
-        self.shared.close()
+class SqliteAlertStore(OnSharedConnection):
+    """On the evaluator's connection, shared with the ``health`` part so a cycle's writes are one
+    transaction (``collector/store/sqlite/shared.py``); a part made on its own opens one."""
 
     # ------------------------------------------------------------ the alert engine's reads and writes
     def transaction(self, immediate: bool = True) -> AbstractContextManager[None]:

@@ -22,7 +22,7 @@ from collector.store.sqlite import marks
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
 from collector.store.sqlite.db import connect_reader
-from collector.store.sqlite.shared import SharedConnection
+from collector.store.sqlite.shared import OnSharedConnection
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
@@ -34,17 +34,8 @@ SLOT_TABLE = "health_slot"
 _encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(x, sort_keys=True), without a new encoder per row
 
 
-class SqliteHealthStore:
-    def __init__(self, path: str | None, shared: SharedConnection | None = None):
-        self.path = path
-        self.shared = shared or SharedConnection(path)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.shared.conn
-
-    def close(self) -> None:
-        self.shared.close()
+class SqliteHealthStore(OnSharedConnection):
+    """On the evaluator's connection (shared with the ``alerts`` part: one cycle, one transaction)."""
 
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,

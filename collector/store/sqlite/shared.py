@@ -55,6 +55,22 @@ class SharedConnection:
             self._conn = None
 
 
+class OnSharedConnection:
+    """A store part that writes on a ``SharedConnection``: the evaluator's (``shared``), so a
+    cycle's writes are one transaction, or one of its own when made alone (``path``)."""
+
+    def __init__(self, path: str | None, shared: SharedConnection | None = None):
+        self.path = path
+        self.shared = shared or SharedConnection(path)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.shared.conn
+
+    def close(self) -> None:
+        self.shared.close()
+
+
 class EvaluatorParts:
     """The ``health`` and ``alerts`` parts on one connection someone else opened and closes (tests,
     benchmarks, seeding tools that write with the same connection they evaluate on)."""
