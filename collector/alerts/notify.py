@@ -120,7 +120,7 @@ class Notifier:
         DEAD.preset(*((h["name"], reason) for h in settings["webhooks"] for reason in ("orphaned", "expired")))
 
     async def _every(self, what: str, round_: Callable[[], Awaitable[object] | object]) -> None:
-        """Run ``round_`` every ``poll_s`` until cancelled; a store error skips one round."""
+        """Run ``round_`` every ``poll_s`` until cancelled; an error (logged) skips one round."""
         while True:
             try:
                 result = round_()
@@ -128,6 +128,8 @@ class Notifier:
                     await result
             except sqlite3.Error as exc:  # e.g. locked for longer than busy_timeout: next round
                 log.warning("notify_round_failed", loop=what, error=str(exc))
+            except Exception:  # a bug in one round must not silence every webhook for good
+                log.exception("notify_round_failed", loop=what)
             await asyncio.sleep(self.settings["poll_s"])
 
     async def run(self) -> None:
