@@ -1,4 +1,5 @@
-"""``[notify]`` settings: webhooks, repeat interval and retry backoff of notifications."""
+"""``[notify]`` settings: webhooks (with their signing secrets), repeat interval, retry backoff, maximum
+age and retention of notifications."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ WEBHOOK: tuple[Option, ...] = (
     Option("", "url", str, "", "http:// or https:// URL the JSON is POSTed to", _url),
     Option("", "rules", list, [], "rule names to notify; empty: all", _rules),
     Option("", "min_severity", str, "info", "least severity notified", known_severity),
+    Option("", "secret", str, "", "shared key: deliveries carry `X-Robopulse-Signature: sha256=<hex HMAC-SHA256 "
+           "of the body>`; empty: unsigned"),
 )
 
 SETTINGS: tuple[Option, ...] = (
@@ -40,11 +43,15 @@ SETTINGS: tuple[Option, ...] = (
             "every this many seconds; 0: never", non_negative),
     _notify("timeout_s", 10.0, "HTTP timeout of one delivery attempt", positive),
     _notify("backoff_initial_s", 5.0, "wait after the first failed attempt; doubles after each failure", positive),
-    _notify("backoff_max_s", 600.0, "longest wait between two attempts (retries never stop)", positive),
+    _notify("backoff_max_s", 600.0, "longest wait between two attempts of a webhook (retried until "
+            "`notify.max_age_s`)", positive),
+    _notify("max_age_s", 86400, "a notification still undelivered this many seconds after it was queued is "
+            "dead-lettered (kept, not sent); 0: never", non_negative),
     _notify("poll_s", 1.0, "how often the delivery loop looks for due notifications", positive),
-    _notify("keep_delivered_days", 30, "delivered notifications are deleted after this many days", positive),
+    _notify("keep_delivered_days", 30, "delivered and dead-lettered notifications are deleted after this many "
+            "days", positive),
     Option("notify", "webhooks", list, [], "`[[notify.webhooks]]` tables: `name`, `url`, optional `rules` "
-           "(list; empty: all), `min_severity` (info)", items=WEBHOOK),
+           "(list; empty: all), `min_severity` (info), `secret` (empty: unsigned)", items=WEBHOOK),
 )
 
 

@@ -257,17 +257,34 @@ class Delivery(NamedTuple):
     target: str
     payload: str
     attempts: int
+    next_attempt_ms: int
 
 
 class OutboxStore(Protocol):
-    """Webhook deliveries waiting, sent and failed (the notifier's own connection)."""
+    """Webhook deliveries waiting, sent, failed and dead-lettered (the notifier's own connection).
 
-    def due(self, now_ms: int, limit: int = 100) -> list[Delivery]:
-        """Undelivered rows whose next attempt is due, in queue order."""
+    A row is pending until it is delivered or dead-lettered; each webhook (``target``) is its own
+    queue, read in queue order."""
+
+    def due(self, target: str, now_ms: int, limit: int = 100) -> list[Delivery]:
+        """The first ``limit`` pending rows of ``target`` in queue order, or none while its first
+        row waits out its backoff (later rows never overtake it)."""
 
     def mark_delivered(self, delivery_id: int, now_ms: int) -> None: ...
 
     def mark_failed(self, delivery_id: int, attempts: int, next_attempt_ms: int, error: str) -> None: ...
+
+    def dead_letter_orphans(self, targets: Iterable[str], now_ms: int) -> dict[str, int]:
+        """Dead-letter (reason ``orphaned``) pending rows whose target is not in ``targets``;
+        returns how many per target."""
+
+    def dead_letter_expired(self, target: str, created_before_ms: int, now_ms: int) -> int:
+        """Dead-letter (reason ``expired``) pending rows of ``target`` queued before
+        ``created_before_ms``; returns how many."""
+
+    def trim(self, before_ms: int, limit: int = 5000) -> int:
+        """Delete up to ``limit`` rows delivered, and as many dead-lettered, before ``before_ms``;
+        returns how many."""
 
     def close(self) -> None: ...
 
