@@ -31,13 +31,13 @@ class RateLimitedLog:
         self._last: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
 
-    def reject(self, reason: str, topic: str, detail: str) -> None:
+    def reject(self, reason: str, topic: str, detail: str, event: str = "message_rejected") -> None:
         now = self.clock()
         if now - self._last.get(reason, -1e9) < self.every_s:
             self._suppressed[reason] = self._suppressed.get(reason, 0) + 1
             return
         self._last[reason] = now
-        log.warning("message_rejected", reason=reason, topic=topic[:200], detail=detail[:100],
+        log.warning(event, reason=reason, topic=topic[:200], detail=detail[:100],
                     suppressed=self._suppressed.pop(reason, 0))
 
 
@@ -93,7 +93,8 @@ class Intake:
                 return
         if is_status and accepted.ts is not None and accepted.ts > now_ms + self.status_future_ms:
             self.stats.clamped.inc(field="status_ts")
-            self._rlog.reject("clamped_status_ts", topic, f"ts {accepted.ts} is {accepted.ts - now_ms} ms ahead")
+            self._rlog.reject("status_ts", topic, f"ts {accepted.ts} is {accepted.ts - now_ms} ms ahead",
+                              event="time_clamped")
             accepted = accepted._replace(ts=now_ms)
         self.writer.submit(Envelope(accepted, now_ms, ack))
 
