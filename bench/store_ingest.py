@@ -274,7 +274,10 @@ def run_collector(ctx, broker, args, per_msg, messages, run, workdir: Path, back
     cfg = workdir / f"collector-{run}.toml"
     cfg.write_text(f'[collector]\ndb = "{workdir}/store-{run}.db"\nlog_level = "warning"\n'
                    f'[mqtt]\nport = {broker.port}\nclient_id = "bench-collector-{run}"\n'
-                   f'[http]\nlisten = "127.0.0.1:{http_port}"\n')
+                   f'[http]\nlisten = "127.0.0.1:{http_port}"\n'
+                   # a fresh store meets a fleet of 500 customers at once: lift enroll = "auto"'s
+                   # new-customer budget (its check per message stays on the measured path)
+                   f'[ingest]\nnew_customers_per_minute = 100000\n')
     url = f"http://127.0.0.1:{http_port}"
 
     def start():

@@ -1,4 +1,5 @@
-"""``robopulse collector ...``: run the collector, import customers."""
+"""``robopulse collector ...``: run the collector, import customers and the asset registry,
+generate the broker's accounts and ACL from the registry."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import-customers", help="load or update customers and contracts from a CSV file")
     imp.add_argument("csv", help="CSV with header id,name,scene,tier,contract_start,contract_end,arr,csm")
     imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
+    rob = sub.add_parser("import-robots", help="load the asset registry (robot, customer, site, activated) "
+                                               "from a CSV file; a file with a bad row is refused whole")
+    rob.add_argument("csv", help="CSV with header robot,customer,site,activated (optional model)")
+    rob.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
+    acl = sub.add_parser("broker-acl", help="write Mosquitto's password_file and acl_file for the "
+                                            "registry's robots and the collector's account")
+    acl.add_argument("--config", required=True, help="TOML config file ([collector] db, [mqtt] username, "
+                                                     "password, topic_prefix)")
+    acl.add_argument("--out", required=True, help="folder for acl_file, password_file, credentials.csv")
     return parser
 
 
@@ -35,10 +45,35 @@ def main(argv: list[str]) -> int:
 
         return run(config)
     from collector.store import open_store
-    from collector.store.customers import import_file
 
     store = open_store(config.collector.db)
     try:
-        return import_file(args.csv, store.registry, out=sys.stdout, err=sys.stderr)
+        if args.command == "import-customers":
+            from collector.store.customers import import_file
+
+            return import_file(args.csv, store.registry, out=sys.stdout, err=sys.stderr)
+        if args.command == "import-robots":
+            from collector.store.robots import import_file as import_robots
+
+            return import_robots(args.csv, store.registry, out=sys.stdout, err=sys.stderr)
+        return _broker_acl(config, store.registry, args.out)
     finally:
         store.close()
+
+
+def _broker_acl(config, registry, out_dir: str) -> int:
+    from collector.ingest.broker_acl import generate
+
+    if not config.mqtt.username:
+        print("robopulse collector broker-acl: [mqtt] username is empty: the collector needs an account "
+              "on a broker without anonymous access", file=sys.stderr)
+        return 2
+    robots = list(registry.registered_robots().values())
+    try:
+        generate(out_dir, config.mqtt.topic_prefix, config.mqtt.username, config.mqtt.password, robots)
+    except RuntimeError as exc:
+        print(f"robopulse collector broker-acl: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out_dir}: {len(robots)} robot accounts and the collector's ({config.mqtt.username}); "
+          f"reload the broker (SIGHUP) to apply", file=sys.stdout)
+    return 0

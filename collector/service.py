@@ -25,6 +25,7 @@ from aiohttp import web
 from collector.alerts.evaluator import Evaluator, settings_of
 from collector.alerts.notify import Notifier
 from collector.app import create_app, wall_clock_ms
+from collector.ingest.enroll import Enrollment
 from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
@@ -46,13 +47,17 @@ class Collector:
         self.store = store if store is not None else open_store(config["collector"]["db"])
         self.stats = IngestStats(registry)
         self.writer = WriterProcess(config, self.stats, registry)
-        self.intake = Intake(config, self.writer, self.stats)
+        ing = config.ingest
+        self.enrollment = Enrollment(ing.enroll, self.store.registry, ing.new_customers_per_minute,
+                                     ing.registry_refresh_s)
+        self.intake = Intake(config, self.writer, self.stats, enrollment=self.enrollment)
         self.source = MqttSource(config, self.intake, self.stats)
         self.writer.on_ack = self.source.ack
         self.writer.on_lost = self.source.stop          # a writer process that died: reconnect, so
         self.writer.on_restarted = self.source.start    # the broker sends what it held again
 
     def start(self) -> "Collector":
+        self.enrollment.start()
         self.writer.start()
         self.source.start()
         return self
@@ -60,6 +65,7 @@ class Collector:
     def stop(self) -> None:
         self.writer.stop()      # commits and acknowledges what it holds
         self.source.stop()
+        self.enrollment.stop()
 
     def services(self) -> dict:
         return {"stats": self.stats, "writer": self.writer, "ingest": self.source, "registry": self.registry,

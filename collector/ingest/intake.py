@@ -31,27 +31,36 @@ class RateLimitedLog:
         self._last: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
 
-    def reject(self, reason: str, topic: str, detail: str) -> None:
+    def reject(self, reason: str, topic: str, detail: str, event: str = "message_rejected") -> None:
         now = self.clock()
         if now - self._last.get(reason, -1e9) < self.every_s:
             self._suppressed[reason] = self._suppressed.get(reason, 0) + 1
             return
         self._last[reason] = now
-        log.warning("message_rejected", reason=reason, topic=topic[:200], detail=detail[:100],
+        log.warning(event, reason=reason, topic=topic[:200], detail=detail[:100],
                     suppressed=self._suppressed.pop(reason, 0))
 
 
 class Intake:
-    """Validates messages and hands them to ``writer`` (``submit(Envelope)``: the ``WriterProcess``);
-    counts messages and rejects into ``stats``."""
+    """Validates messages, checks their robot's enrollment (``enrollment``: an
+    ``collector.ingest.enroll.Enrollment``, or None to accept every robot) and hands them to
+    ``writer`` (``submit(Envelope)``: the ``WriterProcess``); counts messages and rejects into
+    ``stats``.
 
-    def __init__(self, config: dict, writer, stats, clock: Callable[[], float] = time.time):
-        mq, col = config["mqtt"], config["collector"]
+    A status ``ts`` more than ``[ingest] status_future_s`` after the receive time (a robot whose
+    clock runs ahead) is replaced by the receive time and counted
+    (``robopulse_ingest_clamped_total{field="status_ts"}``): the store orders a robot's states by
+    these times, and a state stamped a year ahead would otherwise outrank the broker's last will."""
+
+    def __init__(self, config, writer, stats, clock: Callable[[], float] = time.time, enrollment=None):
+        mq, col = config.mqtt, config.collector
         self.writer = writer
         self.stats = stats
         self.clock = clock
-        self.prefix = mq["topic_prefix"]
-        self.max_age_ms = max(col["raw_retention_days"], col["rollup_retention_days"]) * DAY_MS
+        self.enrollment = enrollment
+        self.prefix = mq.topic_prefix
+        self.max_age_ms = max(col.raw_retention_days, col.rollup_retention_days) * DAY_MS
+        self.status_future_ms = config.ingest.status_future_s * 1000
         self._rlog = RateLimitedLog()
 
     def receive(self, topic: str, payload: bytes, ack: AckToken | None) -> None:
@@ -73,12 +82,27 @@ class Intake:
             accepted = validate(topic, payload, prefix=self.prefix, now_ms=now_ms, max_age_ms=self.max_age_ms)
         except Reject as exc:
             self.stats.messages.inc(kind=_kind(topic))
-            self.stats.rejects.inc(reason=exc.reason)
-            self._rlog.reject(exc.reason, topic, exc.detail)
-            self.writer.submit(Envelope(_reject_row(now_ms, exc.reason, topic, payload), now_ms, ack))
+            self._reject(exc.reason, exc.detail, topic, payload, now_ms, ack)
             return
-        self.stats.messages.inc(kind="status" if type(accepted) is Status else "telemetry")
+        is_status = type(accepted) is Status
+        self.stats.messages.inc(kind="status" if is_status else "telemetry")
+        if self.enrollment is not None:
+            reason = self.enrollment.check(accepted.robot, accepted.customer)
+            if reason is not None:
+                self._reject(reason, accepted.robot, topic, payload, now_ms, ack)
+                return
+        if is_status and accepted.ts is not None and accepted.ts > now_ms + self.status_future_ms:
+            self.stats.clamped.inc(field="status_ts")
+            self._rlog.reject("status_ts", topic, f"ts {accepted.ts} is {accepted.ts - now_ms} ms ahead",
+                              event="time_clamped")
+            accepted = accepted._replace(ts=now_ms)
         self.writer.submit(Envelope(accepted, now_ms, ack))
+
+    def _reject(self, reason: str, detail: str, topic: str, payload: bytes, now_ms: int,
+                ack: AckToken | None) -> None:
+        self.stats.rejects.inc(reason=reason)
+        self._rlog.reject(reason, topic, detail)
+        self.writer.submit(Envelope(_reject_row(now_ms, reason, topic, payload), now_ms, ack))
 
 
 def _reject_row(now_ms: int, reason: str, topic: str, payload: bytes) -> RejectRow:

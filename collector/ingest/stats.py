@@ -22,5 +22,9 @@ class IngestStats(StoreStats):
         self.connected = registry.gauge(
             "robopulse_ingest_connected", "1 while the MQTT connection is up")
         self.connected.set(0)
+        self.clamped = registry.counter(
+            "robopulse_ingest_clamped_total", "times from the future beyond the tolerance replaced by "
+            "the receive time, by field", ("field",))
+        self.clamped.preset(("status_ts",))
         self.connects = registry.counter(
             "robopulse_ingest_connects_total", "MQTT connections established")

@@ -9,6 +9,7 @@ the longest retention, where they would be deleted at once).
 
 from __future__ import annotations
 
+from collector.ingest.enroll import REASONS as ENROLL_REASONS
 from collector.store.records import Status, Telemetry
 from protocol.codec import REASONS as CODEC_REASONS
 from protocol.codec import ProtocolError, decode_batch_rows, decode_status
@@ -24,7 +25,7 @@ REJECT_REASONS = CODEC_REASONS + (
     "future_window",   # a window ends more than a day after the collector's clock
     "too_old",         # a window starts before the longest retention (would be deleted at once)
     "internal_error",  # the collector failed on this message (a bug): logged, counted, dropped
-)
+) + ENROLL_REASONS     # [ingest] enroll: unregistered_robot, wrong_customer, new_customer_limit
 
 
 class Reject(ProtocolError):

@@ -92,6 +92,16 @@ class CustomerRow(NamedTuple):
     csm: str
 
 
+class RobotRow(NamedTuple):
+    """A robot of the asset registry, as import-robots reads it from the CS team's CSV."""
+
+    robot: str
+    customer: str
+    site: str
+    activated: str | None        # YYYY-MM-DD, the customer's local calendar; None: not known
+    model: str
+
+
 class Envelope(NamedTuple):
     """One received message as ingest hands it to the writer process."""
 

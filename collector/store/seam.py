@@ -6,14 +6,14 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 | part       | used by                                | writes? |
 |------------|----------------------------------------|---------|
 | ingest     | the writer process (store/writer*.py)  | raw windows, rollups, status, rejects |
-| registry   | import-customers (and import-robots)   | customers |
+| registry   | import-customers, import-robots, ingest's enrollment check | customers, robot_registry |
 | health     | the evaluator (health/cycle.py)        | robot_health, customer_health, history, feed events |
 | alerts     | the alert engine, API actions          | alerts, alert_events, feed events, queued notifications |
-| outbox     | the webhook notifier                   | delivery attempts |
+| outbox     | the webhook notifier                   | delivery attempts, dead letters, trimming |
+| reads      | the HTTP API, exports, feed, counters  | nothing |
 
 In SQLite the evaluator's ``health`` and ``alerts`` parts share one write connection, so a cycle's
 health rows and the alert transitions they cause commit together (``sqlite/shared.py``).
-| reads      | the HTTP API, exports, feed, counters  | nothing |
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from protocol.timeunits import DAY_MS, HOUR_MS
 
-from collector.store.records import CustomerRow, Queued
+from collector.store.records import CustomerRow, Queued, RobotRow
 
 
 class TransientStoreError(Exception):
@@ -69,13 +69,29 @@ class IngestStore(Protocol):
 
 # ------------------------------------------------------------------ registry (imports)
 class RegistryStore(Protocol):
-    """Customers (and later robots) imported by CS ops."""
+    """Customers and the asset registry (robots) imported by CS ops, and what ingest's enrollment
+    check reads of them."""
 
     def customer_ids(self) -> set[str]:
         """The ids of every customer stored (imported or created from telemetry)."""
 
     def upsert_customers(self, rows: Sequence[CustomerRow], now_ms: int) -> None:
         """Insert or update ``rows`` in one transaction, marking each as assigned (imported)."""
+
+    def registered_robots(self) -> dict[str, RobotRow]:
+        """The asset registry: robot id -> its row."""
+
+    def upsert_robots(self, rows: Sequence[RobotRow], now_ms: int) -> tuple[int, int]:
+        """Insert or update ``rows`` in one transaction; a row equal to the stored one is left as
+        it is (importing the same file twice changes nothing).  Returns (new, updated)."""
+
+    def enrollment(self) -> tuple[tuple, dict[str, str], dict[str, str], set[str]]:
+        """What ingest's enrollment check needs, read in one go: a cheap version stamp (changes
+        whenever any of the rest may have), registry robot -> customer, seen robot -> customer
+        (the ``robots`` table), and every customer id."""
+
+    def enrollment_version(self) -> tuple:
+        """The version stamp alone (a few aggregate reads), polled to know when to re-read."""
 
     def close(self) -> None: ...
 

@@ -21,6 +21,7 @@ def _docs_text() -> str:
 COMMANDS = [
     "robopulse agent run", "robopulse agent status", "robopulse agent check-config",
     "robopulse collector run", "robopulse collector import-customers",
+    "robopulse collector import-robots", "robopulse collector broker-acl",
     "robopulse sim run", "robopulse demo",
 ]
 

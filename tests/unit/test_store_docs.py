@@ -14,6 +14,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "collector.md"
 def test_store_docs_config_table_is_current():
     table = markdown_table(tuple(o for o in OPTIONS if o.section in ("collector", "mqtt")))
     assert table in DOC.read_text(encoding="utf-8")
+    table = markdown_table(tuple(o for o in OPTIONS if o.section == "ingest"))
+    assert table in DOC.read_text(encoding="utf-8")
 
 
 def test_store_docs_list_every_reject_reason_and_metric():
@@ -31,3 +33,5 @@ def test_store_docs_commands():
     text = DOC.read_text(encoding="utf-8")
     assert "`robopulse collector run --config FILE`" in text
     assert "`robopulse collector import-customers FILE.csv --config FILE`" in text
+    assert "`robopulse collector import-robots FILE.csv --config FILE`" in text
+    assert "`robopulse collector broker-acl --config FILE --out DIR`" in text

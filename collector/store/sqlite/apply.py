@@ -138,7 +138,12 @@ UPSERT_ROBOT_STATUS = Insert("robots", StatusRow._fields, (
     "AND COALESCE(robots.state_reason, '') = COALESCE(excluded.state_reason, '') "
     "AND robots.state_ms IS NOT NULL THEN robots.state_ms ELSE excluded.state_ms END, "
     "state = excluded.state, state_reason = excluded.state_reason "
-    "WHERE robots.state_ms IS NULL OR excluded.state_ms >= robots.state_ms"))
+    # a status older than the stored one (by the robot's clock) is stale and ignored, unless the
+    # stored time is later than this message's receive time: then it came from a clock ahead of
+    # ours (ingest clamps new ones to the tolerance, an older store may hold a year-ahead one), and a
+    # last will (no ts: its receive time) must win over it
+    "WHERE robots.state_ms IS NULL OR excluded.state_ms >= robots.state_ms "
+    "OR robots.state_ms > excluded.last_seen_ms"))
 INSERT_CUSTOMER = Insert("customers", NewCustomerRow._fields, "ON CONFLICT (id) DO NOTHING")
 INSERT_REJECT = Insert("rejects", RejectRow._fields)
 
