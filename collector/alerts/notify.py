@@ -17,7 +17,7 @@ import aiohttp
 
 from collector.metrics import REGISTRY
 from collector.store.seam import OutboxStore
-from protocol.logs import get_logger
+from protocol.logs import FailureLog, get_logger
 
 log = get_logger("notify")
 SENT = REGISTRY.counter("robopulse_notifications_sent_total", "webhook notifications delivered", ("target",))
@@ -80,12 +80,15 @@ class Notifier:
     async def run(self) -> None:
         """Deliver every ``poll_s`` until cancelled."""
         cfg = self.settings
+        failures = FailureLog(log, "notify_round_failed", every_s=600.0)  # logged once, not per round
         async with aiohttp.ClientSession() as session:
             while True:
                 try:
                     await deliver_due(self.outbox, session, cfg, self.clock)
-                except sqlite3.Error as exc:  # e.g. locked for longer than busy_timeout: next round
-                    log.warning("notify_round_failed", error=str(exc))
+                except sqlite3.Error as exc:  # locked for longer than busy_timeout, disk full: next round
+                    failures.failed(f"{getattr(exc, 'sqlite_errorname', type(exc).__name__)}: {exc}")
+                else:
+                    failures.recovered("notify_round_recovered")
                 await asyncio.sleep(cfg["poll_s"])
 
     def start(self) -> None:

@@ -7,7 +7,7 @@ the health loop, and sends each validated message down a pipe as an ``Envelope``
 (``collector.store.records``: the record, its receive time and the MQTT packet id to acknowledge)
 in its compact ``marshal`` form; this process's child turns it back into a ``Queued`` record for
 the ``Writer`` thread on the store's ingest part.  After each commit the child sends back the ids
-of the messages it holds on disk and its metrics; only then does the main process acknowledge them to the broker (paho's manual
+of the messages it holds on disk and its metrics (and, after a failed commit, the store's error); only then does the main process acknowledge them to the broker (paho's manual
 ack), so a crash of either process loses nothing.  ``marshal`` because it is the cheapest
 serialiser for tuples, dicts, strings and numbers (both ends are this program on one Python), and
 records carry only those.
@@ -61,7 +61,8 @@ def _widen(conn) -> None:
 
 class WriterProcess:
     """Main-process side.  ``submit`` is called from paho's thread; ``on_ack(mid, qos, generation)``
-    from the reply thread after each commit; ``on_lost`` / ``on_restarted`` around a restart of a
+    from the reply thread after each commit; ``failing`` holds the child's store error while its
+    commits fail (reported after every failed attempt, cleared by the next commit); ``on_lost`` / ``on_restarted`` around a restart of a
     child that died (the MQTT source disconnects and reconnects there)."""
 
     def __init__(self, config: dict, stats: StoreStats, registry: Registry):
@@ -75,6 +76,7 @@ class WriterProcess:
         self._sent = 0              # messages handed to this child (paho's thread only)
         self._done = 0              # messages it committed or dropped (reply thread only)
         self._backlog_windows = 0
+        self.failing: str | None = None  # the child's store error while its commits fail
         self._prev: dict = {}
         self._stopping = False
         self._recent_restarts: collections.deque[float] = collections.deque(maxlen=5)
@@ -156,7 +158,7 @@ class WriterProcess:
     def _read_replies(self, proc, replies) -> None:
         while True:
             try:
-                acks, snapshot, backlog_windows = replies.recv()
+                acks, snapshot, backlog_windows, failing = replies.recv()
             except (EOFError, OSError):
                 break
             on_ack = self.on_ack
@@ -165,6 +167,7 @@ class WriterProcess:
                     on_ack(*token)
             self._done += len(acks)
             self._backlog_windows = backlog_windows
+            self.failing = failing
             self._absorb(snapshot)
         replies.close()
         proc.join(10)
@@ -186,6 +189,8 @@ class WriterProcess:
         if len(self._recent_restarts) == self._recent_restarts.maxlen and now - self._recent_restarts[0] < 60:
             time.sleep(10)      # dying over and over (a broken store?): do not spin
         self._sent = self._done = self._backlog_windows = 0
+        self.failing = None  # the next child reports its own
+        self.stats.commit_failing.set(0)
         if self._stopping:
             return
         self._spawn()
@@ -235,7 +240,7 @@ def child_main(config: dict, inbox, replies) -> None:
                 return
             last[0] = snapshot
             try:
-                replies.send((done, snapshot, writer.backlog_windows()))
+                replies.send((done, snapshot, writer.backlog_windows(), writer.failing))
             except OSError:
                 pass  # the parent is gone
 
