@@ -42,13 +42,14 @@ class Collector:
     """The ingest half (writer process + intake + MQTT source), usable on its own by tests and
     benchmarks.  Migrates the store before anything reads it."""
 
-    def __init__(self, config: dict, registry: Registry = REGISTRY, store: Store | None = None):
+    def __init__(self, config: dict, registry: Registry = REGISTRY, store: Store | None = None,
+                 lock: StoreLock | None = None):
         self.started = False
         self.config = config
         self.registry = registry
         self.store = store if store is not None else open_store(config["collector"]["db"])
         self.stats = IngestStats(registry)
-        self.writer = WriterProcess(config, self.stats, registry)
+        self.writer = WriterProcess(config, self.stats, registry, lock.held() if lock is not None else None)
         self.intake = Intake(config, self.writer, self.stats)
         self.source = MqttSource(config, self.intake, self.stats)
         self.writer.on_ack = self.source.ack
@@ -127,7 +128,7 @@ def run(config) -> int:
     except StoreInUse as exc:
         return _refuse(str(exc))
     store = open_store(config["collector"]["db"])
-    collector = Collector(config, store=store)
+    collector = Collector(config, store=store, lock=lock)
     try:
         asyncio.run(serve(config, collector))
     except StartupRefused as exc:

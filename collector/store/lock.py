@@ -42,7 +42,34 @@ class StoreLock:
         self._fd = fd
         return self
 
+    def held(self) -> HeldLock:
+        """The descriptor to hand to the writer process (``HeldLock``)."""
+        return HeldLock(self._fd)
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # closing the only descriptor releases the lock
             self._fd = None
+
+
+class HeldLock:
+    """The lock's descriptor handed to the writer process, so that the store stays locked until
+    both processes have ended: a writer process whose main process was killed still commits
+    what it holds before it exits, and no new collector may write beside it meanwhile.
+
+    A spawned process inherits no descriptor by itself: pickled among the ``Process`` arguments,
+    this one is duplicated into the child by multiprocessing (as its pipes are)."""
+
+    def __init__(self, fd: int | None):
+        self.fd = fd
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+
+        if self.fd is None:
+            return HeldLock, (None,)
+        return _held_in_child, (reduction.DupFd(self.fd),)
+
+
+def _held_in_child(dup) -> HeldLock:
+    return HeldLock(dup.detach())

@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 from collector.metrics import Registry
 from collector.store import open_store
+from collector.store.lock import HeldLock
 from collector.store.records import END, AckToken, Envelope, Queued, from_wire, to_wire
 from collector.store.retention import Retention
 from collector.store.stats import StoreStats
@@ -65,8 +66,9 @@ class WriterProcess:
     commits fail (reported after every failed attempt, cleared by the next commit); ``on_lost`` / ``on_restarted`` around a restart of a
     child that died (the MQTT source disconnects and reconnects there)."""
 
-    def __init__(self, config: dict, stats: StoreStats, registry: Registry):
+    def __init__(self, config: dict, stats: StoreStats, registry: Registry, lock: HeldLock | None = None):
         self.config = config
+        self.lock = lock or HeldLock(None)  # the store's lock, held by the child too
         self.stats = stats
         self.registry = registry
         self.on_ack: Callable[[int, int, int], None] | None = None
@@ -143,7 +145,7 @@ class WriterProcess:
         child_in, inbox = self._ctx.Pipe(duplex=False)
         replies, child_out = self._ctx.Pipe(duplex=False)
         _widen(inbox)
-        proc = self._ctx.Process(target=child_main, args=(self.config, child_in, child_out),
+        proc = self._ctx.Process(target=child_main, args=(self.config, child_in, child_out, self.lock),
                                  name="robopulse-writer", daemon=True)
         proc.start()
         child_in.close()   # the child's ends: only the child holds them now, so its death
@@ -217,8 +219,10 @@ class WriterProcess:
 
 # -------------------------------------------------------------------- the child
 
-def child_main(config: dict, inbox, replies) -> None:
-    """The writer process: read records, store them; report acks and metrics per commit."""
+def child_main(config: dict, inbox, replies, store_lock: HeldLock | None = None) -> None:
+    """The writer process: read records, store them; report acks and metrics per commit.
+    ``store_lock`` (the store's lock descriptor, from the main process) stays open until this
+    process ends."""
     # SIGTERM/SIGINT go to the main process (a terminal's Ctrl-C or systemd reach the whole group):
     # it sends us the end of the pipe when its MQTT side has stopped, and we commit and exit then
     for signum in STOP_SIGNALS:

@@ -68,3 +68,27 @@ def test_store_files_are_not_world_readable(broker, start_collector, make_publis
         path = col.db.with_name(col.db.name + suffix)
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o007 == 0 and mode & 0o020 == 0, f"{path.name}: {oct(mode)}"
+
+
+def test_store_stays_locked_while_an_orphaned_writer_process_lives(tmp_path, broker, start_collector):
+    """kill -9 of the main process: its writer process commits what it holds before it exits;
+    until then no new collector may write beside it."""
+    import os
+    import signal
+
+    from tests.e2e.test_store_ledger import _writer_pid
+
+    col = start_collector(broker)
+    writer = _writer_pid(col)
+    os.kill(writer, signal.SIGSTOP)  # keep the orphan alive as long as the test needs
+    try:
+        col.proc.kill9()
+        done = run_second(col.config)
+        assert done.returncode == 1 and "in use by another collector" in done.stderr, done.stderr
+    finally:
+        os.kill(writer, signal.SIGKILL)
+        os.kill(writer, signal.SIGCONT)
+    wait_until(lambda: not os.path.exists(f"/proc/{writer}") or
+               open(f"/proc/{writer}/stat").read().split()[2] == "Z", 10, 0.1, "orphan gone")
+    col.restart()  # the lock went with the last process that held it
+    assert col.healthz()["status"] == "ok"
