@@ -1,7 +1,8 @@
 """Finding 3 of the hardening issue: the collector's disk fills up.  A real tmpfs as the store's
 directory, a real Mosquitto and collector: fill the disk, publish a new customer's telemetry,
 free the space; every window is stored exactly once, the customer row exists and is listed, and
-/healthz and /metrics said degraded meanwhile (the cause logged once, not per retry)."""
+/healthz and /metrics said degraded meanwhile (the cause logged once, not per retry; the health
+evaluator's failing cycles likewise)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import errno
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -51,7 +53,7 @@ def fill_disk(folder) -> os.PathLike:
 
 def test_store_disk_full_keeps_new_customer_and_reports_degraded(tmp_path, broker, make_publisher):
     with small_tmpfs(tmp_path / "disk", TMPFS_SIZE) as disk:
-        col = new_collector(tmp_path / "col", broker)
+        col = new_collector(tmp_path / "col", broker, **{"health.interval_s": 1})
         col.db = disk / "store.db"
         col.config.write_text(col.config.read_text().replace(str(tmp_path / "col" / "store.db"), str(col.db)))
         col.start()
@@ -77,6 +79,7 @@ def test_store_disk_full_keeps_new_customer_and_reports_degraded(tmp_path, broke
             with pytest.raises(Exception):
                 col.get_json("/api/v1/customers/newco")  # not stored: 404
 
+            time.sleep(3)  # a few health cycles on the full disk
             filler.unlink()
             pub.wait_all(120)  # acknowledged only now: each once stored
             wait_until(lambda: col.window_count() == 20 + 3000, 120, 0.2, "all windows stored", (col.proc,))
@@ -98,5 +101,10 @@ def test_store_disk_full_keeps_new_customer_and_reports_degraded(tmp_path, broke
             assert all("SQLITE_FULL" in r["error"] or "SQLITE_IOERR" in r["error"] for r in failing), failing
             assert not any("cannot rollback" in line for line in col.proc.output().splitlines())
             assert any(r.get("event") == "store_commit_recovered" for r in lines)
+            # the evaluator's cycles failed too (one a second): logged once, then its recovery
+            cycles = [r for r in lines if r.get("event") == "health_cycle_failed"]
+            assert len(cycles) == 1 and "full" in cycles[0]["error"], cycles
+            recovered = [r for r in lines if r.get("event") == "health_cycle_recovered"]
+            assert recovered and recovered[0]["failures"] >= 2, recovered
         finally:
             col.proc.terminate()
