@@ -4,6 +4,7 @@ generate the broker's accounts and ACL from the registry."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from protocol.config import ConfigError
@@ -29,8 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: files the collector creates (the store, its -wal and -shm, the lock) are 0640 and folders 0750:
+#: the store holds customer names and contracts, readable by the service's group (backups), no one else
+UMASK = 0o027
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    os.umask(UMASK)
     from collector.config import load
     from protocol.logs import configure_logging
 

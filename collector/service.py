@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 
 from aiohttp import web
 
@@ -31,6 +32,7 @@ from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
 from collector.store import Store, open_store
+from collector.store.lock import StoreInUse, StoreLock
 from collector.store.writer_process import WriterProcess
 from protocol.logs import get_logger
 
@@ -41,12 +43,14 @@ class Collector:
     """The ingest half (writer process + intake + MQTT source), usable on its own by tests and
     benchmarks.  Migrates the store before anything reads it."""
 
-    def __init__(self, config: dict, registry: Registry = REGISTRY, store: Store | None = None):
+    def __init__(self, config: dict, registry: Registry = REGISTRY, store: Store | None = None,
+                 lock: StoreLock | None = None):
+        self.started = False
         self.config = config
         self.registry = registry
         self.store = store if store is not None else open_store(config["collector"]["db"])
         self.stats = IngestStats(registry)
-        self.writer = WriterProcess(config, self.stats, registry)
+        self.writer = WriterProcess(config, self.stats, registry, lock.held() if lock is not None else None)
         ing = config.ingest
         self.enrollment = Enrollment(ing.enroll, self.store.registry, ing.new_customers_per_minute,
                                      ing.registry_refresh_s)
@@ -57,12 +61,15 @@ class Collector:
         self.writer.on_restarted = self.source.start    # the broker sends what it held again
 
     def start(self) -> "Collector":
+        self.started = True
         self.enrollment.start()
         self.writer.start()
         self.source.start()
         return self
 
     def stop(self) -> None:
+        if not self.started:
+            return
         self.writer.stop()      # commits and acknowledges what it holds
         self.source.stop()
         self.enrollment.stop()
@@ -72,9 +79,14 @@ class Collector:
                 "store": self.store}
 
 
+class StartupRefused(Exception):
+    """The collector cannot start and has touched nothing (exit status 1)."""
+
+
 async def serve(config, collector: Collector) -> None:
-    """Serve until SIGTERM/SIGINT: the HTTP app, then the evaluator and the notifier beside it;
-    stopped in reverse order.  ``collector`` (ingest) is already running."""
+    """Serve until SIGTERM/SIGINT: bind HTTP first (a busy port fails here, before ingest connects
+    to the broker and takes over its session), then start ingest, the evaluator and the notifier;
+    stopped in reverse order.  Raises ``StartupRefused`` when the listen address is taken."""
     store = collector.store
     app = create_app(config, store, services=collector.services())
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -83,8 +95,15 @@ async def serve(config, collector: Collector) -> None:
     if listen:
         host, _, port = listen.rpartition(":")
         site = web.TCPSite(runner, host.strip("[]"), int(port))
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise StartupRefused(f"cannot listen on {listen}: {exc.strerror or exc}") from exc
         log.info("http_listening", listen=listen)
+    collector.start()
+    log.info("collector_started", db=str(config["collector"]["db"]), broker=f"{config['mqtt']['host']}:"
+             f"{config['mqtt']['port']}", client_id=config["mqtt"]["client_id"])
     settings = settings_of(config)
     evaluator = Evaluator(store, settings, wall_clock_ms)
     notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
@@ -104,14 +123,31 @@ async def serve(config, collector: Collector) -> None:
 
 
 def run(config) -> int:
+    """``robopulse collector run``: 0 after a clean stop; 1 when it cannot start (the store is in
+    use by another collector, the HTTP address is taken), with the reason on stderr and in the log.
+
+    Order: the store's lock first (a second collector on the same store exits before it connects
+    to anything), the store, HTTP, and only then the broker."""
+    lock = StoreLock(config["collector"]["db"])
+    try:
+        lock.acquire()
+    except StoreInUse as exc:
+        return _refuse(str(exc))
     store = open_store(config["collector"]["db"])
-    collector = Collector(config, store=store).start()
-    log.info("collector_started", db=str(config["collector"]["db"]), broker=f"{config['mqtt']['host']}:"
-             f"{config['mqtt']['port']}", client_id=config["mqtt"]["client_id"])
+    collector = Collector(config, store=store, lock=lock)
     try:
         asyncio.run(serve(config, collector))
+    except StartupRefused as exc:
+        return _refuse(str(exc))
     finally:
         collector.stop()
         store.close()
-        log.info("collector_stopped")
+        lock.release()
+    log.info("collector_stopped")
     return 0
+
+
+def _refuse(reason: str) -> int:
+    log.error("collector_refused_to_start", reason=reason)
+    print(f"robopulse collector: cannot start: {reason}", file=sys.stderr)
+    return 1

@@ -24,7 +24,7 @@ from collector.health.memory import HealthMemory
 from collector.health.settings import defaults as health_defaults
 from collector.metrics import REGISTRY
 from collector.store.seam import AlertStore, HealthStore
-from protocol.logs import get_logger
+from protocol.logs import FailureLog, get_logger
 from protocol.timeunits import DAY_MS
 
 log = get_logger("health")
@@ -93,6 +93,7 @@ class Evaluator:
         self.memory = HealthMemory()
         self._task: asyncio.Task | None = None
         self._cycle: asyncio.Future | None = None
+        self._failures = FailureLog(log, "health_cycle_failed", every_s=600.0)  # a full disk: once, not per cycle
 
     async def run_once(self) -> dict[str, Any] | None:
         """One cycle in a worker thread; None when it failed (logged and counted, memory dropped)."""
@@ -103,8 +104,9 @@ class Evaluator:
         except Exception as exc:  # keep evaluating: the next cycle may well succeed
             self.memory = HealthMemory()  # the write may have been rolled back
             FAILURES.inc()
-            log.error("health_cycle_failed", error=repr(exc))
+            self._failures.failed(repr(exc)[:300])
             return None
+        self._failures.recovered("health_cycle_recovered")
         log.debug("health_evaluated", **{k: v for k, v in summary.items() if k != "firing"})
         return summary
 

@@ -24,7 +24,7 @@ import aiohttp
 
 from collector.metrics import REGISTRY
 from collector.store.seam import Delivery, OutboxStore
-from protocol.logs import get_logger
+from protocol.logs import FailureLog, get_logger
 from protocol.timeunits import DAY_MS
 
 log = get_logger("notify")
@@ -121,15 +121,18 @@ class Notifier:
 
     async def _every(self, what: str, round_: Callable[[], Awaitable[object] | object]) -> None:
         """Run ``round_`` every ``poll_s`` until cancelled; an error (logged) skips one round."""
+        failures = FailureLog(log, "notify_round_failed", every_s=600.0)  # logged once, not per round
         while True:
             try:
                 result = round_()
                 if asyncio.iscoroutine(result):
                     await result
-            except sqlite3.Error as exc:  # e.g. locked for longer than busy_timeout: next round
-                log.warning("notify_round_failed", loop=what, error=str(exc))
+            except sqlite3.Error as exc:  # locked for longer than busy_timeout, disk full: next round
+                failures.failed(f"{getattr(exc, 'sqlite_errorname', type(exc).__name__)}: {exc}", loop=what)
             except Exception:  # a bug in one round must not silence every webhook for good
                 log.exception("notify_round_failed", loop=what)
+            else:
+                failures.recovered("notify_round_recovered", loop=what)
             await asyncio.sleep(self.settings["poll_s"])
 
     async def run(self) -> None:

@@ -175,7 +175,8 @@ def csv_export(what: str, params: list) -> dict:
 
 def document() -> dict:
     paths = {
-        "/healthz": get("liveness: status ok, and the writer and MQTT state when running as the collector",
+        "/healthz": get("liveness: status ok (degraded, still 200, while the store's commits fail), and the "
+                        "writer, store and MQTT state when running as the collector",
                         {"description": "alive", "content": {"application/json": {"schema": obj(
                             {"status": STR}, ("status",))}}},
                         errors={"503": {"description": "the writer stopped", "content": {"application/json": {

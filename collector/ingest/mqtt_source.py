@@ -13,17 +13,36 @@ which messages are committed; ``ack`` is then called for each of them.
 
 from __future__ import annotations
 
+import socket
 import ssl
+import sys
 import threading
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from protocol.logs import get_logger
+from protocol.logs import FailureLog, get_logger
 from protocol.topics import subscriptions
 
 log = get_logger("collector.ingest")
+
+
+def connect_cause(exc: BaseException | None) -> str:
+    """A short, bounded name for why a connection attempt failed (the log's ``cause``)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "tls_verify_failed"
+    if isinstance(exc, ssl.SSLError):
+        return "tls_failed"
+    if isinstance(exc, socket.gaierror):
+        return "dns_failed"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, OSError):
+        return "network_error"
+    return "unknown"
 
 
 class MqttSource:
@@ -51,6 +70,11 @@ class MqttSource:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
+        self.client.on_connect_fail = self._on_connect_fail
+        # broker down, TLS misconfigured: the first failure and each change of cause logged, then
+        # once a minute (paho retries every 1-30 s and would say nothing at all by itself)
+        self._connect_failures = FailureLog(log, "broker_connect_failed", every_s=60.0)
+        self.broker = f"{mq['host']}:{mq['port']}"
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -79,10 +103,19 @@ class MqttSource:
 
     # ---------------------------------------------------------------- callbacks (paho's thread)
 
+    def _on_connect_fail(self, client, userdata):
+        # paho calls this inside its ``except OSError`` around the connect: the error is the one
+        # being handled (TLS errors are OSErrors too)
+        exc = sys.exc_info()[1]
+        cause = connect_cause(exc)
+        self._connect_failures.failed(f"{cause}: {exc}"[:300], cause=cause, broker=self.broker)
+
     def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if reason_code.is_failure:
-            log.error("broker_refused", reason=str(reason_code))
+        if reason_code.is_failure:  # bad user name or password, not authorised
+            self._connect_failures.failed(f"refused_by_broker: {reason_code}", cause="refused_by_broker",
+                                          broker=self.broker)
             return
+        self._connect_failures.recovered("broker_connect_recovered", broker=self.broker)
         with self._lock:
             self._generation += 1
         for topic in self.filters:

@@ -29,6 +29,10 @@ class StoreStats:
             "robopulse_store_flush_seconds_total", "time spent in write transactions")
         self.flush_errors = registry.counter(
             "robopulse_store_flush_errors_total", "write transactions that failed and were retried")
+        self.commit_failing = registry.gauge(
+            "robopulse_store_commit_failing",
+            "1 while write transactions fail (disk full, I/O, locked) and are being retried, else 0")
+        self.commit_failing.set(0)
         self.last_flush = registry.gauge(
             "robopulse_store_last_flush_seconds", "duration of the last write transaction")
         self.retention_deleted = registry.counter(

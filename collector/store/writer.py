@@ -23,7 +23,7 @@ from collector.store.records import Queued
 from collector.store.retention import Retention
 from collector.store.seam import IngestStore, Outcome, TransientStoreError
 from collector.store.stats import StoreStats
-from protocol.logs import get_logger
+from protocol.logs import FailureLog, get_logger
 
 log = get_logger("collector.store.writer")
 
@@ -34,7 +34,7 @@ class Writer:
                  clock: Callable[[], float] = time.time, max_backlog_windows: int | None = None,
                  on_flushed: Callable[[], None] | None = None):
         self.store = store
-        self.on_flushed = on_flushed  # called in the writer thread after each commit or retention step
+        self.on_flushed = on_flushed  # called in the writer thread after each commit, failed commit or retention step
         self.stats = stats
         self.flush_s = flush_ms / 1000
         self.flush_windows = flush_windows
@@ -51,7 +51,15 @@ class Writer:
         self._committed = 0  # items committed, for drain()
         self._submitted = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        # commits failing (disk full, I/O, locked): the cause logged once, the state shown on
+        # /healthz and /metrics (``failing``) until a commit succeeds again
+        self._failures = FailureLog(log, "store_commit_failing", every_s=60.0)
         stats.bind_backlog(self.backlog_messages, self.backlog_windows)
+
+    @property
+    def failing(self) -> str | None:
+        """The store error while commits fail (``SQLITE_FULL: database or disk is full``), else None."""
+        return self._failures.error
 
     # ---------------------------------------------------------------- public
 
@@ -151,8 +159,7 @@ class Writer:
                 outcome = self.store.apply(batch, self.rejects_kept)
                 break
             except TransientStoreError as exc:  # locked, disk full, I/O: keep the batch, retry
-                self.stats.flush_errors.inc()
-                log.error("flush_failed", error=str(exc), items=len(batch), retry_s=delay)
+                self._failed(str(exc), items=len(batch), retry_s=delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 if self._stopping and delay >= 5.0:
@@ -166,6 +173,20 @@ class Writer:
         elapsed = time.perf_counter() - started
         self._finish(batch, outcome, elapsed)
 
+    def _failed(self, error: str, **fields) -> None:
+        """A commit failed and will be retried: counted, the cause logged (throttled), and the
+        failing state reported at once (``on_flushed``: the writer process tells the main one)."""
+        self.stats.flush_errors.inc()
+        self.stats.commit_failing.set(1)
+        self._failures.failed(error, **fields)
+        if self.on_flushed is not None:
+            self.on_flushed()
+
+    def _succeeded(self) -> None:
+        if self._failures.failing:
+            self.stats.commit_failing.set(0)
+            self._failures.recovered("store_commit_recovered")
+
     def _isolate(self, batch: list[Queued]) -> None:
         """Commit the items one by one; one that fails alone is counted as ``internal_error``
         and acknowledged (sent again it would fail again, forever)."""
@@ -173,7 +194,8 @@ class Writer:
             started = time.perf_counter()
             try:
                 outcome = self.store.apply([item], self.rejects_kept)
-            except TransientStoreError:
+            except TransientStoreError as exc:
+                self._failed(str(exc), items=1)
                 self._done(1)  # not acknowledged: comes again later
                 continue
             except Exception as exc:
@@ -186,6 +208,7 @@ class Writer:
             self._finish([item], outcome, time.perf_counter() - started)
 
     def _finish(self, batch: list[Queued], outcome: Outcome, elapsed: float) -> None:
+        self._succeeded()
         for item in batch:
             if item.ack is not None:
                 item.ack()
@@ -208,8 +231,9 @@ class Writer:
         try:
             deleted = self.retention.step(self.store, self._now_ms())
         except TransientStoreError as exc:
-            log.error("retention_failed", error=str(exc))
+            self._failed(str(exc), step="retention")
             return
+        self._succeeded()
         for table, n in deleted.items():
             if n:
                 self.stats.retention_deleted.inc(n, table=table)

@@ -7,7 +7,7 @@ the health loop, and sends each validated message down a pipe as an ``Envelope``
 (``collector.store.records``: the record, its receive time and the MQTT packet id to acknowledge)
 in its compact ``marshal`` form; this process's child turns it back into a ``Queued`` record for
 the ``Writer`` thread on the store's ingest part.  After each commit the child sends back the ids
-of the messages it holds on disk and its metrics; only then does the main process acknowledge them to the broker (paho's manual
+of the messages it holds on disk and its metrics (and, after a failed commit, the store's error); only then does the main process acknowledge them to the broker (paho's manual
 ack), so a crash of either process loses nothing.  ``marshal`` because it is the cheapest
 serialiser for tuples, dicts, strings and numbers (both ends are this program on one Python), and
 records carry only those.
@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 from collector.metrics import Registry
 from collector.store import open_store
+from collector.store.lock import HeldLock
 from collector.store.records import END, AckToken, Envelope, Queued, from_wire, to_wire
 from collector.store.retention import Retention
 from collector.store.stats import StoreStats
@@ -61,11 +62,13 @@ def _widen(conn) -> None:
 
 class WriterProcess:
     """Main-process side.  ``submit`` is called from paho's thread; ``on_ack(mid, qos, generation)``
-    from the reply thread after each commit; ``on_lost`` / ``on_restarted`` around a restart of a
+    from the reply thread after each commit; ``failing`` holds the child's store error while its
+    commits fail (reported after every failed attempt, cleared by the next commit); ``on_lost`` / ``on_restarted`` around a restart of a
     child that died (the MQTT source disconnects and reconnects there)."""
 
-    def __init__(self, config: dict, stats: StoreStats, registry: Registry):
+    def __init__(self, config: dict, stats: StoreStats, registry: Registry, lock: HeldLock | None = None):
         self.config = config
+        self.lock = lock or HeldLock(None)  # the store's lock, held by the child too
         self.stats = stats
         self.registry = registry
         self.on_ack: Callable[[int, int, int], None] | None = None
@@ -75,6 +78,7 @@ class WriterProcess:
         self._sent = 0              # messages handed to this child (paho's thread only)
         self._done = 0              # messages it committed or dropped (reply thread only)
         self._backlog_windows = 0
+        self.failing: str | None = None  # the child's store error while its commits fail
         self._prev: dict = {}
         self._stopping = False
         self._recent_restarts: collections.deque[float] = collections.deque(maxlen=5)
@@ -141,7 +145,7 @@ class WriterProcess:
         child_in, inbox = self._ctx.Pipe(duplex=False)
         replies, child_out = self._ctx.Pipe(duplex=False)
         _widen(inbox)
-        proc = self._ctx.Process(target=child_main, args=(self.config, child_in, child_out),
+        proc = self._ctx.Process(target=child_main, args=(self.config, child_in, child_out, self.lock),
                                  name="robopulse-writer", daemon=True)
         proc.start()
         child_in.close()   # the child's ends: only the child holds them now, so its death
@@ -156,7 +160,7 @@ class WriterProcess:
     def _read_replies(self, proc, replies) -> None:
         while True:
             try:
-                acks, snapshot, backlog_windows = replies.recv()
+                acks, snapshot, backlog_windows, failing = replies.recv()
             except (EOFError, OSError):
                 break
             on_ack = self.on_ack
@@ -165,6 +169,7 @@ class WriterProcess:
                     on_ack(*token)
             self._done += len(acks)
             self._backlog_windows = backlog_windows
+            self.failing = failing
             self._absorb(snapshot)
         replies.close()
         proc.join(10)
@@ -186,6 +191,8 @@ class WriterProcess:
         if len(self._recent_restarts) == self._recent_restarts.maxlen and now - self._recent_restarts[0] < 60:
             time.sleep(10)      # dying over and over (a broken store?): do not spin
         self._sent = self._done = self._backlog_windows = 0
+        self.failing = None  # the next child reports its own
+        self.stats.commit_failing.set(0)
         if self._stopping:
             return
         self._spawn()
@@ -212,8 +219,10 @@ class WriterProcess:
 
 # -------------------------------------------------------------------- the child
 
-def child_main(config: dict, inbox, replies) -> None:
-    """The writer process: read records, store them; report acks and metrics per commit."""
+def child_main(config: dict, inbox, replies, store_lock: HeldLock | None = None) -> None:
+    """The writer process: read records, store them; report acks and metrics per commit.
+    ``store_lock`` (the store's lock descriptor, from the main process) stays open until this
+    process ends."""
     # SIGTERM/SIGINT go to the main process (a terminal's Ctrl-C or systemd reach the whole group):
     # it sends us the end of the pipe when its MQTT side has stopped, and we commit and exit then
     for signum in STOP_SIGNALS:
@@ -235,7 +244,7 @@ def child_main(config: dict, inbox, replies) -> None:
                 return
             last[0] = snapshot
             try:
-                replies.send((done, snapshot, writer.backlog_windows()))
+                replies.send((done, snapshot, writer.backlog_windows(), writer.failing))
             except OSError:
                 pass  # the parent is gone
 

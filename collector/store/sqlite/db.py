@@ -26,3 +26,23 @@ def connect_reader(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout=30000")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """End a failed write transaction, if SQLite has not ended it already.
+
+    Why the check: on some errors (disk full, I/O, out of memory) SQLite rolls the transaction back
+    itself, and a ROLLBACK then raises "cannot rollback - no transaction is active", which would
+    hide the real error and skip whatever cleanup follows.  A ROLLBACK that fails for another reason
+    leaves nothing to do: the connection's next BEGIN shows whether it is usable."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+
+def describe(exc: BaseException) -> str:
+    """The SQLite error as an operator reads it: ``SQLITE_FULL: database or disk is full``."""
+    name = getattr(exc, "sqlite_errorname", None)
+    return f"{name}: {exc}" if name else f"{type(exc).__name__}: {exc}"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from collector.store.records import Queued
 from collector.store.seam import Outcome, TransientStoreError
 from collector.store.sqlite.apply import apply_items
-from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.db import connect_writer, describe, rollback
 
 #: streams whose highest stored seq the writer remembers (about 100 bytes each)
 MAX_STREAMS_CACHED = 500_000
@@ -59,7 +59,7 @@ class SqliteIngestStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise TransientStoreError(str(exc)) from exc
+            raise TransientStoreError(describe(exc)) from exc
         try:
             if len(self._stream_highs) > MAX_STREAMS_CACHED:
                 self._stream_highs.clear()  # a lookup per stream refills it
@@ -68,13 +68,20 @@ class SqliteIngestStore:
             conn.execute("COMMIT")
             return outcome
         except BaseException as exc:
-            conn.execute("ROLLBACK")
-            self._known_customers.clear()  # some of them may have been rolled back
-            self._robot_owners.clear()
-            self._stream_highs.clear()
-            if isinstance(exc, sqlite3.OperationalError):
-                raise TransientStoreError(str(exc)) from exc
+            # the caches were updated as the transaction went: some of what they hold was rolled
+            # back (a customer "known" whose row is not there would never be inserted), so they
+            # go first, whatever the rollback does
+            self.forget()
+            rollback(conn)
+            if isinstance(exc, sqlite3.OperationalError):  # disk full, I/O, locked: may pass
+                raise TransientStoreError(describe(exc)) from exc
             raise
+
+    def forget(self) -> None:
+        """Drop what the caches hold; the next flush looks it up again in its transaction."""
+        self._known_customers.clear()
+        self._robot_owners.clear()
+        self._stream_highs.clear()
 
     def delete_expired(self, table: str, cutoff_ms: int, limit: int) -> int:
         select, delete = _EXPIRED[table]
@@ -87,10 +94,10 @@ class SqliteIngestStore:
                     conn.executemany(delete, keys)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
         except sqlite3.Error as exc:
-            raise TransientStoreError(str(exc)) from exc
+            raise TransientStoreError(describe(exc)) from exc
         return len(keys)
 
     def close(self) -> None:

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from collector.store.sqlite.db import rollback
+
 
 class SharedConnection:
     def __init__(self, path: str | None = None, conn: sqlite3.Connection | None = None):
@@ -44,10 +46,12 @@ class SharedConnection:
         conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # a failed COMMIT (disk full) may leave the transaction open: the next cycle would
+            # then take itself for nested and never commit; or SQLite has ended it already
+            rollback(conn)
             raise
-        conn.execute("COMMIT")
 
     def close(self) -> None:
         if self._owned and self._conn is not None:
