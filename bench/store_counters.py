@@ -89,7 +89,7 @@ async def measure(db: Path, robot: str, ranges: dict[str, tuple[int, int]], requ
     cfg = db.parent / "c.toml"
     cfg.write_text(f'[collector]\ndb = "{db}"\n[[http.tokens]]\ntoken = "{TOKEN}"\nrole = "viewer"\n')
     config = load(cfg, env={})
-    app = create_app(config, open_store(config["collector"]["db"]))
+    app = create_app(config, open_store(config.collector.db))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -48,7 +48,7 @@ class Collector:
         self.started = False
         self.config = config
         self.registry = registry
-        self.store = store if store is not None else open_store(config["collector"]["db"])
+        self.store = store if store is not None else open_store(config.collector.db)
         self.stats = IngestStats(registry)
         self.writer = WriterProcess(config, self.stats, registry, lock.held() if lock is not None else None)
         ing = config.ingest
@@ -91,7 +91,7 @@ async def serve(config, collector: Collector) -> None:
     app = create_app(config, store, services=collector.services())
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()                       # the feed poller starts with the app
-    listen = config["http"]["listen"]
+    listen = config.http.listen
     if listen:
         host, _, port = listen.rpartition(":")
         site = web.TCPSite(runner, host.strip("[]"), int(port))
@@ -102,8 +102,8 @@ async def serve(config, collector: Collector) -> None:
             raise StartupRefused(f"cannot listen on {listen}: {exc.strerror or exc}") from exc
         log.info("http_listening", listen=listen)
     collector.start()
-    log.info("collector_started", db=str(config["collector"]["db"]), broker=f"{config['mqtt']['host']}:"
-             f"{config['mqtt']['port']}", client_id=config["mqtt"]["client_id"])
+    log.info("collector_started", db=str(config.collector.db), broker=f"{config.mqtt.host}:"
+             f"{config.mqtt.port}", client_id=config.mqtt.client_id)
     settings = settings_of(config)
     evaluator = Evaluator(store, settings, wall_clock_ms)
     notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
@@ -128,12 +128,12 @@ def run(config) -> int:
 
     Order: the store's lock first (a second collector on the same store exits before it connects
     to anything), the store, HTTP, and only then the broker."""
-    lock = StoreLock(config["collector"]["db"])
+    lock = StoreLock(config.collector.db)
     try:
         lock.acquire()
     except StoreInUse as exc:
         return _refuse(str(exc))
-    store = open_store(config["collector"]["db"])
+    store = open_store(config.collector.db)
     collector = Collector(config, store=store, lock=lock)
     try:
         asyncio.run(serve(config, collector))

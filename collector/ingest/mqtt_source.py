@@ -50,21 +50,21 @@ class MqttSource:
     generation)`` or None for QoS 0, comes back to ``ack`` once the message is committed."""
 
     def __init__(self, config: dict, sink, stats):
-        mq = config["mqtt"]
+        mq = config.mqtt
         self.cfg = mq
         self.sink = sink
         self.stats = stats
-        self.filters = subscriptions(mq["topic_prefix"], mq["shared_group"] or None)
+        self.filters = subscriptions(mq.topic_prefix, mq.shared_group or None)
         self.connected = threading.Event()
         self._generation = 0          # bumps on every connect: acks of an older connection are dropped
         self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=mq["client_id"],
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=mq.client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
-        if mq["username"]:
-            self.client.username_pw_set(mq["username"], mq["password"] or None)
-        if mq["tls_ca"]:
-            self.client.tls_set(ca_certs=mq["tls_ca"], certfile=mq["tls_cert"] or None,
-                                keyfile=mq["tls_key"] or None, cert_reqs=ssl.CERT_REQUIRED)
+        if mq.username:
+            self.client.username_pw_set(mq.username, mq.password or None)
+        if mq.tls_ca:
+            self.client.tls_set(ca_certs=mq.tls_ca, certfile=mq.tls_cert or None,
+                                keyfile=mq.tls_key or None, cert_reqs=ssl.CERT_REQUIRED)
         self.client.reconnect_delay_set(1, 30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -80,11 +80,11 @@ class MqttSource:
 
     def start(self) -> "MqttSource":
         props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = int(self.cfg["session_expiry_s"])
+        props.SessionExpiryInterval = int(self.cfg.session_expiry_s)
         # the broker may have this many unacknowledged messages out to us: our acks wait for a
         # commit, so this must cover a flush's worth of messages or ingest stalls on the window
-        props.ReceiveMaximum = int(self.cfg["receive_maximum"])
-        self.client.connect_async(self.cfg["host"], self.cfg["port"], keepalive=self.cfg["keepalive_s"],
+        props.ReceiveMaximum = int(self.cfg.receive_maximum)
+        self.client.connect_async(self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s,
                                   clean_start=False, properties=props)
         self.client.loop_start()
         return self

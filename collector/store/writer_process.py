@@ -227,8 +227,8 @@ def child_main(config: dict, inbox, replies, store_lock: HeldLock | None = None)
     # it sends us the end of the pipe when its MQTT side has stopped, and we commit and exit then
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
-    col = config["collector"]
-    configure_logging(col["log_level"])
+    col = config.collector
+    configure_logging(col.log_level)
     registry = Registry()
     stats = StoreStats(registry)
     acks: collections.deque[AckToken | None] = collections.deque()
@@ -248,11 +248,11 @@ def child_main(config: dict, inbox, replies, store_lock: HeldLock | None = None)
             except OSError:
                 pass  # the parent is gone
 
-    store = open_store(col["db"])
-    writer = Writer(store.ingest, stats=stats, flush_ms=col["flush_ms"],
-                    flush_windows=col["flush_windows"], rejects_kept=col["rejects_kept"],
-                    retention=Retention(col["raw_retention_days"], col["rollup_retention_days"],
-                                        interval_s=col["retention_interval_s"]),
+    store = open_store(col.db)
+    writer = Writer(store.ingest, stats=stats, flush_ms=col.flush_ms,
+                    flush_windows=col.flush_windows, rejects_kept=col.rejects_kept,
+                    retention=Retention(col.raw_retention_days, col.rollup_retention_days,
+                                        interval_s=col.retention_interval_s),
                     on_flushed=report)
     writer.start()
     threading.Thread(target=_watch, args=(writer,), name="writer-watch", daemon=True).start()
