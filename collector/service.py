@@ -25,6 +25,7 @@ from aiohttp import web
 from collector.alerts.evaluator import Evaluator, settings_of
 from collector.alerts.notify import Notifier
 from collector.app import create_app, wall_clock_ms
+from collector.http.listener import start_listener
 from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
@@ -71,14 +72,15 @@ async def serve(config, collector: Collector) -> None:
     stopped in reverse order.  ``collector`` (ingest) is already running."""
     store = collector.store
     app = create_app(config, store, services=collector.services())
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                           keepalive_timeout=config["http"]["idle_timeout_s"])
     await runner.setup()                       # the feed poller starts with the app
     listen = config["http"]["listen"]
+    listener = None
     if listen:
         host, _, port = listen.rpartition(":")
-        site = web.TCPSite(runner, host.strip("[]"), int(port))
-        await site.start()
-        log.info("http_listening", listen=listen)
+        listener = await start_listener(runner, host.strip("[]"), int(port), config["http"])
+        log.info("http_listening", listen=listen, scheme=listener.scheme, max_connections=listener.cap)
     settings = settings_of(config)
     evaluator = Evaluator(store, settings, wall_clock_ms)
     notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
@@ -94,6 +96,8 @@ async def serve(config, collector: Collector) -> None:
         log.info("collector_stopping")
         await notifier.stop()
         await evaluator.stop()
+        if listener is not None:
+            listener.close()
         await runner.cleanup()
 
 
