@@ -64,8 +64,8 @@ OPTIONS: tuple[Option, ...] = (
            positive),
     Option("http", "header_timeout_s", int, 10, "seconds a new connection has to send a complete request "
            "head (also the TLS handshake's limit); a slower client gets 408 and is closed", positive),
-    Option("http", "idle_timeout_s", int, 75, "seconds an idle keep-alive connection is kept between requests "
-           "(a live feed is never idle)", positive),
+    Option("http", "idle_timeout_s", int, 75, "seconds an idle keep-alive connection is kept between "
+           "requests (a live feed is never idle)", positive),
     Option("http", "max_connections", int, 1000, "open connections at most (lowered to fit the open-file "
            "limit); beyond it the longest-idle one is closed, or the new one if none is idle", positive),
     Option("http", "tls_cert", str, "", "PEM certificate (chain) file: serve HTTPS (with tls_key)"),

@@ -38,7 +38,8 @@ def raw_request(port: int, head: bytes) -> tuple[int, dict, bytes]:
 
 def test_api_undecodable_authorization_is_401_json(live_api):
     status, headers, body = raw_request(live_api.port, b"GET /api/v1/customers HTTP/1.1\r\nHost: x\r\n"
-                                        b"Authorization: Bearer \xff\xfe\x80\x81-token\r\nConnection: close\r\n\r\n")
+                                        b"Authorization: Bearer \xff\xfe\x80\x81-token\r\n"
+                                        b"Connection: close\r\n\r\n")
     assert status == 401
     assert headers["Content-Type"].startswith("application/json")
     assert json.loads(body)["error"] == {"status": 401, "message": "malformed bearer token"}
