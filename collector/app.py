@@ -16,6 +16,8 @@ from collector.api import routes as api_routes
 from collector.dashboard import routes as dashboard_routes
 from collector.feed import sse
 from collector.http.auth import auth_middleware
+from collector.http.connections import CONNECTIONS, Connections, track_requests
+from collector.http.errors import api_json_errors
 from collector.http.keys import CLOCK, CONFIG, SERVICES, STORE
 from collector.store.seam import Store
 
@@ -42,8 +44,10 @@ def create_app(config: dict, store: Store, *, services: dict | None = None,
     when it stops serving).  ``services``: the running pieces /healthz and /metrics report on
     (``writer``, ``ingest``, ``registry``).  ``clock``: "now" in ms (tests pass a fixed one).  The
     health evaluator and the webhook notifier are not part of the app: the service starts them."""
-    app = web.Application(middlewares=[auth_middleware], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[track_requests, api_json_errors, auth_middleware],
+                          client_max_size=64 * 1024)
     app[CONFIG] = config
+    app[CONNECTIONS] = Connections(config["http"]["max_connections"], config["http"]["header_timeout_s"])
     app[STORE] = store
     app[SERVICES] = services or {}
     app[CLOCK] = clock

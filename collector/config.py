@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from protocol.config import (REQUIRED, Option, Values, at_least, from_mapping, host_port, in_range,
-                             positive, read_toml)
+from protocol.config import (REQUIRED, ConfigError, Option, Values, at_least, from_mapping, host_port,
+                             in_range, positive, read_toml)
 from protocol.mqtt_options import check_mqtt, mqtt_options
 
 from collector.alerts import notify_settings
@@ -73,6 +73,14 @@ OPTIONS: tuple[Option, ...] = (
            "customer pages' peer comparison", positive),
     Option("http", "feed_heartbeat_s", int, 15, "seconds between heartbeat comments on an idle feed",
            positive),
+    Option("http", "header_timeout_s", int, 10, "seconds a new connection has to send a complete request "
+           "head (also the TLS handshake's limit); a slower client gets 408 and is closed", positive),
+    Option("http", "idle_timeout_s", int, 75, "seconds an idle keep-alive connection is kept between "
+           "requests (a live feed is never idle)", positive),
+    Option("http", "max_connections", int, 1000, "open connections at most (lowered to fit the open-file "
+           "limit); beyond it the longest-idle one is closed, or the new one if none is idle", positive),
+    Option("http", "tls_cert", str, "", "PEM certificate (chain) file: serve HTTPS (with tls_key)"),
+    Option("http", "tls_key", str, "", "PEM private key file of tls_cert"),
 )
 
 #: the tables checked by their own modules rather than by ``OPTIONS``
@@ -83,6 +91,9 @@ def load_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -
     """A mapping shaped like the TOML file (plus ``env`` overrides, none by default) -> the config."""
     cfg = from_mapping(raw, OPTIONS, env=env, ignore_sections=NESTED)
     check_mqtt(cfg.mqtt)
+    if bool(cfg.http.tls_cert) != bool(cfg.http.tls_key):
+        raise ConfigError("http.tls_key" if cfg.http.tls_cert else "http.tls_cert",
+                          "tls_cert and tls_key go together")
     tokens = tuple(t if t.name else t.replace(name=f"token{i}") for i, t in enumerate(cfg.http.tokens))
     return Values(cfg, http=cfg.http.replace(tokens=tokens),
                   health=health_settings.parse(raw.get("health")),

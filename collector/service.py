@@ -26,6 +26,7 @@ from aiohttp import web
 from collector.alerts.evaluator import Evaluator, settings_of
 from collector.alerts.notify import Notifier
 from collector.app import create_app, wall_clock_ms
+from collector.http.listener import start_listener
 from collector.ingest.enroll import Enrollment
 from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
@@ -89,18 +90,19 @@ async def serve(config, collector: Collector) -> None:
     stopped in reverse order.  Raises ``StartupRefused`` when the listen address is taken."""
     store = collector.store
     app = create_app(config, store, services=collector.services())
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                           keepalive_timeout=config["http"]["idle_timeout_s"])
     await runner.setup()                       # the feed poller starts with the app
     listen = config.http.listen
+    listener = None
     if listen:
         host, _, port = listen.rpartition(":")
-        site = web.TCPSite(runner, host.strip("[]"), int(port))
         try:
-            await site.start()
+            listener = await start_listener(runner, host.strip("[]"), int(port), config.http)
         except OSError as exc:
             await runner.cleanup()
             raise StartupRefused(f"cannot listen on {listen}: {exc.strerror or exc}") from exc
-        log.info("http_listening", listen=listen)
+        log.info("http_listening", listen=listen, scheme=listener.scheme, max_connections=listener.cap)
     collector.start()
     log.info("collector_started", db=str(config.collector.db), broker=f"{config.mqtt.host}:"
              f"{config.mqtt.port}", client_id=config.mqtt.client_id)
@@ -119,6 +121,8 @@ async def serve(config, collector: Collector) -> None:
         log.info("collector_stopping")
         await notifier.stop()
         await evaluator.stop()
+        if listener is not None:
+            listener.close()
         await runner.cleanup()
 
 

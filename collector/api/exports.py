@@ -3,7 +3,9 @@
 UTF-8 with a byte-order mark (Excel then reads Chinese names correctly), one header row, ISO 8601
 UTC timestamps (``2026-11-26T08:00:00Z``), dates as ``YYYY-MM-DD``, CRLF line ends.  The column
 names below are part of the documented interface (docs/api.md): add columns at the end, never
-rename.  Text cells that Excel would run as a formula (``= + - @``) get a leading apostrophe."""
+rename.  Text cells that a spreadsheet would run as a formula get a leading apostrophe: those
+starting with ``= + - @``, and with a TAB or CR, which Excel and LibreOffice skip before looking
+for a formula (robots send ``scene`` and ``agent_version`` themselves)."""
 
 from __future__ import annotations
 
@@ -36,10 +38,14 @@ def iso(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: first characters that make a spreadsheet cell a formula (OWASP's "CSV injection" list)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> object:
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 

@@ -1,4 +1,9 @@
-"""Bearer tokens for /api/v1: ``viewer`` reads, ``admin`` also acts.  Compared in constant time."""
+"""Bearer tokens for /api/v1: ``viewer`` reads, ``admin`` also acts.  Compared in constant time.
+
+A failed authentication is logged (``auth_failed``: the reason, the remote address and the path,
+never the presented text), at most once per reason per interval with a count, so a scan cannot
+flood the log.  Credentials that are not UTF-8 (aiohttp hands such header bytes over as lone
+surrogates) get a 401 like an unknown token, not a 500."""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from aiohttp import web
 
 from collector.http.errors import json_error
 from collector.http.keys import CONFIG, ROLE, TOKEN_NAME
+from collector.http.throttle import Throttle, log
 
 ROLE_RANK = {"viewer": 1, "admin": 2}
+_FAILURES = Throttle()
 
 
 def _match(tokens: list[dict], presented: str) -> dict | None:
@@ -29,13 +36,35 @@ async def auth_middleware(request: web.Request, handler):
     if scheme.lower() != "bearer" or not presented:
         presented = request.query.get("access_token", "") if request.path == "/api/v1/feed" else ""
     if not presented:
+        _log_failure(request, "missing")
         return json_error(401, "missing bearer token", hint="send Authorization: Bearer <token>")
+    if not _encodable(presented):
+        _log_failure(request, "malformed")
+        return json_error(401, "malformed bearer token")
     entry = _match(request.app[CONFIG]["http"]["tokens"], presented.strip())
     if entry is None:
+        _log_failure(request, "unknown")
         return json_error(401, "unknown token")
     request[ROLE] = entry["role"]
     request[TOKEN_NAME] = entry["name"]
     return await handler(request)
+
+
+def _encodable(presented: str) -> bool:
+    """False for header bytes that were not UTF-8 (aiohttp keeps them as lone surrogates)."""
+    try:
+        presented.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _log_failure(request: web.Request, reason: str) -> None:
+    count = _FAILURES.ready(reason)
+    if count:
+        log.warning("auth_failed", reason=reason, remote=request.remote, path=request.path, count=count,
+                    interval_s=_FAILURES.interval_s,
+                    forwarded_for=request.headers.get("X-Forwarded-For", "")[:100])
 
 
 def require_role(request: web.Request, role: str) -> web.Response | None:
