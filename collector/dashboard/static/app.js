@@ -123,7 +123,7 @@ function timelineList(events, zone, customer) {
     el("time", {}, fmtTime(e.ts_ms, zone)), e.rule ? term("rule.", e.rule) + " " : "",
     el("strong", {}, term("alert_state.", e.to_state)),
     e.from_state ? t("timeline.from", { state: term("alert_state.", e.from_state) }) : "",
-    e.robot ? t("timeline.robot", { robot: e.robot }) : "", t("timeline.by", { actor: e.actor }),
+    e.robot ? t("timeline.robot", { robot: e.robot }) : "", t("timeline.by", { actor: term("actor.", e.actor) }),
     e.note ? t("timeline.note", { note: e.note }) : "",
     e.rule ? el("div", { class: "muted" }, RPSummaries.alert(e, customer)) : null)));
 }
@@ -226,7 +226,7 @@ async function renderCustomer(view, id) {
     el("tbody", {}, c.breakdown.map((b) => el("tr", {},
       el("td", { title: term("measure_explain.", b.measure) }, term("measure.", b.measure)),
       el("td", { class: "num" }, typeof b.score === "number" ? num(b.score, 1) : t("none")),
-      el("td", { class: "num" }, typeof b.weight === "number" ? num(b.weight, 2) : t("none")),
+      el("td", { class: "num" }, typeof b.weight === "number" ? num(b.weight, Number.isInteger(b.weight) ? 0 : 2) : t("none")),
       el("td", {}, RPSummaries.fact(b.measure, b.fact)))))),
     el("h2", {}, t("robots.title", { n: num(robots.total) })), robotsTable(robots.items, zone),
     alertsHeading(c.alerts, c.open_alerts), alertsTable(c.alerts, zone),
