@@ -102,3 +102,43 @@ def test_dashboard_catalogue_fact_patterns_read_every_health_fact():
         assert re.compile(source).groups == len(names)
         assert sorted(names) == sorted(PLACEHOLDER.findall(MESSAGES["en"][hits[0]]))
     assert seen == set(patterns)  # no pattern for a sentence the health cycle no longer writes
+
+
+SUMMARIES_JS = (Path(STATIC) / "summaries.js").read_text(encoding="utf-8")
+
+
+def _rule_facts() -> dict[str, dict]:
+    """The facts each rule of collector/alerts/rules.py really writes, from one small context."""
+    cfg = {"direction": "above", "threshold": 0, "clear": 0, "min_robots": 1, "min_volume": 0, "min_peers": 1,
+           "min_age_days": 0}
+    subs = {s: {"level": "ok", "rate_1h": 0.0, "rate_24h": 0.0, "volume_1h": 1, "volume_24h": 1}
+            for s in HEALTH_SUBSYSTEMS}
+    subs["asr"] = {**subs["asr"], "level": "crit", "rate_1h": 0.4}
+    robot = {"robot": "r-1", "customer": "c-1", "site": "s-1", "state": "stale", "last_window_ms": 0,
+             "subsystems": subs}
+    facts = {"usage": {"trend_7d_pct": -50.0, "interactions_7d": 700, "interactions_prev_7d": 1400,
+                       "trend_weekday_pct": None, "interactions_per_robot_day_30d": 1200.0},
+             "peers": {"percentile": 10.0, "peers": 3, "scene": "museum"},
+             "onboarding": [{"robot": "r-1", "age_days": 9, "active_last_7d": 1, "milestones": {}}],
+             "contract": {"arr": 1.0, "contract_end": "2027-01-01", "days_to_renewal": 30},
+             "benchmark": {"interactions_per_robot_day_30d": 1200.0, "robots": 1, "scene": "museum"}}
+    ctx = {"now": 3_600_000, "robots": [robot], "sites": {"r-1": "s-1"},
+           "customers": {"c-1": {"customer": "c-1", "robots": {"total": 1}, "facts": facts, "color": "yellow",
+                                 "score": 50.0}}}
+    out = {}
+    for name, rule in RULE_FUNCTIONS.items():
+        found = rule(ctx, cfg)
+        assert found, name
+        out[name] = found[0]["facts"]
+    return out
+
+
+def test_dashboard_summaries_read_only_facts_the_rules_write():
+    """summaries.js renders each rule's sentence from its facts: every rule has an entry there,
+    and every fact an entry reads (``f.<key>``) is one its rule really writes."""
+    for name, facts in _rule_facts().items():
+        entry = re.search(rf"^    {name}: (.*?)(?=^    \w+: |^  }};)", SUMMARIES_JS, re.M | re.S)
+        assert entry is not None, f"summaries.js has no sentence for {name}"
+        read = set(re.findall(r"\bf\.(\w+)", entry.group(1)))
+        assert read and read <= set(facts), (name, read - set(facts))
+        assert f'"summary.{name}"' in entry.group(1)
