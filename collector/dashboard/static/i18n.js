@@ -38,9 +38,16 @@ const RPI18N = (() => {
     return own || language;
   }
 
+  // Without its catalogue the page still works, showing message keys (and says so in the console).
   async function load() {
-    const resp = await fetch("/static/messages.json", { cache: "no-cache" });
-    catalogue = await resp.json();
+    try {
+      const resp = await fetch("/static/messages.json", { cache: "no-cache" });
+      if (!resp.ok) throw new Error("HTTP " + resp.status);
+      catalogue = await resp.json();
+    } catch (err) {
+      console.error("i18n: messages.json not loaded:", err.message);
+      catalogue = { languages: {}, messages: { en: {}, "zh-CN": {} }, fact_patterns: {} };
+    }
     use(chooseLanguage(), false);
   }
 
