@@ -1,15 +1,18 @@
 // The CS dashboard: overview, customer page, robot page.  Talks to /api/v1 with the token kept in
-// sessionStorage, refreshes the current view when the live feed reports a change.
+// sessionStorage, refreshes the current view when the live feed reports a change.  Every visible
+// string comes from the catalogue (i18n.js, messages.json); times are shown in the customer's zone.
 "use strict";
+
+const { t, term, num } = RPI18N;
 
 const TOKEN_KEY = "robopulse_token";
 const VOLUMES = ["usage.foot_traffic", "usage.solicitations", "usage.wakeups", "usage.interactions"];
 const SUBSYSTEMS = ["network", "vision", "touch", "nav", "asr", "nlp", "tts"];
-const TREND = { up: "↑", down: "↓", flat: "→" };
 // "Open" alerts: a call to action nobody has closed.  The same set as collector/alerts/states.py
 // OPEN (a unit test compares them); pending ones are listed too, but not counted as open.
 const OPEN_STATES = ["firing", "acknowledged", "snoozed"];
-const state = { sort: { key: "score", dir: 1 }, csm: "", scene: "", feed: null, refreshTimer: null, role: "" };
+const state = { sort: { key: "score", dir: 1 }, csm: "", scene: "", feed: null, refreshTimer: null, role: "",
+  live: "offline", me: null, zones: {} };
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -41,43 +44,45 @@ async function api(path) {
   return resp.json();
 }
 
-function fmtTime(ms) {
-  if (ms === null || ms === undefined) return "";
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 16) + "Z";
-}
+// Times in the customer's zone (its `timezone`, else Asia/Shanghai); the page names the zone shown.
+function fmtTime(ms, zone) { return RPI18N.dateTime(ms, zone); }
+function zoneNote(zone, ms) { return el("p", { class: "muted zone", id: "zone-shown" }, RPI18N.zoneLabel(zone, ms)); }
 
-function colorDot(color) { return el("span", { class: "dot " + (color || "none"), title: color || "no health yet" }); }
-function stateTag(s) { return el("span", { class: "state " + (s || "unknown") }, s || "–"); }
+function trendText(trend) { return term("trend.", trend); }
+function colorDot(color) { return el("span", { class: "dot " + (color || "none"), title: term("color.", color || "none") }); }
+function stateTag(s) { return el("span", { class: "state " + (s || "unknown") }, s ? term("state.", s) : t("none")); }
 
 // ---- overview -------------------------------------------------------------------------------
 
 const COLUMNS = [
   { key: "color", label: "", value: (c) => ({ red: 0, yellow: 1, green: 2 })[c.health && c.health.color] ?? 3 },
-  { key: "name", label: "Customer", value: (c) => c.name },
-  { key: "scene", label: "Scene", value: (c) => c.scene },
-  { key: "csm", label: "CSM", value: (c) => c.csm },
-  { key: "score", label: "Score", value: (c) => (c.health ? c.health.score : Infinity) },
-  { key: "trend", label: "Trend", value: (c) => (c.health ? c.health.trend : "") },
-  { key: "robots", label: "Robots online", value: (c) => c.robots.online / Math.max(1, c.robots.total) },
-  { key: "open_alerts", label: "Open alerts", value: (c) => c.open_alerts },
+  { key: "name", label: "col.customer", value: (c) => c.name },
+  { key: "scene", label: "col.scene", value: (c) => term("scene.", c.scene) },
+  { key: "csm", label: "col.csm", value: (c) => c.csm },
+  { key: "score", label: "col.score", value: (c) => (c.health ? c.health.score : Infinity) },
+  { key: "trend", label: "col.trend", value: (c) => (c.health ? c.health.trend : "") },
+  { key: "robots", label: "col.robots_online", value: (c) => c.robots.online / Math.max(1, c.robots.total) },
+  { key: "open_alerts", label: "col.open_alerts", value: (c) => c.open_alerts },
 ];
 
 async function renderOverview(view) {
   const data = await api("/api/v1/customers?limit=1000");
   const customers = data.items;
+  customers.forEach((c) => { state.zones[c.id] = RPI18N.zoneOf(c); });
   const options = (key) => [...new Set(customers.map((c) => c[key]).filter(Boolean))].sort();
-  const select = (key, label) => el("label", {}, label + " ",
+  const shown = { csm: (v) => v, scene: (v) => term("scene.", v) };
+  const select = (key, label) => el("label", {}, t(label) + " ",
     el("select", { id: "filter-" + key, onchange: (e) => { state[key] = e.target.value; draw(); } },
-      el("option", { value: "" }, "all"),
-      options(key).map((v) => { const o = el("option", { value: v }, v); o.selected = state[key] === v; return o; })));
+      el("option", { value: "" }, t("filter.all")),
+      options(key).map((v) => { const o = el("option", { value: v }, shown[key](v)); o.selected = state[key] === v; return o; })));
   const tbody = el("tbody");
   const head = el("tr", {}, COLUMNS.map((col) => el("th", {
     class: "sortable", "data-sort": col.key,
     onclick: () => { state.sort = { key: col.key, dir: state.sort.key === col.key ? -state.sort.dir : 1 }; draw(); },
-  }, col.label)));
+  }, col.label ? t(col.label) : "")));
   const summary = el("p", { class: "muted", id: "overview-count" });
-  view.replaceChildren(el("h1", {}, "Customers"),
-    el("div", { class: "filters" }, select("csm", "CSM"), select("scene", "Scene")), summary,
+  view.replaceChildren(el("h1", {}, t("overview.title")),
+    el("div", { class: "filters" }, select("csm", "col.csm"), select("scene", "col.scene")), summary,
     el("table", { id: "customers" }, el("thead", {}, head), tbody));
 
   function draw() {
@@ -93,7 +98,7 @@ async function renderOverview(view) {
       th.classList.toggle("sorted-asc", th.dataset.sort === col.key && state.sort.dir === 1);
       th.classList.toggle("sorted-desc", th.dataset.sort === col.key && state.sort.dir === -1);
     });
-    summary.textContent = `${rows.length} of ${customers.length} customers`;
+    summary.textContent = t("overview.count", { shown: num(rows.length), total: num(customers.length) });
     tbody.replaceChildren(...rows.map((c) => el("tr", {
       class: "clickable", "data-customer": c.id, "data-color": c.health ? c.health.color : "none",
       onclick: () => { location.hash = "#/customer/" + encodeURIComponent(c.id); },
@@ -101,23 +106,26 @@ async function renderOverview(view) {
       el("td", {}, colorDot(c.health && c.health.color)),
       el("td", {}, el("a", { href: "#/customer/" + encodeURIComponent(c.id) }, c.name), " ",
         el("span", { class: "muted" }, c.id)),
-      el("td", {}, c.scene), el("td", {}, c.csm),
-      el("td", { class: "num score" }, c.health ? c.health.score.toFixed(1) : "–"),
-      el("td", {}, c.health ? TREND[c.health.trend] || c.health.trend : ""),
-      el("td", { class: "num" }, `${c.robots.online} / ${c.robots.total}`),
-      el("td", { class: "num" }, c.open_alerts))));
+      el("td", {}, term("scene.", c.scene)), el("td", {}, c.csm),
+      el("td", { class: "num score" }, c.health ? num(c.health.score, 1) : t("none")),
+      el("td", {}, c.health ? trendText(c.health.trend) : ""),
+      el("td", { class: "num" }, t("robots.fraction", { online: num(c.robots.online), total: num(c.robots.total) })),
+      el("td", { class: "num" }, num(c.open_alerts)))));
   }
   draw();
 }
 
 // ---- customer page ---------------------------------------------------------------------------
 
-function timelineList(events) {
-  if (!events.length) return el("p", { class: "muted" }, "No alerts yet.");
+function timelineList(events, zone, customer) {
+  if (!events.length) return el("p", { class: "muted" }, t("timeline.none"));
   return el("ul", { class: "timeline" }, events.map((e) => el("li", {},
-    el("time", {}, fmtTime(e.ts_ms)), `${e.rule || ""} `, el("strong", {}, e.to_state),
-    e.from_state ? ` (from ${e.from_state})` : "", e.robot ? ` · ${e.robot}` : "", ` · by ${e.actor}`,
-    e.note ? ` · “${e.note}”` : "", e.summary ? el("div", { class: "muted" }, e.summary) : null)));
+    el("time", {}, fmtTime(e.ts_ms, zone)), e.rule ? term("rule.", e.rule) + " " : "",
+    el("strong", {}, term("alert_state.", e.to_state)),
+    e.from_state ? t("timeline.from", { state: term("alert_state.", e.from_state) }) : "",
+    e.robot ? t("timeline.robot", { robot: e.robot }) : "", t("timeline.by", { actor: term("actor.", e.actor) }),
+    e.note ? t("timeline.note", { note: e.note }) : "",
+    e.rule ? el("div", { class: "muted" }, RPSummaries.alert(e, customer)) : null)));
 }
 
 async function act(alertId, action, body) {
@@ -128,7 +136,7 @@ async function act(alertId, action, body) {
   if (!resp.ok) {
     let message = resp.statusText;
     try { message = (await resp.json()).error.message; } catch (e) { /* not JSON */ }
-    window.alert("Could not " + action + ": " + message);
+    window.alert(t("error.action", { action: t("action." + action), message }));
   }
   render();
 }
@@ -137,48 +145,54 @@ async function act(alertId, action, body) {
 // pending ones listed below are named apart, they are not a call to action yet.
 function alertsHeading(alerts, open) {
   const pending = alerts.filter((a) => !OPEN_STATES.includes(a.state)).length;
-  return el("h2", { id: "open-alerts-heading" }, `Open alerts (${open})`,
-    pending ? el("span", { class: "muted" }, ` · ${pending} pending`) : null);
+  return el("h2", { id: "open-alerts-heading" }, t("alerts.heading", { n: num(open) }),
+    pending ? el("span", { class: "muted" }, t("alerts.pending", { n: num(pending) })) : null);
 }
 
-function alertsTable(alerts) {
-  if (!alerts.length) return el("p", { class: "muted" }, "No open alerts.");
+function alertsTable(alerts, zone) {
+  if (!alerts.length) return el("p", { class: "muted" }, t("alerts.none"));
   const admin = state.role === "admin";
   return el("table", { id: "open-alerts" },
-    el("thead", {}, el("tr", {}, el("th", {}, "Opened"), el("th", {}, "Rule"), el("th", {}, "Severity"),
-      el("th", {}, "State"), el("th", {}, "Subject"), el("th", {}, "Summary"), admin ? el("th", {}, "") : null)),
-    el("tbody", {}, alerts.map((a) => el("tr", { "data-alert": a.id },
-      el("td", {}, fmtTime(a.opened_ms)), el("td", {}, a.rule), el("td", {}, a.severity),
-      el("td", { class: "alert-state" }, a.state), el("td", {}, a.robot || a.site || a.customer), el("td", {}, a.summary),
+    el("thead", {}, el("tr", {}, el("th", {}, t("alerts.opened")), el("th", {}, t("alerts.rule")),
+      el("th", {}, t("alerts.severity")), el("th", {}, t("alerts.state")), el("th", {}, t("alerts.subject")),
+      el("th", {}, t("alerts.summary")), admin ? el("th", {}, "") : null)),
+    el("tbody", {}, alerts.map((a) => el("tr", { "data-alert": a.id, "data-state": a.state },
+      el("td", {}, fmtTime(a.opened_ms, zone)),
+      el("td", { title: term("rule_explain.", a.rule) }, term("rule.", a.rule)),
+      el("td", {}, term("severity.", a.severity)),
+      el("td", { class: "alert-state" }, term("alert_state.", a.state)), el("td", {}, a.robot || a.site || a.customer),
+      el("td", { class: "alert-summary" }, RPSummaries.alert(a)),
       admin ? el("td", {},
-        el("button", { type: "button", class: "ack", onclick: () => act(a.id, "ack", {}) }, "Acknowledge"), " ",
+        el("button", { type: "button", class: "ack", onclick: () => act(a.id, "ack", {}) }, t("alerts.ack")), " ",
         el("button", { type: "button", class: "snooze", onclick: () => act(a.id, "snooze", { minutes: 1440 }) },
-          "Snooze 24 h")) : null))));
+          t("alerts.snooze"))) : null))));
 }
 
-function robotsTable(robots) {
+function robotsTable(robots, zone) {
   return el("table", { id: "robots" },
-    el("thead", {}, el("tr", {}, el("th", {}, "Robot"), el("th", {}, "Site"), el("th", {}, "State"),
-      el("th", {}, "Score"), SUBSYSTEMS.map((s) => el("th", {}, s)), el("th", {}, "Last seen"))),
+    el("thead", {}, el("tr", {}, el("th", {}, t("robots.robot")), el("th", {}, t("robots.site")),
+      el("th", {}, t("robots.state")), el("th", {}, t("robots.score")),
+      SUBSYSTEMS.map((s) => el("th", {}, term("subsystem.", s))), el("th", {}, t("robots.last_seen")))),
     el("tbody", {}, robots.map((r) => el("tr", {
       class: "clickable", "data-robot": r.id, onclick: () => { location.hash = "#/robot/" + encodeURIComponent(r.id); },
     },
       el("td", {}, el("a", { href: "#/robot/" + encodeURIComponent(r.id) }, r.id)), el("td", {}, r.site),
-      el("td", {}, stateTag(r.state)), el("td", { class: "num" }, r.health ? r.health.score.toFixed(0) : "–"),
+      el("td", {}, stateTag(r.state)), el("td", { class: "num" }, r.health ? num(r.health.score) : t("none")),
       SUBSYSTEMS.map((s) => el("td", {}, stateTag(r.health && r.health.subsystems[s] ? r.health.subsystems[s].state : null))),
-      el("td", {}, fmtTime(r.last_seen_ms))))));
+      el("td", {}, fmtTime(r.last_seen_ms, zone))))));
 }
 
 function usageCharts(usage) {
   return el("div", { class: "charts", id: "usage-charts" }, VOLUMES.map((m) => {
     const v = usage.volumes[m];
-    return el("div", { class: "chart", "data-metric": m }, el("h3", {}, m.replace("usage.", "") + " per robot per day"),
+    return el("div", { class: "chart", "data-metric": m },
+      el("h3", {}, t("usage.chart_title", { metric: term("metric.", m) })),
       RPCharts.lineChart([{ label: "customer", values: v.per_robot, color: "#3465a4" }].concat(usage.peer_robots
         ? [{ label: "peers", values: v.peers_per_robot, color: "#c47d00", dashed: true }] : []), usage.days),
-      el("div", { class: "legend" }, el("span", { class: "own" }, "━ this customer"), "  ",
+      el("div", { class: "legend" }, el("span", { class: "own" }, t("usage.own")), "  ",
         usage.peer_robots
-          ? el("span", { class: "peer" }, `┅ scene peers (${usage.peer_customers} customers, ${usage.peer_robots} robots)`)
-          : el("span", {}, "no other customer in this scene yet")));
+          ? el("span", { class: "peer" }, t("usage.peers", { customers: num(usage.peer_customers), robots: num(usage.peer_robots) }))
+          : el("span", {}, t("usage.no_peers"))));
   }));
 }
 
@@ -186,59 +200,93 @@ async function renderCustomer(view, id) {
   const [c, robots] = await Promise.all([api("/api/v1/customers/" + encodeURIComponent(id)),
     api("/api/v1/customers/" + encodeURIComponent(id) + "/robots?limit=1000")]);
   const h = c.health;
+  const zone = RPI18N.zoneOf(c);
+  state.zones[c.id] = zone;
   view.replaceChildren(
-    el("p", {}, el("a", { href: "#/" }, "← all customers")),
+    el("p", {}, el("a", { href: "#/" }, t("customer.back"))),
     el("h1", { id: "customer-name" }, colorDot(h && h.color), " ", c.name, " ", el("span", { class: "muted" }, c.id)),
+    zoneNote(zone, h && h.computed_ms),
     el("div", { class: "cards" },
-      el("div", { class: "card" }, el("div", { class: "label" }, "score"),
-        el("div", { class: "big", id: "customer-score" }, h ? h.score.toFixed(1) : "–"),
-        el("div", { class: "label" }, h ? `${h.color} since ${fmtTime(h.color_since_ms)} · trend ${TREND[h.trend] || h.trend}` : "no health yet")),
-      el("div", { class: "card" }, el("div", { class: "label" }, "robots online"),
-        el("div", { class: "big" }, `${c.robots.online} / ${c.robots.total}`),
-        el("div", { class: "label" }, `${c.robots.offline} offline · ${c.robots.stale} stale`)),
-      el("div", { class: "card" }, el("div", { class: "label" }, "open alerts"),
-        el("div", { class: "big", id: "customer-open-alerts" }, c.open_alerts)),
-      el("div", { class: "card" }, el("div", { class: "label" }, "contract"),
-        el("div", {}, `${c.contract_start || "?"} → ${c.contract_end || "?"}`),
-        el("div", { class: "label" }, `${c.scene} · ${c.tier} · CSM ${c.csm} · ARR ${c.arr}`))),
-    el("h2", {}, "Score breakdown"),
-    el("table", { id: "breakdown" }, el("thead", {}, el("tr", {}, el("th", {}, "Measure"), el("th", {}, "Score"),
-      el("th", {}, "Weight"), el("th", {}, "Fact"))),
-    el("tbody", {}, c.breakdown.map((b) => el("tr", {}, el("td", {}, b.measure),
-      el("td", { class: "num" }, typeof b.score === "number" ? b.score.toFixed(1) : b.score),
-      el("td", { class: "num" }, b.weight), el("td", {}, typeof b.fact === "string" ? b.fact : JSON.stringify(b.fact)))))),
-    el("h2", {}, `Robots (${robots.total})`), robotsTable(robots.items),
-    alertsHeading(c.alerts, c.open_alerts), alertsTable(c.alerts),
-    el("h2", {}, "Daily usage, last 30 days, against scene peers"), usageCharts(c.usage),
-    el("h2", {}, "Alert timeline"), timelineList(c.timeline));
+      el("div", { class: "card" }, el("div", { class: "label" }, t("card.score")),
+        el("div", { class: "big", id: "customer-score" }, h ? num(h.score, 1) : t("none")),
+        el("div", { class: "label" }, h ? t("card.color_since", { color: term("color.", h.color),
+          time: fmtTime(h.color_since_ms, zone), trend: trendText(h.trend) }) : t("card.no_health"))),
+      el("div", { class: "card" }, el("div", { class: "label" }, t("card.robots_online")),
+        el("div", { class: "big" }, t("robots.fraction", { online: num(c.robots.online), total: num(c.robots.total) })),
+        el("div", { class: "label" }, t("card.robots_detail", { offline: num(c.robots.offline), stale: num(c.robots.stale) }))),
+      el("div", { class: "card" }, el("div", { class: "label" }, t("card.open_alerts")),
+        el("div", { class: "big", id: "customer-open-alerts" }, num(c.open_alerts))),
+      el("div", { class: "card" }, el("div", { class: "label" }, t("card.contract")),
+        el("div", {}, t("card.contract_span", { start: RPI18N.date(c.contract_start), end: RPI18N.date(c.contract_end) })),
+        el("div", { class: "label" }, t("card.contract_detail", { scene: term("scene.", c.scene), tier: term("tier.", c.tier),
+          csm: c.csm || t("none"), arr: RPI18N.money(c.arr) })))),
+    el("h2", {}, t("breakdown.title")),
+    el("table", { id: "breakdown" }, el("thead", {}, el("tr", {}, el("th", {}, t("breakdown.measure")),
+      el("th", {}, t("breakdown.score")), el("th", {}, t("breakdown.weight")), el("th", {}, t("breakdown.fact")))),
+    el("tbody", {}, c.breakdown.map((b) => el("tr", {},
+      el("td", { title: term("measure_explain.", b.measure) }, term("measure.", b.measure)),
+      el("td", { class: "num" }, typeof b.score === "number" ? num(b.score, 1) : t("none")),
+      el("td", { class: "num" }, typeof b.weight === "number" ? num(b.weight, Number.isInteger(b.weight) ? 0 : 2) : t("none")),
+      el("td", {}, RPSummaries.fact(b.measure, b.fact)))))),
+    el("h2", {}, t("robots.title", { n: num(robots.total) })), robotsTable(robots.items, zone),
+    alertsHeading(c.alerts, c.open_alerts), alertsTable(c.alerts, zone),
+    el("h2", {}, t("usage.title")), usageCharts(c.usage),
+    el("h2", {}, t("timeline.title")), timelineList(c.timeline, zone, c.id));
 }
 
 // ---- robot page ------------------------------------------------------------------------------
 
-async function renderRobot(view, id) {
-  const r = await api("/api/v1/robots/" + encodeURIComponent(id));
-  const subs = (r.health && r.health.subsystems) || {};
-  const metrics = Object.keys(r.usage.metrics);
-  view.replaceChildren(
-    el("p", {}, el("a", { href: "#/customer/" + encodeURIComponent(r.customer) }, "← " + r.customer)),
-    el("h1", { id: "robot-name" }, r.id, " ", stateTag(r.state)),
-    el("p", { class: "muted" }, `${r.customer} · site ${r.site} · ${r.scene} · agent ${r.agent_version} · ` +
-      `status ${r.status.state}${r.status.reason ? " (" + r.status.reason + ")" : ""} · last seen ${fmtTime(r.last_seen_ms)}`),
-    el("h2", {}, "Subsystems"),
-    el("table", { id: "subsystems" }, el("thead", {}, el("tr", {}, el("th", {}, "Subsystem"), el("th", {}, "State"),
-      el("th", {}, "Details"))),
-    el("tbody", {}, SUBSYSTEMS.map((s) => el("tr", {}, el("td", {}, s), el("td", {}, stateTag(subs[s] && subs[s].state)),
-      el("td", { class: "muted" }, subs[s] ? Object.entries(subs[s]).filter(([k]) => k !== "state")
-        .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") : ""))))),
-    alertsHeading(r.alerts, r.alerts.filter((a) => OPEN_STATES.includes(a.state)).length), alertsTable(r.alerts),
-    el("h2", {}, "Usage, last 7 days"),
-    metrics.length ? el("div", { class: "charts" }, metrics.map((m) => el("div", { class: "chart" }, el("h3", {}, m),
-      RPCharts.barChart(r.usage.metrics[m].map((v, i) => ({ label: RPCharts.dayLabel(r.usage.days[i]), value: v }))))))
-      : el("p", { class: "muted" }, "No usage recorded."),
-    el("h2", {}, "Alert timeline"), timelineList(r.timeline));
+// The robot's customer's zone: known from a page already seen, else read once from its customer.
+async function zoneOfCustomer(customer) {
+  if (!state.zones[customer]) {
+    try { state.zones[customer] = RPI18N.zoneOf(await api("/api/v1/customers/" + encodeURIComponent(customer))); }
+    catch (e) { return RPI18N.DEFAULT_ZONE; }
+  }
+  return state.zones[customer];
 }
 
-// ---- routing, login, live feed ---------------------------------------------------------------
+function figure(key, value) {
+  let shown;
+  if (value === null || value === undefined) shown = t("none");
+  else if (typeof value === "boolean") shown = t(value ? "yes" : "no");
+  else if (key.startsWith("rate_")) shown = RPI18N.pct(value);
+  else if (key === "level") shown = term("state.", value);
+  else if (typeof value === "number") shown = num(value, Number.isInteger(value) ? 0 : 1);
+  else shown = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return t("robot.figure", { name: term("figure.", key), value: shown });
+}
+
+async function renderRobot(view, id) {
+  const r = await api("/api/v1/robots/" + encodeURIComponent(id));
+  const zone = r.timezone && RPI18N.zoneOf(r) !== RPI18N.DEFAULT_ZONE ? RPI18N.zoneOf(r) : await zoneOfCustomer(r.customer);
+  const subs = (r.health && r.health.subsystems) || {};
+  const metrics = Object.keys(r.usage.metrics);
+  const status = term("state.", r.status.state);
+  view.replaceChildren(
+    el("p", {}, el("a", { href: "#/customer/" + encodeURIComponent(r.customer) }, t("robot.back", { customer: r.customer }))),
+    el("h1", { id: "robot-name" }, r.id, " ", stateTag(r.state)),
+    el("p", { class: "muted" }, t("robot.line", { customer: r.customer, site: r.site, scene: term("scene.", r.scene),
+      version: r.agent_version || t("none"),
+      status: r.status.reason ? t("robot.status_reason", { state: status, reason: term("reason.", r.status.reason) }) : status,
+      time: fmtTime(r.last_seen_ms, zone) })),
+    zoneNote(zone, r.last_seen_ms),
+    el("h2", {}, t("robot.subsystems")),
+    el("table", { id: "subsystems" }, el("thead", {}, el("tr", {}, el("th", {}, t("robot.subsystem")),
+      el("th", {}, t("robot.state")), el("th", {}, t("robot.details")))),
+    el("tbody", {}, SUBSYSTEMS.map((s) => el("tr", {}, el("td", {}, term("subsystem.", s)),
+      el("td", {}, stateTag(subs[s] && subs[s].state)),
+      el("td", { class: "muted" }, subs[s] ? Object.entries(subs[s]).filter(([k]) => k !== "state")
+        .map(([k, v]) => figure(k, v)).join(t("list.sep")) : ""))))),
+    alertsHeading(r.alerts, r.alerts.filter((a) => OPEN_STATES.includes(a.state)).length), alertsTable(r.alerts, zone),
+    el("h2", {}, t("robot.usage")),
+    metrics.length ? el("div", { class: "charts" }, metrics.map((m) => el("div", { class: "chart" },
+      el("h3", {}, term("metric.", m)),
+      RPCharts.barChart(r.usage.metrics[m].map((v, i) => ({ label: RPCharts.dayLabel(r.usage.days[i]), value: v }))))))
+      : el("p", { class: "muted" }, t("robot.no_usage")),
+    el("h2", {}, t("timeline.title")), timelineList(r.timeline, zone, r.customer));
+}
+
+// ---- routing, login, live feed, language -------------------------------------------------------
 
 async function render() {
   const view = $("#view");
@@ -249,7 +297,7 @@ async function render() {
     else if (kind === "robot" && id) await renderRobot(view, id);
     else await renderOverview(view);
   } catch (err) {
-    if (token()) view.replaceChildren(el("p", { class: "error" }, "Could not load: " + err.message));
+    if (token()) view.replaceChildren(el("p", { class: "error" }, t("error.load", { message: err.message })));
   }
 }
 
@@ -258,12 +306,24 @@ function scheduleRefresh() {
   state.refreshTimer = setTimeout(render, 300);
 }
 
+const LIVE = { on: "live.on", offline: "live.offline", reconnecting: "live.reconnecting" };
+
+function paintLive(status) {
+  if (status) state.live = status;
+  const live = $("#live");
+  live.textContent = t(LIVE[state.live]);
+  live.className = "live " + (state.live === "on" ? "on" : "off");
+}
+
+function paintWho() {
+  $("#who").textContent = state.me ? t("who", { name: state.me.name, role: term("role.", state.me.role) }) : "";
+}
+
 function startFeed() {
   if (state.feed) state.feed.close();
-  const live = $("#live");
   const feed = new EventSource("/api/v1/feed?access_token=" + encodeURIComponent(token()));
-  feed.onopen = () => { live.textContent = "● live"; live.className = "live on"; };
-  feed.onerror = () => { live.textContent = "● reconnecting"; live.className = "live off"; };
+  feed.onopen = () => paintLive("on");
+  feed.onerror = () => paintLive("reconnecting");
   for (const kind of ["customer_health", "robot_state", "alert", "gap"]) feed.addEventListener(kind, scheduleRefresh);
   state.feed = feed;
 }
@@ -273,10 +333,10 @@ async function showApp() {
   $("#view").hidden = false;
   $("#exports").hidden = false;
   try {
-    const me = await api("/api/v1/me");
-    state.role = me.role;
-    $("#who").textContent = `${me.name} (${me.role})`;
-  } catch (e) { state.role = ""; }
+    state.me = await api("/api/v1/me");
+    state.role = state.me.role;
+  } catch (e) { state.role = ""; state.me = null; }
+  paintWho();
   startFeed();
   render();
 }
@@ -285,6 +345,8 @@ function logout() {
   sessionStorage.removeItem(TOKEN_KEY);
   if (state.feed) state.feed.close();
   state.feed = null;
+  state.me = null;
+  paintLive("offline");
   $("#view").hidden = true;
   $("#exports").hidden = true;
   $("#login").hidden = false;
@@ -301,14 +363,18 @@ async function download(name) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
+  await RPI18N.load();
+  // the switch: the choice is remembered (localStorage) and the open view is drawn again at once
+  RPI18N.onChange(() => { paintLive(); paintWho(); if (token()) render(); });
+  document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", () => RPI18N.use(b.dataset.lang, true)));
   $("#login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const candidate = $("#token").value.trim();
     const resp = await fetch("/api/v1/customers?limit=1", { headers: { Authorization: "Bearer " + candidate } });
     if (!resp.ok) {
       const err = $("#login-error");
-      err.textContent = resp.status === 401 ? "Unknown token." : "Sign-in failed: " + resp.status;
+      err.textContent = resp.status === 401 ? t("login.unknown") : t("login.failed", { status: resp.status });
       err.hidden = false;
       return;
     }

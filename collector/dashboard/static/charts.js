@@ -17,10 +17,9 @@ function niceMax(value) {
   return 10 * p;
 }
 
-function dayLabel(ms) {
-  const d = new Date(ms);
-  return String(d.getUTCMonth() + 1).padStart(2, "0") + "-" + String(d.getUTCDate()).padStart(2, "0");
-}
+// A UTC day (the API's day_ms) in the page's locale ("11/27", "11月27日"); numbers likewise.
+function dayLabel(ms) { return window.RPI18N ? RPI18N.day(ms) : new Date(ms).toISOString().slice(5, 10); }
+function axisNumber(v) { return window.RPI18N ? RPI18N.num(v) : String(v); }
 
 // series: [{label, values: [number], color}], days: [ms] (same length as values)
 function lineChart(series, days, opts) {
@@ -34,7 +33,7 @@ function lineChart(series, days, opts) {
     const yy = y(max * frac);
     svg.append(svgEl("line", { x1: o.pad, x2: o.width - 8, y1: yy, y2: yy, stroke: "#e3e6eb" }));
     svg.append(svgEl("text", { x: o.pad - 4, y: yy + 3, "text-anchor": "end", "font-size": 9, fill: "#8a8f98" },
-      String(Math.round(max * frac))));
+      axisNumber(Math.round(max * frac))));
   }
   for (const i of [0, Math.floor(n / 2), n]) {
     if (days[i] !== undefined) {
@@ -67,7 +66,7 @@ function barChart(values, opts) {
       "font-size": 9, fill: "#8a8f98" }, v.label));
   });
   svg.append(svgEl("text", { x: o.pad - 4, y: 13, "text-anchor": "end", "font-size": 9, fill: "#8a8f98" },
-    String(max)));
+    axisNumber(max)));
   return svg;
 }
 

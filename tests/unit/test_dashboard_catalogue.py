@@ -1,0 +1,144 @@
+"""The dashboard's message catalogue (collector/dashboard/static/messages.json): both languages
+carry the same keys and placeholders, every name the dashboard shows from a fixed vocabulary
+(rules, subsystems, states, score parts) has a message, every key app.js asks for exists, and the
+patterns that read the health cycle's English score facts back match what it really writes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from collector.alerts.rules import RULE_FUNCTIONS
+from collector.alerts.states import STATES
+from collector.dashboard.routes import STATIC
+from collector.health import customer
+from collector.health.settings import MEASURES, defaults
+from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
+
+CATALOGUE = json.loads((Path(STATIC) / "messages.json").read_text(encoding="utf-8"))
+MESSAGES = CATALOGUE["messages"]
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: rule names of contract section 6, added by other work; the dashboard names them already
+NEW_RULES = ("goal_at_risk", "low_conversion")
+
+
+def test_dashboard_catalogue_languages_have_the_same_keys():
+    assert set(MESSAGES) == {"en", "zh-CN"} == set(CATALOGUE["languages"])
+    assert set(MESSAGES["en"]) == set(MESSAGES["zh-CN"])
+
+
+def test_dashboard_catalogue_placeholders_agree_and_nothing_is_empty():
+    for key, en in MESSAGES["en"].items():
+        zh = MESSAGES["zh-CN"][key]
+        assert en.strip() and zh.strip(), key
+        assert sorted(PLACEHOLDER.findall(en)) == sorted(PLACEHOLDER.findall(zh)), key
+
+
+def test_dashboard_catalogue_chinese_is_chinese():
+    """A zh-CN message that equals its English one is a forgotten translation, unless it holds
+    no words (symbols, numbers, placeholders) or is a name kept as is (KTV, 中文/English)."""
+    kept = {"lang.zh", "lang.en", "scene.ktv"}
+    for key, en in MESSAGES["en"].items():
+        words = re.sub(r"\{\w+\}", "", en)
+        if key in kept or not re.search(r"[A-Za-z]{2,}", words):
+            continue
+        assert MESSAGES["zh-CN"][key] != en, key
+
+
+@pytest.mark.parametrize("prefix,names", [
+    ("rule.", (*RULE_FUNCTIONS, *NEW_RULES)), ("rule_explain.", (*RULE_FUNCTIONS, *NEW_RULES)),
+    ("subsystem.", HEALTH_SUBSYSTEMS), ("state.", ("ok", "warn", "crit", "stale", "online", "offline", "unknown")),
+    ("alert_state.", STATES), ("severity.", ("critical", "warning", "info")),
+    ("color.", ("green", "yellow", "red", "none")), ("trend.", ("up", "down", "flat")),
+    ("measure.", MEASURES), ("measure_explain.", MEASURES), ("metric.", USAGE_VOLUMES),
+])
+def test_dashboard_catalogue_names_every_fixed_term(prefix, names):
+    missing = [n for n in names if prefix + n not in MESSAGES["en"]]
+    assert missing == []
+
+
+def test_dashboard_catalogue_has_every_key_the_scripts_ask_for():
+    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "index.html"))
+    keys = set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", source))
+    keys |= set(re.findall(r'data-i18n(?:-title)?="([\w.]+)"', source))
+    keys |= set(re.findall(r'"(summary\.[\w.]+)"', source))
+    assert len(keys) > 80
+    assert sorted(k for k in keys if k not in MESSAGES["en"]) == []
+
+
+def _facts() -> list[tuple[str, str]]:
+    """Every branch of collector.health.customer.measures, as (measure, English fact)."""
+    s = defaults()
+    robot = {"state": "online", "score": 90.0}
+    use = {"interactions_per_robot_day_30d": 321.4, "trend_7d_pct": -12.5, "interactions_7d": 100}
+    open_m = {"7": {"status": "open"}}
+    variants = [
+        ([robot, {"state": "offline", "score": 0.0}], use, {"percentile": 37.5, "peers": 4, "scene": "museum"},
+         [{"milestones": {"7": {"status": "met"}, "14": {"status": "missed"}}}], {"days_to_renewal": 30}),
+        ([{"state": "offline", "state_reason": "shutdown", "score": 0.0}],
+         {**use, "trend_7d_pct": None, "interactions_7d": 0}, {"percentile": None}, [{"milestones": open_m}],
+         {"days_to_renewal": None}),
+        ([robot], {**use, "trend_7d_pct": 8.0}, {"percentile": 50.0, "peers": 1, "scene": ""}, [],
+         {"days_to_renewal": -3}),
+    ]
+    out = []
+    for robots, u, peers, onboard, deal in variants:
+        for measure, (_, fact) in customer.measures(robots, u, peers, onboard, deal, s).items():
+            out.append((measure, fact))
+    return out
+
+
+def test_dashboard_catalogue_fact_patterns_read_every_health_fact():
+    patterns = CATALOGUE["fact_patterns"]
+    seen = set()
+    for measure, fact in _facts():
+        hits = [key for key, (source, _) in patterns.items() if re.fullmatch(source, fact)]
+        assert len(hits) == 1, (measure, fact, hits)
+        seen.add(hits[0])
+        source, names = patterns[hits[0]]
+        assert re.compile(source).groups == len(names)
+        assert sorted(names) == sorted(PLACEHOLDER.findall(MESSAGES["en"][hits[0]]))
+    assert seen == set(patterns)  # no pattern for a sentence the health cycle no longer writes
+
+
+SUMMARIES_JS = (Path(STATIC) / "summaries.js").read_text(encoding="utf-8")
+
+
+def _rule_facts() -> dict[str, dict]:
+    """The facts each rule of collector/alerts/rules.py really writes, from one small context."""
+    cfg = {"direction": "above", "threshold": 0, "clear": 0, "min_robots": 1, "min_volume": 0, "min_peers": 1,
+           "min_age_days": 0}
+    subs = {s: {"level": "ok", "rate_1h": 0.0, "rate_24h": 0.0, "volume_1h": 1, "volume_24h": 1}
+            for s in HEALTH_SUBSYSTEMS}
+    subs["asr"] = {**subs["asr"], "level": "crit", "rate_1h": 0.4}
+    robot = {"robot": "r-1", "customer": "c-1", "site": "s-1", "state": "stale", "last_window_ms": 0,
+             "subsystems": subs}
+    facts = {"usage": {"trend_7d_pct": -50.0, "interactions_7d": 700, "interactions_prev_7d": 1400,
+                       "trend_weekday_pct": None, "interactions_per_robot_day_30d": 1200.0},
+             "peers": {"percentile": 10.0, "peers": 3, "scene": "museum"},
+             "onboarding": [{"robot": "r-1", "age_days": 9, "active_last_7d": 1, "milestones": {}}],
+             "contract": {"arr": 1.0, "contract_end": "2027-01-01", "days_to_renewal": 30},
+             "benchmark": {"interactions_per_robot_day_30d": 1200.0, "robots": 1, "scene": "museum"}}
+    ctx = {"now": 3_600_000, "robots": [robot], "sites": {"r-1": "s-1"},
+           "customers": {"c-1": {"customer": "c-1", "robots": {"total": 1}, "facts": facts, "color": "yellow",
+                                 "score": 50.0}}}
+    out = {}
+    for name, rule in RULE_FUNCTIONS.items():
+        found = rule(ctx, cfg)
+        assert found, name
+        out[name] = found[0]["facts"]
+    return out
+
+
+def test_dashboard_summaries_read_only_facts_the_rules_write():
+    """summaries.js renders each rule's sentence from its facts: every rule has an entry there,
+    and every fact an entry reads (``f.<key>``) is one its rule really writes."""
+    for name, facts in _rule_facts().items():
+        entry = re.search(rf"^    {name}: (.*?)(?=^    \w+: |^  }};)", SUMMARIES_JS, re.M | re.S)
+        assert entry is not None, f"summaries.js has no sentence for {name}"
+        read = set(re.findall(r"\bf\.(\w+)", entry.group(1)))
+        assert read and read <= set(facts), (name, read - set(facts))
+        assert f'"summary.{name}"' in entry.group(1)
