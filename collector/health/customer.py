@@ -12,7 +12,7 @@ from typing import Any
 
 from collector.health.settings import MEASURES
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
-from protocol.timeunits import DAY_MS, day_start
+from protocol.timeunits import DAY_MS, local_day
 
 
 def robot_counts(robots: list[dict]) -> dict[str, int]:
@@ -77,16 +77,18 @@ def peer_percentiles(values: dict[str, tuple[str, float]]) -> dict[str, dict]:
 MILESTONES = (7, 14, 30)
 
 
-def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict) -> list[dict]:
+def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict,
+               off: int = 0) -> list[dict]:
     """For robots first seen within ``onboarding_days``: active days within their first 7/14/30 days
-    and whether each milestone is met, missed (its days are over) or still open."""
-    today = day_start(now_ms)
+    and whether each milestone is met, missed (its days are over) or still open.  Days are local
+    days of the customer (``off``: its UTC offset; ``active_days`` holds local day labels)."""
+    today = local_day(now_ms, off)
     out = []
     for r in robots:
         first = r.get("first_seen_ms")
         if first is None or first < now_ms - s["onboarding_days"] * DAY_MS:
             continue
-        start = day_start(first)
+        start = local_day(first, off)
         days = active_days.get(r["id"], set())
         row = {"robot": r["id"], "first_seen_ms": first, "age_days": (today - start) // DAY_MS,
                "milestones": {}}
@@ -102,6 +104,7 @@ def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int
 
 
 def contract(customer: dict, now_ms: int) -> dict[str, Any]:
+    """Days from the customer's local today to its contract's end date (0 on the last day)."""
     end = customer.get("contract_end")
     out: dict[str, Any] = {"arr": customer.get("arr") or 0.0, "contract_end": end, "days_to_renewal": None}
     if end:
@@ -109,7 +112,7 @@ def contract(customer: dict, now_ms: int) -> dict[str, Any]:
             end_ms = int(dt.datetime.strptime(end, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp()) * 1000
         except ValueError:
             return out
-        out["days_to_renewal"] = (end_ms - day_start(now_ms)) // DAY_MS
+        out["days_to_renewal"] = (end_ms - local_day(now_ms, customer.get("offset_ms") or 0)) // DAY_MS
     return out
 
 
@@ -190,7 +193,7 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
     """The whole fleet health of one customer (``use`` from ``usage``, ``peers`` from
     ``peer_percentiles``)."""
     counts = robot_counts(robots)
-    onboard = onboarding(robot_rows, active_days, now_ms, s)
+    onboard = onboarding(robot_rows, active_days, now_ms, s, customer.get("offset_ms") or 0)
     deal = contract(customer, now_ms)
     value, breakdown = score(measures(robots, use, peers, onboard, deal, s), s)
     bench = use["interactions_per_robot_day_30d"]
@@ -198,7 +201,9 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
         "customer": customer["id"], "scene": customer.get("scene") or "", "score": value,
         "color": color(value, s), "trend": trend(value, week_ago, s), "robots": counts,
         "breakdown": breakdown,
+        "timezone": customer.get("timezone"), "local_day": customer.get("local_day"),
         "facts": {
+            "timezone": customer.get("timezone"),
             "anomalies": anomalies(robots), "usage": use, "skills": skill_mix(skills), "peers": peers,
             "onboarding": onboard, "contract": deal,
             "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],

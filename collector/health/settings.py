@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol.timeunits import known_zone
 from protocol.config import ConfigError, Option, Values, fraction, load_table, non_negative, positive, setting
+
+
+def _zone(value: Any) -> str | None:
+    return None if known_zone(value) else "must be an IANA time zone name, e.g. Asia/Shanghai"
 
 
 def _health(key: str, default: Any, doc: str, check=None) -> Option:
@@ -43,7 +48,7 @@ SETTINGS: tuple[Option, ...] = (
         _health(f"{name}_warn", warn, f"{name}: error rate (errors / denominator) for `warn`", non_negative),
         _health(f"{name}_crit", crit, f"{name}: error rate for `crit`", non_negative),
     )),
-    _health("active_day_interactions", 10, "interactions in a UTC day that make it an active day", non_negative),
+    _health("active_day_interactions", 10, "interactions in a local day of the customer that make it an active day", non_negative),
     _health("onboarding_days", 30, "robots first seen within this many days are onboarding", positive),
     _health("milestone_7", 5, "active days needed within a robot's first 7 days", non_negative),
     _health("milestone_14", 10, "active days needed within its first 14 days", non_negative),
@@ -68,6 +73,17 @@ SETTINGS: tuple[Option, ...] = (
             "(a client that was away longer starts from the oldest kept)", positive),
     _health("trend_points", 5.0, "score change against 7 days ago that makes the arrow up or down",
             non_negative),
+    _health("timezone", "Asia/Shanghai", "IANA time zone of customers imported without one: every day-granular "
+            "figure (usage per day, active days, onboarding, score history, contract days) is a local day of "
+            "the customer", _zone),
+    _health("opening_grace_s", 1800, "a robot not back this many seconds after its venue opens (or lost while "
+            "it is open) is unreachable; before that, and outside opening hours, it is `closed`", non_negative),
+    _health("learn_hours_days", 14, "opening hours not imported are learned from the customer's usage by local "
+            "hour over this many past days", positive),
+    _health("learn_hours_share", 0.5, "an hour of the day is open when the customer had usage in it on more than "
+            "this share of those days", fraction),
+    _health("dormant_days", 3, "complete local days in a row without one interaction after which a fleet is "
+            "dormant (on but unused, or switched off): red whatever its score", positive),
 )
 
 MEASURES = ("reliability", "adoption", "usage_trend", "onboarding", "contract")

@@ -23,11 +23,13 @@ from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRo
                                   Vector, ViewCache, day_view_start, hour_view_start)
 from collector.store.sqlite.db import connect_reader
 from collector.store.sqlite.shared import SharedConnection
-from protocol.timeunits import DAY_MS, HOUR_MS
+from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, utc_offset_ms
 
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
                  "state_reason")
-CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm")
+CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm", "timezone",
+                    "hours")
+LOCAL_TABLE = "health_local_day"
 INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
 SLOT_TABLE = "health_slot"
 
@@ -48,13 +50,13 @@ class SqliteHealthStore:
 
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
-                    cache: ViewCache | None) -> HealthInputs:
+                    cache: ViewCache | None, zone: str = "Asia/Shanghai") -> HealthInputs:
         """Everything a cycle reads, on the write connection in one read snapshot, except on a
         process's first cycle (see below)."""
         conn = self.conn
         t0 = time.perf_counter()
         path = _db_path(conn)
-        usage_args = (now_ms, onboarding_days, active_day_interactions)
+        usage_args = (now_ms, onboarding_days, active_day_interactions, zone)
         # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
         # day-granular reads then run in worker threads of their own so the disk reads overlap (several
         # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
@@ -130,8 +132,10 @@ class SqliteHealthStore:
             [(c.customer, now_ms, c.score, c.color, c.trend, c.robots_total, c.robots_online, c.robots_offline,
               c.robots_stale, c.color_since_ms, json.dumps(c.breakdown, sort_keys=True),
               json.dumps(c.facts, sort_keys=True)) for c in rows])
+        # ``day_ms``: one day for all, or each customer's own local day (its label, see protocol.timeunits)
+        day_of = day_ms.get if isinstance(day_ms, dict) else (lambda _c: day_ms)
         self.conn.executemany("INSERT OR REPLACE INTO score_history (customer, day_ms, score, color) VALUES (?,?,?,?)",
-                              [(c.customer, day_ms, c.score, c.color) for c in rows])
+                              [(c.customer, day_of(c.customer), c.score, c.color) for c in rows])
 
     def add_feed_events(self, events: Iterable[tuple[int, str, dict]]) -> None:
         self.conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)",
@@ -160,13 +164,46 @@ def _apart(path: str, read, *args):
         conn.close()
 
 
-def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> tuple:
-    """The day-granular reads: customers, interactions, yesterday's usage, onboarding activity, scores a week ago
-    (and how long they took: they run beside the robot views, so the cycle waits for the longer)."""
+def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
+                zone: str = "Asia/Shanghai") -> tuple:
+    """The day-granular reads, each over the customer's own local days: customers, interactions,
+    yesterday's usage, onboarding activity, scores a week ago (and how long they took: they run
+    beside the robot views, so the cycle waits for the longer)."""
     t0 = time.perf_counter()
-    return (customers(conn), usage_sums(conn, now_ms), day_usage(conn, now_ms),
+    custs = customers(conn)
+    _local_days(conn, custs, now_ms, zone)
+    return (custs, usage_sums(conn, now_ms), day_usage(conn, now_ms),
             active_days(conn, now_ms, onboarding_days, floor),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
+
+
+def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str) -> None:
+    """Each customer's zone (its own, else ``zone``), UTC offset now and the instant its local day
+    began, added to its dict and put in a temporary table (customer, offset, today's start) that
+    the day-granular queries join, so SQL sums each customer's own local days from UTC hours.
+
+    A local day is the 24 UTC hour buckets from its start.  In a zone with a half-hour offset
+    (+05:30) local midnight falls inside an hour bucket: that bucket counts for the local day
+    holding its start (its first half hour belongs to the day before), so such a customer's days
+    are its offset shifted by half an hour, never a bucket counted twice or lost."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LOCAL_TABLE} (customer TEXT PRIMARY KEY, off_ms INTEGER NOT NULL,"
+                 " start_ms INTEGER NOT NULL, label_ms INTEGER NOT NULL) WITHOUT ROWID")
+    conn.execute(f"DELETE FROM temp.{LOCAL_TABLE}")
+    offsets: dict[str, int] = {}
+    for c in custs:
+        c["timezone"] = c.get("timezone") or zone
+        off = offsets.get(c["timezone"])
+        if off is None:
+            try:
+                off = offsets[c["timezone"]] = utc_offset_ms(c["timezone"], now_ms)
+            except (ValueError, KeyError, OSError):  # a zone unknown here: the default's
+                c["timezone"] = zone
+                off = offsets.setdefault(zone, utc_offset_ms(zone, now_ms))
+        c["offset_ms"] = off
+        c["day_start_ms"] = start = local_day_start(now_ms, off)
+        c["local_day"] = local_day(now_ms, off)
+    conn.executemany(f"INSERT INTO temp.{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms) VALUES (?,?,?,?)",
+                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"]) for c in custs])
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
@@ -331,49 +368,61 @@ def long_view(conn: sqlite3.Connection, now_ms: int, plan: SlotPlan, cache: View
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete UTC
-    days, from the store's per-customer daily totals (``customer_day``, the sum over the customer's
-    robots): 500 customers x 30 days of rows instead of 10,000 robots x 30 days."""
-    d = now_ms - now_ms % DAY_MS
-    weekdays = tuple(d - k * DAY_MS for k in (8, 15, 22, 29))
-    sql = ("SELECT customer,"
-           " SUM(CASE WHEN bucket_ms >= ? THEN total ELSE 0 END),"
-           " SUM(CASE WHEN bucket_ms >= ? AND bucket_ms < ? THEN total ELSE 0 END),"
-           " SUM(total),"
-           " SUM(CASE WHEN bucket_ms = ? THEN total ELSE 0 END),"
-           " SUM(CASE WHEN bucket_ms IN (?,?,?,?) THEN total ELSE 0 END)"
-           " FROM customer_day WHERE bucket_ms >= ? AND bucket_ms < ? AND metric = 'usage.interactions'"
-           " GROUP BY customer")
-    params = (d - 7 * DAY_MS, d - 14 * DAY_MS, d - 7 * DAY_MS, d - DAY_MS, *weekdays, d - 30 * DAY_MS, d)
+    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete local
+    days of each customer (``_local_days``), from the store's per-customer hourly totals
+    (``customer_hour``, the sum over the customer's robots): 500 customers x 24 x 30 rows instead
+    of 10,000 robots' hours."""
+    D = DAY_MS
+    sql = ("SELECT h.customer,"
+           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {7 * D} THEN h.total ELSE 0 END),"
+           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {14 * D} AND h.bucket_ms < t.start_ms - {7 * D}"
+           " THEN h.total ELSE 0 END),"
+           " SUM(h.total),"
+           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {D} THEN h.total ELSE 0 END),"
+           " SUM(CASE WHEN " + " OR ".join(
+               f"(h.bucket_ms >= t.start_ms - {k * D} AND h.bucket_ms < t.start_ms - {(k - 1) * D})"
+               for k in (8, 15, 22, 29)) + " THEN h.total ELSE 0 END)"
+           f" FROM temp.{LOCAL_TABLE} t JOIN customer_hour h ON h.bucket_ms >= t.start_ms - {30 * D}"
+           " AND h.bucket_ms < t.start_ms AND h.metric = 'usage.interactions' AND h.customer = t.customer"
+           " GROUP BY h.customer")
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql, params):
+    for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql):
         out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4)
     return out
 
 
 def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {metric: total}}``: the usage volumes and skills of the last complete UTC day,
-    summed over the customer's robots (``customer_day``)."""
-    day = now_ms - now_ms % DAY_MS - DAY_MS
+    """``{customer: {metric: total}}``: the usage volumes and skills of the customer's last complete
+    local day (yesterday, local), summed over its robots (``customer_hour``)."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for customer, metric, total in conn.execute(
-            "SELECT customer, metric, total FROM customer_day WHERE bucket_ms = ?", (day,)):
+            f"SELECT h.customer, h.metric, SUM(h.total) FROM temp.{LOCAL_TABLE} t JOIN customer_hour h"
+            f" ON h.bucket_ms >= t.start_ms - {DAY_MS} AND h.bucket_ms < t.start_ms AND h.customer = t.customer"
+            " GROUP BY h.customer, h.metric"):
         out[customer][metric] = total
     return out
 
 
 def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> dict[str, set[int]]:
-    """``{robot: {day_ms}}``: days with at least ``floor`` interactions, for onboarding robots only,
-    through the partial covering index of migration 0013 (a short range per robot, no row lookups)."""
+    """``{robot: {local day label}}``: the robot's customer's local days (``_local_days``) with at least
+    ``floor`` interactions, for onboarding robots only, summed from the robot's hours (a short range
+    of the primary key per robot)."""
     since = now_ms - onboarding_days * DAY_MS
-    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY counter_day_interactions"
-           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms <= ?"
-           " WHERE r.first_seen_ms >= ? AND c.total >= ?")
+    # day index counted from 40 days before today's start, so SQLite's integer division never sees
+    # a negative number; the label is then today's label minus the days back
+    sql = ("SELECT c.robot, t.label_ms - (40 - (c.bucket_ms - (t.start_ms - 40 * ?)) / ?) * ?, SUM(c.total)"
+           f" FROM robots r JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer JOIN counter_hour c"
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= t.start_ms - ? * ?"
+           " AND c.bucket_ms <= ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2 HAVING SUM(c.total) >= ?")
     out: dict[str, set[int]] = defaultdict(set)
-    for robot, day in conn.execute(sql, (since - since % DAY_MS, now_ms, since, floor)):
+    for robot, day, _total in conn.execute(sql, (DAY_MS, DAY_MS, DAY_MS, onboarding_days + 1, DAY_MS, now_ms,
+                                                 since, floor)):
         out[robot].add(day)
     return out
 
 
 def scores_on(conn: sqlite3.Connection, day_ms: int) -> dict[str, float]:
-    return dict(conn.execute("SELECT customer, score FROM score_history WHERE day_ms = ?", (day_ms,)))
+    """Each customer's recorded score of its local day 7 days before its today (``day_ms``, the
+    UTC reckoning, is kept for the signature: the local days come from ``_local_days``)."""
+    return dict(conn.execute(f"SELECT s.customer, s.score FROM temp.{LOCAL_TABLE} t JOIN score_history s"
+                             " ON s.customer = t.customer AND s.day_ms = t.label_ms - ?", (7 * DAY_MS,)))
