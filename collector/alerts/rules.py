@@ -30,6 +30,11 @@ def candidate(cfg, subject, customer, value, summary, facts, site=None, robot=No
 
 
 def unreachable(r: dict) -> bool:
+    """Lost (offline without a clean shutdown) or stale, and not ``closed``: a robot off while its
+    venue is closed, or not back yet within the grace after opening, is the venue's night
+    (collector.health.hours), so neither robot_offline nor site_outage counts it."""
+    if r.get("closed"):
+        return False
     return r["state"] == "stale" or (r["state"] == "offline" and r.get("state_reason") != "shutdown")
 
 

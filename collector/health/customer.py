@@ -18,7 +18,8 @@ from protocol.timeunits import DAY_MS, local_day
 def robot_counts(robots: list[dict]) -> dict[str, int]:
     states = [r["state"] for r in robots]
     return {"total": len(robots), "online": states.count("online"),
-            "offline": states.count("offline"), "stale": states.count("stale")}
+            "offline": states.count("offline"), "stale": states.count("stale"),
+            "closed": sum(1 for r in robots if r.get("closed"))}
 
 
 def anomalies(robots: list[dict]) -> dict[str, dict]:
@@ -120,13 +121,17 @@ def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], de
              s: dict) -> dict[str, tuple[float, str]]:
     """Each measure's (score 0-100, the fact behind it)."""
     out: dict[str, tuple[float, str]] = {}
-    in_service = [r for r in robots if not (r["state"] == "offline" and r.get("state_reason") == "shutdown")]
+    # robots shut down cleanly, and robots off while their venue is closed, are not in service
+    in_service = [r for r in robots if not (r["state"] == "offline" and r.get("state_reason") == "shutdown")
+                  and not r.get("closed")]
     if in_service:
         scores = [r["score"] if r["state"] == "online" else 0.0 for r in in_service]
         down = sum(1 for r in in_service if r["state"] != "online")
         out["reliability"] = (sum(scores) / len(scores),
                               f"mean robot score {sum(scores) / len(scores):.0f} over {len(in_service)} robots "
                               f"in service, {down} unreachable")
+    elif any(r.get("closed") for r in robots):
+        out["reliability"] = (100.0, "venue closed: no robot in service")
     else:
         out["reliability"] = (100.0, "no robot in service")
     value = use["interactions_per_robot_day_30d"]
@@ -187,6 +192,10 @@ def trend(value: float, week_ago: float | None, s: dict) -> str:
     return "up" if diff >= s["trend_points"] else "down" if diff <= -s["trend_points"] else "flat"
 
 
+def _venue_facts(v) -> dict | None:
+    return None if v is None else {"open": v.open, "opened_ms": v.opened_ms, "source": v.source, "hours": v.hours}
+
+
 def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int], peers: dict,
            active_days: dict[str, set[int]], robot_rows: list[dict], week_ago: float | None,
            now_ms: int, s: dict) -> dict[str, Any]:
@@ -204,6 +213,7 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
         "timezone": customer.get("timezone"), "local_day": customer.get("local_day"),
         "facts": {
             "timezone": customer.get("timezone"),
+            "venue": _venue_facts(customer.get("venue")),
             "anomalies": anomalies(robots), "usage": use, "skills": skill_mix(skills), "peers": peers,
             "onboarding": onboard, "contract": deal,
             "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],

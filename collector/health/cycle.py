@@ -18,6 +18,8 @@ from typing import Any
 
 from collector.health import customer as cust
 from collector.health import robot as rob
+from collector.health.hours import closed
+from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
 from collector.store.seam import CustomerHealthRow, HealthStore, RobotHealthRow, SlotPlan
 from protocol.catalogue import HEALTH_SUBSYSTEMS
@@ -77,7 +79,8 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
     t0 = time.perf_counter()
     inputs = health.read_inputs(now_ms, PLAN, hs["onboarding_days"], hs["active_day_interactions"],
-                                memory.views if memory is not None else None, hs["timezone"])
+                                memory.views if memory is not None else None, hs["timezone"],
+                                (hs["learn_hours_days"], hs["learn_hours_share"]))
     customer_rows = {c["id"]: c for c in inputs.customers}
     robot_rows, usage, yesterday = inputs.robots, inputs.usage, inputs.yesterday
     read_s = time.perf_counter() - t0
@@ -102,6 +105,10 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     for cid in ids:
         c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))
         c["scene"] = scenes[cid]
+        # robots off outside opening hours (or not back yet just after opening) are closed, not down
+        c["venue"] = v = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours"))
+        for r in by_customer[cid]:
+            r["closed"] = closed(r, v, now_ms, hs["opening_grace_s"] * 1000)
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)

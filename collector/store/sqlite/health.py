@@ -23,6 +23,7 @@ from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRo
                                   Vector, ViewCache, day_view_start, hour_view_start)
 from collector.store.sqlite.db import connect_reader
 from collector.store.sqlite.shared import SharedConnection
+from protocol.catalogue import USAGE_VOLUMES
 from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, utc_offset_ms
 
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
@@ -40,6 +41,8 @@ class SqliteHealthStore:
     def __init__(self, path: str | None, shared: SharedConnection | None = None):
         self.path = path
         self.shared = shared or SharedConnection(path)
+        #: learned opening hours, kept while each customer's local day and offset hold (a day's figure)
+        self.hours_cache: dict = {}
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -50,13 +53,14 @@ class SqliteHealthStore:
 
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
-                    cache: ViewCache | None, zone: str = "Asia/Shanghai") -> HealthInputs:
+                    cache: ViewCache | None, zone: str = "Asia/Shanghai",
+                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
         """Everything a cycle reads, on the write connection in one read snapshot, except on a
         process's first cycle (see below)."""
         conn = self.conn
         t0 = time.perf_counter()
         path = _db_path(conn)
-        usage_args = (now_ms, onboarding_days, active_day_interactions, zone)
+        usage_args = (now_ms, onboarding_days, active_day_interactions, zone, learn, self.hours_cache)
         # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
         # day-granular reads then run in worker threads of their own so the disk reads overlap (several
         # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
@@ -165,13 +169,15 @@ def _apart(path: str, read, *args):
 
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
-                zone: str = "Asia/Shanghai") -> tuple:
+                zone: str = "Asia/Shanghai", learn: tuple[int, float] = (14, 0.5),
+                hours_cache: dict | None = None) -> tuple:
     """The day-granular reads, each over the customer's own local days: customers, interactions,
     yesterday's usage, onboarding activity, scores a week ago (and how long they took: they run
     beside the robot views, so the cycle waits for the longer)."""
     t0 = time.perf_counter()
     custs = customers(conn)
     _local_days(conn, custs, now_ms, zone)
+    learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache)
     return (custs, usage_sums(conn, now_ms), day_usage(conn, now_ms),
             active_days(conn, now_ms, onboarding_days, floor),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
@@ -365,6 +371,31 @@ def long_view(conn: sqlite3.Connection, now_ms: int, plan: SlotPlan, cache: View
         stable = (yesterday, merge([yesterday, base]))
     cache.today = {"day": today, "end": cur, "sums": base, "revs": others, "stable": stable}
     return add_rows(stable[1], hour_rows.get(cur, ()))
+
+
+def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share: float, cache: dict) -> None:
+    """Each customer's opening hours as learned from its own usage (``c["learned_hours"]``: the local
+    hours of the day, 0-23, with any usage volume on more than ``share`` of its last ``days``
+    complete local days), for customers without imported ``hours``.  Read once per customer and
+    local day (``cache``): complete days do not change within a day but for late data."""
+    want = [c for c in custs if not c.get("hours")]
+    keys = {c["id"]: (c["day_start_ms"], c["offset_ms"], days, share) for c in want}
+    missing = [c["id"] for c in want if cache.get(c["id"], (None,))[0] != keys[c["id"]]]
+    if missing:
+        names = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
+        seen: dict[str, dict[int, int]] = defaultdict(dict)
+        sql = (f"SELECT h.customer, ((h.bucket_ms + t.off_ms) % {DAY_MS}) / {HOUR_MS},"
+               f" COUNT(DISTINCT (h.bucket_ms - t.start_ms + {(days + 1) * DAY_MS}) / {DAY_MS})"
+               f" FROM temp.{LOCAL_TABLE} t JOIN customer_hour h ON h.customer = t.customer"
+               f" AND h.bucket_ms >= t.start_ms - {days * DAY_MS} AND h.bucket_ms < t.start_ms"
+               f" WHERE h.metric IN ({names}) AND h.total > 0 GROUP BY 1, 2")
+        for customer, hour, n in conn.execute(sql):
+            seen[customer][hour] = n
+        for cid in missing:
+            hours = sorted(h for h, n in seen.get(cid, {}).items() if n > share * days)
+            cache[cid] = (keys[cid], hours)
+    for c in custs:
+        c["learned_hours"] = cache[c["id"]][1] if c["id"] in keys else None
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
