@@ -100,6 +100,25 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
+def fleet_dormant(ctx: dict, cfg: dict) -> list[dict]:
+    """A customer whose robots did nothing for days: on and reporting with no interaction, or
+    switched off (closed for days is not a venue's night).  Value: the complete local days in a row
+    without an interaction (``facts.usage.idle_days``)."""
+    out = []
+    for c in ctx["customers"].values():
+        idle, n = c["facts"]["usage"].get("idle_days"), c["robots"]["total"]
+        if idle is None or n < max(1, cfg["min_robots"]):
+            continue
+        on = c["robots"]["online"]
+        what = (f"{on} of {n} robots on and reporting, no interaction" if on
+                else f"all {n} robots switched off or unreachable")
+        out.append(candidate(cfg, c["customer"], c["customer"], float(idle),
+                             f"{c['customer']}: {what} for {idle} days",
+                             {"idle_days": idle, "robots": n, "robots_on": on,
+                              "last_use_ms": c["facts"]["usage"].get("last_use_ms")}))
+    return out
+
+
 def below_peers(ctx: dict, cfg: dict) -> list[dict]:
     out = []
     for c in ctx["customers"].values():
@@ -163,6 +182,6 @@ def benchmark_candidate(ctx: dict, cfg: dict) -> list[dict]:
 
 RULE_FUNCTIONS = {
     "site_outage": site_outage, "robot_offline": robot_offline, "subsystem_degraded": subsystem_degraded,
-    "usage_drop": usage_drop, "below_peers": below_peers, "onboarding_stalled": onboarding_stalled,
+    "usage_drop": usage_drop, "fleet_dormant": fleet_dormant, "below_peers": below_peers, "onboarding_stalled": onboarding_stalled,
     "renewal_risk": renewal_risk, "benchmark_candidate": benchmark_candidate,
 }

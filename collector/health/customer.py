@@ -46,6 +46,7 @@ def usage(sums: dict[str, int], yesterday: dict[str, int], n_robots: int) -> dic
         "trend_7d_pct": _pct(last7, prev7),
         "trend_weekday_pct": _pct(sums.get("yesterday", 0), sums.get("weekday4", 0) / 4),
         "interactions_per_robot_day_30d": round(sums.get("last30", 0) / (30 * n), 1),
+        "last_use_ms": sums.get("last_use_ms"),
     }
 
 
@@ -196,6 +197,32 @@ def _venue_facts(v) -> dict | None:
     return None if v is None else {"open": v.open, "opened_ms": v.opened_ms, "source": v.source, "hours": v.hours}
 
 
+def idle_days(last_use_ms: int | None, customer: dict, robot_rows: list[dict], now_ms: int) -> int | None:
+    """Complete local days since the customer's robots last had an interaction (up to 30, the
+    span read); with none in 30 days, the days since its first robot was first seen (capped at 30).
+    None without robots."""
+    off, today = customer.get("offset_ms") or 0, customer.get("local_day")
+    today = local_day(now_ms, off) if today is None else today
+    if last_use_ms is not None:
+        return max(0, (today - local_day(last_use_ms, off)) // DAY_MS - 1)
+    firsts = [r["first_seen_ms"] for r in robot_rows if r.get("first_seen_ms") is not None]
+    if not firsts:
+        return None
+    return min(30, (today - local_day(min(firsts), off)) // DAY_MS)
+
+
+def dormant(idle: int | None, robots: list[dict], s: dict) -> dict | None:
+    """A fleet with no interaction for ``health.dormant_days`` complete local days: on and unused,
+    or switched off.  Either way nobody uses what the customer pays for: red, whatever the score."""
+    if idle is None or not robots or idle < s["dormant_days"]:
+        return None
+    on = sum(1 for r in robots if r["state"] == "online")
+    why = (f"{on} of {len(robots)} robots on and reporting, not used" if on
+           else f"all {len(robots)} robots switched off or unreachable")
+    return {"idle_days": idle, "robots_on": on, "robots": len(robots),
+            "reason": f"no interaction for {idle} days: {why}"}
+
+
 def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int], peers: dict,
            active_days: dict[str, set[int]], robot_rows: list[dict], week_ago: float | None,
            now_ms: int, s: dict) -> dict[str, Any]:
@@ -205,16 +232,18 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
     onboard = onboarding(robot_rows, active_days, now_ms, s, customer.get("offset_ms") or 0)
     deal = contract(customer, now_ms)
     value, breakdown = score(measures(robots, use, peers, onboard, deal, s), s)
+    idle = idle_days(use.get("last_use_ms"), customer, robot_rows, now_ms)
+    asleep = dormant(idle, robots, s)
     bench = use["interactions_per_robot_day_30d"]
     return {
         "customer": customer["id"], "scene": customer.get("scene") or "", "score": value,
-        "color": color(value, s), "trend": trend(value, week_ago, s), "robots": counts,
+        "color": "red" if asleep else color(value, s), "trend": trend(value, week_ago, s), "robots": counts,
         "breakdown": breakdown,
         "timezone": customer.get("timezone"), "local_day": customer.get("local_day"),
         "facts": {
             "timezone": customer.get("timezone"),
             "venue": _venue_facts(customer.get("venue")),
-            "anomalies": anomalies(robots), "usage": use, "skills": skill_mix(skills), "peers": peers,
+            "anomalies": anomalies(robots), "usage": {**use, "idle_days": idle}, "dormant": asleep, "skills": skill_mix(skills), "peers": peers,
             "onboarding": onboard, "contract": deal,
             "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],
                           "scene": customer.get("scene") or "",

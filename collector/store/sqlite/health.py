@@ -386,9 +386,10 @@ def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share:
         seen: dict[str, dict[int, int]] = defaultdict(dict)
         sql = (f"SELECT h.customer, ((h.bucket_ms + t.off_ms) % {DAY_MS}) / {HOUR_MS},"
                f" COUNT(DISTINCT (h.bucket_ms - t.start_ms + {(days + 1) * DAY_MS}) / {DAY_MS})"
-               f" FROM temp.{LOCAL_TABLE} t JOIN customer_hour h ON h.customer = t.customer"
+               f" FROM temp.{LOCAL_TABLE} t CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+               f" ON h.metric IN ({names}) AND h.customer = t.customer"
                f" AND h.bucket_ms >= t.start_ms - {days * DAY_MS} AND h.bucket_ms < t.start_ms"
-               f" WHERE h.metric IN ({names}) AND h.total > 0 GROUP BY 1, 2")
+               " WHERE h.total > 0 GROUP BY 1, 2")
         for customer, hour, n in conn.execute(sql):
             seen[customer][hour] = n
         for cid in missing:
@@ -412,13 +413,16 @@ def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int
            f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {D} THEN h.total ELSE 0 END),"
            " SUM(CASE WHEN " + " OR ".join(
                f"(h.bucket_ms >= t.start_ms - {k * D} AND h.bucket_ms < t.start_ms - {(k - 1) * D})"
-               for k in (8, 15, 22, 29)) + " THEN h.total ELSE 0 END)"
-           f" FROM temp.{LOCAL_TABLE} t JOIN customer_hour h ON h.bucket_ms >= t.start_ms - {30 * D}"
-           " AND h.bucket_ms < t.start_ms AND h.metric = 'usage.interactions' AND h.customer = t.customer"
+               for k in (8, 15, 22, 29)) + " THEN h.total ELSE 0 END),"
+           " MAX(CASE WHEN h.total > 0 THEN h.bucket_ms END)"
+           f" FROM temp.{LOCAL_TABLE} t CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+           " ON h.metric = 'usage.interactions' AND h.customer = t.customer"
+           f" AND h.bucket_ms >= t.start_ms - {30 * D} AND h.bucket_ms < t.start_ms"
            " GROUP BY h.customer")
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql):
-        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4)
+    for customer, last7, prev7, last30, yesterday, weekday4, last_use in conn.execute(sql):
+        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4,
+                             last_use_ms=last_use)
     return out
 
 
@@ -426,10 +430,15 @@ def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]
     """``{customer: {metric: total}}``: the usage volumes and skills of the customer's last complete
     local day (yesterday, local), summed over its robots (``customer_hour``)."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()
+    if lo is None:
+        return out
+    # the hours' rows in key order (all customers' yesterdays lie within [lo - 1 day, hi)), each
+    # looked up in the customers' table: CROSS JOIN keeps customer_hour the outer loop
     for customer, metric, total in conn.execute(
-            f"SELECT h.customer, h.metric, SUM(h.total) FROM temp.{LOCAL_TABLE} t JOIN customer_hour h"
-            f" ON h.bucket_ms >= t.start_ms - {DAY_MS} AND h.bucket_ms < t.start_ms AND h.customer = t.customer"
-            " GROUP BY h.customer, h.metric"):
+            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h CROSS JOIN temp.{LOCAL_TABLE} t"
+            f" ON t.customer = h.customer AND h.bucket_ms >= t.start_ms - {DAY_MS} AND h.bucket_ms < t.start_ms"
+            " WHERE h.bucket_ms >= ? AND h.bucket_ms < ? GROUP BY h.customer, h.metric", (lo - DAY_MS, hi)):
         out[customer][metric] = total
     return out
 
@@ -442,7 +451,7 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     # day index counted from 40 days before today's start, so SQLite's integer division never sees
     # a negative number; the label is then today's label minus the days back
     sql = ("SELECT c.robot, t.label_ms - (40 - (c.bucket_ms - (t.start_ms - 40 * ?)) / ?) * ?, SUM(c.total)"
-           f" FROM robots r JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer JOIN counter_hour c"
+           f" FROM robots r CROSS JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer CROSS JOIN counter_hour c"
            " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= t.start_ms - ? * ?"
            " AND c.bucket_ms <= ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2 HAVING SUM(c.total) >= ?")
     out: dict[str, set[int]] = defaultdict(set)

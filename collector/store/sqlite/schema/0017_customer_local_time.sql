@@ -18,6 +18,10 @@ CREATE TABLE customer_hour (
     PRIMARY KEY (bucket_ms, metric, customer)
 );
 
+-- One customer's metric over a range of hours (the cycle's 30-day sums, learned hours): a short
+-- range of this covering index per customer instead of every customer's rows of those hours.
+CREATE INDEX customer_hour_metric ON customer_hour (metric, customer, bucket_ms, total);
+
 INSERT INTO customer_hour (bucket_ms, metric, customer, total)
 SELECT c.bucket_ms, c.metric, r.customer, SUM(c.total) FROM counter_hour c JOIN robots r ON r.id = c.robot
 WHERE c.metric IN ('usage.foot_traffic', 'usage.solicitations', 'usage.wakeups', 'usage.interactions')
