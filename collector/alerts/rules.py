@@ -155,10 +155,12 @@ def renewal_risk(ctx: dict, cfg: dict) -> list[dict]:
         days = deal["days_to_renewal"]
         if days is None:
             continue
-        passed = days <= 0
+        passed = days < 0  # the end date is the contract's last day (local), inclusive
         firing = passed or (days <= cfg["threshold"] and c["color"] != "green")
         clearing = not passed and (days > cfg["clear"] or c["color"] == "green")
-        what = (f"contract ended {-days} days ago with no renewal recorded" if passed
+        ago = -days
+        what = (f"contract ended {ago} day{'s' if ago != 1 else ''} ago with no renewal recorded" if passed
+                else f"contract ends today and the customer is {c['color']}" if days == 0
                 else f"contract ends in {days} days and the customer is {c['color']}")
         out.append(candidate(cfg, c["customer"], c["customer"], float(days), f"{c['customer']}: {what}",
                              {**deal, "color": c["color"], "score": c["score"]},

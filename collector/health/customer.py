@@ -106,7 +106,8 @@ def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int
 
 
 def contract(customer: dict, now_ms: int) -> dict[str, Any]:
-    """Days from the customer's local today to its contract's end date (0 on the last day)."""
+    """Days from the customer's local today to its contract's end date: 0 on the last day (the end
+    date is a day of the contract), negative once it ended."""
     end = customer.get("contract_end")
     out: dict[str, Any] = {"arr": customer.get("arr") or 0.0, "contract_end": end, "days_to_renewal": None}
     if end:
@@ -120,7 +121,8 @@ def contract(customer: dict, now_ms: int) -> dict[str, Any]:
 
 def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], deal: dict,
              s: dict) -> dict[str, tuple[float, str]]:
-    """Each measure's (score 0-100, the fact behind it)."""
+    """Each measure's (score 0-100, the fact behind it): leading indicators only; ``deal`` (the
+    contract) is not one of them (see ``settings.MEASURES``)."""
     out: dict[str, tuple[float, str]] = {}
     # robots shut down cleanly, and robots off while their venue is closed, are not in service
     in_service = [r for r in robots if not (r["state"] == "offline" and r.get("state_reason") == "shutdown")
@@ -157,13 +159,6 @@ def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], de
                              f"{met} of {len(reached)} onboarding milestones met by {len(onboard)} new robots")
     else:
         out["onboarding"] = (100.0, f"{len(onboard)} robots onboarding, no milestone due yet")
-    days = deal["days_to_renewal"]
-    if days is None:
-        out["contract"] = (100.0, "no contract end recorded")
-    elif days <= 0:
-        out["contract"] = (0.0, f"contract ended {-days} days ago, no renewal recorded")
-    else:
-        out["contract"] = (min(100.0, 100.0 * days / s["renewal_horizon_days"]), f"{days} days to renewal")
     return out
 
 

@@ -55,15 +55,12 @@ SETTINGS: tuple[Option, ...] = (
     _health("milestone_30", 20, "active days needed within its first 30 days", non_negative),
     _health("benchmark_interactions", 1000.0, "interactions per robot per day (30-day average) of a "
             "benchmark customer", positive),
-    _health("renewal_horizon_days", 180, "contract measure: full score this many days or more before the "
-            "end date, falling linearly to 0 at the end date", positive),
     _health("weight_reliability", 30.0, "weight of reliability (mean robot score)", non_negative),
     _health("weight_adoption", 25.0, "weight of adoption (usage percentile among the scene's customers)",
             non_negative),
     _health("weight_usage_trend", 20.0, "weight of the usage trend (last 7 days against the 7 before)",
             non_negative),
     _health("weight_onboarding", 15.0, "weight of onboarding (milestones met by new robots)", non_negative),
-    _health("weight_contract", 10.0, "weight of contract proximity", non_negative),
     _health("green", 70.0, "score at or above which a customer is green", non_negative),
     _health("yellow", 40.0, "score at or above which a customer is yellow (below: red)", non_negative),
     _health("detail_refresh_s", 300, "a robot's stored figures (rates, volumes) are rewritten at most this "
@@ -86,7 +83,9 @@ SETTINGS: tuple[Option, ...] = (
             "dormant (on but unused, or switched off): red whatever its score", positive),
 )
 
-MEASURES = ("reliability", "adoption", "usage_trend", "onboarding", "contract")
+#: leading indicators only (seed 000, DOMAIN.md): the contract is context on the page (facts.contract)
+#: and a cause of renewal_risk, never a score part that by itself changes the colour
+MEASURES = ("reliability", "adoption", "usage_trend", "onboarding")
 
 
 def parse(table: Any) -> Values:
