@@ -91,13 +91,13 @@ def test_opening_hours_learned_from_the_venues_own_usage(store, fleet):
     21:05 is the night, a loss at 14:00 is an outage."""
     ids = _venue(store, fleet, hours=None)
     settings = make_settings()
-    ctx = compute(store, local(23), settings.health)
-    assert ctx["customers"]["museum"]["facts"]["venue"] == {
-        "open": False, "opened_ms": None, "source": "learned", "hours": "learned: 09:00-21:00"}
     _switch_off(store, ids, local(21) + 5 * MINUTE)
     for m in range(10, 11 * 60, 20):
         evaluate(store, local(21) + m * MINUTE, settings)
     assert alerts_of(store) == []
+    ctx = compute(store, local(23), settings.health)
+    assert ctx["customers"]["museum"]["facts"]["venue"] == {
+        "open": False, "opened_ms": None, "source": "learned", "hours": "learned: 09:00-21:00"}
     for rid in ids:
         seed.set_state(store, rid, "online", None, local(9) + DAY)
     for rid in ids:

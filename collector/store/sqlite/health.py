@@ -177,8 +177,9 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     t0 = time.perf_counter()
     custs = customers(conn)
     _local_days(conn, custs, now_ms, zone)
-    learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache)
-    return (custs, usage_sums(conn, now_ms), day_usage(conn, now_ms),
+    sums = usage_sums(conn, now_ms)
+    learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
+    return (custs, sums, day_usage(conn, now_ms),
             active_days(conn, now_ms, onboarding_days, floor),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
@@ -373,13 +374,17 @@ def long_view(conn: sqlite3.Connection, now_ms: int, plan: SlotPlan, cache: View
     return add_rows(stable[1], hour_rows.get(cur, ()))
 
 
-def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share: float, cache: dict) -> None:
+def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share: float, cache: dict,
+                  sums: dict | None = None) -> None:
     """Each customer's opening hours as learned from its own usage (``c["learned_hours"]``: the local
     hours of the day, 0-23, with any usage volume on more than ``share`` of its last ``days``
-    complete local days), for customers without imported ``hours``.  Read once per customer and
-    local day (``cache``): complete days do not change within a day but for late data."""
+    complete local days), for customers without imported ``hours``.  Read again only when the
+    customer's local day, or its 30-day interaction sum from ``sums`` (``usage_sums``: it moves with
+    late or back-filled data of past days), changed (``cache``)."""
     want = [c for c in custs if not c.get("hours")]
-    keys = {c["id"]: (c["day_start_ms"], c["offset_ms"], days, share) for c in want}
+    sums = sums or {}
+    keys = {c["id"]: (c["day_start_ms"], c["offset_ms"], days, share, sums.get(c["id"], {}).get("last30"))
+            for c in want}
     missing = [c["id"] for c in want if cache.get(c["id"], (None,))[0] != keys[c["id"]]]
     if missing:
         names = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
