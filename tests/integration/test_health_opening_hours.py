@@ -123,3 +123,19 @@ def test_overnight_hours_are_open_across_midnight(store, fleet):
     seed.set_state(store, ids[1], "offline", "lost", local(27))
     evaluate(store, local(27) + 30 * MINUTE, settings)
     assert [a["robot"] for a in alerts_of(store, "robot_offline")] == [ids[0]]
+
+
+def test_learned_hours_bridge_the_gaps_of_two_hour_windows(store, fleet):
+    """History back-filled in 2-hour windows puts each window's counts in the hour of its start, so
+    every other hour looks unused: the venue is still open 09:00-21:00, not every other hour."""
+    ids = fleet("museum", 2, first_seen=T - 30 * DAY)
+    windows = [(rid, local(h) - d * DAY, local(h) - d * DAY + 2 * HOUR, {"usage.interactions": 100})
+               for rid in ids for d in range(20, 0, -1) for h in range(9, 21, 2)]
+    seed.write_windows(store, windows)
+    ctx = compute(store, local(12), make_settings().health)
+    assert ctx["customers"]["museum"]["facts"]["venue"]["hours"] == "learned: 09:00-20:00"
+    seed.set_state(store, ids[0], "offline", "lost", local(12))
+    history(store, ids[0], local(9), 3, {"nav.tasks": 5})
+    history(store, ids[1], local(9), 6, {"nav.tasks": 5})
+    evaluate(store, local(12) + 15 * MINUTE, make_settings())       # 12:15, an "odd" hour: open
+    assert [a["robot"] for a in alerts_of(store, "robot_offline")] == [ids[0]]

@@ -398,10 +398,30 @@ def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share:
         for customer, hour, n in conn.execute(sql):
             seen[customer][hour] = n
         for cid in missing:
-            hours = sorted(h for h, n in seen.get(cid, {}).items() if n > share * days)
-            cache[cid] = (keys[cid], hours)
+            hours = {h for h, n in seen.get(cid, {}).items() if n > share * days}
+            cache[cid] = (keys[cid], sorted(fill_gaps(hours)))
     for c in custs:
         c["learned_hours"] = cache[c["id"]][1] if c["id"] in keys else None
+
+
+#: hours between two used hours of the day that still count as open: a window's counts sit in the
+#: hour of its start, so agents' windows of up to 2 hours (history back-filled in 2-hour windows)
+#: leave every other hour empty; and a lunch break is not a closing
+GAP_HOURS = 2
+
+
+def fill_gaps(hours: set[int], gap: int = GAP_HOURS) -> set[int]:
+    """``hours`` (0-23) with runs of up to ``gap`` missing hours between two of them filled (around
+    midnight too): a venue is open from its first used hour to its last."""
+    if not hours or len(hours) == 24:
+        return set(hours)
+    out = set(hours)
+    for h in hours:
+        for k in range(1, gap + 2):
+            if (h + k) % 24 in hours:
+                out.update((h + j) % 24 for j in range(1, k))
+                break
+    return out
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
