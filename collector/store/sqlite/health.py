@@ -127,7 +127,8 @@ class SqliteHealthStore:
             [(robot, now_ms, r.customer, r.state, r.score, r.worst,
               r.subsystems if isinstance(r.subsystems, str) else _encode(r.subsystems)) for robot, r in changed])
 
-    def write_customer_health(self, now_ms: int, day_ms: int, rows: Iterable[CustomerHealthRow]) -> None:
+    def write_customer_health(self, now_ms: int, day_ms: int | dict[str, int],
+                              rows: Iterable[CustomerHealthRow]) -> None:
         rows = list(rows)
         self.conn.executemany(
             "INSERT OR REPLACE INTO customer_health (customer, computed_ms, score, color, trend, robots_total,"
