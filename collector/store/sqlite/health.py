@@ -43,6 +43,8 @@ class SqliteHealthStore:
         self.shared = shared or SharedConnection(path)
         #: learned opening hours, kept while each customer's local day and offset hold (a day's figure)
         self.hours_cache: dict = {}
+        #: onboarding robots' interactions per local day over the hours before every customer's today
+        self.active_cache: dict = {}
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -60,7 +62,8 @@ class SqliteHealthStore:
         conn = self.conn
         t0 = time.perf_counter()
         path = _db_path(conn)
-        usage_args = (now_ms, onboarding_days, active_day_interactions, zone, learn, self.hours_cache)
+        usage_args = (now_ms, onboarding_days, active_day_interactions, zone, learn, self.hours_cache,
+                      self.active_cache)
         # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
         # day-granular reads then run in worker threads of their own so the disk reads overlap (several
         # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
@@ -171,7 +174,7 @@ def _apart(path: str, read, *args):
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
                 zone: str = "Asia/Shanghai", learn: tuple[int, float] = (14, 0.5),
-                hours_cache: dict | None = None) -> tuple:
+                hours_cache: dict | None = None, active_cache: dict | None = None) -> tuple:
     """The day-granular reads, each over the customer's own local days: customers, interactions,
     yesterday's usage, onboarding activity, scores a week ago (and how long they took: they run
     beside the robot views, so the cycle waits for the longer)."""
@@ -181,7 +184,7 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     sums = usage_sums(conn, now_ms)
     learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
     return (custs, sums, day_usage(conn, now_ms),
-            active_days(conn, now_ms, onboarding_days, floor),
+            active_days(conn, now_ms, onboarding_days, floor, active_cache),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
 
@@ -469,21 +472,53 @@ def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]
     return out
 
 
-def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> dict[str, set[int]]:
+def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
+                cache: dict | None = None) -> dict[str, set[int]]:
     """``{robot: {local day label}}``: the robot's customer's local days (``_local_days``) with at least
-    ``floor`` interactions, for onboarding robots only, summed from the robot's hours (a short range
-    of the primary key per robot)."""
+    ``floor`` interactions, for onboarding robots only, summed from the robot's hours (the partial
+    covering index ``counter_hour_interactions``, migration 0017: a short range per robot).
+
+    Summing 30 days of hours per onboarding robot is the heaviest read of the cycle, so with
+    ``cache`` (kept by the store between cycles) the hours before the earliest local midnight of
+    all customers (every one of them in a complete local day of every customer) are summed once
+    and kept while the store's revisions of those hours (``rollup_marks``: late data bumps them),
+    the onboarding robots and the customers' days are unchanged; each cycle adds the hours since."""
     since = now_ms - onboarding_days * DAY_MS
+    lo = conn.execute(f"SELECT min(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()[0]
+    if lo is None:
+        return {}
+    boundary = lo - lo % HOUR_MS
+    first = lo - (onboarding_days + 1) * DAY_MS
     # day index counted from 40 days before today's start, so SQLite's integer division never sees
     # a negative number; the label is then today's label minus the days back
     sql = ("SELECT c.robot, t.label_ms - (40 - (c.bucket_ms - (t.start_ms - 40 * ?)) / ?) * ?, SUM(c.total)"
-           f" FROM robots r CROSS JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer CROSS JOIN counter_hour c"
+           f" FROM robots r CROSS JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer"
+           " CROSS JOIN counter_hour c INDEXED BY counter_hour_interactions"
            " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= t.start_ms - ? * ?"
-           " AND c.bucket_ms <= ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2 HAVING SUM(c.total) >= ?")
+           " AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2")
+
+    def read(part: str, edge: int) -> dict[tuple[str, int], int]:
+        return {(robot, day): n for robot, day, n in conn.execute(sql.format(part=part), (
+            DAY_MS, DAY_MS, DAY_MS, onboarding_days + 1, DAY_MS, now_ms, edge, since))}
+
+    if cache is None:
+        sums = read("<", boundary)
+    else:
+        key = (boundary, onboarding_days, since - since % DAY_MS,
+               conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+                            " AND bucket_ms >= ? AND bucket_ms < ?", (first, boundary)).fetchone(),
+               conn.execute("SELECT group_concat(id || ':' || customer || ':' || first_seen_ms, ',') FROM robots"
+                            " WHERE first_seen_ms >= ?", (since,)).fetchone()[0],
+               tuple(conn.execute(f"SELECT customer, off_ms, start_ms FROM temp.{LOCAL_TABLE}")))
+        if cache.get("key") != key:
+            cache["key"], cache["sums"] = key, read("<", boundary)
+        sums = dict(cache["sums"])
+    for k, n in read(">=", boundary).items():
+        sums[k] = sums.get(k, 0) + n
     out: dict[str, set[int]] = defaultdict(set)
-    for robot, day, _total in conn.execute(sql, (DAY_MS, DAY_MS, DAY_MS, onboarding_days + 1, DAY_MS, now_ms,
-                                                 since, floor)):
-        out[robot].add(day)
+    for (robot, day), n in sums.items():
+        if n >= floor:
+            out[robot].add(day)
     return out
 
 
