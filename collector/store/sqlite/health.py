@@ -181,9 +181,9 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     t0 = time.perf_counter()
     custs = customers(conn)
     _local_days(conn, custs, now_ms, zone)
-    sums = usage_sums(conn, now_ms)
+    sums = kept(active_cache, "usage_sums", conn, lambda: usage_sums(conn, now_ms))
     learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
-    return (custs, sums, day_usage(conn, now_ms),
+    return (custs, sums, kept(active_cache, "day_usage", conn, lambda: day_usage(conn, now_ms)),
             active_days(conn, now_ms, onboarding_days, floor, active_cache),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
@@ -426,6 +426,26 @@ def fill_gaps(hours: set[int], gap: int = GAP_HOURS) -> set[int]:
                 out.update((h + j) % 24 for j in range(1, k))
                 break
     return out
+
+
+def kept(cache: dict | None, name: str, conn: sqlite3.Connection, read):
+    """``read()``, or its result kept in ``cache[name]`` while the customers' local days and the store's
+    revisions (``rollup_marks``) of every hour before the latest of their local midnights hold: such a
+    read (complete local days only) cannot change otherwise.  Live data goes to hours after it."""
+    if cache is None:
+        return read()
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()
+    if lo is None:
+        return read()
+    key = (tuple(conn.execute(f"SELECT customer, off_ms, start_ms FROM temp.{LOCAL_TABLE}")),
+           conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+                        " AND bucket_ms >= ? AND bucket_ms < ?", (lo - 31 * DAY_MS, hi)).fetchone())
+    hit = cache.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    result = read()
+    cache[name] = (key, result)
+    return result
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
