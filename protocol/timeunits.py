@@ -14,3 +14,55 @@ def hour_start(ms: int) -> int:
 def day_start(ms: int) -> int:
     """The start of the UTC day holding ``ms``."""
     return ms - ms % DAY_MS
+
+
+# ---------------------------------------------------------------- local days of a customer
+# Why: a venue lives by its own calendar (Beijing 08:00 is not the start of its day).  Health
+# labels a customer's local day by its date: ``local_day(ms, off)`` is that date's 00:00 *as if
+# UTC* (so ``YYYY-MM-DD`` of it in UTC is the local date), and ``off`` the zone's UTC offset.
+# The offset is taken at the instant being labelled; windows of 30 days across a daylight-saving
+# change use today's offset for the whole span (an hour off at one end, documented).
+
+def utc_offset_ms(zone: str, at_ms: int) -> int:
+    """The UTC offset of the IANA ``zone`` at ``at_ms`` (ms; +05:30 is 19,800,000)."""
+    import datetime as _dt
+    from zoneinfo import ZoneInfo
+
+    at = _dt.datetime.fromtimestamp(at_ms / 1000, _dt.timezone.utc).astimezone(ZoneInfo(zone))
+    return int(at.utcoffset().total_seconds() * 1000)
+
+
+def local_day(ms: int, off: int) -> int:
+    """The label of the local day holding ``ms`` in a zone of offset ``off``: its date at 00:00 UTC."""
+    return day_start(ms + off)
+
+
+def local_day_start(ms: int, off: int) -> int:
+    """The instant (UTC ms) the local day holding ``ms`` began."""
+    return day_start(ms + off) - off
+
+
+def known_zone(zone: str) -> bool:
+    """Is ``zone`` an IANA time zone name this machine knows?"""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(zone)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
+
+
+def parse_hours(text: str) -> tuple[int, int] | None:
+    """Opening hours ``HH:MM-HH:MM`` (local; overnight allowed: ``18:00-02:00``; ``24:00`` ends a
+    day) -> (open, close) in minutes after local midnight, or None when malformed or empty."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text or "")
+    if not m:
+        return None
+    h1, m1, h2, m2 = (int(x) for x in m.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
+        return None
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    return None if start == end % 1440 and start == end else (start, end)

@@ -30,6 +30,11 @@ def candidate(cfg, subject, customer, value, summary, facts, site=None, robot=No
 
 
 def unreachable(r: dict) -> bool:
+    """Lost (offline without a clean shutdown) or stale, and not ``closed``: a robot off while its
+    venue is closed, or not back yet within the grace after opening, is the venue's night
+    (collector.health.hours), so neither robot_offline nor site_outage counts it."""
+    if r.get("closed"):
+        return False
     return r["state"] == "stale" or (r["state"] == "offline" and r.get("state_reason") != "shutdown")
 
 
@@ -95,6 +100,25 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
+def fleet_dormant(ctx: dict, cfg: dict) -> list[dict]:
+    """A customer whose robots did nothing for days: on and reporting with no interaction, or
+    switched off (closed for days is not a venue's night).  Value: the complete local days in a row
+    without an interaction (``facts.usage.idle_days``)."""
+    out = []
+    for c in ctx["customers"].values():
+        idle, n = c["facts"]["usage"].get("idle_days"), c["robots"]["total"]
+        if idle is None or n < max(1, cfg["min_robots"]):
+            continue
+        on = c["robots"]["online"]
+        what = (f"{on} of {n} robots on and reporting, no interaction" if on
+                else f"all {n} robots switched off or unreachable")
+        out.append(candidate(cfg, c["customer"], c["customer"], float(idle),
+                             f"{c['customer']}: {what} for {idle} days",
+                             {"idle_days": idle, "robots": n, "robots_on": on,
+                              "last_use_ms": c["facts"]["usage"].get("last_use_ms")}))
+    return out
+
+
 def below_peers(ctx: dict, cfg: dict) -> list[dict]:
     out = []
     for c in ctx["customers"].values():
@@ -131,10 +155,12 @@ def renewal_risk(ctx: dict, cfg: dict) -> list[dict]:
         days = deal["days_to_renewal"]
         if days is None:
             continue
-        passed = days <= 0
+        passed = days < 0  # the end date is the contract's last day (local), inclusive
         firing = passed or (days <= cfg["threshold"] and c["color"] != "green")
         clearing = not passed and (days > cfg["clear"] or c["color"] == "green")
-        what = (f"contract ended {-days} days ago with no renewal recorded" if passed
+        ago = -days
+        what = (f"contract ended {ago} day{'s' if ago != 1 else ''} ago with no renewal recorded" if passed
+                else f"contract ends today and the customer is {c['color']}" if days == 0
                 else f"contract ends in {days} days and the customer is {c['color']}")
         out.append(candidate(cfg, c["customer"], c["customer"], float(days), f"{c['customer']}: {what}",
                              {**deal, "color": c["color"], "score": c["score"]},
@@ -158,6 +184,6 @@ def benchmark_candidate(ctx: dict, cfg: dict) -> list[dict]:
 
 RULE_FUNCTIONS = {
     "site_outage": site_outage, "robot_offline": robot_offline, "subsystem_degraded": subsystem_degraded,
-    "usage_drop": usage_drop, "below_peers": below_peers, "onboarding_stalled": onboarding_stalled,
+    "usage_drop": usage_drop, "fleet_dormant": fleet_dormant, "below_peers": below_peers, "onboarding_stalled": onboarding_stalled,
     "renewal_risk": renewal_risk, "benchmark_candidate": benchmark_candidate,
 }

@@ -40,6 +40,10 @@ RULES: dict[str, dict[str, Any]] = {
         threshold=40.0, clear=20.0, for_s=0, clear_for_s=86400, severity="warning",
         extra=(("min_volume", 20.0, "interactions per robot per day in the 7 days before, below "
                 "which no drop is judged", non_negative),)),
+    "fleet_dormant": dict(
+        direction="above", value="complete local days in a row without one interaction (robots on and unused, "
+        "or switched off)", threshold=3.0, clear=1.0, for_s=0, clear_for_s=0, severity="critical",
+        extra=(("min_robots", 1, "fewest robots of a customer judged", non_negative),)),
     "below_peers": dict(
         direction="below", value="the customer's usage percentile among customers of its scene",
         threshold=10.0, clear=25.0, for_s=0, clear_for_s=86400, severity="info",

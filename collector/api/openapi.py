@@ -57,7 +57,9 @@ SCHEMAS = {
         "contract_start": nullable({"type": "string", "description": "YYYY-MM-DD"}),
         "contract_end": nullable({"type": "string", "description": "YYYY-MM-DD"}),
         "arr": NUM, "assigned": {"type": "boolean"}, "health": nullable(ref("CustomerHealth")),
-        "robots": ref("RobotCounts"), "open_alerts": INT}),
+        "robots": ref("RobotCounts"), "open_alerts": INT,
+        "timezone": nullable({"type": "string", "description": "IANA time zone of the customer's local days "
+                              "(imported, else the one health used); null before its first evaluation"})}),
     "CustomerList": page_of("Customer"),
     "Usage": obj({
         "days": {"type": "array", "items": MS}, "robots": INT, "peer_customers": INT, "peer_robots": INT,

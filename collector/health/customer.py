@@ -12,13 +12,14 @@ from typing import Any
 
 from collector.health.settings import MEASURES
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
-from protocol.timeunits import DAY_MS, day_start
+from protocol.timeunits import DAY_MS, local_day
 
 
 def robot_counts(robots: list[dict]) -> dict[str, int]:
     states = [r["state"] for r in robots]
     return {"total": len(robots), "online": states.count("online"),
-            "offline": states.count("offline"), "stale": states.count("stale")}
+            "offline": states.count("offline"), "stale": states.count("stale"),
+            "closed": sum(1 for r in robots if r.get("closed"))}
 
 
 def anomalies(robots: list[dict]) -> dict[str, dict]:
@@ -45,6 +46,7 @@ def usage(sums: dict[str, int], yesterday: dict[str, int], n_robots: int) -> dic
         "trend_7d_pct": _pct(last7, prev7),
         "trend_weekday_pct": _pct(sums.get("yesterday", 0), sums.get("weekday4", 0) / 4),
         "interactions_per_robot_day_30d": round(sums.get("last30", 0) / (30 * n), 1),
+        "last_use_ms": sums.get("last_use_ms"),
     }
 
 
@@ -77,16 +79,18 @@ def peer_percentiles(values: dict[str, tuple[str, float]]) -> dict[str, dict]:
 MILESTONES = (7, 14, 30)
 
 
-def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict) -> list[dict]:
+def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict,
+               off: int = 0) -> list[dict]:
     """For robots first seen within ``onboarding_days``: active days within their first 7/14/30 days
-    and whether each milestone is met, missed (its days are over) or still open."""
-    today = day_start(now_ms)
+    and whether each milestone is met, missed (its days are over) or still open.  Days are local
+    days of the customer (``off``: its UTC offset; ``active_days`` holds local day labels)."""
+    today = local_day(now_ms, off)
     out = []
     for r in robots:
         first = r.get("first_seen_ms")
         if first is None or first < now_ms - s["onboarding_days"] * DAY_MS:
             continue
-        start = day_start(first)
+        start = local_day(first, off)
         days = active_days.get(r["id"], set())
         row = {"robot": r["id"], "first_seen_ms": first, "age_days": (today - start) // DAY_MS,
                "milestones": {}}
@@ -102,6 +106,8 @@ def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int
 
 
 def contract(customer: dict, now_ms: int) -> dict[str, Any]:
+    """Days from the customer's local today to its contract's end date: 0 on the last day (the end
+    date is a day of the contract), negative once it ended."""
     end = customer.get("contract_end")
     out: dict[str, Any] = {"arr": customer.get("arr") or 0.0, "contract_end": end, "days_to_renewal": None}
     if end:
@@ -109,21 +115,26 @@ def contract(customer: dict, now_ms: int) -> dict[str, Any]:
             end_ms = int(dt.datetime.strptime(end, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp()) * 1000
         except ValueError:
             return out
-        out["days_to_renewal"] = (end_ms - day_start(now_ms)) // DAY_MS
+        out["days_to_renewal"] = (end_ms - local_day(now_ms, customer.get("offset_ms") or 0)) // DAY_MS
     return out
 
 
 def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], deal: dict,
              s: dict) -> dict[str, tuple[float, str]]:
-    """Each measure's (score 0-100, the fact behind it)."""
+    """Each measure's (score 0-100, the fact behind it): leading indicators only; ``deal`` (the
+    contract) is not one of them (see ``settings.MEASURES``)."""
     out: dict[str, tuple[float, str]] = {}
-    in_service = [r for r in robots if not (r["state"] == "offline" and r.get("state_reason") == "shutdown")]
+    # robots shut down cleanly, and robots off while their venue is closed, are not in service
+    in_service = [r for r in robots if not (r["state"] == "offline" and r.get("state_reason") == "shutdown")
+                  and not r.get("closed")]
     if in_service:
         scores = [r["score"] if r["state"] == "online" else 0.0 for r in in_service]
         down = sum(1 for r in in_service if r["state"] != "online")
         out["reliability"] = (sum(scores) / len(scores),
                               f"mean robot score {sum(scores) / len(scores):.0f} over {len(in_service)} robots "
                               f"in service, {down} unreachable")
+    elif any(r.get("closed") for r in robots):
+        out["reliability"] = (100.0, "venue closed: no robot in service")
     else:
         out["reliability"] = (100.0, "no robot in service")
     value = use["interactions_per_robot_day_30d"]
@@ -148,13 +159,6 @@ def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], de
                              f"{met} of {len(reached)} onboarding milestones met by {len(onboard)} new robots")
     else:
         out["onboarding"] = (100.0, f"{len(onboard)} robots onboarding, no milestone due yet")
-    days = deal["days_to_renewal"]
-    if days is None:
-        out["contract"] = (100.0, "no contract end recorded")
-    elif days <= 0:
-        out["contract"] = (0.0, f"contract ended {-days} days ago, no renewal recorded")
-    else:
-        out["contract"] = (min(100.0, 100.0 * days / s["renewal_horizon_days"]), f"{days} days to renewal")
     return out
 
 
@@ -184,22 +188,57 @@ def trend(value: float, week_ago: float | None, s: dict) -> str:
     return "up" if diff >= s["trend_points"] else "down" if diff <= -s["trend_points"] else "flat"
 
 
+def _venue_facts(v) -> dict | None:
+    return None if v is None else {"open": v.open, "opened_ms": v.opened_ms, "source": v.source, "hours": v.hours}
+
+
+def idle_days(last_use_ms: int | None, customer: dict, robot_rows: list[dict], now_ms: int) -> int | None:
+    """Complete local days since the customer's robots last had an interaction (up to 30, the
+    span read); with none in 30 days, the days since its first robot was first seen (capped at 30).
+    None without robots."""
+    off, today = customer.get("offset_ms") or 0, customer.get("local_day")
+    today = local_day(now_ms, off) if today is None else today
+    if last_use_ms is not None:
+        return max(0, (today - local_day(last_use_ms, off)) // DAY_MS - 1)
+    firsts = [r["first_seen_ms"] for r in robot_rows if r.get("first_seen_ms") is not None]
+    if not firsts:
+        return None
+    return min(30, (today - local_day(min(firsts), off)) // DAY_MS)
+
+
+def dormant(idle: int | None, robots: list[dict], s: dict) -> dict | None:
+    """A fleet with no interaction for ``health.dormant_days`` complete local days: on and unused,
+    or switched off.  Either way nobody uses what the customer pays for: red, whatever the score."""
+    if idle is None or not robots or idle < s["dormant_days"]:
+        return None
+    on = sum(1 for r in robots if r["state"] == "online")
+    why = (f"{on} of {len(robots)} robots on and reporting, not used" if on
+           else f"all {len(robots)} robots switched off or unreachable")
+    return {"idle_days": idle, "robots_on": on, "robots": len(robots),
+            "reason": f"no interaction for {idle} days: {why}"}
+
+
 def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int], peers: dict,
            active_days: dict[str, set[int]], robot_rows: list[dict], week_ago: float | None,
            now_ms: int, s: dict) -> dict[str, Any]:
     """The whole fleet health of one customer (``use`` from ``usage``, ``peers`` from
     ``peer_percentiles``)."""
     counts = robot_counts(robots)
-    onboard = onboarding(robot_rows, active_days, now_ms, s)
+    onboard = onboarding(robot_rows, active_days, now_ms, s, customer.get("offset_ms") or 0)
     deal = contract(customer, now_ms)
     value, breakdown = score(measures(robots, use, peers, onboard, deal, s), s)
+    idle = idle_days(use.get("last_use_ms"), customer, robot_rows, now_ms)
+    asleep = dormant(idle, robots, s)
     bench = use["interactions_per_robot_day_30d"]
     return {
         "customer": customer["id"], "scene": customer.get("scene") or "", "score": value,
-        "color": color(value, s), "trend": trend(value, week_ago, s), "robots": counts,
+        "color": "red" if asleep else color(value, s), "trend": trend(value, week_ago, s), "robots": counts,
         "breakdown": breakdown,
+        "timezone": customer.get("timezone"), "local_day": customer.get("local_day"),
         "facts": {
-            "anomalies": anomalies(robots), "usage": use, "skills": skill_mix(skills), "peers": peers,
+            "timezone": customer.get("timezone"),
+            "venue": _venue_facts(customer.get("venue")),
+            "anomalies": anomalies(robots), "usage": {**use, "idle_days": idle}, "dormant": asleep, "skills": skill_mix(skills), "peers": peers,
             "onboarding": onboard, "contract": deal,
             "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],
                           "scene": customer.get("scene") or "",

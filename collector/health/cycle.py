@@ -18,10 +18,12 @@ from typing import Any
 
 from collector.health import customer as cust
 from collector.health import robot as rob
+from collector.health.hours import closed
+from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
 from collector.store.seam import CustomerHealthRow, HealthStore, RobotHealthRow, SlotPlan
 from protocol.catalogue import HEALTH_SUBSYSTEMS
-from protocol.timeunits import DAY_MS
+from protocol.timeunits import DAY_MS, local_day, local_day_start, utc_offset_ms
 
 PLAN = SlotPlan(rob.SLOT_OF, rob.SLOTS)
 
@@ -31,6 +33,13 @@ def _scene(customer: dict, robots: list[dict]) -> str:
         return customer["scene"]
     scenes = Counter(r["scene"] for r in robots if r.get("scene"))
     return scenes.most_common(1)[0][0] if scenes else ""
+
+
+def _unlisted(cid: str, now_ms: int, hs: dict) -> dict:
+    """A customer only its robots name (no ``customers`` row): the default zone's local day."""
+    off = utc_offset_ms(hs["timezone"], now_ms)
+    return {"id": cid, "timezone": hs["timezone"], "offset_ms": off, "day_start_ms": local_day_start(now_ms, off),
+            "local_day": local_day(now_ms, off)}
 
 
 def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: dict,
@@ -70,7 +79,8 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
     t0 = time.perf_counter()
     inputs = health.read_inputs(now_ms, PLAN, hs["onboarding_days"], hs["active_day_interactions"],
-                                memory.views if memory is not None else None)
+                                memory.views if memory is not None else None, hs["timezone"],
+                                (hs["learn_hours_days"], hs["learn_hours_share"]))
     customer_rows = {c["id"]: c for c in inputs.customers}
     robot_rows, usage, yesterday = inputs.robots, inputs.usage, inputs.yesterday
     read_s = time.perf_counter() - t0
@@ -93,8 +103,12 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
                                    for cid in ids if by_customer[cid]})
     customers = {}
     for cid in ids:
-        c = dict(customer_rows.get(cid) or {"id": cid})
+        c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))
         c["scene"] = scenes[cid]
+        # robots off outside opening hours (or not back yet just after opening) are closed, not down
+        c["venue"] = v = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours"))
+        for r in by_customer[cid]:
+            r["closed"] = closed(r, v, now_ms, hs["opening_grace_s"] * 1000)
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
@@ -196,7 +210,8 @@ def write(health: HealthStore, ctx: dict, now_ms: int, memory: HealthMemory | No
         n = c["robots"]
         rows.append(CustomerHealthRow(cid, c["score"], c["color"], c["trend"], n["total"], n["online"],
                                       n["offline"], n["stale"], since, c["breakdown"], c["facts"]))
-    health.write_customer_health(now_ms, now_ms - now_ms % DAY_MS, rows)
+    # the score of each customer's own local day (the last one of the day stands)
+    health.write_customer_health(now_ms, {cid: c["local_day"] for cid, c in ctx["customers"].items()}, rows)
     health.add_feed_events(feed)
 
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol.timeunits import known_zone
 from protocol.config import ConfigError, Option, Values, fraction, load_table, non_negative, positive, setting
+
+
+def _zone(value: Any) -> str | None:
+    return None if known_zone(value) else "must be an IANA time zone name, e.g. Asia/Shanghai"
 
 
 def _health(key: str, default: Any, doc: str, check=None) -> Option:
@@ -43,22 +48,19 @@ SETTINGS: tuple[Option, ...] = (
         _health(f"{name}_warn", warn, f"{name}: error rate (errors / denominator) for `warn`", non_negative),
         _health(f"{name}_crit", crit, f"{name}: error rate for `crit`", non_negative),
     )),
-    _health("active_day_interactions", 10, "interactions in a UTC day that make it an active day", non_negative),
+    _health("active_day_interactions", 10, "interactions in a local day of the customer that make it an active day", non_negative),
     _health("onboarding_days", 30, "robots first seen within this many days are onboarding", positive),
     _health("milestone_7", 5, "active days needed within a robot's first 7 days", non_negative),
     _health("milestone_14", 10, "active days needed within its first 14 days", non_negative),
     _health("milestone_30", 20, "active days needed within its first 30 days", non_negative),
     _health("benchmark_interactions", 1000.0, "interactions per robot per day (30-day average) of a "
             "benchmark customer", positive),
-    _health("renewal_horizon_days", 180, "contract measure: full score this many days or more before the "
-            "end date, falling linearly to 0 at the end date", positive),
     _health("weight_reliability", 30.0, "weight of reliability (mean robot score)", non_negative),
     _health("weight_adoption", 25.0, "weight of adoption (usage percentile among the scene's customers)",
             non_negative),
     _health("weight_usage_trend", 20.0, "weight of the usage trend (last 7 days against the 7 before)",
             non_negative),
     _health("weight_onboarding", 15.0, "weight of onboarding (milestones met by new robots)", non_negative),
-    _health("weight_contract", 10.0, "weight of contract proximity", non_negative),
     _health("green", 70.0, "score at or above which a customer is green", non_negative),
     _health("yellow", 40.0, "score at or above which a customer is yellow (below: red)", non_negative),
     _health("detail_refresh_s", 300, "a robot's stored figures (rates, volumes) are rewritten at most this "
@@ -68,9 +70,22 @@ SETTINGS: tuple[Option, ...] = (
             "(a client that was away longer starts from the oldest kept)", positive),
     _health("trend_points", 5.0, "score change against 7 days ago that makes the arrow up or down",
             non_negative),
+    _health("timezone", "Asia/Shanghai", "IANA time zone of customers imported without one: every day-granular "
+            "figure (usage per day, active days, onboarding, score history, contract days) is a local day of "
+            "the customer", _zone),
+    _health("opening_grace_s", 1800, "a robot not back this many seconds after its venue opens (or lost while "
+            "it is open) is unreachable; before that, and outside opening hours, it is `closed`", non_negative),
+    _health("learn_hours_days", 14, "opening hours not imported are learned from the customer's usage by local "
+            "hour over this many past days", positive),
+    _health("learn_hours_share", 0.5, "an hour of the day is open when the customer had usage in it on more than "
+            "this share of those days", fraction),
+    _health("dormant_days", 3, "complete local days in a row without one interaction after which a fleet is "
+            "dormant (on but unused, or switched off): red whatever its score", positive),
 )
 
-MEASURES = ("reliability", "adoption", "usage_trend", "onboarding", "contract")
+#: leading indicators only (seed 000, DOMAIN.md): the contract is context on the page (facts.contract)
+#: and a cause of renewal_risk, never a score part that by itself changes the colour
+MEASURES = ("reliability", "adoption", "usage_trend", "onboarding")
 
 
 def parse(table: Any) -> Values:

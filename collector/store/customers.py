@@ -1,7 +1,8 @@
 """``import-customers``: load customers and contracts from the CS team's CSV export.
 
 UTF-8 with or without a BOM (Excel writes one).  Header ``id,name,scene,tier,contract_start,
-contract_end,arr,csm``; extra columns are ignored, ``id`` and ``name`` are required, the rest may
+contract_end,arr,csm``, optional ``timezone`` (IANA name), ``hours`` (opening hours ``HH:MM-HH:MM``,
+local, overnight allowed), ``distributor`` and ``language`` (``zh`` or ``en``); extra columns are ignored, ``id`` and ``name`` are required, the rest may
 be empty.  Each bad row is reported with its line number and reason and skipped; good rows go in
 (one transaction).  Re-importing updates existing customers and marks telemetry-created ones as
 assigned.  Exit status: 0 all rows imported, 1 some rows bad, 2 the file itself is unusable.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from collector.store.records import CustomerRow
 from collector.store.seam import RegistryStore
+from protocol.timeunits import known_zone, parse_hours
 from protocol.topics import is_valid_id
 
 COLUMNS = CustomerRow._fields
@@ -66,7 +68,17 @@ def _row(record: dict[str, str]) -> CustomerRow:
         raise ValueError(f"arr {get('arr')[:40]!r} is not a number") from None
     if not math.isfinite(arr) or arr < 0:
         raise ValueError(f"arr {get('arr')[:40]!r} must be a number >= 0")
-    return CustomerRow(cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"))
+    zone, hours, language = get("timezone") or None, get("hours") or None, get("language").lower() or "zh"
+    if zone is not None and not known_zone(zone):
+        raise ValueError(f"timezone {zone[:40]!r} is not an IANA time zone (e.g. Asia/Shanghai)")
+    if hours is not None and parse_hours(hours) is None:
+        raise ValueError(f"hours {hours[:40]!r} must be HH:MM-HH:MM (local time, e.g. 09:00-21:00)")
+    if language not in ("zh", "en"):
+        raise ValueError(f"language {get('language')[:40]!r} must be zh or en")
+    if len(get("distributor")) > MAX_TEXT:
+        raise ValueError(f"distributor is longer than {MAX_TEXT} characters")
+    return CustomerRow(cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"),
+                       zone, hours, get("distributor"), language)
 
 
 def parse(text: str) -> Report:

@@ -90,6 +90,10 @@ class CustomerRow(NamedTuple):
     contract_end: str | None
     arr: float
     csm: str
+    timezone: str | None = None  # IANA name; None: [health] timezone
+    hours: str | None = None     # opening hours 'HH:MM-HH:MM' local; None: learned
+    distributor: str = ""
+    language: str = "zh"
 
 
 class RobotRow(NamedTuple):

@@ -14,7 +14,7 @@ from protocol.timeunits import DAY_MS
 #: the tables retention deletes from, in pass order, and the term each keeps its rows for (raw: by
 #: receive time; rollup: by bucket).  Also the label values of robopulse_store_retention_deleted_total.
 RETAINED = (("window_chunks", "raw"), ("counter_hour", "rollup"), ("counter_day", "rollup"),
-            ("customer_day", "rollup"), ("rollup_marks", "rollup"), ("gauge_hour", "rollup"))
+            ("customer_day", "rollup"), ("customer_hour", "rollup"), ("rollup_marks", "rollup"), ("gauge_hour", "rollup"))
 
 
 class Retention:

@@ -189,7 +189,11 @@ class HealthStore(Protocol):
     are stored together or not at all."""
 
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
-                    cache: ViewCache | None) -> HealthInputs: ...
+                    cache: ViewCache | None, zone: str = "Asia/Shanghai",
+                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
+        """Day-granular figures are each customer's local days (its ``timezone``, else ``zone``);
+        its dict carries ``timezone``, ``offset_ms``, ``day_start_ms``, ``local_day`` and, without
+        imported ``hours``, ``learned_hours`` (``learn``: days, share)."""
 
     def stored_robot_health(self) -> Iterator[StoredRobotHealth]: ...
 
@@ -201,8 +205,10 @@ class HealthStore(Protocol):
 
     def write_robot_health(self, now_ms: int, changed: Iterable[tuple[str, RobotHealthRow]]) -> None: ...
 
-    def write_customer_health(self, now_ms: int, day_ms: int, rows: Iterable[CustomerHealthRow]) -> None:
-        """The customers' rows and their score of the day (``score_history``)."""
+    def write_customer_health(self, now_ms: int, day_ms: int | dict[str, int],
+                              rows: Iterable[CustomerHealthRow]) -> None:
+        """The customers' rows and their score of the day (``score_history``; ``day_ms``: one day
+        for all, or each customer's local day label)."""
 
     def add_feed_events(self, events: Iterable[tuple[int, str, dict]]) -> None:
         """``(ts_ms, kind, data)`` live-feed events."""

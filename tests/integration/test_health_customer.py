@@ -27,8 +27,9 @@ def test_customer_score_breakdown_and_scene_peers(store, fleet):
     for cid in ("museum0", "museum1", "museum2", "ktv0", "ktv1"):
         h = customer_health(store, cid)
         assert round(sum(b["points"] for b in h["breakdown"]), 6) == h["score"]
+        # leading indicators only: the contract is context (facts.contract), not a score part (issue 13)
         assert {b["measure"] for b in h["breakdown"]} == {"reliability", "adoption", "usage_trend",
-                                                           "onboarding", "contract"}
+                                                           "onboarding"}
     m1 = customer_health(store, "museum1")
     assert m1["facts"]["peers"] == {"scene": "museum", "peers": 2, "percentile": 50.0}
     assert customer_health(store, "museum2")["facts"]["peers"]["percentile"] == 100.0
@@ -77,7 +78,7 @@ def test_customer_color_change_goes_to_the_feed(store, fleet):
     for rid in ids:
         history(store, rid, T - HOUR, 2, {"usage.interactions": 5})
     settings = make_settings(health={"weight_reliability": 1.0, "weight_adoption": 0.0, "weight_usage_trend": 0.0,
-                                     "weight_onboarding": 0.0, "weight_contract": 0.0})
+                                     "weight_onboarding": 0.0})
     evaluate(store, T, settings)
     assert customer_health(store, "c1")["color"] == "green"
     for rid in ids:

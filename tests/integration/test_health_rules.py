@@ -128,7 +128,7 @@ def test_rules_onboarding_stalled(store, fleet, age_days, active, expected):
 # renewal_risk ------------------------------------------------------------------------------
 
 ONLY_RELIABILITY = {"weight_reliability": 1.0, "weight_adoption": 0.0, "weight_usage_trend": 0.0,
-                    "weight_onboarding": 0.0, "weight_contract": 0.0}
+                    "weight_onboarding": 0.0}
 
 
 @pytest.mark.parametrize("days, red, expected", [

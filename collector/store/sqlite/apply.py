@@ -170,6 +170,7 @@ def add_rollups(conn: sqlite3.Connection, hour_sums: dict[tuple[str, int], dict[
     insert_many(conn, UPSERT_COUNTER_HOUR, hour_rows)
     insert_many(conn, UPSERT_COUNTER_DAY, [make_row(CounterRow, (*key, v)) for key, v in day.items()])
     customer_usage.add(conn, customer_usage.deltas(day, owner))
+    customer_usage.add(conn, customer_usage.deltas({(r, m, hb): v for r, m, hb, v in hour_rows}, owner), hourly=True)
     marks.touch(conn, hours, {db for _robot, _metric, db in day})
 
 

@@ -30,6 +30,10 @@ def usage_where(col: str = "metric") -> str:
 
 UPSERT = ("INSERT INTO customer_day (bucket_ms, metric, customer, total) VALUES (?, ?, ?, ?) "
           "ON CONFLICT (bucket_ms, metric, customer) DO UPDATE SET total = customer_day.total + excluded.total")
+#: the same per UTC hour (``customer_hour``, migration 0017): health sums a customer's local days from it
+UPSERT_HOUR = UPSERT.replace("customer_day", "customer_hour")
+#: each customer table and the robot rollup it sums
+TABLES = (("customer_day", "counter_day"), ("customer_hour", "counter_hour"))
 
 
 def is_usage(metric: str) -> bool:
@@ -60,22 +64,24 @@ def deltas(day: dict[tuple[str, str, int], int], owner: dict[str, str]) -> dict[
     return out
 
 
-def add(conn: sqlite3.Connection, rows: dict[tuple[int, str, str], int]) -> None:
+def add(conn: sqlite3.Connection, rows: dict[tuple[int, str, str], int], hourly: bool = False) -> None:
+    """Add ``deltas`` to ``customer_day`` (``hourly``: of hour buckets, to ``customer_hour``)."""
     if rows:
-        conn.executemany(UPSERT, [(*k, v) for k, v in rows.items() if v])
+        conn.executemany(UPSERT_HOUR if hourly else UPSERT, [(*k, v) for k, v in rows.items() if v])
 
 
 def move(conn: sqlite3.Connection, robot: str, old: str, new: str) -> None:
-    """The robot now belongs to ``new``: its stored usage history leaves ``old`` and joins ``new``.
-    Call after the robot's row changed and before this flush's deltas are added."""
-    sql = (f"INSERT INTO customer_day (bucket_ms, metric, customer, total) SELECT bucket_ms, metric, ?, {{sign}}total"
-           f" FROM counter_day WHERE robot = ? AND {usage_where()} ON CONFLICT (bucket_ms, metric, customer)"
-           " DO UPDATE SET total = customer_day.total + excluded.total")
-    conn.execute(sql.format(sign="-"), (old, robot))
-    conn.execute(sql.format(sign=""), (new, robot))
-    # rows the move emptied, found by key (no scan of the whole table)
-    conn.execute(f"DELETE FROM customer_day WHERE (bucket_ms, metric) IN (SELECT bucket_ms, metric FROM counter_day"
-                 f" WHERE robot = ? AND {usage_where()}) AND customer = ? AND total = 0", (robot, old))
+    """The robot now belongs to ``new``: its stored usage history leaves ``old`` and joins ``new``
+    (daily and hourly).  Call after the robot's row changed and before this flush's deltas are added."""
+    for table, source in TABLES:
+        sql = (f"INSERT INTO {table} (bucket_ms, metric, customer, total) SELECT bucket_ms, metric, ?, {{sign}}total"
+               f" FROM {source} WHERE robot = ? AND {usage_where()} ON CONFLICT (bucket_ms, metric, customer)"
+               f" DO UPDATE SET total = {table}.total + excluded.total")
+        conn.execute(sql.format(sign="-"), (old, robot))
+        conn.execute(sql.format(sign=""), (new, robot))
+        # rows the move emptied, found by key (no scan of the whole table)
+        conn.execute(f"DELETE FROM {table} WHERE (bucket_ms, metric) IN (SELECT bucket_ms, metric FROM {source}"
+                     f" WHERE robot = ? AND {usage_where()}) AND customer = ? AND total = 0", (robot, old))
 
 
 def settle(conn: sqlite3.Connection, claimed: dict[str, set[str]], before: dict[str, str]) -> dict[str, str]:
@@ -99,9 +105,12 @@ FROM_ROBOTS = ("SELECT c.bucket_ms, c.metric, r.customer, SUM(c.total) FROM coun
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Recompute every row from ``counter_day`` (the migration's back-fill)."""
+    """Recompute every row from ``counter_day`` / ``counter_hour`` (the migrations' back-fill)."""
     conn.execute("DELETE FROM customer_day")
     conn.execute(f"INSERT INTO customer_day (bucket_ms, metric, customer, total) {FROM_ROBOTS}")
+    conn.execute("DELETE FROM customer_hour")
+    conn.execute("INSERT INTO customer_hour (bucket_ms, metric, customer, total) "
+                 + FROM_ROBOTS.replace("counter_day", "counter_hour"))
 
 
 def expected(conn: sqlite3.Connection) -> dict[tuple[int, str, str], int]:

@@ -22,12 +22,15 @@ from collector.store.sqlite import marks
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
 from collector.store.sqlite.db import connect_reader
-from collector.store.sqlite.shared import OnSharedConnection
-from protocol.timeunits import DAY_MS, HOUR_MS
+from collector.store.sqlite.shared import OnSharedConnection, SharedConnection
+from protocol.catalogue import USAGE_VOLUMES
+from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, utc_offset_ms
 
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
                  "state_reason")
-CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm")
+CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm", "timezone",
+                    "hours")
+LOCAL_TABLE = "health_local_day"
 INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
 SLOT_TABLE = "health_slot"
 
@@ -37,15 +40,24 @@ _encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(x, sort_keys=Tru
 class SqliteHealthStore(OnSharedConnection):
     """On the evaluator's connection (shared with the ``alerts`` part: one cycle, one transaction)."""
 
+    def __init__(self, path: str | None, shared: SharedConnection | None = None):
+        super().__init__(path, shared)
+        #: learned opening hours, kept while each customer's local day and offset hold (a day's figure)
+        self.hours_cache: dict = {}
+        #: onboarding robots' interactions per local day over the hours before every customer's today
+        self.active_cache: dict = {}
+
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
-                    cache: ViewCache | None) -> HealthInputs:
+                    cache: ViewCache | None, zone: str = "Asia/Shanghai",
+                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
         """Everything a cycle reads, on the write connection in one read snapshot, except on a
         process's first cycle (see below)."""
         conn = self.conn
         t0 = time.perf_counter()
         path = _db_path(conn)
-        usage_args = (now_ms, onboarding_days, active_day_interactions)
+        usage_args = (now_ms, onboarding_days, active_day_interactions, zone, learn, self.hours_cache,
+                      self.active_cache)
         # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
         # day-granular reads then run in worker threads of their own so the disk reads overlap (several
         # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
@@ -112,7 +124,8 @@ class SqliteHealthStore(OnSharedConnection):
             [(robot, now_ms, r.customer, r.state, r.score, r.worst,
               r.subsystems if isinstance(r.subsystems, str) else _encode(r.subsystems)) for robot, r in changed])
 
-    def write_customer_health(self, now_ms: int, day_ms: int, rows: Iterable[CustomerHealthRow]) -> None:
+    def write_customer_health(self, now_ms: int, day_ms: int | dict[str, int],
+                              rows: Iterable[CustomerHealthRow]) -> None:
         rows = list(rows)
         self.conn.executemany(
             "INSERT OR REPLACE INTO customer_health (customer, computed_ms, score, color, trend, robots_total,"
@@ -121,8 +134,10 @@ class SqliteHealthStore(OnSharedConnection):
             [(c.customer, now_ms, c.score, c.color, c.trend, c.robots_total, c.robots_online, c.robots_offline,
               c.robots_stale, c.color_since_ms, json.dumps(c.breakdown, sort_keys=True),
               json.dumps(c.facts, sort_keys=True)) for c in rows])
+        # ``day_ms``: one day for all, or each customer's own local day (its label, see protocol.timeunits)
+        day_of = day_ms.get if isinstance(day_ms, dict) else (lambda _c: day_ms)
         self.conn.executemany("INSERT OR REPLACE INTO score_history (customer, day_ms, score, color) VALUES (?,?,?,?)",
-                              [(c.customer, day_ms, c.score, c.color) for c in rows])
+                              [(c.customer, day_of(c.customer), c.score, c.color) for c in rows])
 
     def add_feed_events(self, events: Iterable[tuple[int, str, dict]]) -> None:
         self.conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)",
@@ -151,13 +166,49 @@ def _apart(path: str, read, *args):
         conn.close()
 
 
-def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> tuple:
-    """The day-granular reads: customers, interactions, yesterday's usage, onboarding activity, scores a week ago
-    (and how long they took: they run beside the robot views, so the cycle waits for the longer)."""
+def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
+                zone: str = "Asia/Shanghai", learn: tuple[int, float] = (14, 0.5),
+                hours_cache: dict | None = None, active_cache: dict | None = None) -> tuple:
+    """The day-granular reads, each over the customer's own local days: customers, interactions,
+    yesterday's usage, onboarding activity, scores a week ago (and how long they took: they run
+    beside the robot views, so the cycle waits for the longer)."""
     t0 = time.perf_counter()
-    return (customers(conn), usage_sums(conn, now_ms), day_usage(conn, now_ms),
-            active_days(conn, now_ms, onboarding_days, floor),
+    custs = customers(conn)
+    _local_days(conn, custs, now_ms, zone)
+    sums = kept(active_cache, "usage_sums", conn, lambda: usage_sums(conn, now_ms))
+    learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
+    return (custs, sums, kept(active_cache, "day_usage", conn, lambda: day_usage(conn, now_ms)),
+            active_days(conn, now_ms, onboarding_days, floor, active_cache),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
+
+
+def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str) -> None:
+    """Each customer's zone (its own, else ``zone``), UTC offset now and the instant its local day
+    began, added to its dict and put in a temporary table (customer, offset, today's start) that
+    the day-granular queries join, so SQL sums each customer's own local days from UTC hours.
+
+    A local day is the 24 UTC hour buckets from its start.  In a zone with a half-hour offset
+    (+05:30) local midnight falls inside an hour bucket: that bucket counts for the local day
+    holding its start (its first half hour belongs to the day before), so such a customer's days
+    are its offset shifted by half an hour, never a bucket counted twice or lost."""
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LOCAL_TABLE} (customer TEXT PRIMARY KEY, off_ms INTEGER NOT NULL,"
+                 " start_ms INTEGER NOT NULL, label_ms INTEGER NOT NULL) WITHOUT ROWID")
+    conn.execute(f"DELETE FROM temp.{LOCAL_TABLE}")
+    offsets: dict[str, int] = {}
+    for c in custs:
+        c["timezone"] = c.get("timezone") or zone
+        off = offsets.get(c["timezone"])
+        if off is None:
+            try:
+                off = offsets[c["timezone"]] = utc_offset_ms(c["timezone"], now_ms)
+            except (ValueError, KeyError, OSError):  # a zone unknown here: the default's
+                c["timezone"] = zone
+                off = offsets.setdefault(zone, utc_offset_ms(zone, now_ms))
+        c["offset_ms"] = off
+        c["day_start_ms"] = start = local_day_start(now_ms, off)
+        c["local_day"] = local_day(now_ms, off)
+    conn.executemany(f"INSERT INTO temp.{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms) VALUES (?,?,?,?)",
+                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"]) for c in custs])
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
@@ -321,50 +372,172 @@ def long_view(conn: sqlite3.Connection, now_ms: int, plan: SlotPlan, cache: View
     return add_rows(stable[1], hour_rows.get(cur, ()))
 
 
+def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share: float, cache: dict,
+                  sums: dict | None = None) -> None:
+    """Each customer's opening hours as learned from its own usage (``c["learned_hours"]``: the local
+    hours of the day, 0-23, with any usage volume on more than ``share`` of its last ``days``
+    complete local days), for customers without imported ``hours``.  Read again only when the
+    customer's local day, or its 30-day interaction sum from ``sums`` (``usage_sums``: it moves with
+    late or back-filled data of past days), changed (``cache``)."""
+    want = [c for c in custs if not c.get("hours")]
+    sums = sums or {}
+    keys = {c["id"]: (c["day_start_ms"], c["offset_ms"], days, share, sums.get(c["id"], {}).get("last30"))
+            for c in want}
+    missing = [c["id"] for c in want if cache.get(c["id"], (None,))[0] != keys[c["id"]]]
+    if missing:
+        names = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
+        seen: dict[str, dict[int, int]] = defaultdict(dict)
+        sql = (f"SELECT h.customer, ((h.bucket_ms + t.off_ms) % {DAY_MS}) / {HOUR_MS},"
+               f" COUNT(DISTINCT (h.bucket_ms - t.start_ms + {(days + 1) * DAY_MS}) / {DAY_MS})"
+               f" FROM temp.{LOCAL_TABLE} t CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+               f" ON h.metric IN ({names}) AND h.customer = t.customer"
+               f" AND h.bucket_ms >= t.start_ms - {days * DAY_MS} AND h.bucket_ms < t.start_ms"
+               " WHERE h.total > 0 GROUP BY 1, 2")
+        for customer, hour, n in conn.execute(sql):
+            seen[customer][hour] = n
+        for cid in missing:
+            hours = {h for h, n in seen.get(cid, {}).items() if n > share * days}
+            cache[cid] = (keys[cid], sorted(fill_gaps(hours)))
+    for c in custs:
+        c["learned_hours"] = cache[c["id"]][1] if c["id"] in keys else None
+
+
+#: hours between two used hours of the day that still count as open: a window's counts sit in the
+#: hour of its start, so agents' windows of up to 2 hours (history back-filled in 2-hour windows)
+#: leave every other hour empty; and a lunch break is not a closing
+GAP_HOURS = 2
+
+
+def fill_gaps(hours: set[int], gap: int = GAP_HOURS) -> set[int]:
+    """``hours`` (0-23) with runs of up to ``gap`` missing hours between two of them filled (around
+    midnight too): a venue is open from its first used hour to its last."""
+    if not hours or len(hours) == 24:
+        return set(hours)
+    out = set(hours)
+    for h in hours:
+        for k in range(1, gap + 2):
+            if (h + k) % 24 in hours:
+                out.update((h + j) % 24 for j in range(1, k))
+                break
+    return out
+
+
+def kept(cache: dict | None, name: str, conn: sqlite3.Connection, read):
+    """``read()``, or its result kept in ``cache[name]`` while the customers' local days and the store's
+    revisions (``rollup_marks``) of every hour before the latest of their local midnights hold: such a
+    read (complete local days only) cannot change otherwise.  Live data goes to hours after it."""
+    if cache is None:
+        return read()
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()
+    if lo is None:
+        return read()
+    key = (tuple(conn.execute(f"SELECT customer, off_ms, start_ms FROM temp.{LOCAL_TABLE}")),
+           conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+                        " AND bucket_ms >= ? AND bucket_ms < ?", (lo - 31 * DAY_MS, hi)).fetchone())
+    hit = cache.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    result = read()
+    cache[name] = (key, result)
+    return result
+
+
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete UTC
-    days, from the store's per-customer daily totals (``customer_day``, the sum over the customer's
-    robots): 500 customers x 30 days of rows instead of 10,000 robots x 30 days."""
-    d = now_ms - now_ms % DAY_MS
-    weekdays = tuple(d - k * DAY_MS for k in (8, 15, 22, 29))
-    sql = ("SELECT customer,"
-           " SUM(CASE WHEN bucket_ms >= ? THEN total ELSE 0 END),"
-           " SUM(CASE WHEN bucket_ms >= ? AND bucket_ms < ? THEN total ELSE 0 END),"
-           " SUM(total),"
-           " SUM(CASE WHEN bucket_ms = ? THEN total ELSE 0 END),"
-           " SUM(CASE WHEN bucket_ms IN (?,?,?,?) THEN total ELSE 0 END)"
-           " FROM customer_day WHERE bucket_ms >= ? AND bucket_ms < ? AND metric = 'usage.interactions'"
-           " GROUP BY customer")
-    params = (d - 7 * DAY_MS, d - 14 * DAY_MS, d - 7 * DAY_MS, d - DAY_MS, *weekdays, d - 30 * DAY_MS, d)
+    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete local
+    days of each customer (``_local_days``), from the store's per-customer hourly totals
+    (``customer_hour``, the sum over the customer's robots): 500 customers x 24 x 30 rows instead
+    of 10,000 robots' hours."""
+    D = DAY_MS
+    sql = ("SELECT h.customer,"
+           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {7 * D} THEN h.total ELSE 0 END),"
+           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {14 * D} AND h.bucket_ms < t.start_ms - {7 * D}"
+           " THEN h.total ELSE 0 END),"
+           " SUM(h.total),"
+           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {D} THEN h.total ELSE 0 END),"
+           " SUM(CASE WHEN " + " OR ".join(
+               f"(h.bucket_ms >= t.start_ms - {k * D} AND h.bucket_ms < t.start_ms - {(k - 1) * D})"
+               for k in (8, 15, 22, 29)) + " THEN h.total ELSE 0 END),"
+           " MAX(CASE WHEN h.total > 0 THEN h.bucket_ms END)"
+           f" FROM temp.{LOCAL_TABLE} t CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+           " ON h.metric = 'usage.interactions' AND h.customer = t.customer"
+           f" AND h.bucket_ms >= t.start_ms - {30 * D} AND h.bucket_ms < t.start_ms"
+           " GROUP BY h.customer")
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, last7, prev7, last30, yesterday, weekday4 in conn.execute(sql, params):
-        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4)
+    for customer, last7, prev7, last30, yesterday, weekday4, last_use in conn.execute(sql):
+        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4,
+                             last_use_ms=last_use)
     return out
 
 
 def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {metric: total}}``: the usage volumes and skills of the last complete UTC day,
-    summed over the customer's robots (``customer_day``)."""
-    day = now_ms - now_ms % DAY_MS - DAY_MS
+    """``{customer: {metric: total}}``: the usage volumes and skills of the customer's last complete
+    local day (yesterday, local), summed over its robots (``customer_hour``)."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()
+    if lo is None:
+        return out
+    # the hours' rows in key order (all customers' yesterdays lie within [lo - 1 day, hi)), each
+    # looked up in the customers' table: CROSS JOIN keeps customer_hour the outer loop
     for customer, metric, total in conn.execute(
-            "SELECT customer, metric, total FROM customer_day WHERE bucket_ms = ?", (day,)):
+            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h CROSS JOIN temp.{LOCAL_TABLE} t"
+            f" ON t.customer = h.customer AND h.bucket_ms >= t.start_ms - {DAY_MS} AND h.bucket_ms < t.start_ms"
+            " WHERE h.bucket_ms >= ? AND h.bucket_ms < ? GROUP BY h.customer, h.metric", (lo - DAY_MS, hi)):
         out[customer][metric] = total
     return out
 
 
-def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int) -> dict[str, set[int]]:
-    """``{robot: {day_ms}}``: days with at least ``floor`` interactions, for onboarding robots only,
-    through the partial covering index of migration 0013 (a short range per robot, no row lookups)."""
+def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
+                cache: dict | None = None) -> dict[str, set[int]]:
+    """``{robot: {local day label}}``: the robot's customer's local days (``_local_days``) with at least
+    ``floor`` interactions, for onboarding robots only, summed from the robot's hours (the partial
+    covering index ``counter_hour_interactions``, migration 0017: a short range per robot).
+
+    Summing 30 days of hours per onboarding robot is the heaviest read of the cycle, so with
+    ``cache`` (kept by the store between cycles) the hours before the earliest local midnight of
+    all customers (every one of them in a complete local day of every customer) are summed once
+    and kept while the store's revisions of those hours (``rollup_marks``: late data bumps them),
+    the onboarding robots and the customers' days are unchanged; each cycle adds the hours since."""
     since = now_ms - onboarding_days * DAY_MS
-    sql = ("SELECT c.robot, c.bucket_ms FROM robots r JOIN counter_day c INDEXED BY counter_day_interactions"
-           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= ? AND c.bucket_ms <= ?"
-           " WHERE r.first_seen_ms >= ? AND c.total >= ?")
+    lo = conn.execute(f"SELECT min(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()[0]
+    if lo is None:
+        return {}
+    boundary = lo - lo % HOUR_MS
+    first = lo - (onboarding_days + 1) * DAY_MS
+    # day index counted from 40 days before today's start, so SQLite's integer division never sees
+    # a negative number; the label is then today's label minus the days back
+    sql = ("SELECT c.robot, t.label_ms - (40 - (c.bucket_ms - (t.start_ms - 40 * ?)) / ?) * ?, SUM(c.total)"
+           f" FROM robots r CROSS JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer"
+           " CROSS JOIN counter_hour c INDEXED BY counter_hour_interactions"
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= t.start_ms - ? * ?"
+           " AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2")
+
+    def read(part: str, edge: int) -> dict[tuple[str, int], int]:
+        return {(robot, day): n for robot, day, n in conn.execute(sql.format(part=part), (
+            DAY_MS, DAY_MS, DAY_MS, onboarding_days + 1, DAY_MS, now_ms, edge, since))}
+
+    if cache is None:
+        sums = read("<", boundary)
+    else:
+        key = (boundary, onboarding_days, since - since % DAY_MS,
+               conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+                            " AND bucket_ms >= ? AND bucket_ms < ?", (first, boundary)).fetchone(),
+               conn.execute("SELECT group_concat(id || ':' || customer || ':' || first_seen_ms, ',') FROM robots"
+                            " WHERE first_seen_ms >= ?", (since,)).fetchone()[0],
+               tuple(conn.execute(f"SELECT customer, off_ms, start_ms FROM temp.{LOCAL_TABLE}")))
+        if cache.get("key") != key:
+            cache["key"], cache["sums"] = key, read("<", boundary)
+        sums = dict(cache["sums"])
+    for k, n in read(">=", boundary).items():
+        sums[k] = sums.get(k, 0) + n
     out: dict[str, set[int]] = defaultdict(set)
-    for robot, day in conn.execute(sql, (since - since % DAY_MS, now_ms, since, floor)):
-        out[robot].add(day)
+    for (robot, day), n in sums.items():
+        if n >= floor:
+            out[robot].add(day)
     return out
 
 
 def scores_on(conn: sqlite3.Connection, day_ms: int) -> dict[str, float]:
-    return dict(conn.execute("SELECT customer, score FROM score_history WHERE day_ms = ?", (day_ms,)))
+    """Each customer's recorded score of its local day 7 days before its today (``day_ms``, the
+    UTC reckoning, is kept for the signature: the local days come from ``_local_days``)."""
+    return dict(conn.execute(f"SELECT s.customer, s.score FROM temp.{LOCAL_TABLE} t JOIN score_history s"
+                             " ON s.customer = t.customer AND s.day_ms = t.label_ms - ?", (7 * DAY_MS,)))

@@ -32,6 +32,8 @@ _EXPIRED = {
                     "DELETE FROM counter_day WHERE robot = ? AND metric = ? AND bucket_ms = ?"),
     "customer_day": ("SELECT bucket_ms, metric, customer FROM customer_day WHERE bucket_ms < ? LIMIT ?",
                      "DELETE FROM customer_day WHERE bucket_ms = ? AND metric = ? AND customer = ?"),
+    "customer_hour": ("SELECT bucket_ms, metric, customer FROM customer_hour WHERE bucket_ms < ? LIMIT ?",
+                      "DELETE FROM customer_hour WHERE bucket_ms = ? AND metric = ? AND customer = ?"),
     "rollup_marks": ("SELECT grain, bucket_ms FROM rollup_marks WHERE bucket_ms < ? LIMIT ?",
                      "DELETE FROM rollup_marks WHERE grain = ? AND bucket_ms = ?"),
     "gauge_hour": ("SELECT robot, metric, bucket_ms FROM gauge_hour WHERE bucket_ms < ? LIMIT ?",

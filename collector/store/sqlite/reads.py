@@ -43,6 +43,7 @@ assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
 # Correlated subqueries (one index lookup per customer) rather than GROUP BY over every robot and
 # alert: a single customer's page then costs the same whatever the fleet's size.
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
+       COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) AS timezone,
        {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
        h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
        CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id) END
@@ -108,7 +109,7 @@ def _customer_summary(row: sqlite3.Row) -> dict:
                     "offline": row["robots_offline"], "stale": row["robots_stale"]} if health else
                    {"total": row["known_total"], "online": row["known_online"],
                     "offline": row["known_offline"], "stale": 0}),
-        "open_alerts": row["open_alerts"],
+        "open_alerts": row["open_alerts"], "timezone": row["timezone"],
     }
 
 

@@ -20,7 +20,8 @@ UPSERT_CUSTOMER = Insert("customers", CustomerRow._fields + ("assigned", "create
     "ON CONFLICT (id) DO UPDATE SET "
     "name = excluded.name, scene = excluded.scene, tier = excluded.tier, "
     "contract_start = excluded.contract_start, contract_end = excluded.contract_end, arr = excluded.arr, "
-    "csm = excluded.csm, assigned = 1, updated_ms = excluded.updated_ms"))
+    "csm = excluded.csm, timezone = excluded.timezone, hours = excluded.hours, "
+    "distributor = excluded.distributor, language = excluded.language, assigned = 1, updated_ms = excluded.updated_ms"))
 
 #: a registry row is rewritten only when something in it differs, so that importing the same file
 #: twice changes nothing (not even ``updated_ms``, which the enrollment check's version stamp reads)

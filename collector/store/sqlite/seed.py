@@ -19,12 +19,14 @@ from protocol.timeunits import hour_start
 
 def add_customer(conn: sqlite3.Connection, cid: str, scene: str = "museum", *, name: str | None = None,
                  contract_end: str | None = None, contract_start: str | None = None, arr: float = 0.0,
-                 tier: str = "", csm: str = "", now_ms: int = 0) -> None:
+                 tier: str = "", csm: str = "", timezone: str | None = None, hours: str | None = None,
+                 now_ms: int = 0) -> None:
     conn.execute(
-        "INSERT INTO customers (id, name, scene, tier, contract_start, contract_end, arr, csm, created_ms,"
-        " updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET scene=excluded.scene,"
-        " contract_end=excluded.contract_end, arr=excluded.arr, updated_ms=excluded.updated_ms",
-        (cid, name or cid, scene, tier, contract_start, contract_end, arr, csm, now_ms, now_ms))
+        "INSERT INTO customers (id, name, scene, tier, contract_start, contract_end, arr, csm, timezone, hours,"
+        " created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+        " scene=excluded.scene, contract_end=excluded.contract_end, arr=excluded.arr, timezone=excluded.timezone,"
+        " hours=excluded.hours, updated_ms=excluded.updated_ms",
+        (cid, name or cid, scene, tier, contract_start, contract_end, arr, csm, timezone, hours, now_ms, now_ms))
 
 
 def add_robot(conn: sqlite3.Connection, rid: str, customer: str, site: str = "site-1", *, scene: str = "",
