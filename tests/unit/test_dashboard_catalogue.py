@@ -117,13 +117,13 @@ def _rule_facts() -> dict[str, dict]:
     robot = {"robot": "r-1", "customer": "c-1", "site": "s-1", "state": "stale", "last_window_ms": 0,
              "subsystems": subs}
     facts = {"usage": {"trend_7d_pct": -50.0, "interactions_7d": 700, "interactions_prev_7d": 1400,
-                       "trend_weekday_pct": None, "interactions_per_robot_day_30d": 1200.0},
+                       "trend_weekday_pct": None, "interactions_per_robot_day_30d": 1200.0, "idle_days": 3},
              "peers": {"percentile": 10.0, "peers": 3, "scene": "museum"},
              "onboarding": [{"robot": "r-1", "age_days": 9, "active_last_7d": 1, "milestones": {}}],
              "contract": {"arr": 1.0, "contract_end": "2027-01-01", "days_to_renewal": 30},
              "benchmark": {"interactions_per_robot_day_30d": 1200.0, "robots": 1, "scene": "museum"}}
     ctx = {"now": 3_600_000, "robots": [robot], "sites": {"r-1": "s-1"},
-           "customers": {"c-1": {"customer": "c-1", "robots": {"total": 1}, "facts": facts, "color": "yellow",
+           "customers": {"c-1": {"customer": "c-1", "robots": {"total": 1, "online": 1}, "facts": facts, "color": "yellow",
                                  "score": 50.0}}}
     out = {}
     for name, rule in RULE_FUNCTIONS.items():

@@ -20,6 +20,12 @@ const RPSummaries = (() => {
     usage_drop: (f, a) => (isNum(f.interactions_7d) && isNum(f.interactions_prev_7d) && f.interactions_prev_7d > 0
       ? ["summary.usage_drop", { customer: a.customer,
         change: change((f.interactions_7d - f.interactions_prev_7d) * 100 / f.interactions_prev_7d) }] : null),
+    fleet_dormant: (f, a) => {
+      if (!isNum(f.idle_days) || !isNum(f.robots)) return null;
+      if (isNum(f.robots_on) && f.robots_on > 0) return ["summary.fleet_dormant", { customer: a.customer,
+        on: num(f.robots_on), robots: num(f.robots), days: num(f.idle_days) }];
+      return ["summary.fleet_dormant_off", { customer: a.customer, robots: num(f.robots), days: num(f.idle_days) }];
+    },
     below_peers: (f, a) => (isNum(f.percentile) && isNum(f.peers) ? ["summary.below_peers",
       { customer: a.customer, percentile: num(f.percentile), peers: num(f.peers), scene: term("scene.", f.scene) }]
       : null),
