@@ -75,7 +75,7 @@ def usage_level(scn: Scenario, customer: Customer, robot: Robot, t_ms: int,
         if f.kind == "disengaging" and t_ms >= f.start_ms:
             factor *= 1.0 + (f.to - 1.0) * f.progress(t_ms)
         elif f.kind == "never_onboarded":
-            factor *= 0.3 if days_in < 2 else 0.005
+            factor *= 0.5 if days_in < 2 else 0.005
         elif f.kind == "site_network_down" and f.active(t_ms):
             factor *= 0.4  # no voice without the network: people give up
     return factor
