@@ -111,11 +111,19 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
+    _hold_colors(health, customers, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
             "timing": {"read_s": read_s, "robot_views_s": inputs.robot_views_s, "day_view_s": inputs.day_view_s,
                        "usage_read_s": inputs.usage_read_s, "assess_s": assess_s,
                        "compute_s": time.perf_counter() - t0 - read_s}}
+
+
+def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: dict) -> None:
+    """Each customer's colour with hysteresis from the colour stored (``customer.color``)."""
+    before = health.customer_colors()
+    for cid, c in customers.items():
+        c["color"] = cust.color(c["score"], hs, before.get(cid, (None, 0))[0])
 
 
 SORTED_SUBSYSTEMS = tuple(sorted(HEALTH_SUBSYSTEMS))  # the order of the stored JSON (sort_keys)
