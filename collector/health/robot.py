@@ -145,20 +145,6 @@ def settle(value: float, warn: float, crit: float, keep: float, previous: int | 
     return hold(up, _rank(value, warn * keep, crit * keep), previous)
 
 
-def judge(vec: Vector | None, err: int, den: int, min_volume: float, z: float) -> tuple | None:
-    """One view of one rated subsystem: ``(rate, errors, volume, lower, upper)`` (the bounds of
-    the Wilson interval), or None when not judged (no data, or a denominator under
-    ``min_volume``).  Hot path: 120,000 calls per cycle at 10,000 robots, so a tuple."""
-    if vec is None:
-        return None
-    volume = vec[den]
-    if volume < min_volume or volume <= 0:
-        return None
-    errors = vec[err]
-    low, high = wilson(errors, volume, z)
-    return (errors / volume, errors, volume, low, high)
-
-
 def judge_network(vec: Vector | None, covered_s: float, min_covered_s: float, z: float) -> tuple | None:
     """One view of the network: ``(offline share, errors, disconnects, offline_s, judged,
     disconnects/h lower, disconnects/h upper)``, or None without data or seconds covered.  The
@@ -212,8 +198,8 @@ def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s:
     subsystem's last level, for the hysteresis, None for a robot never assessed).
 
     Each subsystem is judged on a bound of its rate, not the rate itself: the lower bound of its
-    Wilson interval at ``confidence`` (``combine``: the short view's bound, or the long view's
-    as far as the short view allows).  A robot at its usual 3.9 % navigation errors over 20
+    Wilson interval at ``confidence`` (as in ``combine``: the short view's bound, or the long
+    view's as far as the short view allows); a view under ``min_volume`` is not judged.  A robot at its usual 3.9 % navigation errors over 20
     tasks then does not read warn because 2 tasks of 20 failed, while one at 40 % over 100 does."""
     subs, (min_volume, z, keep, min_covered_s) = planned or plan(s)
     state = robot_state(robot, now_ms, s)
