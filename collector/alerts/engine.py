@@ -1,7 +1,9 @@
 """The alert state machine: pending -> firing -> acknowledged | snoozed -> resolved.
 
-One open alert per (rule, subject).  ``for_s`` must pass from the first sighting, with the firing
-condition holding at that moment, before an alert fires; once open, it resolves only after its
+One open alert per (rule, subject).  A pending alert fires once its firing condition has held
+without a break for ``for_s`` (every cycle in between saw it); a cycle where it lapses resolves the
+pending alert unnotified, and the next sighting opens a new one that waits ``for_s`` again.  Once
+firing, it resolves only after its
 clearing condition (a separate threshold) has held for ``clear_for_s``: data flapping around a
 threshold gives one alert, not a storm.  Every transition is stored in ``alert_events`` with its
 time, actor and facts (the customer's timeline) and in ``feed_events`` for the live feed.
@@ -102,7 +104,10 @@ def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict
     if a["state"] == PENDING:
         if clearing:
             _resolve(store, a, now_ms, notify_cfg, "cleared before firing")
-        elif firing and now_ms - a["opened_ms"] >= cfg["for_s"]:
+        elif not firing:  # for_s means held without a break: a lapse ends the wait, unnotified
+            _resolve(store, a, now_ms, notify_cfg, f"lapsed after {(now_ms - a['opened_ms']) // 1000} s, "
+                     f"before holding for {cfg['for_s'] // 1000} s")
+        elif now_ms - a["opened_ms"] >= cfg["for_s"]:
             _fire(store, a, now_ms, notify_cfg, f"held for {cfg['for_s'] // 1000} s", opened)
         elif tuple(a[k] for k in SAVED) != before:
             store.save(a, now_ms)

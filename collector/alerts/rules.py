@@ -79,9 +79,11 @@ def site_outage(ctx: dict, cfg: dict) -> list[dict]:
         down = sorted(r["robot"] for r in robots
                       if unreachable(r) or r["subsystems"]["network"]["level"] == "crit")
         share = round(len(down) / len(robots), 3)
+        few = len(down) < cfg["min_down"]  # under min_down robots down: never firing, still clearing
         out.append(candidate(cfg, f"{customer}/{site}", customer, share,
                              f"site {site} of {customer}: {len(down)} of {len(robots)} robots unreachable or "
-                             f"losing network", {"robots": len(robots), "down": down}, site=site))
+                             f"losing network", {"robots": len(robots), "down": down}, site=site,
+                             **({"firing": False} if few else {})))
     return out
 
 

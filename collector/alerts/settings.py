@@ -1,7 +1,7 @@
 """``[alerts.<rule>]`` settings: each rule's switch, thresholds, durations and severity.
 
 Every rule has ``enabled``, ``threshold`` (fire), ``clear`` (the separate clearing threshold),
-``for_s`` (how long the firing condition must hold from the first sighting before it fires),
+``for_s`` (how long the firing condition must hold without a break before it fires),
 ``clear_for_s`` (how long the clearing condition must hold before it resolves) and ``severity``;
 some have a minimum volume.  The meaning of each threshold is in ``RULES`` and docs/health.md.
 """
@@ -27,7 +27,9 @@ RULES: dict[str, dict[str, Any]] = {
     "site_outage": dict(
         direction="above", value="share of a site's robots unreachable (lost or stale) or with network `crit`",
         threshold=0.5, clear=0.2, for_s=120, clear_for_s=600, severity="critical",
-        extra=(("min_robots", 2, "sites with fewer robots are left to robot_offline", non_negative),)),
+        extra=(("min_robots", 2, "sites with fewer robots are left to robot_offline", non_negative),
+               ("min_down", 2, "fewest robots down (unreachable or network `crit`) for a site outage, whatever "
+                "the share: one lost robot of two is robot_offline's job", non_negative))),
     "robot_offline": dict(
         direction="above", value="minutes since a robot that is lost (offline without a clean shutdown) "
         "or stale last sent data", threshold=10.0, clear=1.0, for_s=0, clear_for_s=300, severity="warning",

@@ -22,11 +22,19 @@ def robot_counts(robots: list[dict]) -> dict[str, int]:
             "closed": sum(1 for r in robots if r.get("closed"))}
 
 
+def _unreachable(r: dict) -> bool:
+    """Lost (offline without a clean shutdown) or stale: the robot cannot reach the collector."""
+    return r["state"] == "stale" or (r["state"] == "offline" and r.get("state_reason") != "shutdown")
+
+
 def anomalies(robots: list[dict]) -> dict[str, dict]:
-    """Per subsystem, the seed's three figures: robots with anomalies, anomaly count, anomaly rate."""
+    """Per subsystem, the seed's three figures: robots with anomalies, anomaly count, anomaly rate.
+    A robot that is lost or stale has a network anomaly whatever its last figures say (seed 002
+    counts the robots that lost their connection)."""
     out = {}
     for sub in HEALTH_SUBSYSTEMS:
-        with_anomaly = sum(1 for r in robots if r["subsystems"][sub]["state"] in ("warn", "crit"))
+        with_anomaly = sum(1 for r in robots if r["subsystems"][sub]["state"] in ("warn", "crit")
+                           or (sub == "network" and _unreachable(r)))
         out[sub] = {"robots": with_anomaly,
                     "count": sum(r["subsystems"][sub]["errors_24h"] for r in robots),
                     "rate": round(with_anomaly / len(robots), 4) if robots else 0.0}
@@ -177,8 +185,20 @@ def score(parts: dict[str, tuple[float, str]], s: dict) -> tuple[float, list[dic
     return sum(tenths.values()) / 10, breakdown
 
 
-def color(value: float, s: dict) -> str:
-    return "green" if value >= s["green"] else "yellow" if value >= s["yellow"] else "red"
+COLORS = ("red", "yellow", "green")
+
+
+def color(value: float, s: dict, before: str | None = None) -> str:
+    """The score's colour band; with the colour it had (``before``), hysteresis: a customer changes
+    colour only once its score passes the band's edge by ``color_margin`` points, so a score
+    wavering around 70 does not turn it green, yellow, green day after day."""
+    def band(shift: float) -> int:
+        return 2 if value >= s["green"] + shift else 1 if value >= s["yellow"] + shift else 0
+    now = band(0.0)
+    if before not in COLORS:
+        return COLORS[now]
+    margin = s["color_margin"]
+    return COLORS[max(band(margin), min(COLORS.index(before), band(-margin)))]
 
 
 def trend(value: float, week_ago: float | None, s: dict) -> str:

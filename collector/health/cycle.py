@@ -43,11 +43,12 @@ def _unlisted(cid: str, now_ms: int, hs: dict) -> dict:
 
 
 def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: dict,
-                memory: HealthMemory | None) -> list[dict]:
+                memory: HealthMemory | None, before: dict[str, tuple]) -> list[dict]:
     """Every robot's health.  With ``memory``, a robot whose inputs did not change since the last
-    cycle keeps its result (the inputs: its view vectors, its row, its state now and the views'
-    starts; robots with network offline time or disconnects are always recomputed, as their rate
-    depends on the seconds covered)."""
+    cycle keeps its result (the inputs: its view vectors, its row, its state now, the views'
+    starts and its levels last written, ``before``, that the hysteresis starts from; robots with
+    network offline time or disconnects are always recomputed, as their rate depends on the
+    seconds covered)."""
     last = memory.assess if memory is not None else {}
     kept = {}
     out = []
@@ -56,23 +57,35 @@ def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: 
     off, disc = rob.OFFLINE_SLOT, rob.DISCONNECT_SLOT
     for r in robot_rows:
         h, d = hour.get(r["id"]), day.get(r["id"])
+        was = before.get(r["id"])
         key = None
         if memory is not None and not (h and (h[off] or h[disc])) and not (d and (d[off] or d[disc])):
             # the view vectors are built anew every cycle and never changed after: kept as they are
             key = (h, d, rob.robot_state(r, now_ms, hs), hs0, ds0,
-                   r["customer"], r["site"], r["state_reason"], r["first_seen_ms"], r["last_window_ms"])
+                   r["customer"], r["site"], r["state_reason"], r["first_seen_ms"], r["last_window_ms"], was)
             hit = last.get(r["id"])
             if hit is not None and hit[0] == key:
                 out.append(hit[1])
                 kept[r["id"]] = hit
                 continue
-        result = rob.assess(r, h, d, now_ms, hs, planned)
+        result = rob.assess(r, h, d, now_ms, hs, planned, rob.previous_levels(was) if was else None)
         out.append(result)
         if key is not None:
             kept[r["id"]] = (key, result)
     if memory is not None:
         memory.assess = kept
     return out
+
+
+def _levels_before(health: HealthStore, memory: HealthMemory | None) -> dict[str, tuple]:
+    """Each robot's levels as last written (``levels``), where its hysteresis starts: the loop's
+    memory of the rows written (taken from the store on its first cycle), else the stored rows,
+    so a result never depends on the memory."""
+    if memory is not None:
+        if memory.written is None:
+            memory.written = _stored_memory(health)
+        return {robot: kept.levels for robot, kept in memory.written.items()}
+    return {robot: w.levels for robot, w in _stored_memory(health).items()}
 
 
 def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | None = None) -> dict[str, Any]:
@@ -84,7 +97,7 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     customer_rows = {c["id"]: c for c in inputs.customers}
     robot_rows, usage, yesterday = inputs.robots, inputs.usage, inputs.yesterday
     read_s = time.perf_counter() - t0
-    robots = _assess_all(robot_rows, inputs.hour, inputs.day, now_ms, hs, memory)
+    robots = _assess_all(robot_rows, inputs.hour, inputs.day, now_ms, hs, memory, _levels_before(health, memory))
     assess_s = time.perf_counter() - t0 - read_s
     by_customer_rows: dict[str, list[dict]] = defaultdict(list)
     by_customer: dict[str, list[dict]] = defaultdict(list)
@@ -112,11 +125,19 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
+    _hold_colors(health, customers, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
             "timing": {"read_s": read_s, "robot_views_s": inputs.robot_views_s, "day_view_s": inputs.day_view_s,
                        "usage_read_s": inputs.usage_read_s, "assess_s": assess_s,
                        "compute_s": time.perf_counter() - t0 - read_s}}
+
+
+def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: dict) -> None:
+    """Each customer's colour with hysteresis from the colour stored (``customer.color``)."""
+    before = health.customer_colors()
+    for cid, c in customers.items():
+        c["color"] = cust.color(c["score"], hs, before.get(cid, (None, 0))[0])
 
 
 SORTED_SUBSYSTEMS = tuple(sorted(HEALTH_SUBSYSTEMS))  # the order of the stored JSON (sort_keys)

@@ -40,6 +40,13 @@ SETTINGS: tuple[Option, ...] = (
             non_negative),
     _health("min_volume", 20, "smallest denominator (requests, taps, tasks...) in a view below which a "
             "subsystem rate is not judged", non_negative),
+    _health("confidence", 0.99, "confidence of the interval a subsystem's error rate is judged on: `warn` / "
+            "`crit` only when the interval's lower bound reaches the threshold (Wilson interval; Poisson for "
+            "disconnects); 0: the rate itself, as counted", fraction),
+    _health("state_margin", 0.2, "hysteresis of a subsystem's state: it leaves `warn` or `crit` only once the "
+            "judged rate is below (1 - this) x the threshold", fraction),
+    _health("network_min_covered_s", 1800, "network is judged (`warn` / `crit`) only over views covering at "
+            "least this many seconds since the robot was first seen", non_negative),
     _health("network_offline_warn", 0.05, "network: share of the view's seconds offline for `warn`", fraction),
     _health("network_offline_crit", 0.20, "network: share of the view's seconds offline for `crit`", fraction),
     _health("network_disconnects_warn", 2.0, "network: disconnects per hour for `warn`", non_negative),
@@ -63,6 +70,9 @@ SETTINGS: tuple[Option, ...] = (
     _health("weight_onboarding", 15.0, "weight of onboarding (milestones met by new robots)", non_negative),
     _health("green", 70.0, "score at or above which a customer is green", non_negative),
     _health("yellow", 40.0, "score at or above which a customer is yellow (below: red)", non_negative),
+    _health("color_margin", 2.0, "hysteresis of the colour: a customer changes colour only once its score "
+            "passes the band's edge by this many points (green -> yellow below green - margin, yellow -> "
+            "green at green + margin)", non_negative),
     _health("detail_refresh_s", 300, "a robot's stored figures (rates, volumes) are rewritten at most this "
             "often while its state, 5-point score band, worst subsystem and levels stay the same (0: every cycle)",
             non_negative),
@@ -94,6 +104,8 @@ def parse(table: Any) -> Values:
     for name in (*RATE_DEFAULTS, "network_offline", "network_disconnects"):
         if getattr(out, f"{name}_warn") > getattr(out, f"{name}_crit"):
             raise ConfigError(f"health.{name}_warn", f"must not exceed health.{name}_crit")
+    if out.confidence >= 1:
+        raise ConfigError("health.confidence", "must be below 1 (0: judge the rate itself)")
     if out.yellow > out.green:
         raise ConfigError("health.yellow", "must not exceed health.green")
     if sum(getattr(out, f"weight_{m}") for m in MEASURES) <= 0:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from collector.alerts import engine
-from tests.plugins.health import HOUR, T, alerts_of, evaluate, history, make_settings, parts
+from tests.plugins.health import EXACT, HOUR, T, alerts_of, evaluate, history, make_settings, parts
 
 MIN = 60_000
 HOOK = {"webhooks": [{"name": "cs", "url": "http://127.0.0.1:9/hook"}], "repeat_s": 0}
@@ -32,7 +32,7 @@ def events(store, alert_id):
 
 def test_hysteresis_flapping_gives_one_alert_and_one_notification(store, fleet):
     fleet("c1", 1)
-    settings = make_settings(alerts={"subsystem_degraded": {"for_s": 0, "clear_for_s": 7200}}, notify=HOOK)
+    settings = make_settings(EXACT, alerts={"subsystem_degraded": {"for_s": 0, "clear_for_s": 7200}}, notify=HOOK)
     # crit (0.31) and warn (0.29) alternate around the crit threshold (0.30): never clears (ok < 0.15)
     run_hours(store, settings, T, [0.31, 0.29, 0.31, 0.29, 0.31, 0.29, 0.31, 0.29])
     (alert,) = alerts_of(store, "subsystem_degraded")
@@ -47,7 +47,7 @@ def test_hysteresis_flapping_gives_one_alert_and_one_notification(store, fleet):
 
 def test_hysteresis_resolves_only_after_clear_for(store, fleet):
     fleet("c1", 1)
-    settings = make_settings(alerts={"subsystem_degraded": {"for_s": 0, "clear_for_s": 7200}}, notify=HOOK)
+    settings = make_settings(EXACT, alerts={"subsystem_degraded": {"for_s": 0, "clear_for_s": 7200}}, notify=HOOK)
     run_hours(store, settings, T, [0.40])
     (alert,) = alerts_of(store, "subsystem_degraded")
     assert alert["state"] == "firing"

@@ -4,7 +4,7 @@ threshold and under its minimum volume.  Real SQLite, rollups written the way th
 import pytest
 
 from collector.store.sqlite import seed
-from tests.plugins.health import DAY, HOUR, T, alerts_of, daily, date_in, evaluate, history, make_settings
+from tests.plugins.health import DAY, EXACT, HOUR, T, alerts_of, daily, date_in, evaluate, history, make_settings
 
 MIN = 60_000
 FAST = {rule: {"for_s": 0} for rule in ("site_outage", "subsystem_degraded")}
@@ -46,7 +46,7 @@ def test_rules_robot_offline_stale_robot_fires_without_offline_status(store, fle
 def test_rules_subsystem_degraded(store, fleet, requests, errors, expected):
     fleet("c1", 1)
     history(store, "c1-r0", T - HOUR, 1, {"asr.requests": requests, "asr.unrecognized": errors})
-    evaluate(store, T, make_settings(alerts=FAST))
+    evaluate(store, T, make_settings(EXACT, alerts=FAST))  # the rule's threshold on the rate as counted
     assert firing(store, "subsystem_degraded") == expected
 
 

@@ -40,6 +40,11 @@ def compute(conn, now_ms: int, hs: dict, memory=None) -> dict:
     return cycle.compute(parts(conn).health, now_ms, hs, memory)
 
 
+#: ``[health]`` that judges a subsystem on its rate as counted, without a confidence bound or a
+#: state margin: for tests of the alert engine's own thresholds and durations
+EXACT = {"confidence": 0.0, "state_margin": 0.0}
+
+
 def make_settings(health: dict | None = None, alerts: dict | None = None, notify: dict | None = None) -> Values:
     """``[health]``, ``[alerts]`` and ``[notify]`` checked as the collector's config checks them."""
     return Values(health=parse_health(health), alerts=parse_alerts(alerts), notify=parse_notify(notify))

@@ -51,3 +51,10 @@ def test_color_bands_and_trend_arrow():
     s = defaults()
     assert [customer.color(v, s) for v in (70.0, 69.9, 40.0, 39.9)] == ["green", "yellow", "yellow", "red"]
     assert [customer.trend(60.0, w, s) for w in (55.0, 55.1, 65.0, None)] == ["up", "flat", "down", "flat"]
+
+
+def test_color_holds_within_its_margin():
+    s = defaults()  # green 70, yellow 40, margin 2
+    assert [customer.color(v, s, "green") for v in (68.0, 67.9)] == ["green", "yellow"]
+    assert [customer.color(v, s, "yellow") for v in (71.9, 72.0, 38.0, 37.9)] == ["yellow", "green", "yellow", "red"]
+    assert [customer.color(v, s, "red") for v in (41.9, 42.0, 90.0)] == ["red", "yellow", "green"]
