@@ -134,10 +134,12 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
 
 
 def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: dict) -> None:
-    """Each customer's colour with hysteresis from the colour stored (``customer.color``)."""
+    """Each customer's colour with hysteresis from the colour stored (``customer.color``); a
+    dormant fleet stays red whatever its score (``customer.dormant``)."""
     before = health.customer_colors()
     for cid, c in customers.items():
-        c["color"] = cust.color(c["score"], hs, before.get(cid, (None, 0))[0])
+        if not c["facts"].get("dormant"):
+            c["color"] = cust.color(c["score"], hs, before.get(cid, (None, 0))[0])
 
 
 SORTED_SUBSYSTEMS = tuple(sorted(HEALTH_SUBSYSTEMS))  # the order of the stored JSON (sort_keys)

@@ -109,7 +109,7 @@ SUMMARIES_JS = (Path(STATIC) / "summaries.js").read_text(encoding="utf-8")
 
 def _rule_facts() -> dict[str, dict]:
     """The facts each rule of collector/alerts/rules.py really writes, from one small context."""
-    cfg = {"direction": "above", "threshold": 0, "clear": 0, "min_robots": 1, "min_volume": 0, "min_peers": 1,
+    cfg = {"direction": "above", "threshold": 0, "clear": 0, "min_robots": 1, "min_down": 1, "min_volume": 0, "min_peers": 1,
            "min_age_days": 0}
     subs = {s: {"level": "ok", "rate_1h": 0.0, "rate_24h": 0.0, "volume_1h": 1, "volume_24h": 1}
             for s in HEALTH_SUBSYSTEMS}
