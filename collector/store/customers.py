@@ -66,7 +66,20 @@ def _row(record: dict[str, str]) -> CustomerRow:
         raise ValueError(f"arr {get('arr')[:40]!r} is not a number") from None
     if not math.isfinite(arr) or arr < 0:
         raise ValueError(f"arr {get('arr')[:40]!r} must be a number >= 0")
-    return CustomerRow(cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"))
+    return CustomerRow(cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"),
+                       distributor=_distributor(record))
+
+
+def _distributor(record: dict[str, str]) -> str | None:
+    """The optional ``distributor`` column (contract section 6): None when the file has no such
+    column, so an older export without it leaves the stored distributor alone."""
+    value = record.get("distributor")
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"distributor is longer than {MAX_TEXT} characters")
+    return value
 
 
 def parse(text: str) -> Report:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from collector.store.records import CustomerRow
 from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.events import RegistryEvents
 from collector.store.sqlite.sql import Insert
 
 #: imported customers are ``assigned``; importing again updates them (and takes over customers
@@ -16,10 +17,11 @@ UPSERT_CUSTOMER = Insert("customers", CustomerRow._fields + ("assigned", "create
     "ON CONFLICT (id) DO UPDATE SET "
     "name = excluded.name, scene = excluded.scene, tier = excluded.tier, "
     "contract_start = excluded.contract_start, contract_end = excluded.contract_end, arr = excluded.arr, "
-    "csm = excluded.csm, assigned = 1, updated_ms = excluded.updated_ms"))
+    "csm = excluded.csm, assigned = 1, updated_ms = excluded.updated_ms, "
+    "distributor = COALESCE(excluded.distributor, customers.distributor)"))
 
 
-class SqliteRegistryStore:
+class SqliteRegistryStore(RegistryEvents):
     def __init__(self, path: str):
         self.path = path
 
@@ -41,3 +43,4 @@ class SqliteRegistryStore:
 
     def close(self) -> None:
         pass
+
