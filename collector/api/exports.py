@@ -105,12 +105,13 @@ def event_rows(reads: ReadStore, filters: dict) -> list[dict]:
 
 def outcome_filters(request: web.Request) -> dict:
     start, end, group = outcomes.period(request)
-    return {"from": start, "to": end, "group": group, "today": outcomes.today_of(request).isoformat()}
+    return {"from": start, "to": end, "group": group, "today": outcomes.today_of(request).isoformat(),
+            "cache": request.app[outcomes.OUTCOMES]}
 
 
 def outcome_rows(reads: ReadStore, f: dict) -> list[dict]:
     """The overall row (group ``all``), then one row per group value."""
-    result = outcomes.outcomes_of(reads, f["from"], f["to"], f["today"], f["group"])
+    result = outcomes.outcomes_of(reads, f["cache"], f["from"], f["to"], f["today"], f["group"])
     period = {"from": f["from"], "to": f["to"]}
     return [{"group": "all", "key": "", **period, **result["overall"]},
             *({"group": f["group"], **period, **g} for g in result["groups"])]

@@ -14,7 +14,8 @@ import json
 from aiohttp import web
 
 from collector.api import outcome_rates
-from collector.api.common import api, dumps, not_found, now_ms, ok
+from collector.api.cache import ResponseCache
+from collector.api.common import api, dumps, json_bytes, not_found, now_ms, ok
 from collector.api.params import BadRequest, choice, path_id
 from collector.http.auth import require_role
 from collector.http.keys import STORE, TOKEN_NAME
@@ -58,16 +59,37 @@ def period(request: web.Request) -> tuple[str, str, str | None]:
     return start.isoformat(), end.isoformat(), choice(request, "group", outcome_rates.GROUPS)
 
 
-def outcomes_of(reads, start: str, end: str, today: str, group: str | None) -> dict:
-    customers, events = reads.outcome_inputs()
-    return outcome_rates.compute(customers, events, start, end, today, group)
+#: computed rates (and their JSON) keyed by the query and ``ReadStore.outcomes_version``: never stale
+OUTCOMES = web.AppKey("api_outcomes_cache", ResponseCache)
+
+
+def outcomes_of(reads, cache: ResponseCache, start: str, end: str, today: str, group: str | None) -> dict:
+    """The rates for the period (computed from every customer and event, or from the cache when
+    nothing they depend on changed since)."""
+    key = (start, end, today, group, reads.outcomes_version())
+    out = cache.get(key)
+    if out is None:
+        customers, events = reads.outcome_inputs()
+        out = outcome_rates.compute(customers, events, start, end, today, group)
+        cache.put(key, out)
+    return out
+
+
+def _outcomes_json(reads, cache: ResponseCache, start: str, end: str, today: str, group: str | None) -> bytes:
+    key = ("json", start, end, today, group, reads.outcomes_version())
+    body = cache.get(key)
+    if body is None:
+        body = dumps(outcomes_of(reads, cache, start, end, today, group)).encode()
+        cache.put(key, body)
+    return body
 
 
 @api
 async def get_outcomes(request: web.Request) -> web.Response:
     start, end, group = period(request)
     reads = request.app[STORE].reads
-    return ok(await reads.run(outcomes_of, reads, start, end, today_of(request).isoformat(), group))
+    return json_bytes(await reads.run(_outcomes_json, reads, request.app[OUTCOMES], start, end,
+                                      today_of(request).isoformat(), group))
 
 
 @api
@@ -128,6 +150,7 @@ async def post_event(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    app[OUTCOMES] = ResponseCache(64)
     app.router.add_get("/api/v1/outcomes", get_outcomes)
     app.router.add_get("/api/v1/customers/{id}/events", list_events)
     app.router.add_post("/api/v1/customers/{id}/events", post_event)

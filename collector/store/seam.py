@@ -342,6 +342,9 @@ class ReadStore(Protocol):
     def list_events(self, customer: str | None = None, limit: int = 100_000) -> list[dict]:
         """Commercial events (``customer_events`` rows as dicts), oldest first (date, then id)."""
     def get_event(self, event_id: int) -> dict | None: ...
+    def outcomes_version(self) -> tuple:
+        """Changes whenever an event is added, a customer changes or health is recomputed (the
+        outcome rates' cache marker)."""
     def outcome_inputs(self) -> tuple[list[dict], list[dict]]:
         """What the outcome rates are computed from, in one read: every customer (id, name, scene,
         tier, csm, distributor, contract_start, contract_end, arr, score, color) and every event."""

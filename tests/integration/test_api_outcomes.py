@@ -289,6 +289,8 @@ async def test_api_outcomes_default_period_is_the_current_quarter(book_client):
 
 
 async def test_api_events_post_is_attributed_and_idempotent(book_client):
+    q2 = "/api/v1/outcomes?from=2027-04-01&to=2027-06-30"
+    assert (await get_json(book_client, q2))["overall"]["arr_expanded"] == 0  # computed and cached
     event = {"date": "2027-04-01", "kind": "expansion", "amount": 12000, "robots": 2, "note": "两台新机器"}
     resp = await book_client.post("/api/v1/customers/c12/events", json=event, headers=bearer(ADMIN))
     assert resp.status == 201, await resp.text()
@@ -298,6 +300,7 @@ async def test_api_events_post_is_attributed_and_idempotent(book_client):
     assert (body["event"]["amount"], body["event"]["robots"], body["event"]["note"]) == (12000.0, 2, "两台新机器")
     again = await book_client.post("/api/v1/customers/c12/events", json=event, headers=bearer(ADMIN))
     assert again.status == 200 and (await again.json()) == {**body, "created": False}
+    assert (await get_json(book_client, q2))["overall"]["arr_expanded"] == 12000.0  # the cache knew
     listed = await get_json(book_client, "/api/v1/customers/c12/events")
     assert [e["kind"] for e in listed["items"]] == ["expansion"] and listed["total"] == 1
     # a renewal through the API moves the contract end

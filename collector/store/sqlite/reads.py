@@ -406,6 +406,10 @@ class SqliteReadStore:
             row = conn.execute(f"SELECT {_EVENT_FIELDS} FROM customer_events WHERE id = ?", (event_id,)).fetchone()
         return dict(row) if row else None
 
+    def outcomes_version(self) -> tuple:
+        with self._conn() as conn:
+            return tuple(conn.execute(_OUTCOMES_VERSION_SQL).fetchone())
+
     def outcome_inputs(self) -> tuple[list[dict], list[dict]]:
         """Customers and events in one read transaction (a consistent snapshot for the rates)."""
         with self._conn() as conn:
@@ -422,3 +426,8 @@ class SqliteReadStore:
 
 _EVENT_FIELDS = ("id, customer, date, kind, amount, robots, referred_by, contract_end, previous_end, note, "
                  "actor, source, created_ms")
+_OUTCOMES_VERSION_SQL = """
+SELECT (SELECT max(id) FROM customer_events), (SELECT count(*) FROM customer_events),
+       (SELECT max(updated_ms) FROM customers), (SELECT count(*) FROM customers),
+       (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM customer_health)
+"""
