@@ -136,7 +136,7 @@ SCHEMAS.update({
                        "days_left": INT, "arr": NUM, "score": nullable(NUM), "color": nullable(STR),
                        "within": {"type": "integer", "enum": list(DUE_BANDS)}}),
     "Outcomes": obj({
-        "from": DATE, "to": DATE, "group": nullable({"type": "string", "enum": list(GROUPS)}), "today": DATE,
+        "from": DATE, "to": DATE, "group": nullable({"type": "string", "description": f"null or one of {', '.join(GROUPS)}"}), "today": DATE,
         "renewal_grace_days": INT, "overall": ref("OutcomeFigures"),
         "groups": {"type": "array", "items": ref("OutcomeGroup")},
         "renewals_due": obj({**{f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS},
