@@ -1,8 +1,9 @@
 """Routes: outcome rates (``GET /api/v1/outcomes``) and a customer's commercial events
 (``GET``/``POST /api/v1/customers/{id}/events``), issue 14.
 
-The rates are computed per request from every customer and event (``outcome_rates.compute``, one
-read of both tables: a few thousand rows for 500 customers); the events are written by the store's
+The rates are computed from every customer and event (``outcome_rates.compute``, one read of both
+tables: a few thousand rows for 500 customers) and cached until an event, a customer or the health
+cycle changes them (``ReadStore.outcomes_version``); the events are written by the store's
 registry part (the same code as ``import-events``), attributed to the admin token's ``name``."""
 
 from __future__ import annotations
