@@ -1,4 +1,4 @@
-"""API latency under load: the overview and a customer page with 500 customers and 10,000 robots,
+"""API latency under load: the overview, a customer page and the outcome rates with 500 customers and 10,000 robots,
 20 concurrent clients in a second process on loopback.  Budget: p99 <= 100 ms.
 
 The store is seeded directly (customers, robots, their health, 30 days of daily usage, alerts),
@@ -83,9 +83,35 @@ def seed(path: Path, customers: int, robots: int, now_ms: int) -> None:
              now_ms - k * 60_000, now_ms))
         conn.execute("INSERT INTO alert_events (alert_id, ts_ms, to_state, actor) VALUES (?,?,?, 'rules')",
                      (cur.lastrowid, now_ms - k * 60_000, state))
+    seed_outcomes(conn, customers, now_ms, rnd)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
+
+
+def seed_outcomes(conn, customers: int, now_ms: int, rnd: random.Random) -> None:
+    """Issue 14: distributors, contract ends spread over two years, and four commercial events per
+    customer (renewals with their previous end, expansions, referrals, churns) for the outcomes route."""
+    import datetime as dt
+
+    today = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date()
+    rows = []
+    for i in range(customers):
+        cid = f"c{i:04d}"
+        end = today + dt.timedelta(days=rnd.randint(-180, 540))
+        conn.execute("UPDATE customers SET distributor = ?, contract_end = ? WHERE id = ?",
+                     (("", "east", "west", "north")[i % 4], end.isoformat(), cid))
+        for k in range(4):
+            day = today - dt.timedelta(days=rnd.randint(0, 360))
+            kind = ("renewal", "expansion", "referral", "churn")[(i + k) % 4]
+            rows.append((cid, day.isoformat(), kind, float(rnd.randint(1, 20) * 1000), rnd.randint(0, 3),
+                         f"c{(i + 1) % customers:04d}" if kind == "referral" else "",
+                         (day + dt.timedelta(days=365)).isoformat() if kind == "renewal" else None,
+                         (day + dt.timedelta(days=5)).isoformat() if kind == "renewal" else None,
+                         "", "bench", "import", now_ms))
+    conn.executemany("INSERT OR IGNORE INTO customer_events (customer, date, kind, amount, robots, referred_by, "
+                     "contract_end, previous_end, note, actor, source, created_ms) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
 
 def serve(db: str, port: int) -> None:
@@ -98,7 +124,7 @@ def serve(db: str, port: int) -> None:
 
     config = load_mapping({"collector": {"db": db},
               "http": {"listen": f"127.0.0.1:{port}", "cors_origins": [], "feed_poll_ms": 200,
-                       "feed_heartbeat_s": 15, "tokens": [{"token": TOKEN, "role": "viewer", "name": "bench"}]}}
+                       "feed_heartbeat_s": 15, "tokens": [{"token": TOKEN, "role": "viewer", "name": "bench"}]}})
     web.run_app(create_app(config, open_store(db)), host="127.0.0.1", port=port, print=None,
                 access_log=None, handle_signals=True)
 
@@ -193,6 +219,11 @@ def main(argv: list[str]) -> int:
                 "customer, one page reloaded `/api/v1/customers/c0001`": ["/api/v1/customers/c0001"],
                 "customer, all 500 in turn `/api/v1/customers/{id}`": [f"/api/v1/customers/{c}" for c in ids],
                 "customer robots `/api/v1/customers/{id}/robots`": [f"/api/v1/customers/{c}/robots" for c in ids],
+                "outcomes, a quarter by CSM `/api/v1/outcomes?group=csm`": [
+                    f"/api/v1/outcomes?from={q}&to={e}&group={g}"
+                    for q, e in (("2026-01-01", "2026-03-31"), ("2026-04-01", "2026-06-30"),
+                                 ("2026-07-01", "2026-09-30"), ("2026-10-01", "2026-12-31"))
+                    for g in ("csm", "distributor")],
             }
             results = {name: asyncio.run(drive(base, paths, args.requests, args.clients))
                        for name, paths in targets.items()}

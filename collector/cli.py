@@ -1,5 +1,5 @@
-"""``robopulse collector ...``: run the collector, import customers and the asset registry,
-generate the broker's accounts and ACL from the registry."""
+"""``robopulse collector ...``: run the collector, import customers, the asset registry and
+commercial events, generate the broker's accounts and ACL from the registry."""
 
 from __future__ import annotations
 
@@ -27,12 +27,21 @@ def _parser() -> argparse.ArgumentParser:
     acl.add_argument("--config", required=True, help="TOML config file ([collector] db, [mqtt] username, "
                                                      "password, topic_prefix)")
     acl.add_argument("--out", required=True, help="folder for acl_file, password_file, credentials.csv")
+    _add_import_events(sub)
     return parser
 
 
 #: files the collector creates (the store, its -wal and -shm, the lock) are 0640 and folders 0750:
 #: the store holds customer names and contracts, readable by the service's group (backups), no one else
 UMASK = 0o027
+
+
+def _add_import_events(sub) -> None:
+    """``import-events`` (issue 14): commercial events, refused whole on a bad row."""
+    imp = sub.add_parser("import-events", help="record renewals, expansions, churns and referrals from a CSV file")
+    imp.add_argument("csv", help="CSV with header customer,date,kind,amount,robots,referred_by,contract_end,note")
+    imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
+    imp.add_argument("--by", default=None, help="who is importing (recorded with each event; default: the OS user)")
 
 
 def main(argv: list[str]) -> int:
@@ -53,6 +62,8 @@ def main(argv: list[str]) -> int:
         return run(config)
     from collector.store import open_store
 
+    if args.command == "import-events":
+        return _import_events(args, config)
     store = open_store(config.collector.db)
     try:
         if args.command == "import-customers":
@@ -84,3 +95,14 @@ def _broker_acl(config, registry, out_dir: str) -> int:
     print(f"wrote {out_dir}: {len(robots)} robot accounts and the collector's ({config.mqtt.username}); "
           f"reload the broker (SIGHUP) to apply", file=sys.stdout)
     return 0
+
+
+def _import_events(args, config) -> int:
+    from collector.store import open_store
+    from collector.store.events import import_file
+
+    store = open_store(config.collector.db)
+    try:
+        return import_file(args.csv, store.registry, out=sys.stdout, err=sys.stderr, actor=args.by)
+    finally:
+        store.close()

@@ -16,15 +16,16 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from collector.alerts.states import OPEN
+from collector.api import outcome_rates, outcomes
 from collector.api.common import api
-from collector.api.params import EXPORT_LIMIT, alert_filters, customer_filters, robot_filters
+from collector.api.params import EXPORT_LIMIT, alert_filters, customer_filters, ident, robot_filters
 from collector.http.keys import STORE
 from collector.store.seam import ReadStore
 from protocol.catalogue import HEALTH_SUBSYSTEMS
 
 CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "csm", "contract_start", "contract_end", "arr",
                     "score", "color", "trend", "robots_total", "robots_online", "robots_offline",
-                    "robots_stale", "open_alerts", "color_since", "computed_at")
+                    "robots_stale", "open_alerts", "color_since", "computed_at", "distributor")
 ROBOT_COLUMNS = ("id", "customer", "customer_name", "site", "scene", "state", "score", "worst",
                  *HEALTH_SUBSYSTEMS, "agent_version", "status", "last_seen_at", "last_window_at",
                  "computed_at")
@@ -92,10 +93,42 @@ def alert_rows(reads: ReadStore, filters: dict) -> list[dict]:
     return out
 
 
+# ------------------------------------------------------------------ commercial events, outcomes (issue 14)
+EVENT_COLUMNS = ("id", "customer", "customer_name", "date", "kind", "amount", "robots", "referred_by",
+                 "contract_end", "previous_end", "note", "actor", "source", "created_at")
+OUTCOME_COLUMNS = ("group", "key", "from", "to", *outcome_rates.FIELDS)
+
+
+def event_filters(request: web.Request) -> dict:
+    return {"customer": ident(request, "customer")}
+
+
+def event_rows(reads: ReadStore, filters: dict) -> list[dict]:
+    names = reads.customer_names()
+    return [{**e, "customer_name": names.get(e["customer"], ""), "created_at": iso(e["created_ms"])}
+            for e in reads.list_events(filters["customer"], EXPORT_LIMIT)]
+
+
+def outcome_filters(request: web.Request) -> dict:
+    start, end, group = outcomes.period(request)
+    return {"from": start, "to": end, "group": group, "today": outcomes.today_of(request).isoformat(),
+            "cache": request.app[outcomes.OUTCOMES]}
+
+
+def outcome_rows(reads: ReadStore, f: dict) -> list[dict]:
+    """The overall row (group ``all``), then one row per group value."""
+    result = outcomes.outcomes_of(reads, f["cache"], f["from"], f["to"], f["today"], f["group"])
+    period = {"from": f["from"], "to": f["to"]}
+    return [{"group": "all", "key": "", **period, **result["overall"]},
+            *({"group": f["group"], **period, **g} for g in result["groups"])]
+
+
 EXPORTS = {
     "customers": (CUSTOMER_COLUMNS, customer_rows, customer_filters),
     "robots": (ROBOT_COLUMNS, robot_rows, robot_filters),
     "alerts": (ALERT_COLUMNS, alert_rows, alert_filters),
+    "events": (EVENT_COLUMNS, event_rows, event_filters),
+    "outcomes": (OUTCOME_COLUMNS, outcome_rows, outcome_filters),
 }
 
 

@@ -11,7 +11,9 @@ from aiohttp import web
 
 from collector.alerts.states import STATES
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
+from collector.api.outcome_rates import DUE_BANDS, FIELDS, GROUPS
 from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
+from collector.store.events import KINDS, MAX_NOTE as EVENT_MAX_NOTE
 from collector.store.seam import CUSTOMER_SORTS, FEED_KINDS
 from protocol.catalogue import HEALTH_SUBSYSTEMS
 from protocol.topics import ID_RE
@@ -57,7 +59,7 @@ SCHEMAS = {
         "contract_start": nullable({"type": "string", "description": "YYYY-MM-DD"}),
         "contract_end": nullable({"type": "string", "description": "YYYY-MM-DD"}),
         "arr": NUM, "assigned": {"type": "boolean"}, "health": nullable(ref("CustomerHealth")),
-        "robots": ref("RobotCounts"), "open_alerts": INT,
+        "robots": ref("RobotCounts"), "open_alerts": INT, "distributor": nullable(STR),
         "timezone": nullable({"type": "string", "description": "IANA time zone of the customer's local days "
                               "(imported, else the one health used); null before its first evaluation"})}),
     "CustomerList": page_of("Customer"),
@@ -111,6 +113,44 @@ SCHEMAS = {
         obj({"until_ms": {"type": "integer", "minimum": 0, "maximum": 2**53},
              "note": {"type": "string", "maxLength": MAX_NOTE}}, ("until_ms",), extra=False)]},
 }
+
+# ------------------------------------------------------------------ commercial events, outcomes (issue 14)
+DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "YYYY-MM-DD"}
+PCT = nullable({"type": "number", "description": "percent; null when the denominator is 0"})
+SCHEMAS.update({
+    "Event": obj({"id": INT, "customer": ID, "date": DATE, "kind": {"type": "string", "enum": list(KINDS)},
+                  "amount": NUM, "robots": INT, "referred_by": STR, "contract_end": nullable(DATE),
+                  "previous_end": nullable(DATE), "note": STR, "actor": STR,
+                  "source": {"type": "string", "enum": ["import", "api"]}, "created_ms": MS}),
+    "EventList": obj({"items": {"type": "array", "items": ref("Event")}, "total": INT}),
+    "EventCreated": obj({"event": ref("Event"), "created": {"type": "boolean"}}),
+    "EventBody": obj({
+        "date": {"type": "string", "maxLength": 10}, "kind": {"type": "string", "enum": list(KINDS)},
+        "amount": {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "maxLength": 40}]},
+        "robots": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "maxLength": 20}]},
+        "referred_by": {"type": "string", "maxLength": 64},
+        "contract_end": {"type": "string", "maxLength": 10},
+        "note": {"type": "string", "maxLength": EVENT_MAX_NOTE}}, ("date", "kind"), extra=False),
+    "OutcomeFigures": obj({f: (PCT if f.endswith(("_by_count", "_by_amount")) else
+                              INT if f.startswith("customers_") else NUM) for f in FIELDS}),
+    "OutcomeGroup": {"allOf": [obj({"key": STR}), ref("OutcomeFigures")]},
+    "RenewalDue": obj({"customer": ID, "name": STR, "csm": STR, "distributor": STR, "contract_end": DATE,
+                       "days_left": INT, "arr": NUM, "score": nullable(NUM), "color": nullable(STR),
+                       "within": {"type": "integer", "enum": list(DUE_BANDS)}}),
+    "Outcomes": obj({
+        "from": DATE, "to": DATE, "group": nullable({"type": "string", "description": f"null or one of {', '.join(GROUPS)}"}), "today": DATE,
+        "renewal_grace_days": INT, "overall": ref("OutcomeFigures"),
+        "groups": {"type": "array", "items": ref("OutcomeGroup")},
+        "renewals_due": obj({**{f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS},
+                             "customers": {"type": "array", "items": ref("RenewalDue")}})}),
+})
+OUTCOME_QUERY = [
+    {"name": "from", "in": "query", "required": False, "schema": DATE,
+     "description": "first day of the period (inclusive); default: the current quarter's first"},
+    {"name": "to", "in": "query", "required": False, "schema": DATE,
+     "description": "last day of the period (inclusive, not before from); default: the quarter's last"},
+    {"name": "group", "in": "query", "required": False, "schema": {"type": "string", "enum": list(GROUPS)},
+     "description": "also give the figures per csm, scene, tier or distributor"}]
 
 
 def q(name: str, schema: dict, doc: str) -> dict:
@@ -228,6 +268,22 @@ def document() -> dict:
         "/api/v1/export/customers.csv": csv_export("customers", CUSTOMER_QUERY),
         "/api/v1/export/robots.csv": csv_export("robots", ROBOT_QUERY),
         "/api/v1/export/alerts.csv": csv_export("alerts", ALERT_QUERY),
+        "/api/v1/outcomes": get("outcome rates for a period, overall and per group; renewals due in 30/60/90 days",
+                                resp("Outcomes", "rates (docs/api.md, Outcome rates)"), OUTCOME_QUERY),
+        "/api/v1/customers/{id}/events": {
+            **get("the customer's commercial events, oldest first", resp("EventList", "events"),
+                  [path("customer id")], {**ERR, **NF}),
+            "post": {
+                "summary": "record a commercial event (admin; the token's name is recorded as the actor); "
+                           "an event already stored (same date, kind, amount, referred_by) is not added again",
+                "parameters": [path("customer id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("EventBody")}}},
+                "responses": {"201": resp("EventCreated", "stored"),
+                              "200": resp("EventCreated", "already stored: nothing changed"), **ERR, **NF,
+                              "403": resp("Error", "the token is not an admin")}}},
+        "/api/v1/export/events.csv": csv_export("commercial events", [q("customer", ID, "one customer id")]),
+        "/api/v1/export/outcomes.csv": csv_export("outcome rates (the overall row, then one per group)",
+                                                  OUTCOME_QUERY),
         "/": get("the CS dashboard (HTML)", {"description": "HTML page",
                                              "content": {"text/html": {"schema": STR}}}, errors={},
                  public=True),

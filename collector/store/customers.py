@@ -75,10 +75,20 @@ def _row(record: dict[str, str]) -> CustomerRow:
         raise ValueError(f"hours {hours[:40]!r} must be HH:MM-HH:MM (local time, e.g. 09:00-21:00)")
     if language not in ("zh", "en"):
         raise ValueError(f"language {get('language')[:40]!r} must be zh or en")
-    if len(get("distributor")) > MAX_TEXT:
-        raise ValueError(f"distributor is longer than {MAX_TEXT} characters")
     return CustomerRow(cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"),
-                       zone, hours, get("distributor"), language)
+                       zone, hours, _distributor(record), language)
+
+
+def _distributor(record: dict[str, str]) -> str | None:
+    """The optional ``distributor`` column (contract section 6): None when the file has no such
+    column, so an older export without it leaves the stored distributor alone."""
+    value = record.get("distributor")
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"distributor is longer than {MAX_TEXT} characters")
+    return value
 
 
 def parse(text: str) -> Report:

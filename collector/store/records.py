@@ -92,7 +92,9 @@ class CustomerRow(NamedTuple):
     csm: str
     timezone: str | None = None  # IANA name; None: [health] timezone
     hours: str | None = None     # opening hours 'HH:MM-HH:MM' local; None: learned
-    distributor: str = ""
+    # commercial records (issue 14): the reseller; None = the file has no distributor column (the
+    # stored one is kept), '' = none
+    distributor: str | None = None
     language: str = "zh"
 
 
@@ -149,3 +151,22 @@ class Queued:
     @classmethod
     def of(cls, record: Record, received_ms: int, ack: Callable[[], None] | None = None) -> "Queued":
         return cls(record, received_ms, len(record.windows) if type(record) is Telemetry else 0, ack)
+
+
+# ------------------------------------------------------------------ commercial events (issue 14)
+class EventRow(NamedTuple):
+    """A commercial event as ``import-events`` (or the API) reads it (collector/store/events.py)."""
+
+    customer: str
+    date: str                  # YYYY-MM-DD
+    kind: str                  # renewal | expansion | churn | referral
+    amount: float
+    robots: int
+    referred_by: str
+    contract_end: str | None   # a renewal's new end
+    note: str
+
+    @property
+    def identity(self) -> tuple:
+        """What makes two rows the same event: importing a row with a stored identity changes nothing."""
+        return (self.customer, self.date, self.kind, self.amount, self.referred_by)

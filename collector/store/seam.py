@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from protocol.timeunits import DAY_MS, HOUR_MS
 
-from collector.store.records import CustomerRow, Queued, RobotRow
+from collector.store.records import CustomerRow, EventRow, Queued, RobotRow
 
 
 class TransientStoreError(Exception):
@@ -92,6 +92,16 @@ class RegistryStore(Protocol):
 
     def enrollment_version(self) -> tuple:
         """The version stamp alone (a few aggregate reads), polled to know when to re-read."""
+
+    # commercial events (issue 14: import-events, POST /api/v1/customers/{id}/events)
+    def add_events(self, rows: Sequence[EventRow], actor: str, source: str, now_ms: int) -> list[int]:
+        """Store the events whose identity (``EventRow.identity``) is not stored yet, all in one
+        transaction, recorded as by ``actor`` from ``source`` (``import`` | ``api``); a renewal
+        moves its customer's ``contract_end`` (renewals chained in date order, each keeping the end
+        it replaced as ``previous_end``).  Returns the ids of the events added (none: all known)."""
+
+    def find_event(self, row: EventRow) -> int | None:
+        """The id of the stored event with ``row``'s identity, if any."""
 
     def close(self) -> None: ...
 
@@ -366,6 +376,17 @@ class ReadStore(Protocol):
     def feed_last_id(self) -> int: ...
     def feed_oldest_id(self) -> int: ...
     def feed_after(self, after: int, limit: int) -> list[tuple[int, int, str, str]]: ...
+
+    # commercial events and outcome rates (issue 14)
+    def list_events(self, customer: str | None = None, limit: int = 100_000) -> list[dict]:
+        """Commercial events (``customer_events`` rows as dicts), oldest first (date, then id)."""
+    def get_event(self, event_id: int) -> dict | None: ...
+    def outcomes_version(self) -> tuple:
+        """Changes whenever an event is added, a customer changes or health is recomputed (the
+        outcome rates' cache marker)."""
+    def outcome_inputs(self) -> tuple[list[dict], list[dict]]:
+        """What the outcome rates are computed from, in one read: every customer (id, name, scene,
+        tier, csm, distributor, contract_start, contract_end, arr, score, color) and every event."""
 
 
 @dataclass

@@ -44,6 +44,7 @@ assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
 # alert: a single customer's page then costs the same whatever the fleet's size.
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
        COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) AS timezone,
+       c.distributor,
        {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
        h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
        CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id) END
@@ -110,6 +111,7 @@ def _customer_summary(row: sqlite3.Row) -> dict:
                    {"total": row["known_total"], "online": row["known_online"],
                     "offline": row["known_offline"], "stale": 0}),
         "open_alerts": row["open_alerts"], "timezone": row["timezone"],
+        "distributor": row["distributor"] or "",
     }
 
 
@@ -389,3 +391,44 @@ class SqliteReadStore:
         with self._conn() as conn:
             return conn.execute("SELECT id, ts_ms, kind, data FROM feed_events WHERE id > ? ORDER BY id LIMIT ?",
                                 (after, limit)).fetchall()
+
+    # ------------------------------------------------------------ commercial events, outcomes (issue 14)
+    def list_events(self, customer: str | None = None, limit: int = 100_000) -> list[dict]:
+        sql = f"SELECT {_EVENT_FIELDS} FROM customer_events"
+        args: list = []
+        if customer is not None:
+            sql += " WHERE customer = ?"
+            args.append(customer)
+        with self._conn() as conn:
+            return [dict(r) for r in conn.execute(sql + " ORDER BY date, id LIMIT ?", [*args, limit])]
+
+    def get_event(self, event_id: int) -> dict | None:
+        with self._conn() as conn:
+            row = conn.execute(f"SELECT {_EVENT_FIELDS} FROM customer_events WHERE id = ?", (event_id,)).fetchone()
+        return dict(row) if row else None
+
+    def outcomes_version(self) -> tuple:
+        with self._conn() as conn:
+            return tuple(conn.execute(_OUTCOMES_VERSION_SQL).fetchone())
+
+    def outcome_inputs(self) -> tuple[list[dict], list[dict]]:
+        """Customers and events in one read transaction (a consistent snapshot for the rates)."""
+        with self._conn() as conn:
+            conn.execute("BEGIN")
+            customers = [dict(r) for r in conn.execute(
+                "SELECT c.id, c.name, c.scene, c.tier, c.csm, coalesce(c.distributor, '') AS distributor, "
+                "c.contract_start, c.contract_end, c.arr, h.score, h.color "
+                "FROM customers c LEFT JOIN customer_health h ON h.customer = c.id ORDER BY c.id")]
+            events = [dict(r) for r in conn.execute(
+                f"SELECT {_EVENT_FIELDS} FROM customer_events ORDER BY date, id")]
+            conn.execute("COMMIT")
+        return customers, events
+
+
+_EVENT_FIELDS = ("id, customer, date, kind, amount, robots, referred_by, contract_end, previous_end, note, "
+                 "actor, source, created_ms")
+_OUTCOMES_VERSION_SQL = """
+SELECT (SELECT max(id) FROM customer_events), (SELECT count(*) FROM customer_events),
+       (SELECT max(updated_ms) FROM customers), (SELECT count(*) FROM customers),
+       (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM customer_health)
+"""

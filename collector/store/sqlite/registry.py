@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from collector.store.records import CustomerRow, RobotRow
 from collector.store.sqlite.db import connect_reader, connect_writer
+from collector.store.sqlite.events import RegistryEvents
 from collector.store.sqlite.sql import Insert
 
 #: imported customers are ``assigned``; importing again updates them (and takes over customers
@@ -21,7 +22,8 @@ UPSERT_CUSTOMER = Insert("customers", CustomerRow._fields + ("assigned", "create
     "name = excluded.name, scene = excluded.scene, tier = excluded.tier, "
     "contract_start = excluded.contract_start, contract_end = excluded.contract_end, arr = excluded.arr, "
     "csm = excluded.csm, timezone = excluded.timezone, hours = excluded.hours, "
-    "distributor = excluded.distributor, language = excluded.language, assigned = 1, updated_ms = excluded.updated_ms"))
+    "language = excluded.language, assigned = 1, updated_ms = excluded.updated_ms, "
+    "distributor = COALESCE(excluded.distributor, customers.distributor)"))
 
 #: a registry row is rewritten only when something in it differs, so that importing the same file
 #: twice changes nothing (not even ``updated_ms``, which the enrollment check's version stamp reads)
@@ -39,7 +41,7 @@ VERSION = ("SELECT (SELECT COUNT(*) FROM robot_registry), (SELECT MAX(updated_ms
            "(SELECT COUNT(*) FROM robots), (SELECT COUNT(*) FROM customers)")
 
 
-class SqliteRegistryStore:
+class SqliteRegistryStore(RegistryEvents):
     def __init__(self, path: str):
         self.path = path
         self._reader: sqlite3.Connection | None = None

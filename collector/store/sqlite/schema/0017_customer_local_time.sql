@@ -1,9 +1,8 @@
 -- Health: each customer's local calendar and venue life (contract section 6, import-customers).
 -- timezone: IANA name, NULL = [health] timezone; hours: opening hours 'HH:MM-HH:MM' in local time,
--- NULL = learned from the robots' own on/off pattern; distributor, language: as imported.
+-- NULL = learned from the robots' own on/off pattern; language: as imported (distributor: 0008).
 ALTER TABLE customers ADD COLUMN timezone TEXT;
 ALTER TABLE customers ADD COLUMN hours TEXT;
-ALTER TABLE customers ADD COLUMN distributor TEXT NOT NULL DEFAULT '';
 ALTER TABLE customers ADD COLUMN language TEXT NOT NULL DEFAULT 'zh';
 
 -- Per-customer hourly usage totals, kept by the store at insert time beside customer_day (same
