@@ -10,13 +10,12 @@ assigned.  Exit status: 0 all rows imported, 1 some rows bad, 2 the file itself 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import time
-from dataclasses import dataclass
 
+from collector.store import csv_import
+from collector.store.csv_import import Report
 from collector.store.records import CustomerRow
 from collector.store.seam import RegistryStore
 from protocol.timeunits import known_zone, parse_hours
@@ -25,12 +24,6 @@ from protocol.topics import is_valid_id
 COLUMNS = CustomerRow._fields
 REQUIRED = ("id", "name")
 MAX_TEXT = 200
-
-
-@dataclass
-class Report:
-    rows: list[CustomerRow]
-    errors: list[tuple[int, str]]
 
 
 def _date(value: str, column: str) -> str | None:
@@ -91,62 +84,22 @@ def _distributor(record: dict[str, str]) -> str | None:
     return value
 
 
-def parse(text: str) -> Report:
+def parse(text: str) -> Report[CustomerRow]:
     """Rows to upsert and (line, reason) for every bad row.  Raises ValueError for a bad header."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ValueError(f"header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})")
-    reader.fieldnames = header
-    rows, errors, seen = [], [], {}
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append((reader.line_num, f"unreadable CSV: {exc}"))
-            break
-        line = reader.line_num
-        if not any((v or "").strip() for k, v in record.items() if k is not None):
-            continue  # blank line
-        try:
-            row = _row(record)
-        except ValueError as exc:
-            errors.append((line, str(exc)))
-            continue
-        if row.id in seen:
-            errors.append((line, f"id {row.id!r} already on line {seen[row.id]}"))
-            continue
-        seen[row.id] = line
-        rows.append(row)
-    return Report(rows, errors)
+    return csv_import.parse(text, REQUIRED, ",".join(COLUMNS), _row, lambda row: row.id,
+                            lambda row, line, _first: f"id {row.id!r} already on line {line}")
 
 
 def import_file(path: str, registry: RegistryStore, out, err, now_ms: int | None = None) -> int:
+    """Exit status: 0 imported, 1 bad rows (nothing applied), 2 unusable file."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8")
-    except FileNotFoundError:
-        print(f"import-customers: {path} does not exist", file=err)
-        return 2
-    except UnicodeDecodeError as exc:
-        print(f"import-customers: {path} is not UTF-8 (byte {exc.start}); save it as CSV UTF-8", file=err)
-        return 2
-    try:
-        report = parse(text)
-    except ValueError as exc:
-        print(f"import-customers: {path}: {exc}", file=err)
-        return 2
+    report = csv_import.load(path, "import-customers", err, parse)
+    if isinstance(report, int):
+        return report
+    if report.errors:
+        return csv_import.refuse(path, report, "customers", out, err)
     existing = registry.customer_ids()
     registry.upsert_customers(report.rows, now_ms)
-    for line, reason in report.errors:
-        print(f"{path}:{line}: {reason}", file=err)
     updated = sum(1 for r in report.rows if r.id in existing)
-    print(f"imported {len(report.rows)} customers ({len(report.rows) - updated} new, {updated} updated), "
-          f"{len(report.errors)} bad rows", file=out)
-    return 1 if report.errors else 0
+    print(f"imported {len(report.rows)} customers ({len(report.rows) - updated} new, {updated} updated)", file=out)
+    return 0

@@ -15,15 +15,14 @@ nothing.  The same identity twice in one file is a bad row (it would be counted 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import getpass
-import io
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from collector.store import csv_import
+from collector.store.csv_import import Report
 from collector.store.records import EventRow
 from collector.store.seam import RegistryStore
 from protocol.topics import is_valid_id
@@ -36,12 +35,6 @@ NEEDS_AMOUNT = ("renewal", "expansion", "referral")
 MAX_NOTE = 500
 MAX_AMOUNT = 1e12
 MAX_ROBOTS = 1_000_000
-
-
-@dataclass
-class Report:
-    rows: list[EventRow]
-    errors: list[tuple[int, str]]
 
 
 def _date(value: str, column: str) -> str:
@@ -118,40 +111,12 @@ def event_from(record: Mapping[str, str | None], known: set[str]) -> EventRow:
     return EventRow(customer, date, kind, amount, robots, referred_by, contract_end, note)
 
 
-def parse(text: str, known: set[str]) -> Report:
+def parse(text: str, known: set[str]) -> Report[EventRow]:
     """Events and (line, reason) for every bad row.  Raises ValueError for a bad header."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ValueError(f"header lacks {', '.join(missing)} (expected {','.join(COLUMNS)})")
-    reader.fieldnames = header
-    rows, errors, seen = [], [], {}
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append((reader.line_num, f"unreadable CSV: {exc}"))
-            break
-        line = reader.line_num
-        if not any((v or "").strip() for k, v in record.items() if k is not None and isinstance(v, str)):
-            continue  # blank line
-        try:
-            row = event_from(record, known)
-        except ValueError as exc:
-            errors.append((line, str(exc)))
-            continue
-        if row.identity in seen:
-            errors.append((line, f"the same event as line {seen[row.identity]} "
-                                 "(customer, date, kind, amount, referred_by)"))
-            continue
-        seen[row.identity] = line
-        rows.append(row)
-    return Report(rows, errors)
+    return csv_import.parse(text, REQUIRED, ",".join(COLUMNS), lambda record: event_from(record, known),
+                            lambda row: row.identity,
+                            lambda _row, line, _first: f"the same event as line {line} "
+                                                       "(customer, date, kind, amount, referred_by)")
 
 
 def default_actor() -> str:
@@ -167,25 +132,11 @@ def import_file(path: str, registry: RegistryStore, out, err, actor: str | None 
     """Exit status: 0 imported (or nothing new), 1 bad rows (nothing applied), 2 unusable file."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     actor = actor or default_actor()
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8")
-    except FileNotFoundError:
-        print(f"import-events: {path} does not exist", file=err)
-        return 2
-    except UnicodeDecodeError as exc:
-        print(f"import-events: {path} is not UTF-8 (byte {exc.start}); save it as CSV UTF-8", file=err)
-        return 2
-    try:
-        report = parse(text, registry.customer_ids())
-    except ValueError as exc:
-        print(f"import-events: {path}: {exc}", file=err)
-        return 2
+    report = csv_import.load(path, "import-events", err, lambda text: parse(text, registry.customer_ids()))
+    if isinstance(report, int):
+        return report
     if report.errors:
-        for line, reason in report.errors:
-            print(f"{path}:{line}: {reason}", file=err)
-        print(f"refused {path}: {len(report.errors)} bad rows, nothing imported", file=out)
-        return 1
+        return csv_import.refuse(path, report, "events", out, err)
     added = registry.add_events(report.rows, actor, "import", now_ms)
     print(f"imported {len(report.rows)} events ({len(added)} new, {len(report.rows) - len(added)} "
           f"already stored) as {actor}", file=out)

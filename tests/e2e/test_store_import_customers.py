@@ -1,5 +1,6 @@
 """Must-show 5: ``robopulse collector import-customers`` with good and bad rows, Chinese names,
-a BOM, and a re-import that updates."""
+a BOM, and a re-import that updates.  Since the second release (docs/contract.md section 6) a file
+with a bad row is refused whole: every bad line is named and nothing of the file is applied."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _run(csv_path, config):
                           capture_output=True, text=True, timeout=60)
 
 
-def test_store_import_customers_reports_bad_rows_and_loads_good_ones(tmp_path):
+def test_store_import_customers_refuses_a_file_with_bad_rows_whole_and_loads_a_good_one(tmp_path):
     db = tmp_path / "store.db"
     config = tmp_path / "c.toml"
     config.write_text(f'[collector]\ndb = "{db}"\n')
@@ -42,8 +43,14 @@ def test_store_import_customers_reports_bad_rows_and_loads_good_ones(tmp_path):
     assert "before contract_start" in errors[3]
     assert "arr 'lots' is not a number" in errors[4]
     assert "already on line 2" in errors[5]
-    assert "imported 3 customers (3 new, 0 updated), 6 bad rows" in result.stdout
+    assert "refused" in result.stdout and "6 bad rows, nothing imported" in result.stdout
     conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM customers").fetchone() == (0,)  # not even the good rows
+    good = [line for i, line in enumerate(GOOD_AND_BAD.splitlines(), 1) if i not in (4, 5, 6, 7, 8, 9)]
+    csv_path.write_bytes("\ufeff".encode() + ("\n".join(good) + "\n").encode("utf-8"))
+    result = _run(csv_path, config)
+    assert result.returncode == 0, result.stderr
+    assert "imported 3 customers (3 new, 0 updated)" in result.stdout
     rows = {r[0]: r[1:] for r in conn.execute(
         "SELECT id, name, scene, tier, contract_start, contract_end, arr, csm, assigned FROM customers")}
     assert rows == {
@@ -59,7 +66,7 @@ def test_store_import_customers_reports_bad_rows_and_loads_good_ones(tmp_path):
                         "bank-gz,广州银行,bank,mid,2026-01-01,2026-12-31,50000,赵六\n", encoding="utf-8")
     result = _run(csv_path, config)  # no BOM this time
     assert result.returncode == 0, result.stderr
-    assert "imported 2 customers (0 new, 2 updated), 0 bad rows" in result.stdout
+    assert "imported 2 customers (0 new, 2 updated)" in result.stdout
     assert conn.execute("SELECT name, arr, contract_end FROM customers WHERE id = 'museum-sh'").fetchone() == \
         ("上海博物馆（新馆）", 150000.0, "2027-02-28")
     assert conn.execute("SELECT name, assigned FROM customers WHERE id = 'bank-gz'").fetchone() == ("广州银行", 1)
