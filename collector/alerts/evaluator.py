@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from collector.alerts import engine
+from collector.alerts.background import Background
 from collector.alerts.notify_settings import defaults as notify_defaults
 from collector.alerts.settings import defaults as alert_defaults
 from collector.health import cycle
@@ -79,19 +80,21 @@ def _evaluate(store: EvaluatorStore, now_ms: int, settings: dict,
             "seconds": seconds, **{k: round(v, 3) for k, v in ctx["timing"].items()}}
 
 
-class Evaluator:
+class Evaluator(Background):
     """The periodic evaluation: ``Evaluator(store, settings, clock)``; ``start()`` inside a running
     event loop, ``await stop()`` to end it (a cycle in its worker thread finishes first).
 
     ``store``: a ``Store`` (its ``health`` and ``alerts`` parts); ``settings``: ``settings_of(config)``;
     ``clock``: event time in ms (the wall clock in production, a fixed one in tests)."""
 
+    task_name = "health"
+
     def __init__(self, store: EvaluatorStore, settings: dict, clock: Callable[[], int]):
         self.store = store
         self.settings = settings
         self.clock = clock
         self.memory = HealthMemory()
-        self._task: asyncio.Task | None = None
+        super().__init__()
         self._cycle: asyncio.Future | None = None
         self._failures = FailureLog(log, "health_cycle_failed", every_s=600.0)  # a full disk: once, not per cycle
 
@@ -118,16 +121,8 @@ class Evaluator:
             await self.run_once()
             await asyncio.sleep(max(0.0, self.settings["health"]["interval_s"] - (loop.time() - started)))
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="health")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         if self._cycle is not None and not self._cycle.done():
             with contextlib.suppress(Exception):  # a cycle still in its thread: let it finish
                 await self._cycle

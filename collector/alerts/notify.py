@@ -14,7 +14,6 @@ With a ``secret``, a delivery carries ``X-Robopulse-Signature: sha256=<hex HMAC-
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import sqlite3
@@ -22,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
+from collector.alerts.background import Background
 from collector.metrics import REGISTRY
 from collector.store.seam import Delivery, OutboxStore
 from protocol.logs import FailureLog, get_logger
@@ -104,7 +104,7 @@ def housekeep(outbox: OutboxStore, cfg: dict, clock: Callable[[], int]) -> dict[
     return orphans
 
 
-class Notifier:
+class Notifier(Background):
     """The webhook delivery loops: ``Notifier(outbox, notify_settings, clock)``; ``start()`` inside a
     running event loop, ``await stop()`` to end it.  It runs with no webhook configured too: rows
     queued for webhooks since removed are still dead-lettered and old rows trimmed.
@@ -112,11 +112,13 @@ class Notifier:
     ``outbox``: the store's outbox part (its own write connection); ``notify_settings``: the parsed
     ``[notify]`` section; ``clock``: event time in ms."""
 
+    task_name = "notify"
+
     def __init__(self, outbox: OutboxStore, settings: dict, clock: Callable[[], int]):
         self.outbox = outbox
         self.settings = settings
         self.clock = clock
-        self._task: asyncio.Task | None = None
+        super().__init__()
         DEAD.preset(*((h["name"], reason) for h in settings["webhooks"] for reason in ("orphaned", "expired")))
 
     async def _every(self, what: str, round_: Callable[[], Awaitable[object] | object]) -> None:
@@ -143,14 +145,3 @@ class Notifier:
             for hook in cfg["webhooks"]:
                 loops.create_task(self._every(hook["name"], lambda hook=hook: deliver_webhook(
                     self.outbox, session, hook, cfg, self.clock)), name=f"notify-{hook['name']}")
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="notify")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
