@@ -67,7 +67,7 @@ def test_store_disk_full_keeps_new_customer_and_reports_degraded(tmp_path, broke
             assert col.healthz()["status"] == "ok" and col.metric("robopulse_store_commit_failing") == 0
 
             filler = fill_disk(disk)
-            new = Fleet(6, customer="newco", seed=4)
+            new = Fleet(6, customer="newco", seed=4, prefix="n")
             for round_ in range(2):
                 for i in range(6):
                     pub.publish(*new.batch(i, 250))  # 3,000 windows of a customer the store never saw

@@ -149,10 +149,13 @@ class Fleet:
     customer: str = "acme"
     base_ms: int = field(default_factory=lambda: (int(time.time() * 1000) - 6 * 24 * HOUR_MS) // 10_000 * 10_000)
     seed: int = 1
+    #: robot ids are ``<prefix><nnn>``: two fleets of different customers need different prefixes
+    #: (a robot never moves to another customer by telemetry: [ingest] enroll)
+    prefix: str = "r"
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)
-        self.robots = [SimRobot(f"r{i:03d}", self.customer, f"site{i % 3}", f"{self.seed:04x}{i:012x}",
+        self.robots = [SimRobot(f"{self.prefix}{i:03d}", self.customer, f"site{i % 3}", f"{self.seed:04x}{i:012x}",
                                 self.base_ms + i * 7_000) for i in range(self.n_robots)]
         self.ledger: dict[tuple[str, str], int] = defaultdict(int)
         self.windows: dict[tuple[str, str, int], Window] = {}
