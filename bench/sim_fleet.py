@@ -54,6 +54,9 @@ def write_collector_config(path: Path, db: Path, broker_port: int, http_port: in
         "[collector]", f'db = "{db}"', 'log_level = "warning"', "",
         "[mqtt]", 'host = "127.0.0.1"', f"port = {broker_port}", f'client_id = "bench-{uuid.uuid4().hex[:6]}"', "",
         "[http]", f'listen = "127.0.0.1:{http_port}"', "",
+        # the whole fleet (50 customers) reaches a fresh store at once: [ingest] enroll = "auto"
+        # would refuse new customers beyond its default 10 a minute
+        "[ingest]", "new_customers_per_minute = 100000", "",
         "[[http.tokens]]", f'token = "{TOKEN}"', 'role = "viewer"', "",
     ]))
 
