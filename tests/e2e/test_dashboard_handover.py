@@ -54,8 +54,7 @@ def sign_in(page, base: str, token: str) -> None:
 
 
 def test_dashboard_handover_zh_admin_writes_a_signed_note(live_api, api_seed, browser_page, output_dir):
-    realistic_alerts_and_scores(api_seed)
-    seed_handover(api_seed)
+    realistic_alerts_and_scores(api_seed)  # with seed_handover's contacts, notes and events
     page = browser_page("zh-CN")
     sign_in(page, live_api.url, CSM_ADMIN)
     expect(page.locator("#who")).to_have_text(f"{CSM_PERSON}（管理员）")
@@ -110,8 +109,7 @@ def test_dashboard_handover_zh_admin_writes_a_signed_note(live_api, api_seed, br
 
 
 def test_dashboard_handover_en_viewer_reads_without_forms(live_api, api_seed, browser_page):
-    realistic_alerts_and_scores(api_seed)
-    seed_handover(api_seed)
+    realistic_alerts_and_scores(api_seed)  # with seed_handover's contacts, notes and events
     page = browser_page("en-US")
     sign_in(page, live_api.url, VIEWER)
     page.goto(live_api.url + "/#/handover/acme-museum")
