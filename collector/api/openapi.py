@@ -13,6 +13,7 @@ from collector.alerts.states import STATES
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
 from collector.api.outcome_rates import DUE_BANDS, FIELDS, GROUPS
 from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
+from collector.health.goals import REASONS as GOAL_REASONS, STATUSES as GOAL_STATUSES
 from collector.store.events import KINDS, MAX_NOTE as EVENT_MAX_NOTE
 from collector.store.goals import MAX_NOTE as GOAL_MAX_NOTE, METRICS as GOAL_METRICS
 from collector.store.seam import CUSTOMER_SORTS, FEED_KINDS
@@ -146,7 +147,6 @@ SCHEMAS.update({
                              "customers": {"type": "array", "items": ref("RenewalDue")}})}),
 })
 # ------------------------------------------------------------------ success goals (issue 14)
-GOAL_STATUSES = ["on_track", "at_risk", "achieved", "missed"]
 SCHEMAS.update({
     "GoalDay": obj({"date": DATE, "value": nullable(NUM), "numerator": NUM, "denominator": NUM}),
     "Goal": obj({
@@ -158,9 +158,8 @@ SCHEMAS.update({
                                                                              "local days of the goal"}),
         "progress_pct": nullable(NUM), "projection": nullable({"type": "number", "description": "the value expected "
                                                                                                 "at the due date"}),
-        "trend_per_day": NUM, "status": {"type": "string", "enum": GOAL_STATUSES},
-        "reason": {"type": "string", "enum": ["not_started", "too_early", "at_target", "projected_to_reach",
-                                              "projected_short", "no_data", "reached_by_due", "not_reached_by_due"]},
+        "trend_per_day": NUM, "status": {"type": "string", "enum": list(GOAL_STATUSES)},
+        "reason": {"type": "string", "enum": list(GOAL_REASONS)},
         "days_total": INT, "days_elapsed": INT, "days_left": INT, "window_days": INT,
         "days": {"type": "array", "items": ref("GoalDay")}}),
     "GoalList": obj({"customer": ID, "timezone": STR, "today": DATE,

@@ -27,6 +27,9 @@ from collector.store.goals import PERCENT, unit_of
 from protocol.timeunits import parse_hours
 
 STATUSES = ("on_track", "at_risk", "achieved", "missed")
+#: why a goal has its status (``reason``; the table of docs/api.md, "Success goals")
+REASONS = ("not_started", "too_early", "at_target", "projected_to_reach", "projected_short", "no_data",
+           "reached_by_due", "not_reached_by_due")
 WINDOW_DAYS = 7
 TREND_DAYS = 14
 MIN_DAYS = 3

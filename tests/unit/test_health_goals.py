@@ -65,3 +65,20 @@ def test_health_goals_open_hours_from_imported_learned_or_none():
     assert open_hours(None, [10, 11, 12]) == [10, 11, 12]
     assert open_hours(None, None, "learned: 09:00-12:00, 22:00-01:00") == [0, 9, 10, 11, 22, 23]
     assert open_hours(None, None, "always open") is None
+
+
+def test_health_goals_dashboard_names_every_metric_status_and_reason():
+    """The customer page shows a goal's metric, status and reason from the catalogue, in both languages."""
+    import json
+    from pathlib import Path
+
+    from collector.dashboard.routes import STATIC
+    from collector.health.goals import REASONS, STATUSES
+    from collector.store.goals import METRICS
+
+    messages = json.loads((Path(STATIC) / "messages.json").read_text(encoding="utf-8"))["messages"]
+    for lang in ("en", "zh-CN"):
+        keys = set(messages[lang])
+        assert {f"goal.metric.{m}" for m in METRICS} | {"goal.metric.skill"} <= keys
+        assert {f"goal.status.{s}" for s in STATUSES} <= keys
+        assert {f"goal.reason.{r}" for r in REASONS} <= keys
