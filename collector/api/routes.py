@@ -8,6 +8,7 @@ from aiohttp import web
 
 from collector.api import alerts, cors, counters, customers, exports, openapi, ops, outcomes, robots
 from collector.api import handover
+from collector.api import goals
 from collector.api.common import ok
 from collector.http.keys import PERSON, ROLE, TOKEN_NAME
 
@@ -28,6 +29,7 @@ def setup(app: web.Application) -> None:
     alerts.setup(app)
     exports.setup(app)
     outcomes.setup(app)
+    goals.setup(app)
     openapi.setup(app)
     handover.setup(app)
     app.router.add_get("/api/v1/me", me)

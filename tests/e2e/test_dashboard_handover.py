@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.test_api_dashboard import (CHROMIUM, DOCS_IMG, VISIBLE_TEXT, Checker, api_data,
                                           realistic_alerts_and_scores, summaries)
-from tests.plugins.api import CSM_ADMIN, CSM_PERSON, VIEWER
+from tests.plugins.api import CSM_ADMIN, CSM_PERSON, GOALS, VIEWER
 from tests.support.handover import CONTACTS, NOTES, seed_handover
 
 
@@ -63,6 +63,8 @@ def test_dashboard_handover_zh_admin_writes_a_signed_note(live_api, api_seed, br
     page.click("#handover-link")
     expect(page.locator("#handover-name")).to_contain_text("客户交接：上海博物馆")
     expect(page.locator("#zone-shown")).to_contain_text("UTC+8 Asia/Shanghai")
+    # success goals: the goals work's cards (goals.js), one per seeded goal
+    expect(page.locator("#goals .goal-card")).to_have_count(len(GOALS))
     # contract and events: the 2026-03-01 expansion, its amount in the zh-CN number format
     expect(page.locator("#handover-contract")).to_contain_text("合同期 2025/03/01 → 2027/02/28")
     expect(page.locator("#handover-contract")).to_contain_text("距合同到期")

@@ -1,6 +1,6 @@
 """The handover page's script (collector/dashboard/static/handover.js) asks only for catalogue keys
-that exist in both languages, and names every commercial event kind, goal status and contact
-field it shows (the page walk in tests/e2e/ then checks what is really on screen)."""
+that exist in both languages, and names every commercial event kind and contact field it shows
+(the page walk in tests/e2e/ then checks what is really on screen)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ def test_dashboard_handover_keys_exist_in_both_languages():
 
 def test_dashboard_handover_names_every_fixed_term():
     names = [f"event_kind.{k}" for k in KINDS]
-    names += [f"goal_status.{s}" for s in ("on_track", "at_risk", "achieved", "missed")]
     names += [f"handover.contact.{f}" for f in CONTACT_FIELDS]
     assert [n for n in names if n not in MESSAGES["en"] or n not in MESSAGES["zh-CN"]] == []
 

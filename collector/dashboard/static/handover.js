@@ -82,26 +82,6 @@ const RPHandover = (() => {
         el("td", {}, e.actor)))));
   }
 
-  function goalValue(v) {
-    if (typeof v === "number") return num(v, Number.isInteger(v) ? 0 : 1);
-    if (v && typeof v === "object") return goalValue(v.value ?? v.current ?? v.latest);
-    return t("none");
-  }
-
-  function goalsPart(goals) {
-    const items = Array.isArray(goals) ? goals : (goals && (goals.items || goals.goals)) || [];
-    if (!items.length) return el("p", { class: "muted" }, t("handover.goals_none"));
-    return table("handover-goals",
-      [t("handover.goal.metric"), t("handover.goal.target"), t("handover.goal.progress"), t("handover.goal.status"),
-        t("handover.goal.period"), t("handover.goal.note")],
-      items.map((g) => el("tr", { "data-status": g.status || "" },
-        el("td", {}, term("goal_metric.", g.metric)), el("td", { class: "num" }, goalValue(g.target)),
-        el("td", { class: "num" }, goalValue(g.progress)),
-        el("td", { class: "goal-status " + (g.status || "") }, term("goal_status.", g.status)),
-        el("td", {}, t("card.contract_span", { start: RPI18N.date(g.start), end: RPI18N.date(g.due) })),
-        cell(g.note))));
-  }
-
   function contactsPart(id, contacts, admin) {
     const heads = ["name", "role", "phone", "email", "wechat", "note"].map((k) => t("handover.contact." + k))
       .concat(t("handover.contact.by"), admin ? "" : null).filter((h) => h !== null);
@@ -206,9 +186,10 @@ const RPHandover = (() => {
       el("p", { id: "handover-summary" }, t("handover.summary", {
         score: health ? num(health.score, 1) : t("none"), color: term("color.", health ? health.color : "none"),
         online: num(c.robots.online), total: num(c.robots.total), alerts: num(c.open_alerts) })),
-      el("h2", {}, t("handover.goals")),
-      hasGoals ? (goals ? goalsPart(goals) : el("p", { class: "muted" }, t("handover.goals_none")))
-        : el("p", { class: "muted", id: "handover-goals-unavailable" }, t("handover.goals_unavailable")),
+      // the goals work's own section (goals.js: a card per goal, the same as on the customer page)
+      hasGoals && typeof RPGoals !== "undefined" ? RPGoals.section(goals)
+        : [el("h2", {}, t("handover.goals")),
+          el("p", { class: "muted", id: "handover-goals-unavailable" }, t("handover.goals_unavailable"))],
       el("h2", {}, t("handover.contract")), contractPart(c, h.events, zone),
       el("h2", {}, t("handover.contacts")), contactsPart(c.id, h.contacts, admin),
       el("h2", {}, t("handover.notes")), notesPart(c.id, h.notes, zone, admin),
