@@ -152,7 +152,7 @@ def zone_of(request: web.Request, timezone: str | None) -> ZoneInfo:
 
 
 def report_months(first_ms: int | None, now: int, zone: ZoneInfo) -> list[dict]:
-    """The local months from the one of the first usage to the current one, newest first (at most
+    """The local months from the one of the first data to the current one, newest first (at most
     MAX_MONTHS): the months a monthly report has data for.  The current month is not complete."""
     if first_ms is None:
         return []
@@ -180,7 +180,7 @@ def _handover(store, customer: str, now: int, days: int) -> dict | None:
             "events": reads.list_events(customer),
             "timeline": [e for e in transitions if e["ts_ms"] >= since],
             "timeline_truncated": len(transitions) == TIMELINE_ROWS and transitions[-1]["ts_ms"] >= since,
-            "first_usage_ms": parts.first_usage(customer)}
+            "first_data_ms": parts.first_data(customer)}
 
 
 @api
@@ -191,7 +191,7 @@ async def get_handover(request: web.Request) -> web.Response:
     out = await store.reads.run(_handover, store, customer, now, days)
     if out is None:
         return not_found("customer", customer)
-    out["months"] = report_months(out["first_usage_ms"], now, zone_of(request, out["timezone"]))
+    out["months"] = report_months(out["first_data_ms"], now, zone_of(request, out["timezone"]))
     return ok(out)
 
 

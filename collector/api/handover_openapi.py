@@ -41,7 +41,7 @@ def schemas(obj, ref, page_of, INT, STR, MS, ID) -> dict:
             "events": {"type": "array", "items": ref("Event")},
             "timeline": {"type": "array", "items": ref("AlertEvent")},
             "timeline_truncated": {"type": "boolean"},
-            "first_usage_ms": {**MS, "nullable": True},
+            "first_data_ms": {**MS, "nullable": True},
             "months": {"type": "array", "items": ref("ReportMonth"), "maxItems": MAX_MONTHS}}),
     }
 

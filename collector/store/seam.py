@@ -451,9 +451,10 @@ class HandoverStore(Protocol):
     def remove_contact(self, customer: str, contact_id: int) -> bool:
         """Delete one of the customer's contacts (the person left); False when it has no such one."""
 
-    def first_usage(self, customer: str) -> int | None:
-        """The start (ms) of the first hour with usage counted for the customer, if any: the reports'
-        first month is the customer's local month of it."""
+    def first_data(self, customer: str) -> int | None:
+        """The start (ms) of the customer's first data, if any: the earliest first window of its
+        robots or its earliest hour of usage (as the monthly report judges it, so the handover
+        never links a month the report refuses)."""
 
     def close(self) -> None: ...
 

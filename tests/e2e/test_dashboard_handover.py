@@ -142,7 +142,7 @@ def handover_data(base: str) -> set[str]:
 
 
 def test_dashboard_handover_report_links_follow_the_months(live_api, api_seed, browser_page):
-    """The report months are the customer's local months from its first usage (September) to now
+    """The report months are the customer's local months from its first data (September) to now
     (November, not complete); without the report route they are named as unavailable, not linked."""
     seed_handover(api_seed)
     months = [m["month"] for m in _get(live_api.url, "/api/v1/customers/acme-museum/handover")["months"]]

@@ -177,7 +177,8 @@ async def test_api_contacts_bad_input_is_a_clear_400_and_stores_nothing(api_clie
 async def test_api_handover_holds_90_days_and_report_months(api_client, api_seed):
     conn = connect_writer(api_seed.path)
     # an old transition (100 days ago) falls outside the 90 days; a first hour of usage in
-    # Shanghai's 2026-09-01 (16:30 UTC on 08-31) makes September the first report month
+    # Shanghai's 2026-09-01 (16:00 UTC on 08-31), before the robots' first window (60 days ago,
+    # 2026-09-28), makes September the first report month
     alert = api_seed.alerts["acme_usage"]
     conn.execute("INSERT INTO alert_events (alert_id, ts_ms, from_state, to_state, actor) VALUES (?,?,?,?,?)",
                  (alert, NOW_MS - 100 * DAY_MS, None, "pending", "rules"))
@@ -197,7 +198,7 @@ async def test_api_handover_holds_90_days_and_report_months(api_client, api_seed
                                               headers=bearer())).json())["timeline"]
     assert len(everything) == len(out["timeline"]) + 1  # the 100-day-old one
     assert out["timeline_truncated"] is False
-    assert out["first_usage_ms"] == first_hour
+    assert out["first_data_ms"] == first_hour
     assert out["months"] == [{"month": "2026-11", "complete": False}, {"month": "2026-10", "complete": True},
                              {"month": "2026-09", "complete": True}]
     for bad in ("days=0", "days=367", "days=x"):
@@ -205,7 +206,17 @@ async def test_api_handover_holds_90_days_and_report_months(api_client, api_seed
         assert resp.status == 400 and "days must be" in (await resp.json())["error"]["message"]
 
 
-async def test_api_handover_without_usage_has_no_report_months(api_client):
+async def test_api_handover_first_data_is_the_robots_first_window_without_usage(api_client, api_seed):
     out = await (await api_client.get("/api/v1/customers/new-bank/handover", headers=bearer())).json()
-    assert out["months"] == [] and out["first_usage_ms"] is None
+    assert out["first_data_ms"] == NOW_MS - 60 * DAY_MS  # b-001's first window (no usage hours seeded)
+    assert [m["month"] for m in out["months"]] == ["2026-11", "2026-10", "2026-09"]
+
+
+async def test_api_handover_without_data_has_no_report_months(api_client, api_seed):
+    conn = connect_writer(api_seed.path)
+    conn.execute("INSERT INTO customers (id, name, scene, created_ms, updated_ms) VALUES "
+                 "('fresh-mall', '新商场', 'mall', ?, ?)", (NOW_MS, NOW_MS))
+    conn.close()
+    out = await (await api_client.get("/api/v1/customers/fresh-mall/handover", headers=bearer())).json()
+    assert out["months"] == [] and out["first_data_ms"] is None
     assert out["contacts"] == [] and out["notes"]["items"] == [] and out["events"] == []

@@ -1,6 +1,7 @@
 """A handover's worth of data for the seeded store of tests/plugins/api.py: contacts, notes and
 commercial events for acme-museum, written through the store's own parts (as the API and
-import-events write them), and a first hour of usage so its report months start in September."""
+import-events write them), and a first hour of usage (before its robots' first window, 2026-09-28)
+on 2026-09-18."""
 
 from __future__ import annotations
 

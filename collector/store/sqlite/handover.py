@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from collector.store.handover import ContactRow
 from collector.store.sqlite.db import connect_reader, connect_writer, rollback
 from collector.store.sqlite.sql import Insert
+from protocol.catalogue import USAGE_VOLUMES
 
 NOTE_FIELDS = "id, customer, text, author, token, created_ms"
 CONTACT_FIELDS = "id, customer, name, role, phone, email, wechat, note, actor, created_ms, updated_ms"
@@ -103,11 +104,17 @@ class SqliteHandoverStore:
                                 (customer, contact_id)).rowcount > 0
 
     # ------------------------------------------------------------ the reports' first month
-    def first_usage(self, customer: str) -> int | None:
+    def first_data(self, customer: str) -> int | None:
         with self._read() as conn:
-            # customer_hour's covering index (metric, customer, bucket_ms): one index seek
-            return conn.execute("SELECT min(bucket_ms) FROM customer_hour WHERE metric = 'usage.interactions' "
-                                 "AND customer = ?", (customer,)).fetchone()[0]
+            # robots_customer and customer_hour's covering index (metric, customer, bucket_ms): a few
+            # index seeks, whatever the fleet's size
+            robots = conn.execute("SELECT min(first_seen_ms) FROM robots WHERE customer = ? "
+                                  "AND last_window_ms IS NOT NULL", (customer,)).fetchone()[0]
+            usage = conn.execute(f"SELECT min(bucket_ms) FROM customer_hour WHERE metric IN "
+                                 f"({','.join('?' * len(USAGE_VOLUMES))}) AND customer = ?",
+                                 (*USAGE_VOLUMES, customer)).fetchone()[0]
+        found = [v for v in (robots, usage) if v is not None]
+        return min(found) if found else None
 
     def close(self) -> None:
         """Nothing kept open between calls."""
