@@ -27,7 +27,6 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 from collector.store.handover import ContactRow
-from collector.store.records import CustomerRow, EventRow, Queued, RobotRow
 from collector.store.records import CustomerRow, EventRow, GoalRow, Queued, RobotRow
 
 
