@@ -10,10 +10,13 @@ import json
 from aiohttp import web
 
 from collector.alerts.states import STATES
+from collector.api import handover_openapi
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
 from collector.api.outcome_rates import DUE_BANDS, FIELDS, GROUPS
 from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
+from collector.health.goals import REASONS as GOAL_REASONS, STATUSES as GOAL_STATUSES
 from collector.store.events import KINDS, MAX_NOTE as EVENT_MAX_NOTE
+from collector.store.goals import MAX_NOTE as GOAL_MAX_NOTE, METRICS as GOAL_METRICS
 from collector.store.seam import CUSTOMER_SORTS, FEED_KINDS
 from protocol.catalogue import HEALTH_SUBSYSTEMS
 from protocol.topics import ID_RE
@@ -105,7 +108,9 @@ SCHEMAS = {
     "Counters": obj({"robot": ID, "from": MS, "to": MS,
                      "counters": {"type": "object", "additionalProperties": INT},
                      "sources": {"type": "object"}}, ("robot", "from", "to", "counters")),
-    "Me": obj({"name": STR, "role": {"type": "string", "enum": ["viewer", "admin"]}}),
+    "Me": obj({"name": STR, "role": {"type": "string", "enum": ["viewer", "admin"]},
+               "person": {"type": "string", "description": "the token's person (actions are attributed "
+                          "to them); empty when it names none"}}),
     "AckBody": obj({"note": {"type": "string", "maxLength": MAX_NOTE}}, (), extra=False),
     "SnoozeBody": {"oneOf": [
         obj({"minutes": {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_MINUTES},
@@ -144,6 +149,31 @@ SCHEMAS.update({
         "renewals_due": obj({**{f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS},
                              "customers": {"type": "array", "items": ref("RenewalDue")}})}),
 })
+# ------------------------------------------------------------------ success goals (issue 14)
+SCHEMAS.update({
+    "GoalDay": obj({"date": DATE, "value": nullable(NUM), "numerator": NUM, "denominator": NUM}),
+    "Goal": obj({
+        "id": INT, "customer": ID,
+        "metric": {"type": "string", "description": f"one of {', '.join(GOAL_METRICS)}, or skill:<name>"},
+        "target": NUM, "start": DATE, "due": DATE, "note": STR, "actor": STR,
+        "source": {"type": "string", "enum": ["import", "api"]}, "created_ms": MS, "updated_ms": MS,
+        "unit": STR, "progress": nullable({"type": "number", "description": "the metric over the last 7 complete "
+                                                                             "local days of the goal"}),
+        "progress_pct": nullable(NUM), "projection": nullable({"type": "number", "description": "the value expected "
+                                                                                                "at the due date"}),
+        "trend_per_day": NUM, "status": {"type": "string", "enum": list(GOAL_STATUSES)},
+        "reason": {"type": "string", "enum": list(GOAL_REASONS)},
+        "days_total": INT, "days_elapsed": INT, "days_left": INT, "window_days": INT,
+        "days": {"type": "array", "items": ref("GoalDay")}}),
+    "GoalList": obj({"customer": ID, "timezone": STR, "today": DATE,
+                     "items": {"type": "array", "items": ref("Goal")}, "total": INT}),
+    "GoalCreated": obj({"goal": ref("Goal"), "created": {"type": "boolean"}, "updated": {"type": "boolean"}}),
+    "GoalBody": obj({
+        "metric": {"type": "string", "maxLength": 60},
+        "target": {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "maxLength": 40}]},
+        "start": {"type": "string", "maxLength": 10}, "due": {"type": "string", "maxLength": 10},
+        "note": {"type": "string", "maxLength": GOAL_MAX_NOTE}}, ("metric", "target", "start", "due"), extra=False),
+})
 OUTCOME_QUERY = [
     {"name": "from", "in": "query", "required": False, "schema": DATE,
      "description": "first day of the period (inclusive); default: the current quarter's first"},
@@ -151,6 +181,7 @@ OUTCOME_QUERY = [
      "description": "last day of the period (inclusive, not before from); default: the quarter's last"},
     {"name": "group", "in": "query", "required": False, "schema": {"type": "string", "enum": list(GROUPS)},
      "description": "also give the figures per csm, scene, tier or distributor"}]
+SCHEMAS.update(handover_openapi.schemas(obj, ref, page_of, INT, STR, MS, ID))  # contacts, notes (issue 15)
 
 
 def q(name: str, schema: dict, doc: str) -> dict:
@@ -281,6 +312,17 @@ def document() -> dict:
                 "responses": {"201": resp("EventCreated", "stored"),
                               "200": resp("EventCreated", "already stored: nothing changed"), **ERR, **NF,
                               "403": resp("Error", "the token is not an admin")}}},
+        "/api/v1/customers/{id}/goals": {
+            **get("the customer's success goals, each with progress per local day, projection and status",
+                  resp("GoalList", "goals (docs/api.md, Success goals)"), [path("customer id")], {**ERR, **NF}),
+            "post": {
+                "summary": "set a success goal (admin; the token's name is recorded as the actor); a goal with the "
+                           "same metric, start and due is updated (target, note), not added again",
+                "parameters": [path("customer id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("GoalBody")}}},
+                "responses": {"201": resp("GoalCreated", "stored"),
+                              "200": resp("GoalCreated", "already stored: updated, or nothing changed"), **ERR, **NF,
+                              "403": resp("Error", "the token is not an admin")}}},
         "/api/v1/export/events.csv": csv_export("commercial events", [q("customer", ID, "one customer id")]),
         "/api/v1/export/outcomes.csv": csv_export("outcome rates (the overall row, then one per group)",
                                                   OUTCOME_QUERY),
@@ -288,6 +330,7 @@ def document() -> dict:
                                              "content": {"text/html": {"schema": STR}}}, errors={},
                  public=True),
     }
+    paths.update(handover_openapi.paths(get, resp, path, q, ERR, NF, PAGE))  # contacts, notes (issue 15)
     return {
         "openapi": "3.0.3",
         "info": {"title": "robopulse collector API", "version": "1",

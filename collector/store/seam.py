@@ -11,6 +11,7 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 | alerts     | the alert engine, API actions          | alerts, alert_events, feed events, queued notifications |
 | outbox     | the webhook notifier                   | delivery attempts, dead letters, trimming |
 | reads      | the HTTP API, exports, feed, counters  | nothing |
+| handover   | the API (contacts and notes, issue 15) | customer_contacts, customer_notes |
 
 In SQLite the evaluator's ``health`` and ``alerts`` parts share one write connection, so a cycle's
 health rows and the alert transitions they cause commit together (``sqlite/shared.py``).
@@ -25,7 +26,8 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from protocol.timeunits import DAY_MS, HOUR_MS
 
-from collector.store.records import CustomerRow, EventRow, Queued, RobotRow
+from collector.store.handover import ContactRow
+from collector.store.records import CustomerRow, EventRow, GoalRow, Queued, RobotRow
 
 
 class TransientStoreError(Exception):
@@ -102,6 +104,16 @@ class RegistryStore(Protocol):
 
     def find_event(self, row: EventRow) -> int | None:
         """The id of the stored event with ``row``'s identity, if any."""
+
+    # success goals (issue 14: import-goals, POST /api/v1/customers/{id}/goals)
+    def upsert_goals(self, rows: Sequence[GoalRow], actor: str, source: str,
+                     now_ms: int) -> tuple[list[int], list[int]]:
+        """Store each goal in one transaction: a new identity (``GoalRow.identity``) is added, a
+        stored one whose target or note differs is updated (attributed to ``actor`` from ``source``),
+        an equal one is left as it is.  Returns the ids (added, updated)."""
+
+    def find_goal(self, row: GoalRow) -> int | None:
+        """The id of the stored goal with ``row``'s identity, if any."""
 
     def close(self) -> None: ...
 
@@ -224,6 +236,17 @@ class HealthStore(Protocol):
         """``(ts_ms, kind, data)`` live-feed events."""
 
     def trim_feed(self, before_ms: int, limit: int) -> None: ...
+
+    # success goals (issue 14): what ``collector.health.goals`` judges each cycle
+    def goals(self) -> list[dict]:
+        """Every stored goal (``customer_goals`` rows as dicts)."""
+
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
+        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
+        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
+        hours (None: all day), for ``availability``.  A backend may keep results between cycles
+        while the rollups they were summed from are unchanged."""
 
 
 # ------------------------------------------------------------------ alerts (engine, actions)
@@ -388,6 +411,52 @@ class ReadStore(Protocol):
         """What the outcome rates are computed from, in one read: every customer (id, name, scene,
         tier, csm, distributor, contract_start, contract_end, arr, score, color) and every event."""
 
+    # success goals (issue 14)
+    def list_goals(self, customer: str | None = None) -> list[dict]:
+        """Stored goals (``customer_goals`` rows as dicts), by customer, due date, id."""
+    def get_goal(self, goal_id: int) -> dict | None: ...
+    def goal_customer(self, customer: str) -> dict | None:
+        """What judging a customer's goals needs beside the sums: ``timezone`` and ``hours`` as
+        imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
+        """As ``HealthStore.goal_series``."""
+
+
+# ------------------------------------------------------------------ handover (contacts, notes)
+class HandoverStore(Protocol):
+    """A customer's contacts and CS notes (issue 15's handover page, seed 003), written by people
+    through the API one short transaction each, every row attributed to the acting token's person
+    (``collector.http.auth.actor``).  Rows are dicts shaped like the API's JSON (docs/api.md).
+    The reads block like ``ReadStore``'s: the API runs them through ``reads.run``."""
+
+    def add_note(self, customer: str, text: str, author: str, token: str, now_ms: int) -> int:
+        """Store a note (kept for good: never edited, never deleted); its id."""
+
+    def get_note(self, note_id: int) -> dict | None: ...
+
+    def notes(self, customer: str, limit: int, offset: int) -> dict:
+        """``{"items", "total", "limit", "offset"}``, newest first."""
+
+    def put_contact(self, row: ContactRow, actor: str, now_ms: int) -> tuple[int, bool]:
+        """Store a contact; one whose ``(customer, name)`` is stored already is updated instead
+        (nothing written when nothing differs).  ``(id, created)``."""
+
+    def get_contact(self, contact_id: int) -> dict | None: ...
+
+    def contacts(self, customer: str) -> list[dict]:
+        """The customer's contacts, by name."""
+
+    def remove_contact(self, customer: str, contact_id: int) -> bool:
+        """Delete one of the customer's contacts (the person left); False when it has no such one."""
+
+    def first_data(self, customer: str) -> int | None:
+        """The start (ms) of the customer's first data, if any: the earliest first window of its
+        robots or its earliest hour of usage (as the monthly report judges it, so the handover
+        never links a month the report refuses)."""
+
+    def close(self) -> None: ...
+
 
 @dataclass
 class Store:
@@ -403,9 +472,11 @@ class Store:
     #: a new ``alerts`` part on a connection of its own, for one person's action from the API (the
     #: evaluator's part belongs to its cycle); the caller closes it
     open_alerts: Callable[[], AlertStore]
+    #: contacts and notes (issue 15)
+    handover: HandoverStore
 
     def close(self) -> None:
-        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads):
+        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads, self.handover):
             close = getattr(part, "close", None)
             if close is not None:
                 close()

@@ -200,10 +200,13 @@ async function renderCustomer(view, id) {
   const [c, robots] = await Promise.all([api("/api/v1/customers/" + encodeURIComponent(id)),
     api("/api/v1/customers/" + encodeURIComponent(id) + "/robots?limit=1000")]);
   const h = c.health;
+  // success goals (issue 14): a page without them still renders if the route fails
+  const goals = await api("/api/v1/customers/" + encodeURIComponent(id) + "/goals").catch(() => null);
   const zone = RPI18N.zoneOf(c);
   state.zones[c.id] = zone;
   view.replaceChildren(
     el("p", {}, el("a", { href: "#/" }, t("customer.back"))),
+    el("p", {}, el("a", { href: "#/handover/" + encodeURIComponent(c.id), id: "handover-link" }, t("handover.link"))),
     el("h1", { id: "customer-name" }, colorDot(h && h.color), " ", c.name, " ", el("span", { class: "muted" }, c.id)),
     zoneNote(zone, h && h.computed_ms),
     el("div", { class: "cards" },
@@ -220,6 +223,7 @@ async function renderCustomer(view, id) {
         el("div", {}, t("card.contract_span", { start: RPI18N.date(c.contract_start), end: RPI18N.date(c.contract_end) })),
         el("div", { class: "label" }, t("card.contract_detail", { scene: term("scene.", c.scene), tier: term("tier.", c.tier),
           csm: c.csm || t("none"), arr: RPI18N.money(c.arr) })))),
+    RPGoals.section(goals),
     el("h2", {}, t("breakdown.title")),
     el("table", { id: "breakdown" }, el("thead", {}, el("tr", {}, el("th", {}, t("breakdown.measure")),
       el("th", {}, t("breakdown.score")), el("th", {}, t("breakdown.weight")), el("th", {}, t("breakdown.fact")))),
@@ -295,6 +299,7 @@ async function render() {
   try {
     if (kind === "customer" && id) await renderCustomer(view, id);
     else if (kind === "robot" && id) await renderRobot(view, id);
+    else if (kind === "handover" && id) await RPHandover.render(view, id);
     else await renderOverview(view);
   } catch (err) {
     if (token()) view.replaceChildren(el("p", { class: "error" }, t("error.load", { message: err.message })));
@@ -316,7 +321,8 @@ function paintLive(status) {
 }
 
 function paintWho() {
-  $("#who").textContent = state.me ? t("who", { name: state.me.name, role: term("role.", state.me.role) }) : "";
+  // the person the token names (issue 14), else its name
+  $("#who").textContent = state.me ? t("who", { name: state.me.person || state.me.name, role: term("role.", state.me.role) }) : "";
 }
 
 function startFeed() {
