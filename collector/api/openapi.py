@@ -153,6 +153,35 @@ OUTCOME_QUERY = [
      "description": "also give the figures per csm, scene, tier or distributor"}]
 
 
+# ------------------------------------------------------------------ a CSM's book of business (issue 14)
+SCHEMAS.update({
+    "BookAlert": obj({"id": INT, "rule": STR, "severity": STR, "state": {"type": "string", "enum": list(STATES)},
+                      "customer": STR, "site": nullable(STR), "robot": nullable(STR), "summary": STR,
+                      "facts": {"type": "object"}, "opened_ms": MS, "fired_ms": nullable(MS),
+                      "resolved_ms": nullable(MS)}),
+    "BookCustomer": {"allOf": [ref("Customer"), obj({
+        "today": DATE, "days_to_contract_end": nullable(INT), "arr_at_risk": {"type": "boolean"},
+        "alerts": {"type": "array", "items": ref("BookAlert")}})]},
+    "BookWeekAlert": {"allOf": [ref("BookAlert"), obj({"name": STR})]},
+    "Book": obj({
+        "csm": STR, "today": DATE,
+        "summary": obj({"customers": INT, "arr": NUM, "arr_at_risk": NUM, "customers_at_risk": INT,
+                        "open_alerts": INT,
+                        "colors": obj({c: INT for c in (*COLORS, "none")}),
+                        "renewals_due": obj({f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS})}),
+        "customers": {"type": "array", "items": ref("BookCustomer")},
+        "week": obj({"days": INT,
+                     "color_changes": {"type": "array", "items": obj({
+                         "customer": ID, "name": STR, "date": DATE, "from": nullable(STR), "to": STR})},
+                     "alerts_opened": {"type": "array", "items": ref("BookWeekAlert")},
+                     "alerts_resolved": {"type": "array", "items": ref("BookWeekAlert")},
+                     "events": {"type": "array", "items": {"allOf": [ref("Event"), obj({"name": STR})]}}})}),
+})
+CSM_PATH = {"name": "csm", "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\x00-\\x1f]*\\S[^\\x00-\\x1f]*$"},
+            "description": "the CSM's name, as in the customers' csm column"}
+
+
 def q(name: str, schema: dict, doc: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": doc}
 
@@ -288,6 +317,10 @@ def document() -> dict:
                                              "content": {"text/html": {"schema": STR}}}, errors={},
                  public=True),
     }
+    paths["/api/v1/csms/{csm}"] = get(
+        "one CSM's book of business: customers with colour, ARR, contract end, open alerts; ARR at risk; "
+        "what changed in each customer's last 7 local days", resp("Book", "the book (docs/api.md)"), [CSM_PATH],
+        {**ERR, "404": resp("Error", "no customer has this CSM")})
     return {
         "openapi": "3.0.3",
         "info": {"title": "robopulse collector API", "version": "1",

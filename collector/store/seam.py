@@ -388,6 +388,14 @@ class ReadStore(Protocol):
         """What the outcome rates are computed from, in one read: every customer (id, name, scene,
         tier, csm, distributor, contract_start, contract_end, arr, score, color) and every event."""
 
+    # a CSM's book of business (issue 14)
+    def csm_book(self, csm: str, since_ms: int, since_date: str, open_states: tuple[str, ...]) -> dict | None:
+        """The CSM's customers (``list_customers`` items), their alerts unresolved or fired or
+        resolved since ``since_ms``, their ``score_history`` colours from two days before
+        ``since_ms`` and their events dated from ``since_date``; None when no customer has this CSM."""
+    def csm_book_version(self, csm: str) -> tuple:
+        """The book's cache marker: changes whenever what ``csm_book`` reads changes."""
+
 
 @dataclass
 class Store:

@@ -424,6 +424,43 @@ class SqliteReadStore:
             conn.execute("COMMIT")
         return customers, events
 
+    # ------------------------------------------------------------ a CSM's book of business (issue 14)
+    def csm_book(self, csm: str, since_ms: int, since_date: str,
+                 open_states: tuple[str, ...]) -> dict | None:
+        """One CSM's customers (the overview's summaries), their unresolved alerts, and what may have
+        changed since ``since_ms`` / ``since_date`` (a superset of every customer's last 7 local days:
+        ``collector/api/book.py`` cuts each customer's own): alerts fired or resolved, the daily colours
+        of ``score_history`` and the commercial events.  One read transaction; None for a CSM with no
+        customer."""
+        with self._conn() as conn:
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(f"{_customer_select(open_states)} WHERE c.csm = ? ORDER BY c.id",
+                                    [*open_states, csm]).fetchall()
+                if not rows:
+                    return None
+                book = "SELECT id FROM customers WHERE csm = ?"
+                alerts = [_alert_row(r) for r in conn.execute(
+                    f"{_ALERT_SELECT} WHERE a.customer IN ({book}) AND (a.resolved_ms IS NULL "
+                    "OR a.resolved_ms >= ? OR a.fired_ms >= ?) ORDER BY a.opened_ms DESC, a.id DESC",
+                    (csm, since_ms, since_ms))]
+                colors = [dict(r) for r in conn.execute(
+                    f"SELECT customer, day_ms, color FROM score_history WHERE customer IN ({book}) AND day_ms >= ? "
+                    "ORDER BY customer, day_ms", (csm, since_ms - 2 * DAY_MS))]
+                events = [dict(r) for r in conn.execute(
+                    f"SELECT {_EVENT_FIELDS} FROM customer_events WHERE customer IN ({book}) AND date >= ? "
+                    "ORDER BY date, id", (csm, since_date))]
+            finally:
+                conn.execute("COMMIT")
+        return {"customers": [_customer_summary(r) for r in rows], "alerts": alerts,
+                "colors": colors, "events": events}
+
+    def csm_book_version(self, csm: str) -> tuple:
+        """Changes whenever a customer, health, an alert's state or an event changes (the book's
+        cache marker; ``csm`` is for backends that can tell one book's changes apart)."""
+        with self._conn() as conn:
+            return (*conn.execute(_VERSION_SQL).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone())
+
 
 _EVENT_FIELDS = ("id, customer, date, kind, amount, robots, referred_by, contract_end, previous_end, note, "
                  "actor, source, created_ms")

@@ -1,0 +1,61 @@
+"""Route: one CSM's book of business (``GET /api/v1/csms/{csm}``, contract section 6, issue 14).
+
+The CSM is a customer's ``csm`` value (free text, as imported: ``alice``, ``王芳``); a name no
+customer carries is a 404.  The book (``book.compute``) is read in one transaction and cached until
+a customer, health, an alert's state or an event changes, or the day does (its week is local days)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from collector.alerts.states import OPEN
+from collector.api import book
+from collector.api.cache import ResponseCache
+from collector.api.common import api, dumps, json_bytes, not_found, now_ms
+from collector.api.params import BadRequest
+from collector.http.keys import CONFIG, STORE
+
+#: the longest CSM name accepted in the path (customers' ``csm`` values are short names)
+MAX_CSM = 200
+QUARTER_HOUR_MS = 900_000
+BOOKS = web.AppKey("api_book_cache", ResponseCache)
+
+
+def csm_param(request: web.Request) -> str:
+    value = request.match_info["csm"]
+    if not value.strip() or len(value) > MAX_CSM or any(ord(ch) < 32 for ch in value):
+        raise BadRequest(f"csm must be a name of 1 to {MAX_CSM} printable characters")
+    return value
+
+
+def default_zone(app: web.Application) -> str:
+    health = app[CONFIG].get("health") if hasattr(app[CONFIG], "get") else None
+    return (health or {}).get("timezone") or "Asia/Shanghai"
+
+
+def _book_json(reads, csm: str, now: int, zone: str, cache: ResponseCache) -> bytes | None:
+    # the quarter-hour in the key: every zone's local day turns over on one (+05:45 included)
+    key = (csm, now // QUARTER_HOUR_MS, reads.csm_book_version(csm))
+    body = cache.get(key)
+    if body is None:
+        start, first = book.since(now)
+        raw = reads.csm_book(csm, start, first, OPEN)
+        if raw is None:
+            return None
+        body = dumps(book.compute(csm, raw, now, zone)).encode()
+        cache.put(key, body)
+    return body
+
+
+@api
+async def get_book(request: web.Request) -> web.Response:
+    csm = csm_param(request)
+    reads = request.app[STORE].reads
+    body = await reads.run(_book_json, reads, csm, now_ms(request), default_zone(request.app),
+                           request.app[BOOKS])
+    return not_found("CSM", csm) if body is None else json_bytes(body)
+
+
+def setup(app: web.Application) -> None:
+    app[BOOKS] = ResponseCache(256)
+    app.router.add_get("/api/v1/csms/{csm}", get_book)
