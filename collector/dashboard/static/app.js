@@ -106,7 +106,8 @@ async function renderOverview(view) {
       el("td", {}, colorDot(c.health && c.health.color)),
       el("td", {}, el("a", { href: "#/customer/" + encodeURIComponent(c.id) }, c.name), " ",
         el("span", { class: "muted" }, c.id)),
-      el("td", {}, term("scene.", c.scene)), el("td", {}, c.csm),
+      el("td", {}, term("scene.", c.scene)), el("td", {}, c.csm ? el("a", { href: "#/csm/" + encodeURIComponent(c.csm),
+        class: "csm", onclick: (e) => e.stopPropagation() }, c.csm) : ""),
       el("td", { class: "num score" }, c.health ? num(c.health.score, 1) : t("none")),
       el("td", {}, c.health ? trendText(c.health.trend) : ""),
       el("td", { class: "num" }, t("robots.fraction", { online: num(c.robots.online), total: num(c.robots.total) })),
@@ -295,6 +296,8 @@ async function render() {
   try {
     if (kind === "customer" && id) await renderCustomer(view, id);
     else if (kind === "robot" && id) await renderRobot(view, id);
+    else if (kind.split("?")[0] === "outcomes") await renderOutcomes(view, kind.split("?")[1]);
+    else if (kind === "csm" && id) await renderBook(view, id);
     else await renderOverview(view);
   } catch (err) {
     if (token()) view.replaceChildren(el("p", { class: "error" }, t("error.load", { message: err.message })));
