@@ -128,6 +128,8 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     _hold_colors(health, customers, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
+            # each customer's (csm, tier): the webhooks' routing reads them (alerts/outbox.py)
+            "accounts": {cid: (c.get("csm"), c.get("tier")) for cid, c in customer_rows.items()},
             "timing": {"read_s": read_s, "robot_views_s": inputs.robot_views_s, "day_view_s": inputs.day_view_s,
                        "usage_read_s": inputs.usage_read_s, "assess_s": assess_s,
                        "compute_s": time.perf_counter() - t0 - read_s}}
