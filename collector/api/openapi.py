@@ -178,7 +178,7 @@ SCHEMAS.update({
                      "events": {"type": "array", "items": {"allOf": [ref("Event"), obj({"name": STR})]}}})}),
 })
 CSM_PATH = {"name": "csm", "in": "path", "required": True,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\x00-\\x1f]*\\S[^\\x00-\\x1f]*$"},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
             "description": "the CSM's name, as in the customers' csm column"}
 
 

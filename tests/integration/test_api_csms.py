@@ -126,7 +126,8 @@ async def test_api_csms_unknown_csm_is_a_json_404_and_a_name_is_matched_exactly(
     book = await get(api_client, "/api/v1/csms/" + urllib.parse.quote("王芳"))
     assert [c["id"] for c in book["customers"]] == ["new-bank"]
     assert book["customers"][0]["health"] is None and book["summary"]["colors"]["none"] == 1
-    assert (await get(api_client, "/api/v1/csms/%20", status=400))["error"]["status"] == 400
+    assert (await get(api_client, "/api/v1/csms/%20", status=404))["error"]["message"] == "no CSM  "
+    assert (await get(api_client, "/api/v1/csms/" + "x" * 201, status=400))["error"]["status"] == 400
     resp = await api_client.get("/api/v1/csms/alice")  # no token
     assert resp.status == 401
 
