@@ -59,68 +59,90 @@ def _days_between(first: str, today: int) -> int | None:
     return (today - int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp()) * 1000) // DAY_MS
 
 
+def _out(stage_: str, code: str, reason: str, **args) -> dict:
+    """The verdict: ``stage``, ``reason`` (English, for the API and logs) and ``code`` + ``args``, the
+    same reason as a catalogue key and its values, so the dashboard says it in its own language."""
+    return {"stage": stage_, "reason": reason, "code": code, "args": args}
+
+
 def stage(health: dict, customer: dict, robot_rows: list[dict], events: dict[str, dict], today: int,
           off: int) -> dict:
-    """``{stage, reason, since_days?}`` for one customer: ``health`` from ``customer.assess``,
+    """``{stage, reason, code, args}`` for one customer: ``health`` from ``customer.assess``,
     ``customer`` its row (contract dates), ``events`` its latest event of each kind
     (``{kind: {date, robots, amount}}``), ``today`` its local day label, ``off`` its UTC offset."""
     facts = health["facts"]
     deal = facts.get("contract") or {}
-    to_end = deal.get("days_to_renewal")
+    to_end, end = deal.get("days_to_renewal"), deal.get("contract_end")
     renewal, churn, expansion = events.get("renewal"), events.get("churn"), events.get("expansion")
 
     if churn and not (renewal and renewal["date"] > churn["date"]):
-        return {"stage": "churn", "reason": f"churn recorded on {churn['date']}"}
+        return _out("churn", "churn_recorded", f"churn recorded on {churn['date']}", date=churn["date"])
     if to_end is not None and to_end < -CHURN_GRACE_DAYS:
-        return {"stage": "churn", "reason": f"contract ended {deal['contract_end']}, {-to_end} days ago, "
-                f"with no renewal recorded"}
+        return _out("churn", "churn_lapsed", f"contract ended {end}, {-to_end} days ago, with no renewal recorded",
+                    date=end, days=-to_end)
 
     start = customer.get("contract_start")
     before_start = _days_between(start, today) if start else None
     if before_start is not None and before_start < 0:
-        return {"stage": "signing", "reason": f"contract signed, starts {start} (in {-before_start} days)"}
+        return _out("signing", "signing_future", f"contract signed, starts {start} (in {-before_start} days)",
+                    date=start, days=-before_start)
     firsts = [r["first_seen_ms"] for r in robot_rows if r.get("first_seen_ms")]
     if not firsts:
-        return {"stage": "signing", "reason": "contract signed, no robot has sent data yet"}
+        return _out("signing", "signing_no_data", "contract signed, no robot has sent data yet")
 
     if to_end is not None and to_end <= RENEWAL_DAYS:
-        when = (f"ended {-to_end} days ago" if to_end < 0 else "ends today" if to_end == 0
-                else f"ends in {to_end} days")
-        return {"stage": "renewal", "reason": f"contract {when} ({deal['contract_end']}), no renewal recorded yet"}
+        if to_end < 0:
+            return _out("renewal", "renewal_ended", f"contract ended {-to_end} days ago ({end}), no renewal "
+                        "recorded yet", date=end, days=-to_end)
+        return _out("renewal", "renewal_due", f"contract ends in {to_end} days ({end}), no renewal recorded yet",
+                    date=end, days=to_end)
 
-    live = (today - local_day(min(firsts), off)) // DAY_MS
-    first_day = dt.datetime.fromtimestamp(local_day(min(firsts), off) / 1000, dt.UTC).date().isoformat()
+    first = local_day(min(firsts), off)
+    live = (today - first) // DAY_MS
+    first_day = dt.datetime.fromtimestamp(first / 1000, dt.UTC).date().isoformat()
     if live < LAUNCH_DAYS:
-        return {"stage": "launch", "reason": f"first robot live since {first_day} ({live} days)",
-                "since_days": live}
+        return _out("launch", "launch", f"first robot live since {first_day} ({live} days)", date=first_day, days=live)
 
     use = facts.get("usage") or {}
     robots = max(1, health["robots"]["total"])
     trend = use.get("trend_7d_pct")
     judged = trend is not None and use.get("interactions_prev_7d", 0) / (7 * robots) >= MIN_VOLUME
     if facts.get("dormant"):
-        return {"stage": "decline", "reason": facts["dormant"]["reason"]}
+        idle = facts["dormant"]["idle_days"]
+        return _out("decline", "decline_dormant", facts["dormant"]["reason"], days=idle)
     if judged and trend <= -DECLINE_PCT:
-        return {"stage": "decline", "reason": f"interactions {trend:+.0f}% against the previous 7 days"}
+        return _out("decline", "decline_drop", f"interactions {trend:+.0f}% against the previous 7 days", change=trend)
 
-    renewed = f"; renewed on {renewal['date']}" if renewal else ""
+    out = _grown(expansion, judged, trend, live, first_day, today)
+    if renewal:
+        out["reason"] += f"; renewed on {renewal['date']}"
+        out["args"]["renewed"] = renewal["date"]
+    return out
+
+
+def _grown(expansion: dict | None, judged: bool, trend: float | None, live: int, first_day: str,
+           today: int) -> dict:
+    """``growth`` or ``maturity`` for a live customer that is not declining."""
     expanded = _days_between(expansion["date"], today) if expansion else None
     if expanded is not None and 0 <= expanded < EXPANSION_DAYS:
         more = f" (+{expansion['robots']} robots)" if expansion.get("robots") else ""
-        return {"stage": "growth", "reason": f"expansion on {expansion['date']}{more}{renewed}"}
+        return _out("growth", "growth_expansion", f"expansion on {expansion['date']}{more}", date=expansion["date"],
+                    robots=expansion.get("robots") or 0)
     if judged and trend >= GROWTH_PCT:
-        return {"stage": "growth", "reason": f"interactions {trend:+.0f}% against the previous 7 days{renewed}"}
+        return _out("growth", "growth_trend", f"interactions {trend:+.0f}% against the previous 7 days", change=trend)
     if live < RAMP_DAYS:
-        return {"stage": "growth", "reason": f"ramping up: live since {first_day} ({live} days){renewed}",
-                "since_days": live}
-    steady = f"interactions {trend:+.0f}% week on week" if trend is not None else "no usage trend to judge"
-    return {"stage": "maturity", "reason": f"live since {first_day} ({live} days), {steady}{renewed}",
-            "since_days": live}
+        return _out("growth", "growth_ramp", f"ramping up: live since {first_day} ({live} days)",
+                    date=first_day, days=live)
+    if trend is None:
+        return _out("maturity", "maturity_no_trend", f"live since {first_day} ({live} days), no usage trend to judge",
+                    date=first_day, days=live)
+    return _out("maturity", "maturity", f"live since {first_day} ({live} days), interactions {trend:+.0f}% week "
+                "on week", date=first_day, days=live, change=trend)
 
 
 def attach(health_store, customers: dict[str, dict], customer_rows: dict[str, dict],
            robot_rows: dict[str, list[dict]], now_ms: int) -> None:
-    """Each customer's stage into its facts (``facts.lifecycle``: stage and reason)."""
+    """Each customer's stage into its facts (``facts.lifecycle``: stage, reason, code, args)."""
     events = health_store.latest_events()
     for cid, c in customers.items():
         row = customer_rows.get(cid) or {}

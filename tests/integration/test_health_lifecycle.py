@@ -79,13 +79,15 @@ def test_lifecycle_one_customer_per_stage(book):
     assert stage["maturity"]["reason"].startswith("live since 2025-03-07 (300 days), interactions +0% week on week")
     assert stage["decline"]["reason"] == "interactions -80% against the previous 7 days"
     assert stage["renewal"]["reason"] == "contract ends in 44 days (2026-02-14), no renewal recorded yet"
+    assert (stage["renewal"]["code"], stage["renewal"]["args"]) == ("renewal_due", {"date": "2026-02-14", "days": 44})
     assert stage["churn"]["reason"] == "churn recorded on 2025-12-20"
 
 
 def test_lifecycle_lapsed_contract_is_churn_and_a_renewal_wins_back(book):
     ctx = compute(book, NOW, make_settings().health)
     lapsed, won = (ctx["customers"][c]["facts"]["lifecycle"] for c in ("lapsed", "wonback"))
-    assert lapsed == {"stage": "churn", "reason": "contract ended 2025-11-21, 41 days ago, with no renewal recorded"}
+    assert lapsed == {"stage": "churn", "reason": "contract ended 2025-11-21, 41 days ago, with no renewal recorded",
+                      "code": "churn_lapsed", "args": {"date": "2025-11-21", "days": 41}}
     assert won["stage"] == "maturity" and won["reason"].endswith("; renewed on 2025-12-28")
 
 
@@ -95,11 +97,13 @@ def test_lifecycle_signing_until_a_robot_sends_data(store, fleet):
     fleet("new", 0, contract_start="2025-12-01", contract_end="2026-11-30")
     hs = make_settings().health
     assert compute(store, NOW, hs)["customers"]["new"]["facts"]["lifecycle"] == {
-        "stage": "signing", "reason": "contract signed, no robot has sent data yet"}
+        "stage": "signing", "reason": "contract signed, no robot has sent data yet", "code": "signing_no_data",
+        "args": {}}
     (rid,) = fleet("new", 1, contract_start="2025-12-01", contract_end="2026-11-30", first_seen=T - DAY)
     daily(store, rid, T - DAY, 1, STEADY)
     assert compute(store, NOW, hs)["customers"]["new"]["facts"]["lifecycle"] == {
-        "stage": "launch", "reason": "first robot live since 2025-12-31 (1 days)", "since_days": 1}
+        "stage": "launch", "reason": "first robot live since 2025-12-31 (1 days)", "code": "launch",
+        "args": {"date": "2025-12-31", "days": 1}}
 
 
 def test_lifecycle_is_stored_with_the_customer_health(book):
