@@ -13,6 +13,8 @@ from collector.alerts.states import STATES
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
 from collector.api.outcome_rates import DUE_BANDS, FIELDS, GROUPS
 from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
+from collector.api.params import LIFECYCLE_STAGES
+from collector.health.funnel import STAGES as FUNNEL_STAGES
 from collector.store.events import KINDS, MAX_NOTE as EVENT_MAX_NOTE
 from collector.store.seam import CUSTOMER_SORTS, FEED_KINDS
 from protocol.catalogue import HEALTH_SUBSYSTEMS
@@ -207,6 +209,47 @@ ALERT_QUERY = [q("state", {"type": "string", "enum": [*STATES, "open"]},
                q("severity", {"type": "string", "enum": list(SEVERITIES)}, "severity"),
                q("csm", TEXT, "the customer's CSM"), q("scene", TEXT, "the customer's scene")]
 
+# ------------------------------------------------------------------ funnel, lifecycle, below average (issue 14)
+STAGE = {"type": "string", "enum": list(LIFECYCLE_STAGES)}
+#: a stage or null (before the customer's first evaluation): null is in the enum too, so validators
+#: that turn ``nullable`` into a type list still accept it
+STAGE_OR_NULL = {**STAGE, "nullable": True, "enum": [*LIFECYCLE_STAGES, None]}
+SCHEMAS["Customer"]["properties"].update({
+    "lifecycle": {**STAGE_OR_NULL, "description": "lifecycle stage (docs/health.md); null before its first "
+                  "evaluation"},
+    "lifecycle_reason": nullable({"type": "string", "description": "why this stage"})})
+SCHEMAS["Customer"]["required"] += ["lifecycle", "lifecycle_reason"]
+FUNNEL_STAGE = obj({"stage": {"type": "string", "enum": list(FUNNEL_STAGES)}, "volume": INT,
+                    "rate": nullable({"type": "number", "description": "percent of the stage before; null "
+                                      "for the first stage or when the stage before is 0"})})
+FUNNEL_FIELDS = {"from": DATE, "to": DATE, "days": INT,
+                 "volumes": obj({s: INT for s in FUNNEL_STAGES}),
+                 "stages": {"type": "array", "items": FUNNEL_STAGE},
+                 "conversion": nullable({"type": "number", "description": "interactions / foot traffic, percent"}),
+                 "robots": INT, "robot_days": INT, "foot_traffic_per_robot_day": nullable(NUM)}
+SCHEMAS.update({
+    "Funnel": obj({**FUNNEL_FIELDS, "timezone": STR,
+                   "scene": nullable(obj({"scene": STR, "peers": INT, "median_conversion": nullable(NUM)}))}),
+    "SceneFunnel": obj({**FUNNEL_FIELDS, "scene": STR, "customers": INT, "median_conversion": nullable(NUM)}),
+    "CustomerFunnel": obj({**FUNNEL_FIELDS, "id": ID, "name": STR, "scene": STR, "tier": STR, "csm": STR,
+                           "lifecycle": STAGE_OR_NULL}),
+    "Funnels": obj({"from": nullable(DATE), "to": nullable(DATE),
+                    "scenes": {"type": "array", "items": ref("SceneFunnel")},
+                    "customers": {"type": "array", "items": ref("CustomerFunnel")}}),
+    "BelowAverage": obj({
+        "by": {"type": "string", "enum": ["scene", "tier"]},
+        "groups": {"type": "array", "items": {"type": "object"}},
+        "items": {"type": "array", "items": obj({
+            "id": ID, "name": STR, "scene": STR, "tier": STR, "csm": STR, "score": NUM, "color": nullable(STR),
+            "lifecycle": STAGE_OR_NULL, "group": STR, "average": NUM, "gap": NUM})},
+        "total": INT}),
+})
+SCHEMAS["CustomerPage"]["allOf"][1]["properties"]["funnel"] = ref("Funnel")
+SCHEMAS["CustomerPage"]["allOf"][1]["required"].append("funnel")
+CUSTOMER_QUERY.append(q("lifecycle", STAGE, "lifecycle stage"))
+FUNNEL_QUERY = [q("from", DATE, "first local date (inclusive); with to; default: the last 30 complete local days"),
+                q("to", DATE, "last local date (inclusive, not before from, under 400 days after it)")]
+
 
 def resp(schema_name: str | None, doc: str, media: str = "application/json") -> dict:
     out = {"description": doc}
@@ -313,6 +356,15 @@ def document() -> dict:
         "/api/v1/export/events.csv": csv_export("commercial events", [q("customer", ID, "one customer id")]),
         "/api/v1/export/outcomes.csv": csv_export("outcome rates (the overall row, then one per group)",
                                                   OUTCOME_QUERY),
+        "/api/v1/customers/{id}/funnel": get(
+            "the customer's funnel (foot traffic -> solicitations -> wake-ups -> interactions) over its local days",
+            resp("Funnel", "the funnel"), [path("customer id"), *FUNNEL_QUERY], {**ERR, **NF}),
+        "/api/v1/funnel": get("the funnel per scene (median conversion of its customers) and per customer, "
+                              "lowest conversion first", resp("Funnels", "funnels"),
+                              [*FUNNEL_QUERY, q("scene", TEXT, "only this scene")]),
+        "/api/v1/below-average": get("customers scored under the average of their scene or tier, widest gap first",
+                                     resp("BelowAverage", "customers"),
+                                     [q("by", {"type": "string", "enum": ["scene", "tier"]}, "group; default scene")]),
         "/": get("the CS dashboard (HTML)", {"description": "HTML page",
                                              "content": {"text/html": {"schema": STR}}}, errors={},
                  public=True),

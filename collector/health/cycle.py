@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from collector.health import customer as cust
+from collector.health import funnel, lifecycle
 from collector.health import robot as rob
 from collector.health.hours import closed
 from collector.health.hours import venue as venue_of
@@ -126,6 +127,8 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
     _hold_colors(health, customers, hs)
+    funnel.attach(health, customers, now_ms)
+    lifecycle.attach(health, customers, customer_rows, by_customer_rows, now_ms)
     return {"robots": robots, "customers": customers, "now": now_ms,
             "sites": {r["id"]: r["site"] for r in robot_rows},
             # each customer's (csm, tier): the webhooks' routing reads them (alerts/outbox.py)

@@ -225,6 +225,13 @@ class HealthStore(Protocol):
 
     def trim_feed(self, before_ms: int, limit: int) -> None: ...
 
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        """``{customer: (start_ms, end_ms)}`` -> the four usage volumes (``USAGE_VOLUMES``) of its
+        robots summed over its span (UTC ms, end excluded), every customer asked for present."""
+
+    def latest_events(self) -> dict[str, dict[str, dict]]:
+        """``{customer: {kind: {date, robots, amount}}}``: its latest commercial event of each kind."""
+
 
 # ------------------------------------------------------------------ alerts (engine, actions)
 class AlertStore(Protocol):
@@ -352,6 +359,10 @@ class ReadStore(Protocol):
     def get_customer(self, customer: str, now_ms: int, open_states: tuple[str, ...], days: int = 30) -> dict | None: ...
     def customer_exists(self, customer: str) -> bool: ...
     def customer_names(self) -> dict[str, str]: ...
+
+    # the funnel (issue 14): usage volumes over spans of local days, customers with their peers' keys
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]: ...
+    def customer_funnel_inputs(self) -> list[dict]: ...
 
     # daily usage per customer (customer_day)
     def customer_scenes(self) -> dict[str, str]: ...

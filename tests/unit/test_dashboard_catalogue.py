@@ -126,6 +126,12 @@ def _rule_facts() -> dict[str, dict]:
     ctx = {"now": 3_600_000, "robots": [robot], "sites": {"r-1": "s-1"},
            "customers": {"c-1": {"customer": "c-1", "robots": {"total": 1, "online": 1}, "facts": facts, "color": "yellow",
                                  "score": 50.0}}}
+    # low_conversion compares a customer's funnel with its scene's: c-1 converts 5 %, a peer 25 %
+    def funnel(interactions):
+        return {"from": "2026-01-01", "to": "2026-01-30", "days": 30, "conversion": interactions / 10, "robot_days": 30,
+                "volumes": {"foot_traffic": 1000, "solicitations": 500, "wakeups": 300, "interactions": interactions}}
+    facts["funnel"] = funnel(50)
+    ctx["customers"]["c-2"] = {**ctx["customers"]["c-1"], "customer": "c-2", "facts": {**facts, "funnel": funnel(250)}}
     out = {}
     for name, rule in RULE_FUNCTIONS.items():
         found = rule(ctx, cfg)

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from operator import add, sub
 
-from collector.store.sqlite import marks
+from collector.store.sqlite import funnel, marks
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
 from collector.store.sqlite.db import connect_reader
@@ -146,6 +146,13 @@ class SqliteHealthStore(OnSharedConnection):
     def trim_feed(self, before_ms: int, limit: int) -> None:
         self.conn.execute("DELETE FROM feed_events WHERE id IN (SELECT id FROM feed_events WHERE ts_ms < ?"
                           " ORDER BY id LIMIT ?)", (before_ms, limit))
+
+    # issue 14: the funnel and the lifecycle stage (collector/store/sqlite/funnel.py)
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        return funnel.volumes(self.conn, spans)
+
+    def latest_events(self) -> dict[str, dict[str, dict]]:
+        return funnel.latest_events(self.conn)
 
 
 # ---------------------------------------------------------------------- the reads themselves

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from collector.store.sqlite import funnel
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
@@ -45,6 +46,8 @@ assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
        COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) AS timezone,
        c.distributor,
+       json_extract(h.facts, '$.lifecycle.stage') AS lifecycle, json_extract(h.facts, '$.lifecycle.reason')
+           AS lifecycle_reason,
        {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
        h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
        CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id) END
@@ -91,6 +94,9 @@ def _customer_where(f: dict) -> tuple[str, list]:
         if f.get(key) is not None:
             clauses.append(f"{column} = ?")
             args.append(f[key])
+    if f.get("lifecycle") is not None:  # the stage the last health cycle chose (collector/health/lifecycle.py)
+        clauses.append("json_extract(h.facts, '$.lifecycle.stage') = ?")
+        args.append(f["lifecycle"])
     if f.get("q"):
         clauses.append("(instr(lower(c.name), lower(?)) > 0 OR instr(c.id, lower(?)) > 0)")
         args += [f["q"], f["q"]]
@@ -112,6 +118,7 @@ def _customer_summary(row: sqlite3.Row) -> dict:
                     "offline": row["known_offline"], "stale": 0}),
         "open_alerts": row["open_alerts"], "timezone": row["timezone"],
         "distributor": row["distributor"] or "",
+        "lifecycle": row["lifecycle"], "lifecycle_reason": row["lifecycle_reason"],
     }
 
 
@@ -393,6 +400,22 @@ class SqliteReadStore:
                                 (after, limit)).fetchall()
 
     # ------------------------------------------------------------ commercial events, outcomes (issue 14)
+    # ------------------------------------------------------------ funnel (issue 14)
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        """The four usage volumes per customer over its span (``collector.store.sqlite.funnel``)."""
+        with self._conn() as conn:
+            return funnel.volumes(conn, spans)
+
+    def customer_funnel_inputs(self) -> list[dict]:
+        """Every customer with what a funnel or a comparison with its peers needs: scene, tier,
+        zone, robots, score and colour, lifecycle stage (the last health cycle's)."""
+        with self._conn() as conn:
+            return [dict(r) for r in conn.execute(
+                "SELECT c.id, c.name, c.scene, c.tier, c.csm, COALESCE(c.timezone, json_extract(h.facts, '$.timezone'))"
+                " AS timezone, (SELECT count(*) FROM robots r WHERE r.customer = c.id) AS robots, h.score, h.color,"
+                " json_extract(h.facts, '$.lifecycle.stage') AS lifecycle"
+                " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id ORDER BY c.id")]
+
     def list_events(self, customer: str | None = None, limit: int = 100_000) -> list[dict]:
         sql = f"SELECT {_EVENT_FIELDS} FROM customer_events"
         args: list = []
