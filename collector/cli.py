@@ -1,5 +1,5 @@
 """``robopulse collector ...``: run the collector, import customers, the asset registry and
-commercial events, generate the broker's accounts and ACL from the registry."""
+commercial events and success goals, generate the broker's accounts and ACL from the registry."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
                                                      "password, topic_prefix)")
     acl.add_argument("--out", required=True, help="folder for acl_file, password_file, credentials.csv")
     _add_import_events(sub)
+    _add_import_goals(sub)
     return parser
 
 
@@ -42,6 +43,14 @@ def _add_import_events(sub) -> None:
     imp.add_argument("csv", help="CSV with header customer,date,kind,amount,robots,referred_by,contract_end,note")
     imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
     imp.add_argument("--by", default=None, help="who is importing (recorded with each event; default: the OS user)")
+
+
+def _add_import_goals(sub) -> None:
+    """``import-goals`` (issue 14): success goals, refused whole on a bad row."""
+    imp = sub.add_parser("import-goals", help="set customers' success goals (metric, target, start, due) from a CSV file")
+    imp.add_argument("csv", help="CSV with header customer,metric,target,start,due,note")
+    imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
+    imp.add_argument("--by", default=None, help="who is importing (recorded with each goal; default: the OS user)")
 
 
 def main(argv: list[str]) -> int:
@@ -64,6 +73,8 @@ def main(argv: list[str]) -> int:
 
     if args.command == "import-events":
         return _import_events(args, config)
+    if args.command == "import-goals":
+        return _import_goals(args, config)
     store = open_store(config.collector.db)
     try:
         if args.command == "import-customers":
@@ -100,6 +111,17 @@ def _broker_acl(config, registry, out_dir: str) -> int:
 def _import_events(args, config) -> int:
     from collector.store import open_store
     from collector.store.events import import_file
+
+    store = open_store(config.collector.db)
+    try:
+        return import_file(args.csv, store.registry, out=sys.stdout, err=sys.stderr, actor=args.by)
+    finally:
+        store.close()
+
+
+def _import_goals(args, config) -> int:
+    from collector.store import open_store
+    from collector.store.goals import import_file
 
     store = open_store(config.collector.db)
     try:

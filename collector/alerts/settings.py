@@ -70,6 +70,10 @@ RULES: dict[str, dict[str, Any]] = {
                 "neither judged nor a peer", non_negative),
                ("min_peers", 3, "fewest other customers of the scene, each over min_volume, for a median",
                 non_negative))),
+    "goal_at_risk": dict(
+        direction="below", value="a success goal's projection at its due date as % of its target; the goal's "
+        "status decides: `at_risk` fires, `on_track`, `achieved` or `missed` resolves", threshold=100.0,
+        clear=100.0, for_s=0, clear_for_s=0, severity="warning", extra=()),
 }
 
 #: evaluation order: site_outage first, so the robot alerts it explains are grouped at once

@@ -9,6 +9,7 @@ from aiohttp import web
 from collector.api import alerts, cors, counters, customers, exports, openapi, ops, outcomes, robots
 from collector.api import csms
 from collector.api import funnels
+from collector.api import goals
 from collector.api.common import ok
 from collector.http.keys import ROLE, TOKEN_NAME
 
@@ -29,5 +30,6 @@ def setup(app: web.Application) -> None:
     outcomes.setup(app)
     csms.setup(app)
     funnels.setup(app)
+    goals.setup(app)
     openapi.setup(app)
     app.router.add_get("/api/v1/me", me)

@@ -61,7 +61,7 @@ def test_dashboard_catalogue_names_every_fixed_term(prefix, names):
 
 
 def test_dashboard_catalogue_has_every_key_the_scripts_ask_for():
-    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "index.html",
+    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "goals.js", "index.html",
                                                                              "outcomes.js", "book.js"))
     keys = set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", source))
     keys |= set(re.findall(r'data-i18n(?:-title)?="([\w.]+)"', source))
@@ -132,6 +132,9 @@ def _rule_facts() -> dict[str, dict]:
                 "volumes": {"foot_traffic": 1000, "solicitations": 500, "wakeups": 300, "interactions": interactions}}
     facts["funnel"] = funnel(50)
     ctx["customers"]["c-2"] = {**ctx["customers"]["c-1"], "customer": "c-2", "facts": {**facts, "funnel": funnel(250)}}
+    ctx["goals"] = [{"id": 1, "customer": "c-1", "metric": "conversion", "target": 45.0, "progress": 30.0,
+                     "projection": 35.0, "status": "at_risk", "start": "2026-12-01", "due": "2027-01-01",
+                     "unit": "%", "days_left": 10}]
     out = {}
     for name, rule in RULE_FUNCTIONS.items():
         found = rule(ctx, cfg)

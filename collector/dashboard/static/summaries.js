@@ -44,6 +44,9 @@ const RPSummaries = (() => {
       ? ["summary.low_conversion", { customer: a.customer, conversion: pct(f.conversion / 100),
         ratio: num(f.ratio, 2), median: pct(f.median_conversion / 100), peers: num(f.peers),
         scene: term("scene.", f.scene) }] : null),
+    goal_at_risk: (f, a) => (f.metric && isNum(f.target) && f.due ? ["summary.goal_at_risk", { customer: a.customer,
+      metric: term("goal.metric.", f.metric), target: num(f.target, 1),
+      due: f.due, progress: num(f.progress, 1), projection: num(f.projection, 1) }] : null),
   };
 
   // a: an alert or a timeline event ({rule, facts, robot, site, customer, subject, summary});
