@@ -7,8 +7,8 @@ check it without a clock.  Definitions (docs/api.md, "A CSM's book of business")
 
 - **customers**: every customer whose ``csm`` is this one, worst first (red, yellow, no health yet,
   green; then by score), each with its open alerts (firing, acknowledged, snoozed: the number the
-  overview's ``open_alerts`` counts), its days to the contract end (in its local calendar) and
-  whether its ARR is at risk;
+  overview's ``open_alerts`` counts), its days to the contract end (in its local calendar),
+  whether its ARR is at risk, and its success goals as judged now (``goals``);
 - **ARR at risk**: exactly ``arr_at_risk`` of ``GET /api/v1/outcomes`` for this CSM: customers not
   green whose contract ends within today..today+90 (today: the UTC date, as the outcomes route);
 - **week**: in each customer's last 7 local days (today and the 6 before): colour changes (a local
@@ -31,6 +31,8 @@ WEEK_DAYS = 7
 ALERT_BRIEF = ("id", "rule", "severity", "state", "customer", "site", "robot", "summary", "facts",
                "opened_ms", "fired_ms", "resolved_ms")
 COLOR_RANK = {"red": 0, "yellow": 1, None: 2, "green": 3}
+#: a goal's statuses (contract section 6), counted in the book's summary
+GOAL_STATUSES = ("on_track", "at_risk", "achieved", "missed")
 
 
 def _iso(label_ms: int) -> str:
@@ -55,7 +57,9 @@ def since(now_ms: int) -> tuple[int, str]:
     return start, _iso(start)
 
 
-def compute(csm: str, raw: dict, now_ms: int, default_zone: str) -> dict:
+def compute(csm: str, raw: dict, now_ms: int, default_zone: str, goals: dict[str, list[dict]] | None = None) -> dict:
+    """``goals``: each customer's judged success goals (``GET /api/v1/customers/{id}/goals`` items)."""
+    goals = goals or {}
     today_utc = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date().isoformat()
     risk_until = outcome_rates.plus_days(today_utc, outcome_rates.RISK_DAYS)
     colors_of: dict[str, list[dict]] = {}
@@ -80,7 +84,7 @@ def compute(csm: str, raw: dict, now_ms: int, default_zone: str) -> dict:
             left = (dt.date.fromisoformat(c["contract_end"]) - dt.date.fromisoformat(today)).days
         own = alerts_of.get(c["id"], [])
         customers.append({**c, "timezone": zone, "today": today, "days_to_contract_end": left,
-                          "arr_at_risk": at_risk,
+                          "arr_at_risk": at_risk, "goals": goals.get(c["id"], []),
                           "alerts": [_brief(a) for a in own if a["state"] in OPEN]})
         name = {"customer": c["id"], "name": c["name"]}
         history = colors_of.get(c["id"], [])
@@ -110,6 +114,8 @@ def compute(csm: str, raw: dict, now_ms: int, default_zone: str) -> dict:
             "customers_at_risk": sum(1 for c in customers if c["arr_at_risk"]),
             "open_alerts": sum(c["open_alerts"] for c in customers), "colors": tally,
             "renewals_due": {k: v for k, v in due.items() if k != "customers"},
+            "goals": {status: sum(1 for c in customers for g in c["goals"] if g["status"] == status)
+                      for status in GOAL_STATUSES},
         },
         "customers": customers,
         "week": {"days": WEEK_DAYS, "color_changes": changes, "alerts_opened": opened, "alerts_resolved": resolved,

@@ -2,7 +2,8 @@
 
 The CSM is a customer's ``csm`` value (free text, as imported: ``alice``, ``王芳``); a name no
 customer carries is a 404.  The book (``book.compute``) is read in one transaction and cached until
-a customer, health, an alert's state or an event changes, or the day does (its week is local days)."""
+a customer, health, an alert's state, an event or a goal changes, or the day does (its week is
+local days).  Goals are judged as the goals route judges them (``api/goals.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from collector.alerts.states import OPEN
 from collector.api import book
+from collector.api.goals import judged_goals
 from collector.api.cache import ResponseCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest
@@ -44,9 +46,25 @@ def _book_json(reads, csm: str, now: int, zone: str, cache: ResponseCache) -> by
         raw = reads.csm_book(csm, start, first, OPEN)
         if raw is None:
             return None
-        body = dumps(book.compute(csm, raw, now, zone)).encode()
+        goals = _goals_of(reads, [c["id"] for c in raw["customers"]], now, zone)
+        body = dumps(book.compute(csm, raw, now, zone, goals)).encode()
         cache.put(key, body)
     return body
+
+
+def _goals_of(reads, ids: list[str], now: int, zone: str) -> dict[str, list[dict]]:
+    """The success goals of the book's customers that have any, judged as ``GET
+    /api/v1/customers/{id}/goals`` judges them (without the per-day series: the customer's page
+    has it)."""
+    out: dict[str, list[dict]] = {}
+    with_goals = {g["customer"] for g in reads.list_goals()} & set(ids)
+    for customer in sorted(with_goals):
+        ctx = reads.goal_customer(customer)
+        if ctx is None:
+            continue
+        judged = judged_goals(reads, customer, ctx, ctx.get("timezone") or zone, now)
+        out[customer] = [{k: v for k, v in g.items() if k != "days"} for g in judged["items"]]
+    return out
 
 
 @api

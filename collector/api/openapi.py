@@ -190,14 +190,16 @@ SCHEMAS.update({
                       "resolved_ms": nullable(MS)}),
     "BookCustomer": {"allOf": [ref("Customer"), obj({
         "today": DATE, "days_to_contract_end": nullable(INT), "arr_at_risk": {"type": "boolean"},
-        "alerts": {"type": "array", "items": ref("BookAlert")}})]},
+        "alerts": {"type": "array", "items": ref("BookAlert")},
+        "goals": {"type": "array", "items": {"type": "object", "description": "a Goal without its days"}}})]},
     "BookWeekAlert": {"allOf": [ref("BookAlert"), obj({"name": STR})]},
     "Book": obj({
         "csm": STR, "today": DATE,
         "summary": obj({"customers": INT, "arr": NUM, "arr_at_risk": NUM, "customers_at_risk": INT,
                         "open_alerts": INT,
                         "colors": obj({c: INT for c in (*COLORS, "none")}),
-                        "renewals_due": obj({f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS})}),
+                        "renewals_due": obj({f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS}),
+                        "goals": obj({k: INT for k in ("on_track", "at_risk", "achieved", "missed")})}),
         "customers": {"type": "array", "items": ref("BookCustomer")},
         "week": obj({"days": INT,
                      "color_changes": {"type": "array", "items": obj({

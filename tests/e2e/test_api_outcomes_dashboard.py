@@ -4,8 +4,8 @@ loopback port: every number on the page equals the API's (the page formats, it n
 
 The Outcomes page runs on the hand-checked book of 20 customers of tests/integration/test_api_outcomes.py
 (today 2027-04-25); the CSM page on the api fixtures' store plus bob's customer in UTC+14
-(tests/integration/test_api_csms.py).  Screenshots: outcomes-zh.png and csm-zh.png (docs/img/ has
-copies)."""
+(tests/integration/test_api_csms.py).  Screenshots: outcomes-zh.png and csm-zh.png (alice's book, with
+goals and a week's changes; docs/img/ has copies), csm-bob-zh.png."""
 
 from __future__ import annotations
 
@@ -154,12 +154,20 @@ def test_api_outcomes_dashboard_csm_book_numbers_equal_the_api(live_api, api_see
         if locale == "zh-CN":
             expect(page.locator("#book-title")).to_have_text("客户组合：bob")
             expect(page.locator("#week-events li").first).to_contain_text("增购")
-            page.screenshot(path=output_dir / "csm-zh.png", full_page=True)
+            page.screenshot(path=output_dir / "csm-bob-zh.png", full_page=True)
         else:
             expect(page.locator("#week-events li").first).to_contain_text("expansion 2,000 (by wang.fang)")
-        # alice's book: sky-scenic's two colour changes this week
+        # alice's book: sky-scenic's two colour changes this week, acme-museum's goals with their status
+        alice = get(base, "/api/v1/csms/alice")
         page.goto(base + "/#/csm/alice")
         expect(page.locator("#week-colors li[data-customer=sky-scenic]")).to_have_count(2)
+        acme = next(c for c in alice["customers"] if c["id"] == "acme-museum")
+        goals = page.locator("#book-customers-table tr[data-customer=acme-museum] li[data-goal]")
+        expect(goals).to_have_count(len(acme["goals"]))
+        assert [g.get_attribute("data-status") for g in goals.all()] == [g["status"] for g in acme["goals"]]
+        expect(page.locator("#book-goals .big")).to_have_text(str(sum(alice["summary"]["goals"].values())))
+        if locale == "zh-CN":
+            page.screenshot(path=output_dir / "csm-zh.png", full_page=True)
         # an unknown CSM: the API's 404 message on the page
         page.goto(base + "/#/csm/" + urllib.parse.quote("nobody"))
         expect(page.locator("#view .error")).to_contain_text("nobody")

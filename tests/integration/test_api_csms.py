@@ -143,3 +143,24 @@ async def test_api_csms_book_follows_a_change_in_the_store(api_client, api_seed)
     assert after["summary"]["colors"]["red"] == 1 and after["customers"][0]["id"] == "acme-museum"
     # acme-museum is now red with its contract ending 2027-02-28 (93 days): still outside the 90
     assert after["summary"]["arr_at_risk"] == 0.0
+
+
+async def test_api_csms_book_lists_each_customers_goals_as_the_goals_route_judges_them(api_client, api_seed):
+    """acme-museum has the api fixtures' three goals (one over already); the book carries them as
+    ``GET /api/v1/customers/acme-museum/goals`` judges them, without the per-day series."""
+    book = await get(api_client, "/api/v1/csms/alice")
+    route = await get(api_client, "/api/v1/customers/acme-museum/goals")
+    rows = {c["id"]: c for c in book["customers"]}
+    assert len(route["items"]) == 3
+    assert rows["acme-museum"]["goals"] == [{k: v for k, v in g.items() if k != "days"} for g in route["items"]]
+    assert rows["sky-scenic"]["goals"] == []
+    statuses = [g["status"] for g in route["items"]]
+    assert book["summary"]["goals"] == {s: statuses.count(s) for s in ("on_track", "at_risk", "achieved", "missed")}
+    # a goal removed shows at once (the book's cache marker counts the goals)
+    conn = api_seed.connect()
+    conn.execute("DELETE FROM customer_goals WHERE metric = 'skill:guide'")
+    conn.close()
+    again = await get(api_client, "/api/v1/csms/alice")
+    acme = next(c for c in again["customers"] if c["id"] == "acme-museum")
+    assert [g["metric"] for g in acme["goals"]] == ["conversion", "interactions_per_robot_day"]
+    assert sum(again["summary"]["goals"].values()) == 2

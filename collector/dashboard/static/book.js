@@ -1,7 +1,8 @@
 // A CSM's book of business (#/csm/<name>): the CSM's customers worst first with colour, lifecycle
-// stage and goals (when the collector gives them), ARR, contract end and open alerts; ARR at risk;
+// stage (when the health cycle gave one) and success goals, ARR, contract end and open alerts; ARR at risk;
 // what changed in each customer's last 7 local days.  Everything from GET /api/v1/csms/{csm} as it
-// is (the e2e test compares the numbers with the API's).  Uses app.js's helpers (el, api, colorDot).
+// is (the e2e test compares the numbers with the API's).  Uses app.js's helpers (el, api, colorDot) and
+// goals.js's metric names.
 "use strict";
 
 function bookCard(id, label, big, detail) {
@@ -18,21 +19,25 @@ function bookSummary(s) {
     bookCard("book-arr-at-risk", t("outcomes.arr_at_risk"), RPI18N.money(s.arr_at_risk),
       t("book.customers_at_risk", { n: num(s.customers_at_risk) })),
     bookCard("book-open-alerts", t("card.open_alerts"), num(s.open_alerts)),
+    s.goals ? bookCard("book-goals", t("book.goals"), num(Object.values(s.goals).reduce((a, b) => a + b, 0)),
+      t("book.goals_detail", { at_risk: num(s.goals.at_risk), on_track: num(s.goals.on_track),
+        achieved: num(s.goals.achieved), missed: num(s.goals.missed) })) : null,
     bookCard("book-renewals", t("book.renewals_due"), num(s.renewals_due.days_90.customers),
       t("book.renewals_bands", { d30: num(s.renewals_due.days_30.customers), d60: num(s.renewals_due.days_60.customers),
         arr: RPI18N.money(s.renewals_due.days_90.arr) })));
 }
 
-// A goal as the goals work gives it (metric, target, progress, status): shown when present.
+// A goal as GET /api/v1/customers/{id}/goals judges it (metric, target, progress, status).
 function goalText(g) {
-  return t("book.goal", { metric: term("goal_metric.", g.metric), status: term("goal_status.", g.status),
-    progress: typeof g.progress === "number" ? num(g.progress, 1) : t("none"),
-    target: typeof g.target === "number" ? num(g.target, 1) : t("none") });
+  const value = (v) => (typeof v !== "number" ? t("none")
+    : g.unit === "%" ? t("goals.percent", { value: num(v, 1) }) : num(v, 1));
+  return t("book.goal", { metric: RPGoals.metricName(g.metric), status: term("goal.status.", g.status),
+    progress: value(g.progress), target: value(g.target) });
 }
 
 function bookCustomers(customers) {
   const lifecycle = customers.some((c) => c.lifecycle);
-  const goals = customers.some((c) => Array.isArray(c.goals));
+  const goals = customers.some((c) => Array.isArray(c.goals) && c.goals.length);
   return el("table", { id: "book-customers-table" },
     el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, t("col.customer")),
       lifecycle ? el("th", {}, t("book.lifecycle")) : null, el("th", {}, t("col.scene")),
@@ -53,7 +58,8 @@ function bookCustomers(customers) {
       el("td", {}, RPI18N.date(c.contract_end)),
       el("td", { class: "num" }, typeof c.days_to_contract_end === "number" ? num(c.days_to_contract_end) : t("none")),
       goals ? el("td", { class: "goals" }, (c.goals || []).length
-        ? el("ul", { class: "plain" }, c.goals.map((g) => el("li", {}, goalText(g)))) : t("none")) : null,
+        ? el("ul", { class: "plain" }, c.goals.map((g) => el("li", { "data-goal": g.id, "data-status": g.status,
+          class: "goal " + g.status }, goalText(g)))) : t("none")) : null,
       el("td", { class: "num open" }, num(c.open_alerts)),
       el("td", {}, c.alerts.length ? el("ul", { class: "plain" }, c.alerts.map((a) => el("li", { "data-alert": a.id },
         el("span", { class: "sev " + a.severity }, term("severity.", a.severity)), " ", term("rule.", a.rule),

@@ -480,10 +480,11 @@ class SqliteReadStore:
                 "colors": colors, "events": events}
 
     def csm_book_version(self, csm: str) -> tuple:
-        """Changes whenever a customer, health, an alert's state or an event changes (the book's
+        """Changes whenever a customer, health, an alert's state, an event or a goal changes (the book's
         cache marker; ``csm`` is for backends that can tell one book's changes apart)."""
         with self._conn() as conn:
-            return (*conn.execute(_VERSION_SQL).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone())
+            return (*conn.execute(_VERSION_SQL).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone(),
+                    *conn.execute("SELECT count(*), max(updated_ms) FROM customer_goals").fetchone())
 
     # ------------------------------------------------------------ success goals (issue 14)
     def list_goals(self, customer: str | None = None) -> list[dict]:
