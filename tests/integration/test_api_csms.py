@@ -31,6 +31,9 @@ def add_far_east(seed) -> None:
     conn.execute("INSERT INTO customer_health (customer, computed_ms, score, color, trend, robots_total, "
                  "robots_online, robots_offline, robots_stale, color_since_ms, breakdown, facts) "
                  "VALUES ('far-east', ?, 58.0, 'yellow', 'flat', 0, 0, 0, 0, ?, '[]', '{}')", (NOW_MS, NOW_MS))
+    # the lifecycle stage the health cycle writes into the facts (collector/health/lifecycle.py)
+    conn.execute("UPDATE customer_health SET facts = json_set(facts, '$.lifecycle', json(?)) WHERE customer = "
+                 "'kiwi-ktv'", ('{"stage": "decline", "reason": "usage down 40% over 30 days"}',))
     # sky-scenic was green for one day in the week: two colour changes (the 24th and the 25th)
     day = NOW_MS - NOW_MS % DAY_MS
     conn.execute("UPDATE score_history SET color = 'green' WHERE customer = 'sky-scenic' AND day_ms = ?",
@@ -68,6 +71,7 @@ async def test_api_csms_book_lists_the_csms_customers_worst_first_with_open_aler
     assert sorted(a["id"] for a in kiwi["alerts"]) == sorted([api_seed.alerts["ktv_offline"],
                                                              api_seed.alerts["ktv_asr"]])
     assert kiwi["open_alerts"] == 2 and kiwi["days_to_contract_end"] == 34 and kiwi["arr_at_risk"] is True
+    assert (kiwi["lifecycle"], rows["far-east"]["lifecycle"]) == ("decline", None)  # as the overview's items
     # far-east's local today is the 28th: 60 days to its contract end on 2027-01-27
     assert (rows["far-east"]["today"], rows["far-east"]["days_to_contract_end"]) == ("2026-11-28", 60)
     assert rows["far-east"]["timezone"] == "Pacific/Kiritimati"
