@@ -109,6 +109,14 @@ def test_api_outcomes_dashboard_numbers_equal_the_api(book_server, output_dir, l
             page.screenshot(path=output_dir / "outcomes-zh.png", full_page=True)
         else:
             expect(page.locator(".card[data-rate=renewal_rate_by_count] .label").last).to_have_text("5 of 8 customers")
+            # the period's CSV, the export route's own bytes
+            with page.expect_download() as download:
+                page.click("#outcomes-csv")
+            assert download.value.suggested_filename == "outcomes.csv"
+            req = urllib.request.Request(f"{base}/api/v1/export/outcomes.csv?{query}",
+                                         headers={"Authorization": f"Bearer {VIEWER}"})
+            with urllib.request.urlopen(req) as resp:
+                assert open(download.value.path(), "rb").read() == resp.read()
 
         # a period with nobody due: null rates shown as "–", not 0
         page.goto(base + "/#/outcomes?from=2027-11-01&to=2027-11-30")

@@ -82,6 +82,19 @@ function renewalsDue(due) {
   ];
 }
 
+// outcomes.csv of the period and grouping shown (the same figures, for Excel and BI tools).
+async function downloadOutcomes(query) {
+  const resp = await fetch("/api/v1/export/outcomes.csv" + (query ? "?" + query : ""),
+    { headers: { Authorization: "Bearer " + token() } });
+  if (!resp.ok) return;
+  const url = URL.createObjectURL(await resp.blob());
+  const a = el("a", { href: url, download: "outcomes.csv" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 async function renderOutcomes(view, query) {
   const params = new URLSearchParams(query || "");
   const body = await api("/api/v1/outcomes" + (outcomeQuery(params) ? "?" + outcomeQuery(params) : ""));
@@ -100,7 +113,9 @@ async function renderOutcomes(view, query) {
     el("h1", { id: "outcomes-title" }, t("outcomes.title")),
     el("form", { class: "filters", id: "outcomes-form", onsubmit: show },
       el("label", {}, t("outcomes.from") + " ", from), el("label", {}, t("outcomes.to") + " ", to),
-      el("label", {}, t("outcomes.group") + " ", group), el("button", { type: "submit" }, t("outcomes.show"))),
+      el("label", {}, t("outcomes.group") + " ", group), el("button", { type: "submit" }, t("outcomes.show")),
+      el("button", { type: "button", id: "outcomes-csv", onclick: () => downloadOutcomes(outcomeQuery(params)) },
+        t("outcomes.export"))),
     el("p", { class: "muted", id: "outcomes-period" }, t("outcomes.period", { from: RPI18N.date(body.from),
       to: RPI18N.date(body.to), today: RPI18N.date(body.today), grace: num(body.renewal_grace_days) })),
     rateCards(body.overall),
