@@ -125,8 +125,9 @@ async def get_funnels(request: web.Request) -> web.Response:
 
 
 def below_average(customers: list[dict], by: str) -> dict:
-    """The customers scored under the mean score of their ``by`` group (scene or tier), each with
-    the group's mean and the gap, the widest gap first.  Unscored customers (no health yet) are
+    """The customers scored under the mean score of their ``by`` group (scene or tier) by at least
+    0.1 (the scores' precision: 0.02 under a mean is no finding), each with the group's mean and the
+    gap, the widest gap first.  Unscored customers (no health yet) are
     neither in a mean nor listed; a group of one has nobody under its own mean."""
     groups: dict[str, list[dict]] = defaultdict(list)
     for c in customers:
@@ -137,7 +138,7 @@ def below_average(customers: list[dict], by: str) -> dict:
         mean = sum(m["score"] for m in members) / len(members)
         averages[key] = {by: key, "customers": len(members), "average": round(mean, 1)}
         for m in members:
-            if m["score"] < mean - 1e-9:
+            if round(mean - m["score"], 1) > 0:  # under by a tenth of a point or more (scores are tenths)
                 items.append({"id": m["id"], "name": m["name"], "scene": m["scene"] or "", "tier": m["tier"] or "",
                               "csm": m["csm"] or "", "score": m["score"], "color": m["color"],
                               "lifecycle": m["lifecycle"], "group": key, "average": round(mean, 1),

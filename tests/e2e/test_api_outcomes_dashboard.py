@@ -161,12 +161,12 @@ def test_api_outcomes_dashboard_csm_book_numbers_equal_the_api(live_api, api_see
         assert (s["arr_at_risk"], len(week["events"])) == (45000.0, 1)  # as the integration test counts
         if locale == "zh-CN":
             expect(page.locator("#book-title")).to_have_text("客户组合：bob")
-            expect(page.locator("tr[data-customer=kiwi-ktv] td.lifecycle")).to_have_text("衰退")
+            expect(page.locator("tr[data-customer=kiwi-ktv] td.stage")).to_have_text("衰退")
             expect(page.locator("#week-events li").first).to_contain_text("增购")
             page.screenshot(path=output_dir / "csm-bob-zh.png", full_page=True)
         else:
             expect(page.locator("#week-events li").first).to_contain_text("expansion 2,000 (by wang.fang)")
-            expect(page.locator("tr[data-customer=kiwi-ktv] td.lifecycle")).to_have_text("decline")
+            expect(page.locator("tr[data-customer=kiwi-ktv] td.stage")).to_have_text("decline")
         # alice's book: sky-scenic's two colour changes this week, acme-museum's goals with their status
         alice = get(base, "/api/v1/csms/alice")
         page.goto(base + "/#/csm/alice")

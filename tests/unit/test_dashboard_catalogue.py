@@ -61,8 +61,8 @@ def test_dashboard_catalogue_names_every_fixed_term(prefix, names):
 
 
 def test_dashboard_catalogue_has_every_key_the_scripts_ask_for():
-    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "goals.js", "index.html",
-                                                                             "outcomes.js", "book.js"))
+    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "goals.js", "funnel.js",
+                                                                             "index.html", "outcomes.js", "book.js"))
     keys = set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", source))
     keys |= set(re.findall(r'data-i18n(?:-title)?="([\w.]+)"', source))
     keys |= set(re.findall(r'"(summary\.[\w.]+)"', source))

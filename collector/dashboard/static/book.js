@@ -1,8 +1,8 @@
 // A CSM's book of business (#/csm/<name>): the CSM's customers worst first with colour, lifecycle
 // stage (when the health cycle gave one) and success goals, ARR, contract end and open alerts; ARR at risk;
 // what changed in each customer's last 7 local days.  Everything from GET /api/v1/csms/{csm} as it
-// is (the e2e test compares the numbers with the API's).  Uses app.js's helpers (el, api, colorDot) and
-// goals.js's metric names.
+// is (the e2e test compares the numbers with the API's).  Uses app.js's helpers (el, api, colorDot),
+// goals.js's metric names and funnel.js's stage tag.
 "use strict";
 
 function bookCard(id, label, big, detail) {
@@ -51,7 +51,7 @@ function bookCustomers(customers) {
       el("td", {}, colorDot(c.health && c.health.color)),
       el("td", {}, el("a", { href: "#/customer/" + encodeURIComponent(c.id) }, c.name), " ",
         el("span", { class: "muted" }, c.id), c.arr_at_risk ? el("span", { class: "tag risk" }, t("book.at_risk")) : null),
-      lifecycle ? el("td", { class: "lifecycle" }, c.lifecycle ? term("lifecycle.", c.lifecycle.stage || c.lifecycle) : t("none")) : null,
+      lifecycle ? el("td", { class: "stage" }, RPFunnel.stageTag(c.lifecycle)) : null,
       el("td", {}, term("scene.", c.scene)),
       el("td", { class: "num" }, c.health ? num(c.health.score, 1) : t("none")),
       el("td", { class: "num arr" }, RPI18N.money(c.arr)),
