@@ -144,9 +144,10 @@ def judge(goal: dict, series: Sequence[tuple[float, float]], today: dt.date) -> 
             "window_days": min(WINDOW_DAYS, n), "days": days}
 
 
-def judge_all(store, customers: dict[str, dict], now_ms: int) -> list[dict]:
+def judge_all(store, customers: dict[str, dict], now_ms: int, active_floor: int = 1) -> list[dict]:
     """Every stored goal of the cycle's ``customers`` (their dicts carry ``offset_ms``, ``hours``,
-    ``learned_hours``) judged at ``now_ms``; ``store``: the health part (``goals``, ``goal_series``)."""
+    ``learned_hours``) judged at ``now_ms``; ``store``: the health part (``goals``, ``goal_series``);
+    ``active_floor``: ``health.active_day_interactions``."""
     out = []
     for goal in store.goals():
         c = customers.get(goal["customer"])
@@ -156,7 +157,7 @@ def judge_all(store, customers: dict[str, dict], now_ms: int) -> list[dict]:
         today = today_of(now_ms, off)
         hours = open_hours(c.get("hours"), c.get("learned_hours")) if goal["metric"] == "availability" else None
         series = store.goal_series(goal["customer"], goal["metric"], first_ms(goal["start"], off),
-                                   complete_days(goal, today), hours)
+                                   complete_days(goal, today), hours, active_floor)
         out.append(judge(goal, series, today))
     return out
 

@@ -240,10 +240,11 @@ class HealthStore(Protocol):
         """Every stored goal (``customer_goals`` rows as dicts)."""
 
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
+                    open_hours: Sequence[int] | None, active_floor: int = 1) -> list[tuple[float, float]]:
         """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
         ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
-        hours (None: all day), for ``availability``.  A backend may keep results between cycles
+        hours (None: all day), for ``availability``; ``active_floor``: the interactions that make a
+        robot's day active, for ``active_day_share``.  A backend may keep results between cycles
         while the rollups they were summed from are unchanged."""
 
 
@@ -417,7 +418,7 @@ class ReadStore(Protocol):
         """What judging a customer's goals needs beside the sums: ``timezone`` and ``hours`` as
         imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
+                    open_hours: Sequence[int] | None, active_floor: int = 1) -> list[tuple[float, float]]:
         """As ``HealthStore.goal_series``."""
 
 

@@ -111,12 +111,15 @@ def test_health_goal_metrics_sum_the_stored_data(store, fleet, tmp_path):
     ingest = SqliteIngestStore(str(tmp_path / "store.db"))
     windows, seq = [], 0
     for hour in range(9, 17):   # robot 0 reports every open hour of the first day; robot 1 stays off
+        if hour == 14:
+            continue                # 13:00-15:00 is one 2-hour window, counted in the hour of its start
         seq += 1
         t0 = day0 + hour * HOUR
-        counts = {"usage.interactions": 5, "usage.foot_traffic": 20, "skill.guide": 1}
+        counts = {"usage.interactions": 5 * (2 if hour == 13 else 1), "usage.foot_traffic": 20 * (2 if hour == 13 else 1),
+                  "skill.guide": 2 if hour == 13 else 1}
         if hour == 12:
             counts["net.offline_s"] = 1800   # half an hour without network
-        windows.append((seq, t0, t0 + HOUR, counts, {"sys.cpu_pct": 20.0}))
+        windows.append((seq, t0, t0 + (2 if hour == 13 else 1) * HOUR, counts, {"sys.cpu_pct": 20.0}))
     try:
         ingest.apply([Queued.of(Telemetry("de-r0", "de", "site-1", "00000000000000aa", T, tuple(windows)), T)], 100)
     finally:
@@ -127,6 +130,9 @@ def test_health_goal_metrics_sum_the_stored_data(store, fleet, tmp_path):
     assert goals["conversion"]["progress"] == 25.0            # 40 interactions / 160 passers-by
     assert goals["active_day_share"]["progress"] == 50.0      # one robot of two used
     assert goals["skill:guide"]["progress"] == 4.0            # 8 guide tours over 2 robots
-    # 16 open robot-hours (8 hours x 2 robots); robot 0 online 7.5 of its 8
+    # 16 open robot-hours (8 hours x 2 robots); robot 0 online 7.5 of its 8 (14:00 inside the 2-hour window)
     assert goals["availability"]["days"][0]["denominator"] == 16.0
     assert goals["availability"]["progress"] == pytest.approx(100 * 7.5 / 16, abs=0.01)
+    # an active day is health's: at least health.active_day_interactions interactions (40 < 50 here)
+    strict = compute(store, day0 + DAY + 10 * HOUR, make_settings(health={"active_day_interactions": 50}).health)
+    assert {g["metric"]: g["progress"] for g in strict["goals"]}["active_day_share"] == 0.0

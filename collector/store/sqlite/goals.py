@@ -11,8 +11,8 @@ midnight, as health reckons it: ``collector/store/sqlite/health.py``, ``_local_d
 | ``interactions_per_robot_day`` | interactions (``customer_hour``) | robots of the customer first seen before the day's end |
 | ``skill:<name>`` | ``skill.<name>`` uses (``customer_hour``) | the same robots |
 | ``conversion`` | interactions x 100 | foot traffic (``customer_hour``) |
-| ``active_day_share`` | robots with at least one interaction that day (``counter_hour``) x 100 | the same robots |
-| ``availability`` | open robot-hours the robot reported in (any rollup row), less its ``net.offline_s``, x 100 | open robot-hours (robots first seen before the hour's end) |
+| ``active_day_share`` | robots with an active day (at least ``active_floor`` interactions: ``health.active_day_interactions``, as onboarding counts them; ``counter_hour``) x 100 | the same robots |
+| ``availability`` | open robot-hours the robot reported in (any rollup row; up to 2 hours between two reported ones count too), less its ``net.offline_s``, x 100 | open robot-hours (robots first seen before the hour's end) |
 
 Open hours are the local hours of the day passed in (``open_hours``; None = all 24).
 """
@@ -35,6 +35,9 @@ UPSERT_GOAL = ("INSERT INTO customer_goals (customer, metric, target, start, due
                " updated_ms = excluded.updated_ms"
                " WHERE customer_goals.target <> excluded.target OR customer_goals.note <> excluded.note")
 IDENTITY_WHERE = "customer = ? AND metric = ? AND start = ? AND due = ?"
+#: hours without a report between two reported hours that still count as online (as health's
+#: learned opening hours fill them: collector/store/sqlite/health.py, GAP_HOURS)
+GAP_HOURS = 2
 
 
 class RegistryGoals:
@@ -105,9 +108,10 @@ def _customer_days(conn: sqlite3.Connection, customer: str, metric: str, first_m
 
 
 def goal_series(conn: sqlite3.Connection, customer: str, metric: str, first_ms: int, days: int,
-                open_hours: Collection[int] | None = None) -> list[tuple[float, float]]:
+                open_hours: Collection[int] | None = None, active_floor: int = 1) -> list[tuple[float, float]]:
     """``(numerator, denominator)`` of ``metric`` for each of ``days`` local days from ``first_ms``
-    (the UTC instant of the first day's local midnight); see the module's table."""
+    (the UTC instant of the first day's local midnight); see the module's table.  ``active_floor``:
+    the interactions that make a robot's day active (``health.active_day_interactions``)."""
     if days <= 0:
         return []
     end_ms = first_ms + days * DAY_MS
@@ -127,7 +131,7 @@ def goal_series(conn: sqlite3.Connection, customer: str, metric: str, first_ms: 
             for (d,) in conn.execute(
                     "SELECT (bucket_ms - ?) / ? FROM counter_hour INDEXED BY counter_hour_interactions"
                     " WHERE robot = ? AND metric = 'usage.interactions' AND bucket_ms >= ? AND bucket_ms < ?"
-                    " GROUP BY 1 HAVING SUM(total) > 0", (first_ms, DAY_MS, robot, first_ms, end_ms)):
+                    " GROUP BY 1 HAVING SUM(total) >= ?", (first_ms, DAY_MS, robot, first_ms, end_ms, max(1, active_floor))):
                 active[d] += 1
         return [(100.0 * a, float(r)) for a, r in zip(active, _robot_days(firsts, first_ms, days))]
     if metric == "availability":
@@ -148,6 +152,13 @@ def _availability(conn: sqlite3.Connection, robots: list, first_ms: int, days: i
             for (bucket,) in conn.execute(f"SELECT DISTINCT bucket_ms FROM {table} WHERE robot = ?"
                                           " AND bucket_ms >= ? AND bucket_ms < ?", (robot, first_ms, end_ms)):
                 seen[bucket] = 1.0
+        # a window's counts sit in the hour of its start: windows of up to GAP_HOURS + 1 hours (history
+        # back-filled in 2-hour windows) leave hours between two reported ones empty, and online
+        reported = sorted(seen)
+        for before, after in zip(reported, reported[1:]):
+            if after - before <= (GAP_HOURS + 1) * HOUR_MS:
+                for bucket in range(before + HOUR_MS, after, HOUR_MS):
+                    seen[bucket] = 1.0
         for bucket, offline_s in conn.execute(
                 "SELECT bucket_ms, total FROM counter_hour WHERE robot = ? AND metric = 'net.offline_s'"
                 " AND bucket_ms >= ? AND bucket_ms < ?", (robot, first_ms, end_ms)):

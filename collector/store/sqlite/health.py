@@ -151,16 +151,16 @@ class SqliteHealthStore(OnSharedConnection):
         return goal_sql.goal_rows(self.conn)
 
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours=None) -> list[tuple[float, float]]:
+                    open_hours=None, active_floor: int = 1) -> list[tuple[float, float]]:
         """Kept in ``goal_cache`` while the store's revisions of the hours summed and the customer's
         robots are unchanged (a goal's complete local days only change through late data)."""
         hours = None if open_hours is None else tuple(sorted(open_hours))
-        key = (customer, metric, first_ms, days, hours)
+        key = (customer, metric, first_ms, days, hours, active_floor)
         version = goal_sql.goals_version(self.conn, customer, first_ms, first_ms + days * DAY_MS)
         hit = self.goal_cache.get(key)
         if hit is not None and hit[0] == version:
             return hit[1]
-        series = goal_sql.goal_series(self.conn, customer, metric, first_ms, days, hours)
+        series = goal_sql.goal_series(self.conn, customer, metric, first_ms, days, hours, active_floor)
         if len(self.goal_cache) > 10_000:
             self.goal_cache.clear()
         self.goal_cache[key] = (version, series)
