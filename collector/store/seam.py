@@ -202,6 +202,17 @@ class CustomerHealthRow(NamedTuple):
     facts: dict
 
 
+class GoalRequest(NamedTuple):
+    """One goal's daily sums asked of the health part (``HealthStore.goal_sums``)."""
+
+    customer: str
+    metric: str
+    first_ms: int                      # the first day's local midnight, UTC ms
+    days: int
+    open_hours: Sequence[int] | None   # availability: the venue's open local hours (None: all day)
+    active_floor: int                  # active_day_share: interactions that make a robot's day active
+
+
 class HealthStore(Protocol):
     """What the health evaluator reads (rollups, robots, customers) and writes (health rows).
 
@@ -239,13 +250,10 @@ class HealthStore(Protocol):
     def goals(self) -> list[dict]:
         """Every stored goal (``customer_goals`` rows as dicts)."""
 
-    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None, active_floor: int = 1) -> list[tuple[float, float]]:
-        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
-        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
-        hours (None: all day), for ``availability``; ``active_floor``: the interactions that make a
-        robot's day active, for ``active_day_share``.  A backend may keep results between cycles
-        while the rollups they were summed from are unchanged."""
+    def goal_sums(self, requests: Sequence["GoalRequest"]) -> list[list[tuple[float, float]]]:
+        """For each request, the ``(numerator, denominator)`` of its goal metric for each of its
+        ``days`` local days (``ReadStore.goal_series`` for one).  A backend may keep results between
+        cycles while the rollups they were summed from are unchanged (late data included)."""
 
 
 # ------------------------------------------------------------------ alerts (engine, actions)
@@ -419,7 +427,10 @@ class ReadStore(Protocol):
         imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
                     open_hours: Sequence[int] | None, active_floor: int = 1) -> list[tuple[float, float]]:
-        """As ``HealthStore.goal_series``."""
+        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
+        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
+        hours (None: all day), for ``availability``; ``active_floor``: the interactions that make a
+        robot's day active, for ``active_day_share``."""
 
 
 @dataclass

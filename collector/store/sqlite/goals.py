@@ -20,6 +20,7 @@ Open hours are the local hours of the day passed in (``open_hours``; None = all 
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
@@ -85,12 +86,44 @@ def goal_rows(conn: sqlite3.Connection, customer: str | None = None, goal_id: in
     return [dict(zip(GOAL_FIELDS, r)) for r in conn.execute(sql + " ORDER BY customer, due, id", args)]
 
 
-def goals_version(conn: sqlite3.Connection, customer: str, first_ms: int, end_ms: int) -> tuple:
-    """Changes whenever a goal series of ``customer`` over [first_ms, end_ms) may have: the store's
-    revisions of those hours (``rollup_marks``: late data bumps them) and the customer's robots."""
-    return (conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
-                         " AND bucket_ms >= ? AND bucket_ms < ?", (first_ms - HOUR_MS, end_ms)).fetchone(),
-            conn.execute("SELECT count(*), total(first_seen_ms) FROM robots WHERE customer = ?", (customer,)).fetchone())
+class Marks:
+    """The store's revisions of every hour in [lo_ms, hi_ms) (``rollup_marks``: every write to an
+    hour bumps its revision, late data included), read once, summed per local day of any goal."""
+
+    def __init__(self, conn: sqlite3.Connection, lo_ms: int, hi_ms: int):
+        rows = conn.execute("SELECT bucket_ms, rev FROM rollup_marks WHERE grain = 'counter_hour'"
+                            " AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms", (lo_ms, hi_ms)).fetchall()
+        self.buckets = [b for b, _ in rows]
+        self.sums = [0]
+        for _, rev in rows:
+            self.sums.append(self.sums[-1] + rev)
+
+    def per_day(self, first_ms: int, days: int) -> list[tuple[int, int]]:
+        """``(hours marked, their revisions summed)`` of each day from ``first_ms``."""
+        out = []
+        i = bisect_left(self.buckets, first_ms)
+        for d in range(days):
+            j = bisect_left(self.buckets, first_ms + (d + 1) * DAY_MS, i)
+            out.append((j - i, self.sums[j] - self.sums[i]))
+            i = j
+        return out
+
+
+def robot_versions(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+    """customer -> (robots, their first sightings summed): what a goal's denominators depend on."""
+    return {c: (n, total) for c, n, total in conn.execute(
+        "SELECT customer, count(*), total(first_seen_ms) FROM robots GROUP BY customer")}
+
+
+def runs(days: list[int]) -> list[tuple[int, int]]:
+    """Sorted day numbers as ``(first, last)`` runs of consecutive days."""
+    out: list[tuple[int, int]] = []
+    for d in days:
+        if out and out[-1][1] == d - 1:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
 
 
 def _robot_days(firsts: list[int], first_ms: int, days: int) -> list[int]:
