@@ -18,6 +18,7 @@ from collector.health import goals as goal_health
 from collector.http.auth import require_role
 from collector.http.keys import CONFIG, STORE, TOKEN_NAME
 from collector.store.goals import goal_from
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from protocol.timeunits import utc_offset_ms
 
 #: the POST body's fields (the CSV's columns without ``customer``, which is the path's id)
@@ -33,11 +34,11 @@ def _zone(request: web.Request, ctx: dict) -> str:
 def _floor(request: web.Request) -> int:
     """``health.active_day_interactions``: what makes a robot's day active, as the health cycle counts it."""
     health = request.app[CONFIG].get("health")
-    return health["active_day_interactions"] if health else 10
+    return health["active_day_interactions"] if health else DEFAULT_ACTIVE_FLOOR
 
 
 def judged_goals(reads, customer: str, ctx: dict, zone: str, now: int, goal_id: int | None = None,
-                 active_floor: int = 10) -> dict:
+                 active_floor: int = DEFAULT_ACTIVE_FLOOR) -> dict:
     """The customer's goals (or the one ``goal_id``) judged at ``now`` in its local days (runs in
     a store worker thread)."""
     try:

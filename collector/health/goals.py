@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 
 from collector.store.goals import PERCENT, unit_of
-from collector.store.seam import GoalRequest
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR, GoalRequest
 from protocol.timeunits import parse_hours
 
 STATUSES = ("on_track", "at_risk", "achieved", "missed")
@@ -146,7 +146,7 @@ def judge(goal: dict, series: Sequence[tuple[float, float]], today: dt.date, wit
             "window_days": min(WINDOW_DAYS, n), "days": days}
 
 
-def judge_all(store, customers: dict[str, dict], now_ms: int, active_floor: int = 1) -> list[dict]:
+def judge_all(store, customers: dict[str, dict], now_ms: int, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[dict]:
     """Every stored goal of the cycle's ``customers`` (their dicts carry ``offset_ms``, ``hours``,
     ``learned_hours``) judged at ``now_ms``, without the per-day list (the rules do not read it);
     ``store``: the health part (``goals``, ``goal_sums``); ``active_floor``:

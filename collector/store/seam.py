@@ -202,6 +202,11 @@ class CustomerHealthRow(NamedTuple):
     facts: dict
 
 
+#: the interactions that make a robot's day active for a goal's ``active_day_share`` when a caller
+#: passes none: ``health.active_day_interactions``' default (the store cannot read health's settings)
+DEFAULT_ACTIVE_FLOOR = 10
+
+
 class GoalRequest(NamedTuple):
     """One goal's daily sums asked of the health part (``HealthStore.goal_sums``)."""
 
@@ -426,7 +431,7 @@ class ReadStore(Protocol):
         """What judging a customer's goals needs beside the sums: ``timezone`` and ``hours`` as
         imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None, active_floor: int = 1) -> list[tuple[float, float]]:
+                    open_hours: Sequence[int] | None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
         """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
         ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
         hours (None: all day), for ``availability``; ``active_floor``: the interactions that make a

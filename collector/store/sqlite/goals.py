@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.records import GoalRow
 from collector.store.sqlite.db import connect_writer
 from protocol.timeunits import DAY_MS, HOUR_MS
@@ -141,7 +142,7 @@ def _customer_days(conn: sqlite3.Connection, customer: str, metric: str, first_m
 
 
 def goal_series(conn: sqlite3.Connection, customer: str, metric: str, first_ms: int, days: int,
-                open_hours: Collection[int] | None = None, active_floor: int = 1) -> list[tuple[float, float]]:
+                open_hours: Collection[int] | None = None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
     """``(numerator, denominator)`` of ``metric`` for each of ``days`` local days from ``first_ms``
     (the UTC instant of the first day's local midnight); see the module's table.  ``active_floor``:
     the interactions that make a robot's day active (``health.active_day_interactions``)."""

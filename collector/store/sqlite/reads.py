@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.sqlite import goals as goal_sql
 from protocol.timeunits import DAY_MS, day_start
 
@@ -446,7 +447,7 @@ class SqliteReadStore:
         return {"timezone": row[0] or row[2], "hours": row[1], "venue_hours": row[3]}
 
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours=None, active_floor: int = 1) -> list[tuple[float, float]]:
+                    open_hours=None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
         with self._conn() as conn:
             conn.execute("BEGIN")  # one snapshot for the series' reads
             try:
