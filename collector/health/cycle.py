@@ -131,7 +131,7 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     funnel.attach(health, customers, now_ms)
     lifecycle.attach(health, customers, customer_rows, by_customer_rows, now_ms)
     t1 = time.perf_counter()
-    goals = goal_health.judge_all(health, customer_rows, now_ms)  # success goals (issue 14): goal_at_risk
+    goals = goal_health.judge_all(health, customer_rows, now_ms, hs["active_day_interactions"])  # issue 14
     goals_s = time.perf_counter() - t1
     return {"robots": robots, "customers": customers, "now": now_ms, "goals": goals,
             "sites": {r["id"]: r["site"] for r in robot_rows},
