@@ -136,6 +136,7 @@ def run(store: AlertStore, ctx: dict, now_ms: int, alert_cfg: dict, notify_cfg: 
 
     Durations are compared in ms; settings are in seconds."""
     counts = {}
+    notify_cfg = outbox.routed(notify_cfg, ctx.get("accounts", {}))
     opened = store.alerts_in(UNRESOLVED)
     for rule in ORDER:
         cfg = dict(alert_cfg[rule])

@@ -184,6 +184,40 @@ def benchmark_candidate(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
+def low_conversion(ctx: dict, cfg: dict) -> list[dict]:
+    """A customer whose conversion (interactions / foot traffic over its last 30 complete local
+    days, ``facts.funnel``) is well under the median of its scene's other customers.  Value: its
+    conversion as a ratio of that median (0.4 = 40 % of the median).  Judged only with enough foot
+    traffic (``min_volume`` per robot per day) and enough peers of the scene that have it too
+    (``min_peers``), so a quiet week or a lone customer does not fire it by chance."""
+    judged: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for c in ctx["customers"].values():
+        f = c["facts"].get("funnel")
+        if f and f["conversion"] is not None and f["robot_days"] and \
+                f["volumes"]["foot_traffic"] / f["robot_days"] >= cfg["min_volume"]:
+            judged[c.get("scene") or ""].append((c["customer"], f["conversion"]))
+    out = []
+    for scene, members in judged.items():
+        for customer, conv in members:
+            others = sorted(v for cid, v in members if cid != customer)
+            if len(others) < max(1, cfg["min_peers"]):
+                continue
+            mid = len(others) // 2
+            median = others[mid] if len(others) % 2 else (others[mid - 1] + others[mid]) / 2
+            if median <= 0:
+                continue
+            ratio = round(conv / median, 3)
+            f = ctx["customers"][customer]["facts"]["funnel"]
+            out.append(candidate(cfg, customer, customer, ratio,
+                                 f"{customer}: conversion {conv:.1f}% (interactions / foot traffic, {f['days']} days) "
+                                 f"is {ratio:.2f} of the {scene or 'unknown'}-scene median {median:.1f}% "
+                                 f"of {len(others)} peers",
+                                 {"conversion": conv, "median_conversion": round(median, 2), "ratio": ratio,
+                                  "peers": len(others), "scene": scene, "from": f["from"], "to": f["to"],
+                                  "volumes": f["volumes"]}))
+    return out
+
+
 def goal_at_risk(ctx: dict, cfg: dict) -> list[dict]:
     """A success goal whose projection falls short of its target (``collector.health.goals``:
     status ``at_risk``).  Fires on that status, resolves once the goal is back ``on_track``, is
@@ -210,5 +244,6 @@ RULE_FUNCTIONS = {
     "site_outage": site_outage, "robot_offline": robot_offline, "subsystem_degraded": subsystem_degraded,
     "usage_drop": usage_drop, "fleet_dormant": fleet_dormant, "below_peers": below_peers, "onboarding_stalled": onboarding_stalled,
     "renewal_risk": renewal_risk, "benchmark_candidate": benchmark_candidate,
+    "low_conversion": low_conversion,
     "goal_at_risk": goal_at_risk,
 }

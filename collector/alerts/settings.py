@@ -62,6 +62,14 @@ RULES: dict[str, dict[str, Any]] = {
         direction="above", value="interactions per robot per day over the last 30 days",
         threshold=1000.0, clear=900.0, for_s=0, clear_for_s=7 * 86400, severity="info",
         extra=(("min_robots", 1, "fewest robots of a benchmark customer", non_negative),)),
+    "low_conversion": dict(
+        direction="below", value="the customer's conversion (interactions / foot traffic, last 30 complete local "
+        "days) as a ratio of the median of its scene's other customers", threshold=0.5, clear=0.7, for_s=0,
+        clear_for_s=86400, severity="warning",
+        extra=(("min_volume", 20.0, "foot traffic per robot per day over the 30 days, below which a customer is "
+                "neither judged nor a peer", non_negative),
+               ("min_peers", 3, "fewest other customers of the scene, each over min_volume, for a median",
+                non_negative))),
     "goal_at_risk": dict(
         direction="below", value="a success goal's projection at its due date as % of its target; the goal's "
         "status decides: `at_risk` fires, `on_track`, `achieved` or `missed` resolves", threshold=100.0,

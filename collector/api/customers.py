@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from collector.alerts.states import OPEN, UNRESOLVED
-from collector.api import usage
+from collector.api import funnels, usage
 from collector.api.cache import USAGE_REFRESH_S, ResponseCache, UsageCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest, customer_filters, page, path_id, robot_filters
@@ -49,26 +49,29 @@ def _fleet(reads: ReadStore, now: int, cache: UsageCache) -> dict:
     return cache.single_flight(("fleet", first), lambda: usage.fleet_usage(reads, first))
 
 
-def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict) -> dict | None:
-    """The customer, its usage against peers, its alerts that are not resolved (pending ones
-    included: ``open_alerts`` counts the open ones among them) and its timeline."""
+def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict,
+                   zone: str = funnels.DEFAULT_ZONE) -> dict | None:
+    """The customer, its usage against peers, its funnel over its last 30 complete local days
+    (``zone``: for a customer with no zone of its own), its alerts that are not resolved (pending
+    ones included: ``open_alerts`` counts the open ones among them) and its timeline."""
     out = reads.get_customer(customer, now, OPEN)
     if out is None:
         return None
     out["usage"] = usage.customer_usage(reads, customer, out["scene"], now, fleet)
+    out["funnel"] = funnels.customer_funnel(reads, out, now, zone)
     out["alerts"] = reads.list_alerts({"customer": customer, "states": UNRESOLVED}, 200, 0, count=False)["items"]
     out["timeline"] = reads.timeline(customer=customer)
     return out
 
 
 def _cached_customer_page(reads: ReadStore, customer: str, now: int, peers: UsageCache,
-                          pages: ResponseCache) -> bytes | None:
+                          pages: ResponseCache, zone: str = funnels.DEFAULT_ZONE) -> bytes | None:
     fleet = _fleet(reads, now, peers)
     key = ("customer", customer, day_start(now), fleet["built"], reads.data_version(),
            reads.robots_version(customer))
     body = pages.get(key)
     if body is None:
-        out = _customer_page(reads, customer, now, fleet)
+        out = _customer_page(reads, customer, now, fleet, zone)
         if out is None:
             return None
         body = dumps(out).encode()
@@ -81,7 +84,7 @@ async def get_customer(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
     reads = request.app[STORE].reads
     out = await reads.run(_cached_customer_page, reads, customer, now_ms(request), request.app[PEERS],
-                          request.app[PAGES])
+                          request.app[PAGES], funnels.default_zone(request.app))
     return not_found("customer", customer) if out is None else json_bytes(out)
 
 

@@ -14,6 +14,8 @@ from collector.api import handover_openapi
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
 from collector.api.outcome_rates import DUE_BANDS, FIELDS, GROUPS
 from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
+from collector.api.params import LIFECYCLE_STAGES
+from collector.health.funnel import STAGES as FUNNEL_STAGES
 from collector.health.goals import REASONS as GOAL_REASONS, STATUSES as GOAL_STATUSES
 from collector.store.events import KINDS, MAX_NOTE as EVENT_MAX_NOTE
 from collector.store.goals import MAX_NOTE as GOAL_MAX_NOTE, METRICS as GOAL_METRICS
@@ -184,6 +186,37 @@ OUTCOME_QUERY = [
 SCHEMAS.update(handover_openapi.schemas(obj, ref, page_of, INT, STR, MS, ID))  # contacts, notes (issue 15)
 
 
+# ------------------------------------------------------------------ a CSM's book of business (issue 14)
+SCHEMAS.update({
+    "BookAlert": obj({"id": INT, "rule": STR, "severity": STR, "state": {"type": "string", "enum": list(STATES)},
+                      "customer": STR, "site": nullable(STR), "robot": nullable(STR), "summary": STR,
+                      "facts": {"type": "object"}, "opened_ms": MS, "fired_ms": nullable(MS),
+                      "resolved_ms": nullable(MS)}),
+    "BookCustomer": {"allOf": [ref("Customer"), obj({
+        "today": DATE, "days_to_contract_end": nullable(INT), "arr_at_risk": {"type": "boolean"},
+        "alerts": {"type": "array", "items": ref("BookAlert")},
+        "goals": {"type": "array", "items": {"type": "object", "description": "a Goal without its days"}}})]},
+    "BookWeekAlert": {"allOf": [ref("BookAlert"), obj({"name": STR})]},
+    "Book": obj({
+        "csm": STR, "today": DATE,
+        "summary": obj({"customers": INT, "arr": NUM, "arr_at_risk": NUM, "customers_at_risk": INT,
+                        "open_alerts": INT,
+                        "colors": obj({c: INT for c in (*COLORS, "none")}),
+                        "renewals_due": obj({f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS}),
+                        "goals": obj({k: INT for k in ("on_track", "at_risk", "achieved", "missed")})}),
+        "customers": {"type": "array", "items": ref("BookCustomer")},
+        "week": obj({"days": INT,
+                     "color_changes": {"type": "array", "items": obj({
+                         "customer": ID, "name": STR, "date": DATE, "from": nullable(STR), "to": STR})},
+                     "alerts_opened": {"type": "array", "items": ref("BookWeekAlert")},
+                     "alerts_resolved": {"type": "array", "items": ref("BookWeekAlert")},
+                     "events": {"type": "array", "items": {"allOf": [ref("Event"), obj({"name": STR})]}}})}),
+})
+CSM_PATH = {"name": "csm", "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": "the CSM's name, as in the customers' csm column"}
+
+
 def q(name: str, schema: dict, doc: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": doc}
 
@@ -208,6 +241,47 @@ ALERT_QUERY = [q("state", {"type": "string", "enum": [*STATES, "open"]},
                q("rule", {"type": "string", "enum": list(RULES)}, "rule name"),
                q("severity", {"type": "string", "enum": list(SEVERITIES)}, "severity"),
                q("csm", TEXT, "the customer's CSM"), q("scene", TEXT, "the customer's scene")]
+
+# ------------------------------------------------------------------ funnel, lifecycle, below average (issue 14)
+STAGE = {"type": "string", "enum": list(LIFECYCLE_STAGES)}
+#: a stage or null (before the customer's first evaluation): null is in the enum too, so validators
+#: that turn ``nullable`` into a type list still accept it
+STAGE_OR_NULL = {**STAGE, "nullable": True, "enum": [*LIFECYCLE_STAGES, None]}
+SCHEMAS["Customer"]["properties"].update({
+    "lifecycle": {**STAGE_OR_NULL, "description": "lifecycle stage (docs/health.md); null before its first "
+                  "evaluation"},
+    "lifecycle_reason": nullable({"type": "string", "description": "why this stage"})})
+SCHEMAS["Customer"]["required"] += ["lifecycle", "lifecycle_reason"]
+FUNNEL_STAGE = obj({"stage": {"type": "string", "enum": list(FUNNEL_STAGES)}, "volume": INT,
+                    "rate": nullable({"type": "number", "description": "percent of the stage before; null "
+                                      "for the first stage or when the stage before is 0"})})
+FUNNEL_FIELDS = {"from": DATE, "to": DATE, "days": INT,
+                 "volumes": obj({s: INT for s in FUNNEL_STAGES}),
+                 "stages": {"type": "array", "items": FUNNEL_STAGE},
+                 "conversion": nullable({"type": "number", "description": "interactions / foot traffic, percent"}),
+                 "robots": INT, "robot_days": INT, "foot_traffic_per_robot_day": nullable(NUM)}
+SCHEMAS.update({
+    "Funnel": obj({**FUNNEL_FIELDS, "timezone": STR,
+                   "scene": nullable(obj({"scene": STR, "peers": INT, "median_conversion": nullable(NUM)}))}),
+    "SceneFunnel": obj({**FUNNEL_FIELDS, "scene": STR, "customers": INT, "median_conversion": nullable(NUM)}),
+    "CustomerFunnel": obj({**FUNNEL_FIELDS, "id": ID, "name": STR, "scene": STR, "tier": STR, "csm": STR,
+                           "lifecycle": STAGE_OR_NULL}),
+    "Funnels": obj({"from": nullable(DATE), "to": nullable(DATE),
+                    "scenes": {"type": "array", "items": ref("SceneFunnel")},
+                    "customers": {"type": "array", "items": ref("CustomerFunnel")}}),
+    "BelowAverage": obj({
+        "by": {"type": "string", "enum": ["scene", "tier"]},
+        "groups": {"type": "array", "items": {"type": "object"}},
+        "items": {"type": "array", "items": obj({
+            "id": ID, "name": STR, "scene": STR, "tier": STR, "csm": STR, "score": NUM, "color": nullable(STR),
+            "lifecycle": STAGE_OR_NULL, "group": STR, "average": NUM, "gap": NUM})},
+        "total": INT}),
+})
+SCHEMAS["CustomerPage"]["allOf"][1]["properties"]["funnel"] = ref("Funnel")
+SCHEMAS["CustomerPage"]["allOf"][1]["required"].append("funnel")
+CUSTOMER_QUERY.append(q("lifecycle", STAGE, "lifecycle stage"))
+FUNNEL_QUERY = [q("from", DATE, "first local date (inclusive); with to; default: the last 30 complete local days"),
+                q("to", DATE, "last local date (inclusive, not before from, under 400 days after it)")]
 
 
 def resp(schema_name: str | None, doc: str, media: str = "application/json") -> dict:
@@ -326,11 +400,24 @@ def document() -> dict:
         "/api/v1/export/events.csv": csv_export("commercial events", [q("customer", ID, "one customer id")]),
         "/api/v1/export/outcomes.csv": csv_export("outcome rates (the overall row, then one per group)",
                                                   OUTCOME_QUERY),
+        "/api/v1/customers/{id}/funnel": get(
+            "the customer's funnel (foot traffic -> solicitations -> wake-ups -> interactions) over its local days",
+            resp("Funnel", "the funnel"), [path("customer id"), *FUNNEL_QUERY], {**ERR, **NF}),
+        "/api/v1/funnel": get("the funnel per scene (median conversion of its customers) and per customer, "
+                              "lowest conversion first", resp("Funnels", "funnels"),
+                              [*FUNNEL_QUERY, q("scene", TEXT, "only this scene")]),
+        "/api/v1/below-average": get("customers scored under the average of their scene or tier, widest gap first",
+                                     resp("BelowAverage", "customers"),
+                                     [q("by", {"type": "string", "enum": ["scene", "tier"]}, "group; default scene")]),
         "/": get("the CS dashboard (HTML)", {"description": "HTML page",
                                              "content": {"text/html": {"schema": STR}}}, errors={},
                  public=True),
     }
     paths.update(handover_openapi.paths(get, resp, path, q, ERR, NF, PAGE))  # contacts, notes (issue 15)
+    paths["/api/v1/csms/{csm}"] = get(
+        "one CSM's book of business: customers with colour, ARR, contract end, open alerts; ARR at risk; "
+        "what changed in each customer's last 7 local days", resp("Book", "the book (docs/api.md)"), [CSM_PATH],
+        {**ERR, "404": resp("Error", "no customer has this CSM")})
     return {
         "openapi": "3.0.3",
         "info": {"title": "robopulse collector API", "version": "1",

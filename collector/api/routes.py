@@ -8,6 +8,8 @@ from aiohttp import web
 
 from collector.api import alerts, cors, counters, customers, exports, openapi, ops, outcomes, robots
 from collector.api import handover
+from collector.api import csms
+from collector.api import funnels
 from collector.api import goals
 from collector.api.common import ok
 from collector.http.keys import PERSON, ROLE, TOKEN_NAME
@@ -29,6 +31,8 @@ def setup(app: web.Application) -> None:
     alerts.setup(app)
     exports.setup(app)
     outcomes.setup(app)
+    csms.setup(app)
+    funnels.setup(app)
     goals.setup(app)
     openapi.setup(app)
     handover.setup(app)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from collector.health import customer as cust
+from collector.health import funnel, lifecycle
 from collector.health import goals as goal_health
 from collector.health import robot as rob
 from collector.health.hours import closed
@@ -127,11 +128,15 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
     _hold_colors(health, customers, hs)
+    funnel.attach(health, customers, now_ms)
+    lifecycle.attach(health, customers, customer_rows, by_customer_rows, now_ms)
     t1 = time.perf_counter()
-    goals = goal_health.judge_all(health, customer_rows, now_ms)  # success goals (issue 14): goal_at_risk
+    goals = goal_health.judge_all(health, customer_rows, now_ms, hs["active_day_interactions"])  # issue 14
     goals_s = time.perf_counter() - t1
     return {"robots": robots, "customers": customers, "now": now_ms, "goals": goals,
             "sites": {r["id"]: r["site"] for r in robot_rows},
+            # each customer's (csm, tier): the webhooks' routing reads them (alerts/outbox.py)
+            "accounts": {cid: (c.get("csm"), c.get("tier")) for cid, c in customer_rows.items()},
             "timing": {"read_s": read_s, "robot_views_s": inputs.robot_views_s, "day_view_s": inputs.day_view_s,
                        "usage_read_s": inputs.usage_read_s, "assess_s": assess_s,
                        "goals_s": goals_s, "compute_s": time.perf_counter() - t0 - read_s}}

@@ -204,6 +204,22 @@ class CustomerHealthRow(NamedTuple):
     facts: dict
 
 
+#: the interactions that make a robot's day active for a goal's ``active_day_share`` when a caller
+#: passes none: ``health.active_day_interactions``' default (the store cannot read health's settings)
+DEFAULT_ACTIVE_FLOOR = 10
+
+
+class GoalRequest(NamedTuple):
+    """One goal's daily sums asked of the health part (``HealthStore.goal_sums``)."""
+
+    customer: str
+    metric: str
+    first_ms: int                      # the first day's local midnight, UTC ms
+    days: int
+    open_hours: Sequence[int] | None   # availability: the venue's open local hours (None: all day)
+    active_floor: int                  # active_day_share: interactions that make a robot's day active
+
+
 class HealthStore(Protocol):
     """What the health evaluator reads (rollups, robots, customers) and writes (health rows).
 
@@ -237,16 +253,21 @@ class HealthStore(Protocol):
 
     def trim_feed(self, before_ms: int, limit: int) -> None: ...
 
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        """``{customer: (start_ms, end_ms)}`` -> the four usage volumes (``USAGE_VOLUMES``) of its
+        robots summed over its span (UTC ms, end excluded), every customer asked for present."""
+
+    def latest_events(self) -> dict[str, dict[str, dict]]:
+        """``{customer: {kind: {date, robots, amount}}}``: its latest commercial event of each kind."""
+
     # success goals (issue 14): what ``collector.health.goals`` judges each cycle
     def goals(self) -> list[dict]:
         """Every stored goal (``customer_goals`` rows as dicts)."""
 
-    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
-        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
-        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
-        hours (None: all day), for ``availability``.  A backend may keep results between cycles
-        while the rollups they were summed from are unchanged."""
+    def goal_sums(self, requests: Sequence["GoalRequest"]) -> list[list[tuple[float, float]]]:
+        """For each request, the ``(numerator, denominator)`` of its goal metric for each of its
+        ``days`` local days (``ReadStore.goal_series`` for one).  A backend may keep results between
+        cycles while the rollups they were summed from are unchanged (late data included)."""
 
 
 # ------------------------------------------------------------------ alerts (engine, actions)
@@ -376,6 +397,10 @@ class ReadStore(Protocol):
     def customer_exists(self, customer: str) -> bool: ...
     def customer_names(self) -> dict[str, str]: ...
 
+    # the funnel (issue 14): usage volumes over spans of local days, customers with their peers' keys
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]: ...
+    def customer_funnel_inputs(self) -> list[dict]: ...
+
     # daily usage per customer (customer_day)
     def customer_scenes(self) -> dict[str, str]: ...
     def robot_counts(self) -> dict[str, int]: ...
@@ -411,6 +436,13 @@ class ReadStore(Protocol):
         """What the outcome rates are computed from, in one read: every customer (id, name, scene,
         tier, csm, distributor, contract_start, contract_end, arr, score, color) and every event."""
 
+    # a CSM's book of business (issue 14)
+    def csm_book(self, csm: str, since_ms: int, since_date: str, open_states: tuple[str, ...]) -> dict | None:
+        """The CSM's customers (``list_customers`` items), their alerts unresolved or fired or
+        resolved since ``since_ms``, their ``score_history`` colours from two days before
+        ``since_ms`` and their events dated from ``since_date``; None when no customer has this CSM."""
+    def csm_book_version(self, csm: str) -> tuple:
+        """The book's cache marker: changes whenever what ``csm_book`` reads changes."""
     # success goals (issue 14)
     def list_goals(self, customer: str | None = None) -> list[dict]:
         """Stored goals (``customer_goals`` rows as dicts), by customer, due date, id."""
@@ -419,8 +451,11 @@ class ReadStore(Protocol):
         """What judging a customer's goals needs beside the sums: ``timezone`` and ``hours`` as
         imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
-        """As ``HealthStore.goal_series``."""
+                    open_hours: Sequence[int] | None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
+        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
+        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
+        hours (None: all day), for ``availability``; ``active_floor``: the interactions that make a
+        robot's day active, for ``active_day_share``."""
 
 
 # ------------------------------------------------------------------ handover (contacts, notes)

@@ -61,7 +61,8 @@ def test_dashboard_catalogue_names_every_fixed_term(prefix, names):
 
 
 def test_dashboard_catalogue_has_every_key_the_scripts_ask_for():
-    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "goals.js", "index.html"))
+    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "goals.js", "funnel.js",
+                                                                             "index.html", "outcomes.js", "book.js"))
     keys = set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", source))
     keys |= set(re.findall(r'data-i18n(?:-title)?="([\w.]+)"', source))
     keys |= set(re.findall(r'"(summary\.[\w.]+)"', source))
@@ -124,10 +125,16 @@ def _rule_facts() -> dict[str, dict]:
              "benchmark": {"interactions_per_robot_day_30d": 1200.0, "robots": 1, "scene": "museum"}}
     ctx = {"now": 3_600_000, "robots": [robot], "sites": {"r-1": "s-1"},
            "customers": {"c-1": {"customer": "c-1", "robots": {"total": 1, "online": 1}, "facts": facts, "color": "yellow",
-                                 "score": 50.0}},
-           "goals": [{"id": 1, "customer": "c-1", "metric": "conversion", "target": 45.0, "progress": 30.0,
-                      "projection": 35.0, "status": "at_risk", "start": "2026-12-01", "due": "2027-01-01",
-                      "unit": "%", "days_left": 10}]}
+                                 "score": 50.0}}}
+    # low_conversion compares a customer's funnel with its scene's: c-1 converts 5 %, a peer 25 %
+    def funnel(interactions):
+        return {"from": "2026-01-01", "to": "2026-01-30", "days": 30, "conversion": interactions / 10, "robot_days": 30,
+                "volumes": {"foot_traffic": 1000, "solicitations": 500, "wakeups": 300, "interactions": interactions}}
+    facts["funnel"] = funnel(50)
+    ctx["customers"]["c-2"] = {**ctx["customers"]["c-1"], "customer": "c-2", "facts": {**facts, "funnel": funnel(250)}}
+    ctx["goals"] = [{"id": 1, "customer": "c-1", "metric": "conversion", "target": 45.0, "progress": 30.0,
+                     "projection": 35.0, "status": "at_risk", "start": "2026-12-01", "due": "2027-01-01",
+                     "unit": "%", "days_left": 10}]
     out = {}
     for name, rule in RULE_FUNCTIONS.items():
         found = rule(ctx, cfg)

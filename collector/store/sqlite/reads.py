@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from collector.store.sqlite import funnel
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.sqlite import goals as goal_sql
 from protocol.timeunits import DAY_MS, day_start
 
@@ -46,6 +48,8 @@ assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
        COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) AS timezone,
        c.distributor,
+       json_extract(h.facts, '$.lifecycle.stage') AS lifecycle, json_extract(h.facts, '$.lifecycle.reason')
+           AS lifecycle_reason,
        {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
        h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
        CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id) END
@@ -92,6 +96,9 @@ def _customer_where(f: dict) -> tuple[str, list]:
         if f.get(key) is not None:
             clauses.append(f"{column} = ?")
             args.append(f[key])
+    if f.get("lifecycle") is not None:  # the stage the last health cycle chose (collector/health/lifecycle.py)
+        clauses.append("json_extract(h.facts, '$.lifecycle.stage') = ?")
+        args.append(f["lifecycle"])
     if f.get("q"):
         clauses.append("(instr(lower(c.name), lower(?)) > 0 OR instr(c.id, lower(?)) > 0)")
         args += [f["q"], f["q"]]
@@ -113,6 +120,7 @@ def _customer_summary(row: sqlite3.Row) -> dict:
                     "offline": row["known_offline"], "stale": 0}),
         "open_alerts": row["open_alerts"], "timezone": row["timezone"],
         "distributor": row["distributor"] or "",
+        "lifecycle": row["lifecycle"], "lifecycle_reason": row["lifecycle_reason"],
     }
 
 
@@ -394,6 +402,22 @@ class SqliteReadStore:
                                 (after, limit)).fetchall()
 
     # ------------------------------------------------------------ commercial events, outcomes (issue 14)
+    # ------------------------------------------------------------ funnel (issue 14)
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        """The four usage volumes per customer over its span (``collector.store.sqlite.funnel``)."""
+        with self._conn() as conn:
+            return funnel.volumes(conn, spans)
+
+    def customer_funnel_inputs(self) -> list[dict]:
+        """Every customer with what a funnel or a comparison with its peers needs: scene, tier,
+        zone, robots, score and colour, lifecycle stage (the last health cycle's)."""
+        with self._conn() as conn:
+            return [dict(r) for r in conn.execute(
+                "SELECT c.id, c.name, c.scene, c.tier, c.csm, COALESCE(c.timezone, json_extract(h.facts, '$.timezone'))"
+                " AS timezone, (SELECT count(*) FROM robots r WHERE r.customer = c.id) AS robots, h.score, h.color,"
+                " json_extract(h.facts, '$.lifecycle.stage') AS lifecycle"
+                " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id ORDER BY c.id")]
+
     def list_events(self, customer: str | None = None, limit: int = 100_000) -> list[dict]:
         sql = f"SELECT {_EVENT_FIELDS} FROM customer_events"
         args: list = []
@@ -425,6 +449,44 @@ class SqliteReadStore:
             conn.execute("COMMIT")
         return customers, events
 
+    # ------------------------------------------------------------ a CSM's book of business (issue 14)
+    def csm_book(self, csm: str, since_ms: int, since_date: str,
+                 open_states: tuple[str, ...]) -> dict | None:
+        """One CSM's customers (the overview's summaries), their unresolved alerts, and what may have
+        changed since ``since_ms`` / ``since_date`` (a superset of every customer's last 7 local days:
+        ``collector/api/book.py`` cuts each customer's own): alerts fired or resolved, the daily colours
+        of ``score_history`` and the commercial events.  One read transaction; None for a CSM with no
+        customer."""
+        with self._conn() as conn:
+            conn.execute("BEGIN")
+            try:
+                rows = conn.execute(f"{_customer_select(open_states)} WHERE c.csm = ? ORDER BY c.id",
+                                    [*open_states, csm]).fetchall()
+                if not rows:
+                    return None
+                book = "SELECT id FROM customers WHERE csm = ?"
+                alerts = [_alert_row(r) for r in conn.execute(
+                    f"{_ALERT_SELECT} WHERE a.customer IN ({book}) AND (a.resolved_ms IS NULL "
+                    "OR a.resolved_ms >= ? OR a.fired_ms >= ?) ORDER BY a.opened_ms DESC, a.id DESC",
+                    (csm, since_ms, since_ms))]
+                colors = [dict(r) for r in conn.execute(
+                    f"SELECT customer, day_ms, color FROM score_history WHERE customer IN ({book}) AND day_ms >= ? "
+                    "ORDER BY customer, day_ms", (csm, since_ms - 2 * DAY_MS))]
+                events = [dict(r) for r in conn.execute(
+                    f"SELECT {_EVENT_FIELDS} FROM customer_events WHERE customer IN ({book}) AND date >= ? "
+                    "ORDER BY date, id", (csm, since_date))]
+            finally:
+                conn.execute("COMMIT")
+        return {"customers": [_customer_summary(r) for r in rows], "alerts": alerts,
+                "colors": colors, "events": events}
+
+    def csm_book_version(self, csm: str) -> tuple:
+        """Changes whenever a customer, health, an alert's state, an event or a goal changes (the book's
+        cache marker; ``csm`` is for backends that can tell one book's changes apart)."""
+        with self._conn() as conn:
+            return (*conn.execute(_VERSION_SQL).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone(),
+                    *conn.execute("SELECT count(*), max(updated_ms) FROM customer_goals").fetchone())
+
     # ------------------------------------------------------------ success goals (issue 14)
     def list_goals(self, customer: str | None = None) -> list[dict]:
         with self._conn() as conn:
@@ -446,11 +508,11 @@ class SqliteReadStore:
         return {"timezone": row[0] or row[2], "hours": row[1], "venue_hours": row[3]}
 
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours=None) -> list[tuple[float, float]]:
+                    open_hours=None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
         with self._conn() as conn:
             conn.execute("BEGIN")  # one snapshot for the series' reads
             try:
-                return goal_sql.goal_series(conn, customer, metric, first_ms, days, open_hours)
+                return goal_sql.goal_series(conn, customer, metric, first_ms, days, open_hours, active_floor)
             finally:
                 conn.execute("COMMIT")
 
