@@ -91,7 +91,9 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
     out = []
     for c in ctx["customers"].values():
         use, n = c["facts"]["usage"], c["robots"]["total"]
-        if not n or use["trend_7d_pct"] is None or use["interactions_prev_7d"] / (7 * n) < cfg["min_volume"]:
+        # per robot-day in service in the 7 days before (not today's robot count: a grown fleet)
+        before = use.get("interactions_per_robot_day_prev_7d", use["interactions_prev_7d"] / (7 * max(1, n)))
+        if not n or use["trend_7d_pct"] is None or before < cfg["min_volume"]:
             continue
         drop = -use["trend_7d_pct"]
         out.append(candidate(cfg, c["customer"], c["customer"], drop,
