@@ -360,6 +360,11 @@ class ReadStore(Protocol):
     def customer_days(self, since_ms: int, metrics: tuple[str, ...],
                       customer: str | None = None) -> list[tuple[str, str, int, int]]: ...
     def customer_day(self, customer: str, day_ms: int, metrics: tuple[str, ...]) -> dict[str, int]: ...
+    def robot_starts(self, customer: str | None = None) -> list[dict]:
+        """Each robot's ``customer``, ``first_seen_ms`` and registry handover date ``activated``
+        (None when not known), of one customer or all: the charts' robot-days in service."""
+    def data_start_ms(self) -> int | None:
+        """The earliest first sighting of any robot: the collector's first data."""
 
     # robots
     def list_robots(self, f: dict, limit: int, offset: int) -> dict: ...

@@ -300,6 +300,20 @@ class SqliteReadStore:
                 f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_marks(metrics)}) "
                 f"AND customer = ?", (day_ms, *metrics, customer)))
 
+    def robot_starts(self, customer: str | None = None) -> list[dict]:
+        sql = ("SELECT r.customer, r.first_seen_ms, g.activated FROM robots r"
+               " LEFT JOIN robot_registry g ON g.robot = r.id")
+        args: list = []
+        if customer is not None:
+            sql += " WHERE r.customer = ?"
+            args.append(customer)
+        with self._conn() as conn:
+            return [{"customer": c, "first_seen_ms": f, "activated": a} for c, f, a in conn.execute(sql, args)]
+
+    def data_start_ms(self) -> int | None:
+        with self._conn() as conn:
+            return conn.execute("SELECT min(first_seen_ms) FROM robots").fetchone()[0]
+
     # ------------------------------------------------------------ robots
     def list_robots(self, f: dict, limit: int, offset: int) -> dict:
         clauses, args = [], []
