@@ -60,11 +60,12 @@ def subsystem_degraded(ctx: dict, cfg: dict) -> list[dict]:
             if level == 0:
                 continue
             out.append(candidate(cfg, f"{r['robot']}/{sub}", r["customer"], float(level),
-                                 f"{sub} {h['level']} on robot {r['robot']} (1h rate {h['rate_1h']}, 24h rate "
-                                 f"{h['rate_24h']})",
+                                 f"{sub} {h['level']} on robot {r['robot']} (1h rate {h['rate_1h']}, rate since "
+                                 f"yesterday {h['rate_since_yesterday']})",
                                  {"subsystem": sub, "level": h["level"], "rate_1h": h["rate_1h"],
-                                  "rate_24h": h["rate_24h"], "volume_1h": h["volume_1h"],
-                                  "volume_24h": h["volume_24h"]}, site=r["site"], robot=r["robot"]))
+                                  "rate_since_yesterday": h["rate_since_yesterday"], "volume_1h": h["volume_1h"],
+                                  "volume_since_yesterday": h["volume_since_yesterday"]},
+                                 site=r["site"], robot=r["robot"]))
     return out
 
 

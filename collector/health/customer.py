@@ -37,7 +37,7 @@ def anomalies(robots: list[dict]) -> dict[str, dict]:
         with_anomaly = sum(1 for r in robots if r["subsystems"][sub]["state"] in ("warn", "crit")
                            or (sub == "network" and _unreachable(r)))
         out[sub] = {"robots": with_anomaly,
-                    "count": sum(r["subsystems"][sub]["errors_24h"] for r in robots),
+                    "count": sum(r["subsystems"][sub]["errors_since_yesterday"] for r in robots),
                     "rate": round(with_anomaly / len(robots), 4) if robots else 0.0}
     return out
 

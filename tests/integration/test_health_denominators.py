@@ -126,3 +126,16 @@ def test_local_days_follow_daylight_saving(store, fleet):
     use = compute(store, now, make_settings().health)["customers"]["ber"]["facts"]["usage"]
     assert use["per_robot_per_day"]["interactions"] == 100.0
     assert use["interactions_30d"] == 3 + 7 + 100
+
+
+def test_long_view_fields_say_their_span(store, fleet):
+    """The long view holds yesterday and today (UTC): at 23:00 that is 47 hours, so its fields are
+    named ``*_since_yesterday``, not ``*_24h`` (issue 13: field names say their span)."""
+    (rid,) = fleet("c", 1)
+    seed.write_windows(store, [(rid, T - DAY + 30 * 60_000, T - DAY + HOUR, {"asr.requests": 50}),
+                               (rid, T + 22 * HOUR, T + 23 * HOUR, {"asr.requests": 30})])
+    evaluate(store, T + 23 * HOUR, make_settings())
+    subs = json.loads(store.execute("SELECT subsystems FROM robot_health WHERE robot=?", (rid,)).fetchone()[0])
+    assert subs["asr"]["volume_since_yesterday"] == 80      # 46.5 hours apart: more than 24 h
+    assert not [k for s in subs.values() for k in s if k.endswith("_24h")]
+    assert "offline_s_since_yesterday" in subs["network"]
