@@ -266,6 +266,21 @@ class SqliteReadStore:
         with self._conn() as conn:
             return dict(conn.execute("SELECT id, name FROM customers").fetchall())
 
+    def customer_zones(self) -> dict[str, str | None]:
+        with self._conn() as conn:
+            return dict(conn.execute("SELECT c.id, COALESCE(c.timezone, json_extract(h.facts, '$.timezone'))"
+                                     " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id"))
+
+    def customer_facts(self, ids: list[str]) -> dict[str, dict]:
+        """The stored health facts of ``ids`` (customers without health are left out)."""
+        out: dict[str, dict] = {}
+        with self._conn() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                out.update((c, json.loads(f)) for c, f in conn.execute(
+                    f"SELECT customer, facts FROM customer_health WHERE customer IN ({_marks(tuple(chunk))})", chunk))
+        return out
+
     # ------------------------------------------------------------ daily usage (customer_day)
     def customer_scenes(self) -> dict[str, str]:
         with self._conn() as conn:
