@@ -13,7 +13,7 @@ from typing import Any
 from collector.health.service import date_label
 from collector.health.settings import MEASURES
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
-from protocol.timeunits import DAY_MS, local_day
+from protocol.timeunits import DAY_MS, local_day, utc_offset_ms
 
 
 def robot_counts(robots: list[dict]) -> dict[str, int]:
@@ -126,8 +126,22 @@ def handover(robot: dict, off: int, contract_start: str | None = None,
     return first, "first_seen"
 
 
+def _start_label(began: tuple[int, str], off: int, zone: str | None) -> int:
+    """The local day a handover began: a date as given, or the day of the first sighting at the
+    zone's offset of that instant (a robot first seen before a daylight-saving change)."""
+    if began[1] != "first_seen":
+        return began[0] + off
+    if zone:
+        try:
+            return local_day(began[0], utc_offset_ms(zone, began[0]))
+        except (ValueError, KeyError, OSError):
+            pass
+    return local_day(began[0], off)
+
+
 def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict,
-               off: int = 0, contract_start: str | None = None, data_start_ms: int | None = None) -> list[dict]:
+               off: int = 0, contract_start: str | None = None, data_start_ms: int | None = None,
+               zone: str | None = None) -> list[dict]:
     """For robots handed over within ``onboarding_days`` (``handover``): active days within their
     first 7/14/30 days and whether each milestone is met, missed (its days are over) or still open.
     Days are local days of the customer (``off``: its UTC offset; ``active_days`` holds local day
@@ -139,7 +153,7 @@ def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int
         began = handover(r, off, contract_start, data_start_ms)
         if began is None or began[0] < now_ms - s["onboarding_days"] * DAY_MS:
             continue
-        start = local_day(began[0], off)
+        start = _start_label(began, off, zone)
         days = active_days.get(r["id"], set())
         row = {"robot": r["id"], "first_seen_ms": r.get("first_seen_ms"),
                "handover_date": dt.datetime.fromtimestamp(start / 1000, dt.timezone.utc).strftime("%Y-%m-%d"),
@@ -287,7 +301,7 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
     ``peer_percentiles``)."""
     counts = robot_counts(robots)
     onboard = onboarding(robot_rows, active_days, now_ms, s, customer.get("offset_ms") or 0,
-                         customer.get("contract_start"), customer.get("data_start_ms"))
+                         customer.get("contract_start"), customer.get("data_start_ms"), customer.get("timezone"))
     deal = contract(customer, now_ms)
     value, breakdown = score(measures(robots, use, peers, onboard, deal, s), s)
     idle = idle_days(use.get("last_use_ms"), customer, robot_rows, now_ms)

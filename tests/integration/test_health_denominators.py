@@ -139,3 +139,18 @@ def test_long_view_fields_say_their_span(store, fleet):
     assert subs["asr"]["volume_since_yesterday"] == 80      # 46.5 hours apart: more than 24 h
     assert not [k for s in subs.values() for k in s if k.endswith("_24h")]
     assert "offline_s_since_yesterday" in subs["network"]
+
+
+def test_onboarding_days_follow_daylight_saving(store, fleet):
+    """A Berlin robot first seen at 23:30 on 20 March (CET) and used at 23:30 every evening: each
+    evening is its own local day, before and after the change of 29 March.  Before, today's +02:00
+    put every CET evening in the next day: the robot looked a day younger with one active day fewer."""
+    fleet("ber", 1, timezone="Europe/Berlin", first_seen=berlin(2026, 3, 20, 23, 30))
+    rid = "ber-r0"
+    seed.write_windows(store, [(rid, berlin(2026, 3, 20 + d, 23, 30), berlin(2026, 3, 20 + d, 23, 40),
+                                {"usage.interactions": 30}) for d in range(12)])
+    ctx = compute(store, berlin(2026, 4, 2, 10), make_settings().health)
+    (o,) = ctx["customers"]["ber"]["facts"]["onboarding"]
+    assert o["handover_date"] == "2026-03-20" and o["age_days"] == 13
+    assert o["milestones"]["7"]["active_days"] == 7
+    assert o["milestones"]["14"]["active_days"] == 12          # 20 to 31 March, each its own day

@@ -178,7 +178,7 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     beside the robot views, so the cycle waits for the longer)."""
     t0 = time.perf_counter()
     custs = customers(conn)
-    _local_days(conn, custs, now_ms, zone)
+    _local_days(conn, custs, now_ms, zone, max(DAYS_BACK, onboarding_days + 1))
     sums = kept(active_cache, "usage_sums", conn, lambda: usage_sums(conn, now_ms))
     learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
     return (custs, sums, kept(active_cache, "day_usage", conn, lambda: day_usage(conn, now_ms)),
@@ -186,7 +186,8 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
 
-def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str) -> None:
+def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str,
+                days_back: int = DAYS_BACK) -> None:
     """Each customer's zone (its own, else ``zone``), UTC offset now and the instant its local day
     began, added to its dict and put in a temporary table (customer, offset, today's start) that
     the day-granular queries join, so SQL sums each customer's own local days from UTC hours.
@@ -223,7 +224,7 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
     for c in custs:
         days = bounds.get(c["timezone"])
         if days is None:
-            days = bounds[c["timezone"]] = local_days_back(c["timezone"], now_ms, DAYS_BACK)
+            days = bounds[c["timezone"]] = local_days_back(c["timezone"], now_ms, days_back)
         rows += [(c["id"], k, *day) for k, day in enumerate(days)]
     conn.executemany(f"INSERT INTO temp.{DAYS_TABLE} (customer, k, label_ms, start_ms, end_ms, off_ms)"
                      " VALUES (?,?,?,?,?,?)", rows)
@@ -529,17 +530,18 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
         return {}
     boundary = lo - lo % HOUR_MS
     first = lo - (onboarding_days + 1) * DAY_MS
-    # day index counted from 40 days before today's start, so SQLite's integer division never sees
-    # a negative number; the label is then today's label minus the days back
-    sql = ("SELECT c.robot, t.label_ms - (40 - (c.bucket_ms - (t.start_ms - 40 * ?)) / ?) * ?, SUM(c.total)"
-           f" FROM robots r CROSS JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer"
+    # each of the customer's local days from its own midnight (``DAYS_TABLE``: daylight saving moves
+    # the boundaries), a short range of the robot's hours per day
+    sql = ("SELECT c.robot, d.label_ms, SUM(c.total)"
+           f" FROM robots r CROSS JOIN temp.{DAYS_TABLE} d ON d.customer = r.customer AND d.k <= ?"
            " CROSS JOIN counter_hour c INDEXED BY counter_hour_interactions"
-           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= t.start_ms - ? * ?"
-           " AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2")
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= d.start_ms"
+           " AND c.bucket_ms < d.end_ms AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ?"
+           " GROUP BY 1, 2")
 
     def read(part: str, edge: int) -> dict[tuple[str, int], int]:
         return {(robot, day): n for robot, day, n in conn.execute(sql.format(part=part), (
-            DAY_MS, DAY_MS, DAY_MS, onboarding_days + 1, DAY_MS, now_ms, edge, since))}
+            onboarding_days + 1, now_ms, edge, since))}
 
     if cache is None:
         sums = read("<", boundary)
