@@ -9,8 +9,8 @@ the robot-days that could have produced it: each robot counts on the local days 
   seen, whichever is earlier, but never before the collector's first data (a fleet deployed long
   before its collector has no history before it: those days are not the customer's idleness);
 - only on days its venue was **scheduled**: when the venue's hours are known (imported or learned),
-  a weekday on which the fleet showed no sign of life (no usage volume at all, not even foot
-  traffic) on every one of its occurrences in the last 4 weeks, while it did on other days, is a
+  a weekday on which the fleet showed no sign of life (no interaction and no passer-by
+  counted) on every one of its occurrences in the last 4 weeks, while it did on other days, is a
   weekly closing day (a museum closed on Mondays) and is not counted.
 
 Plain functions over robot rows and day labels (a local day's date at 00:00 UTC, see

@@ -33,6 +33,8 @@ CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_e
 LOCAL_TABLE = "health_local_day"
 #: each customer's local days one by one (k = 0 today, 1 yesterday, ...), each from its own midnight
 DAYS_TABLE = "health_local_days"
+#: the days of each time zone (``DAYS_TABLE`` is a view of them through each customer's zone)
+ZONE_DAYS = "health_zone_days"
 #: how many complete local days back the day-granular reads go (30 days of usage + yesterday)
 DAYS_BACK = 31
 INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
@@ -197,7 +199,7 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
     holding its start (its first half hour belongs to the day before), so such a customer's days
     are its offset shifted by half an hour, never a bucket counted twice or lost."""
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LOCAL_TABLE} (customer TEXT PRIMARY KEY, off_ms INTEGER NOT NULL,"
-                 " start_ms INTEGER NOT NULL, label_ms INTEGER NOT NULL) WITHOUT ROWID")
+                 " start_ms INTEGER NOT NULL, label_ms INTEGER NOT NULL, zone TEXT NOT NULL) WITHOUT ROWID")
     conn.execute(f"DELETE FROM temp.{LOCAL_TABLE}")
     offsets: dict[str, int] = {}
     for c in custs:
@@ -212,22 +214,20 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
         c["offset_ms"] = off
         c["day_start_ms"] = start = local_day_start(now_ms, off)
         c["local_day"] = local_day(now_ms, off)
-    conn.executemany(f"INSERT INTO temp.{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms) VALUES (?,?,?,?)",
-                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"]) for c in custs])
-    # each local day from its own midnight: across a daylight-saving change a day is 23 or 25 hours
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {DAYS_TABLE} (customer TEXT NOT NULL, k INTEGER NOT NULL,"
+    conn.executemany(f"INSERT INTO temp.{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms, zone) VALUES (?,?,?,?,?)",
+                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"], c["timezone"]) for c in custs])
+    # each local day from its own midnight: across a daylight-saving change a day is 23 or 25 hours.
+    # Kept per zone (a handful of rows each), each customer's days a view through its zone
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {ZONE_DAYS} (zone TEXT NOT NULL, k INTEGER NOT NULL,"
                  " label_ms INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,"
-                 " off_ms INTEGER NOT NULL, PRIMARY KEY (customer, k)) WITHOUT ROWID")
-    conn.execute(f"DELETE FROM temp.{DAYS_TABLE}")
-    bounds: dict[str, list] = {}
-    rows = []
-    for c in custs:
-        days = bounds.get(c["timezone"])
-        if days is None:
-            days = bounds[c["timezone"]] = local_days_back(c["timezone"], now_ms, days_back)
-        rows += [(c["id"], k, *day) for k, day in enumerate(days)]
-    conn.executemany(f"INSERT INTO temp.{DAYS_TABLE} (customer, k, label_ms, start_ms, end_ms, off_ms)"
-                     " VALUES (?,?,?,?,?,?)", rows)
+                 " off_ms INTEGER NOT NULL, PRIMARY KEY (zone, k)) WITHOUT ROWID")
+    conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {DAYS_TABLE} AS SELECT t.customer AS customer, z.k AS k,"
+                 " z.label_ms AS label_ms, z.start_ms AS start_ms, z.end_ms AS end_ms, z.off_ms AS off_ms"
+                 f" FROM temp.{LOCAL_TABLE} t JOIN temp.{ZONE_DAYS} z ON z.zone = t.zone")
+    conn.execute(f"DELETE FROM temp.{ZONE_DAYS}")
+    conn.executemany(f"INSERT INTO temp.{ZONE_DAYS} (zone, k, label_ms, start_ms, end_ms, off_ms) VALUES (?,?,?,?,?,?)",
+                     [(z, k, *day) for z in {c["timezone"] for c in custs}
+                      for k, day in enumerate(local_days_back(z, now_ms, days_back))])
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
@@ -471,11 +471,12 @@ def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict]:
     (``DAYS_TABLE``: a daylight-saving change moves the boundaries), from the store's per-customer
     hourly totals (``customer_hour``, the sum over the customer's robots): 500 customers x 24 x 30
     rows instead of 10,000 robots' hours.  ``daily[i]``: interactions of the local day ``i + 1``
-    days before today (``daily[0]`` is yesterday); ``alive[i]``: that day had any usage volume at
-    all (robots count foot traffic while they are on: a day without any is a day the fleet was off,
-    or the venue closed).  The sums are of ``daily``: ``weekday4`` is the same weekday in each of
+    days before today (``daily[0]`` is yesterday); ``alive[i]``: that day had any interaction or foot
+    traffic (robots count passers-by while they are on: a day without either is a day the fleet was
+    off, or the venue closed).  The sums are of ``daily``: ``weekday4`` is the same weekday in each of
     the 4 weeks before yesterday."""
-    names = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
+    # interactions, and foot traffic for a sign of life (robots count passers-by while they are on)
+    names = "'usage.foot_traffic', 'usage.interactions'"
     sql = ("SELECT d.customer, d.k, SUM(CASE WHEN h.metric = 'usage.interactions' THEN h.total ELSE 0 END),"
            " SUM(h.total), MAX(CASE WHEN h.metric = 'usage.interactions' AND h.total > 0 THEN h.bucket_ms END)"
            f" FROM temp.{DAYS_TABLE} d CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
