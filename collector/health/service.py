@@ -20,10 +20,13 @@ Plain functions over robot rows and day labels (a local day's date at 00:00 UTC,
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
+from functools import lru_cache
 
 from protocol.timeunits import DAY_MS, local_day
 
 
+@lru_cache(maxsize=4096)
 def date_label(date: str | None) -> int | None:
     """A local date ``YYYY-MM-DD`` as its day label (None when missing or malformed)."""
     if not date:
@@ -37,12 +40,13 @@ def date_label(date: str | None) -> int | None:
 def start_day(robot: dict, off: int, data_start_ms: int | None) -> int | None:
     """The label of the first local day the robot was in service (None: never seen nor handed over)."""
     first = robot.get("first_seen_ms")
-    days = [d for d in (date_label(robot.get("activated")), None if first is None else local_day(first, off))
-            if d is not None]
-    if not days:
-        return None
-    start = min(days)
-    if data_start_ms is not None:
+    handed = robot.get("activated")
+    start = None if first is None else first + off - (first + off) % DAY_MS  # local_day(first, off)
+    if handed:
+        label = date_label(handed)
+        if label is not None and (start is None or label < start):
+            start = label
+    if start is not None and data_start_ms is not None:
         start = max(start, local_day(data_start_ms, off))
     return start
 
@@ -50,8 +54,8 @@ def start_day(robot: dict, off: int, data_start_ms: int | None) -> int | None:
 def in_service(robots: list[dict], today: int, off: int, data_start_ms: int | None, days: int = 30) -> list[int]:
     """Robots in service on each of the ``days`` complete local days before ``today`` (a label):
     index 0 is yesterday."""
-    starts = [s for s in (start_day(r, off, data_start_ms) for r in robots) if s is not None]
-    return [sum(1 for s in starts if s <= today - (i + 1) * DAY_MS) for i in range(days)]
+    starts = sorted(s for s in (start_day(r, off, data_start_ms) for r in robots) if s is not None)
+    return [bisect_right(starts, today - (i + 1) * DAY_MS) for i in range(days)]
 
 
 def weekday(label: int) -> int:
