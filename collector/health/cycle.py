@@ -119,8 +119,9 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
                                  data_start, known)
         uses[cid] = cust.usage(sums, day_before, days)
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
+    # a customer without one complete robot-day in service has no figure yet: neither a peer nor compared
     peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
-                                   for cid in ids if by_customer[cid]})
+                                   for cid in ids if by_customer[cid] and uses[cid]["robot_days_30d"] > 0})
     customers = {}
     for cid in ids:
         c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))

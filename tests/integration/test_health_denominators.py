@@ -154,3 +154,18 @@ def test_onboarding_days_follow_daylight_saving(store, fleet):
     assert o["handover_date"] == "2026-03-20" and o["age_days"] == 13
     assert o["milestones"]["7"]["active_days"] == 7
     assert o["milestones"]["14"]["active_days"] == 12          # 20 to 31 March, each its own day
+
+
+def test_customer_without_a_robot_day_is_not_compared(store, fleet):
+    """Robots first seen today have no complete day in service: no figure yet, so no percentile
+    and no `below_peers` (before: 0 interactions per robot per day, percentile 0, the alert)."""
+    for i in range(3):
+        for rid in fleet(f"old{i}", 1):
+            daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": 500})
+    (rid,) = fleet("today", 1)
+    seed.write_windows(store, [(rid, T + HOUR, T + 2 * HOUR, {"usage.interactions": 40})])
+    evaluate(store, T + 3 * HOUR, make_settings())
+    assert facts(store, "today")["peers"]["percentile"] is None
+    assert facts(store, "today")["usage"]["robot_days_30d"] == 0
+    assert firing(store, "below_peers") == []
+    assert facts(store, "old0")["peers"]["peers"] == 2
