@@ -60,11 +60,12 @@ def subsystem_degraded(ctx: dict, cfg: dict) -> list[dict]:
             if level == 0:
                 continue
             out.append(candidate(cfg, f"{r['robot']}/{sub}", r["customer"], float(level),
-                                 f"{sub} {h['level']} on robot {r['robot']} (1h rate {h['rate_1h']}, 24h rate "
-                                 f"{h['rate_24h']})",
+                                 f"{sub} {h['level']} on robot {r['robot']} (1h rate {h['rate_1h']}, rate since "
+                                 f"yesterday {h['rate_since_yesterday']})",
                                  {"subsystem": sub, "level": h["level"], "rate_1h": h["rate_1h"],
-                                  "rate_24h": h["rate_24h"], "volume_1h": h["volume_1h"],
-                                  "volume_24h": h["volume_24h"]}, site=r["site"], robot=r["robot"]))
+                                  "rate_since_yesterday": h["rate_since_yesterday"], "volume_1h": h["volume_1h"],
+                                  "volume_since_yesterday": h["volume_since_yesterday"]},
+                                 site=r["site"], robot=r["robot"]))
     return out
 
 
@@ -91,7 +92,9 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
     out = []
     for c in ctx["customers"].values():
         use, n = c["facts"]["usage"], c["robots"]["total"]
-        if not n or use["trend_7d_pct"] is None or use["interactions_prev_7d"] / (7 * n) < cfg["min_volume"]:
+        # per robot-day in service in the 7 days before (not today's robot count: a grown fleet)
+        before = use.get("interactions_per_robot_day_prev_7d", use["interactions_prev_7d"] / (7 * max(1, n)))
+        if not n or use["trend_7d_pct"] is None or before < cfg["min_volume"]:
             continue
         drop = -use["trend_7d_pct"]
         out.append(candidate(cfg, c["customer"], c["customer"], drop,

@@ -20,6 +20,7 @@ from collector.health import customer as cust
 from collector.health import funnel, lifecycle
 from collector.health import goals as goal_health
 from collector.health import robot as rob
+from collector.health import service
 from collector.health.hours import closed
 from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
@@ -108,18 +109,26 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         by_customer[row["customer"]].append(health_)
     ids = sorted(set(customer_rows) | set(by_customer))
     uses, scenes, skills = {}, {}, {}
+    # robots count from their handover or first day seen, never before the collector's first data
+    data_start = min((r["first_seen_ms"] for r in robot_rows if r.get("first_seen_ms") is not None), default=None)
     for cid in ids:
-        c = customer_rows.get(cid) or {"id": cid, "scene": ""}
+        c = customer_rows.get(cid) or _unlisted(cid, now_ms, hs)
         scenes[cid] = _scene(c, by_customer_rows[cid])
         day_before = yesterday.get(cid, {})
-        uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
+        sums = usage.get(cid, {})
+        known = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours")).source != "none"
+        days = service.scheduled(by_customer_rows[cid], sums.get("alive"), c["local_day"], c["offset_ms"],
+                                 data_start, known)
+        uses[cid] = cust.usage(sums, day_before, days)
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
+    # a customer without one complete robot-day in service has no figure yet: neither a peer nor compared
     peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
-                                   for cid in ids if by_customer[cid]})
+                                   for cid in ids if by_customer[cid] and uses[cid]["robot_days_30d"] > 0})
     customers = {}
     for cid in ids:
         c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))
         c["scene"] = scenes[cid]
+        c["data_start_ms"] = data_start
         # robots off outside opening hours (or not back yet just after opening) are closed, not down
         c["venue"] = v = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours"))
         for r in by_customer[cid]:
