@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from collector.store.sqlite import report_reads
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
@@ -423,6 +424,24 @@ class SqliteReadStore:
                 f"SELECT {_EVENT_FIELDS} FROM customer_events ORDER BY date, id")]
             conn.execute("COMMIT")
         return customers, events
+
+    # monthly value report (issue 15): collector/store/sqlite/report_reads.py
+    def report_customers(self) -> list[tuple[str, str]]:
+        with self._conn() as conn:
+            return report_reads.report_customers(conn)
+
+    def report_customer(self, customer: str) -> tuple[dict | None, int | None]:
+        with self._conn() as conn:
+            return report_reads.customer_row(conn, customer), report_reads.first_data_ms(conn, customer)
+
+    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int) -> dict:
+        """One read transaction: a consistent snapshot of the month."""
+        with self._conn() as conn:
+            conn.execute("BEGIN")
+            try:
+                return report_reads.report_inputs(conn, customer, from_ms, to_ms, prev_from_ms)
+            finally:
+                conn.execute("COMMIT")
 
 
 _EVENT_FIELDS = ("id, customer, date, kind, amount, robots, referred_by, contract_end, previous_end, note, "
