@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from collector.api import alerts, cors, counters, customers, exports, openapi, ops, outcomes, robots
+from collector.api import reports
 from collector.api.common import ok
 from collector.http.keys import ROLE, TOKEN_NAME
 
@@ -25,5 +26,6 @@ def setup(app: web.Application) -> None:
     alerts.setup(app)
     exports.setup(app)
     outcomes.setup(app)
+    reports.setup(app)
     openapi.setup(app)
     app.router.add_get("/api/v1/me", me)

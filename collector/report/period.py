@@ -89,3 +89,14 @@ def check_month(month: Month, now_ms: int, first_data_ms: int | None, customer: 
     if month.to_ms <= first_data_ms:
         raise ReportError(404, f"month {month.label} is before customer {customer}'s first data "
                                f"({local_month_of(first_data_ms, month.zone)})")
+
+
+def months_between(first_ms: int, now_ms: int, zone: str) -> list[str]:
+    """Every local month from the one holding ``first_ms`` to the one holding ``now_ms``, oldest first."""
+    first, last = local_month_of(first_ms, zone), local_month_of(now_ms, zone)
+    y, m = int(first[:4]), int(first[5:])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
