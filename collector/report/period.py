@@ -100,3 +100,10 @@ def months_between(first_ms: int, now_ms: int, zone: str) -> list[str]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
+
+
+def last_month(now_ms: int, zone: str) -> str:
+    """``YYYY-MM`` of the local month before the one holding ``now_ms`` (the CLI's default)."""
+    this = local_month_of(now_ms, zone)
+    y, m = int(this[:4]), int(this[5:])
+    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
