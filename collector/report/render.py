@@ -149,7 +149,7 @@ def _outcome(r: dict, w: Words) -> str:
     o, prev = r["outcome"], r["previous"]
     cards = ['<div class="cards">']
     for m in USAGE_VOLUMES:
-        change = prev["change_pct"][m] if prev["has_data"] else None
+        change = prev["per_robot_day_change_pct"][m] if prev["has_data"] else None
         cls = "up" if (change or 0) > 0 else "down" if (change or 0) < 0 else "flat"
         cards.append(f'<div class="card" data-metric="{m}">{_tag("div", w.metric(m), "label")}'
                      f'{_tag("div", w.num(o["volumes"][m]), "value")}'
