@@ -21,7 +21,7 @@ def _t(x: float, y: float, text: str, size: int = 11, anchor: str = "start", fil
 
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+    return (f'<svg class="rchart" viewBox="0 0 {width} {height}" width="100%" role="img" '
             f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg" '
             f'preserveAspectRatio="xMidYMid meet">{"".join(body)}</svg>')
 
@@ -69,19 +69,19 @@ def daily_bars(values: list[float], labels: list[str], fmt, label: str, lines: l
 
 def funnel(steps: list[tuple[str, float, str]], fmt, label: str) -> str:
     """Horizontal bars narrowing from foot traffic to interactions: ``(name, total, step text)``."""
-    w, row, left = 720, 38, 150
+    w, row, left, right = 720, 38, 130, 270
     h = row * len(steps) + 8
     top_value = max([s[1] for s in steps], default=0) or 1
     body = []
     for i, (name, total, step) in enumerate(steps):
         y = 4 + i * row
-        bw = max(2.0, (w - left - 190) * total / top_value)
-        x = left + (w - left - 190 - bw) / 2
+        bw = max(2.0, (w - left - right) * total / top_value)
+        x = left + (w - left - right - bw) / 2
         body.append(_t(left - 10, y + 21, name, 12, "end"))
         body.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{bw:.1f}" height="{row - 10}" rx="3" fill="{BAR}"/>')
-        body.append(_t(w - 180, y + 21, fmt(total), 12, "start", INK, "bold"))
+        body.append(_t(w - right + 12, y + 21, fmt(total), 12, "start", INK, "bold"))
         if step:
-            body.append(_t(w - 100, y + 21, step, 11, "start", MUTED))
+            body.append(_t(w - right + 92, y + 21, step, 10, "start", MUTED))
     return _svg(w, h, body, label)
 
 

@@ -81,6 +81,14 @@ class Words:
     def short_date(self, iso: str) -> str:
         return f"{int(iso[5:7])}/{int(iso[8:10])}"
 
+    def span(self, hours: str) -> str:
+        """``09:00-17:00`` as the catalogue's clock span (its parts are numbers in every language)."""
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", hours)
+        if not m:
+            return hours
+        h1, m1, h2, m2 = m.groups()
+        return self.t("report.span", start=self.t("report.clock", h=h1, m=m1), end=self.t("report.clock", h=h2, m=m2))
+
     def month(self, label: str) -> str:
         return self.t("report.month_title", year=label[:4], month_name=self.t(f"report.month.{int(label[5:])}"))
 
@@ -120,18 +128,29 @@ def _header(r: dict, w: Words) -> str:
     meta = [w.t("report.meta.scene", scene=scene),
             w.t("report.meta.robots", robots=w.num(r["robots"]["in_service"])),
             w.t("report.meta.period", first=w.date(r["period"]["first_day"]), last=w.date(r["period"]["last_day"])),
-            w.t("report.meta.zone", zone=c["timezone"])]
+            w.t("report.meta.zone", zone=zone_label(c["timezone"], r["period"]["from_ms"]))]
     if c.get("csm"):
         meta.append(w.t("report.meta.csm", csm=c["csm"]))
-    out = ['<header class="report-head">', _tag("p", w.t("report.title"), "kicker"),
+    out = ['<div class="report-head">', _tag("p", w.t("report.title"), "kicker"),
            _tag("h1", c["name"], "customer", id="report-customer"),
            _tag("p", w.month(r["month"]), "month", id="report-month"),
            '<ul class="meta">', *(_tag("li", m) for m in meta), "</ul>"]
     if not r["period"]["complete"]:
         through = dt.datetime.fromtimestamp(r["period"]["through_ms"] / 1000, dt.timezone.utc)
         out.append(_tag("p", w.t("report.in_progress", date=w.date(_local_iso(through, c["timezone"]))), "note"))
-    out.append("</header>")
+    out.append("</div>")
     return "".join(out)
+
+
+def zone_label(zone: str, at_ms: int) -> str:
+    """``UTC+8 Asia/Shanghai``: the zone the report's days are in, with its offset at the month's start
+    (the form the dashboard names zones in)."""
+    from zoneinfo import ZoneInfo
+
+    off = dt.datetime.fromtimestamp(at_ms / 1000, ZoneInfo(zone)).utcoffset() or dt.timedelta(0)
+    minutes = int(off.total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "") + f" {zone}"
 
 
 def _local_iso(at: dt.datetime, zone: str) -> str:
@@ -210,13 +229,12 @@ def _funnel(r: dict, w: Words) -> str:
 
 def _availability(r: dict, w: Words) -> str:
     a = r["availability"]
-    source = {"imported": w.t("report.hours_imported", hours=a["hours"]),
-              "learned": w.t("report.hours_learned", hours=a["hours"]),
-              "none": w.t("report.hours_none")}[a["source"]]
+    source = {"imported": "report.hours_imported", "learned": "report.hours_learned", "none": "report.hours_none"}
+    spans = "".join(" " + _tag("span", w.span(x.strip()), "span") for x in a["hours"].split(",") if x.strip())
     return _section("availability", w,
                     '<div class="cards">', f'<div class="card">{_tag("div", w.t("report.availability"), "label")}'
                     f'{_tag("div", w.pct(a["pct"]), "value", id="report-availability")}</div></div>',
-                    _tag("p", source, "muted"),
+                    f'<p class="muted hours">{_e(w.t(source[a["source"]]))}{spans}</p>',
                     _tag("p", w.t("report.availability_line", covered=w.num(a["covered_robot_hours"]),
                                   expected=w.num(a["expected_robot_hours"])), "muted"))
 
@@ -304,7 +322,7 @@ def fragment(figures: dict, lang: str) -> str:
         parts += [_outcome(r, w), _compare(r, w), _funnel(r, w), _availability(r, w), _anomalies(r, w),
                   _goals(r, w), _benchmark(r, w), _risks(r, w)]
     generated = dt.datetime.fromtimestamp(r["generated_ms"] / 1000, dt.timezone.utc)
-    parts.append(f'<footer class="report-foot">{_tag("p", w.t("report.footer", date=w.date(_local_iso(generated, r["customer"]["timezone"]))))}</footer>')
+    parts.append(f'<div class="report-foot">{_tag("p", w.t("report.footer", date=w.date(_local_iso(generated, r["customer"]["timezone"]))))}</div>')
     month = parse_month(r["month"], r["customer"]["timezone"])  # validated already: keeps the label honest
     return (f'<style>{css()}</style><article class="report" lang="{lang}" data-customer="{_e(r["customer"]["id"])}" '
             f'data-month="{month.label}" data-has-data="{str(r["has_data"]).lower()}">{"".join(parts)}</article>')

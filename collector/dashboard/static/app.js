@@ -206,6 +206,8 @@ async function renderCustomer(view, id) {
     el("p", {}, el("a", { href: "#/" }, t("customer.back"))),
     el("h1", { id: "customer-name" }, colorDot(h && h.color), " ", c.name, " ", el("span", { class: "muted" }, c.id)),
     zoneNote(zone, h && h.computed_ms),
+    el("p", { class: "report-link" }, el("a", { href: "#/report/" + encodeURIComponent(c.id), id: "customer-report-link" },
+      t("report.page.link"))),
     el("div", { class: "cards" },
       el("div", { class: "card" }, el("div", { class: "label" }, t("card.score")),
         el("div", { class: "big", id: "customer-score" }, h ? num(h.score, 1) : t("none")),
@@ -291,9 +293,10 @@ async function renderRobot(view, id) {
 async function render() {
   const view = $("#view");
   const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
-  const [kind, id] = hash.split("/");
+  const [kind, id, month] = hash.split("/");
   try {
     if (kind === "customer" && id) await renderCustomer(view, id);
+    else if (kind === "report" && id) await RPReport.render(view, id, month, { api, el });
     else if (kind === "robot" && id) await renderRobot(view, id);
     else await renderOverview(view);
   } catch (err) {
@@ -302,6 +305,7 @@ async function render() {
 }
 
 function scheduleRefresh() {
+  if (location.hash.startsWith("#/report/")) return;  // a month's report: live changes do not redraw it
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(render, 300);
 }
