@@ -1,5 +1,6 @@
 """``robopulse collector ...``: run the collector, import customers, the asset registry and
-commercial events, generate the broker's accounts and ACL from the registry, write monthly value reports."""
+commercial events and success goals, generate the broker's accounts and ACL from the registry, write monthly
+value reports."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     acl.add_argument("--out", required=True, help="folder for acl_file, password_file, credentials.csv")
     _add_import_events(sub)
     _add_report(sub)
+    _add_import_goals(sub)
     return parser
 
 
@@ -60,6 +62,14 @@ def _add_report(sub) -> None:
     rep.add_argument("--chromium", default=None, help="the browser that prints the PDF (default: chromium on the PATH)")
 
 
+def _add_import_goals(sub) -> None:
+    """``import-goals`` (issue 14): success goals, refused whole on a bad row."""
+    imp = sub.add_parser("import-goals", help="set customers' success goals (metric, target, start, due) from a CSV file")
+    imp.add_argument("csv", help="CSV with header customer,metric,target,start,due,note")
+    imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
+    imp.add_argument("--by", default=None, help="who is importing (recorded with each goal; default: the OS user)")
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     os.umask(UMASK)
@@ -82,6 +92,8 @@ def main(argv: list[str]) -> int:
         return _import_events(args, config)
     if args.command == "report":
         return _report(args, config)
+    if args.command == "import-goals":
+        return _import_goals(args, config)
     store = open_store(config.collector.db)
     try:
         if args.command == "import-customers":
@@ -158,3 +170,14 @@ def _report(args, config) -> int:
     for cid, why in failed:
         print(f"  FAILED {cid}: {why}", file=sys.stdout)
     return 1 if failed else 0
+
+
+def _import_goals(args, config) -> int:
+    from collector.store import open_store
+    from collector.store.goals import import_file
+
+    store = open_store(config.collector.db)
+    try:
+        return import_file(args.csv, store.registry, out=sys.stdout, err=sys.stderr, actor=args.by)
+    finally:
+        store.close()

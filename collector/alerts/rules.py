@@ -184,8 +184,31 @@ def benchmark_candidate(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
+def goal_at_risk(ctx: dict, cfg: dict) -> list[dict]:
+    """A success goal whose projection falls short of its target (``collector.health.goals``:
+    status ``at_risk``).  Fires on that status, resolves once the goal is back ``on_track``, is
+    ``achieved``, or is over (``missed``: the goal page says so; a call to action has no object
+    any more).  Value: the projection as a percent of the target."""
+    out = []
+    for g in ctx.get("goals", ()):
+        target, projection = g["target"], g["projection"]
+        value = 100.0 * projection / target if projection is not None and target > 0 else 0.0
+        at_risk = g["status"] == "at_risk"
+        level = "no data" if g["progress"] is None else f"{g['progress']:g}"
+        proj = "no data" if projection is None else f"{projection:g}"
+        out.append(candidate(cfg, f"{g['customer']}/goal/{g['id']}", g["customer"], round(value, 1),
+                             f"{g['customer']}: goal {g['metric']} {target:g} by {g['due']} at risk "
+                             f"(now {level}, projected {proj})",
+                             {"goal": g["id"], "metric": g["metric"], "target": target, "progress": g["progress"],
+                              "projection": projection, "due": g["due"], "start": g["start"],
+                              "status": g["status"], "unit": g["unit"], "days_left": g["days_left"]},
+                             firing=at_risk, clearing=not at_risk))
+    return out
+
+
 RULE_FUNCTIONS = {
     "site_outage": site_outage, "robot_offline": robot_offline, "subsystem_degraded": subsystem_degraded,
     "usage_drop": usage_drop, "fleet_dormant": fleet_dormant, "below_peers": below_peers, "onboarding_stalled": onboarding_stalled,
     "renewal_risk": renewal_risk, "benchmark_candidate": benchmark_candidate,
+    "goal_at_risk": goal_at_risk,
 }

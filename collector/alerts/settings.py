@@ -62,6 +62,10 @@ RULES: dict[str, dict[str, Any]] = {
         direction="above", value="interactions per robot per day over the last 30 days",
         threshold=1000.0, clear=900.0, for_s=0, clear_for_s=7 * 86400, severity="info",
         extra=(("min_robots", 1, "fewest robots of a benchmark customer", non_negative),)),
+    "goal_at_risk": dict(
+        direction="below", value="a success goal's projection at its due date as % of its target; the goal's "
+        "status decides: `at_risk` fires, `on_track`, `achieved` or `missed` resolves", threshold=100.0,
+        clear=100.0, for_s=0, clear_for_s=0, severity="warning", extra=()),
 }
 
 #: evaluation order: site_outage first, so the robot alerts it explains are grouped at once

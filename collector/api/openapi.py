@@ -13,7 +13,9 @@ from collector.alerts.states import STATES
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
 from collector.api.outcome_rates import DUE_BANDS, FIELDS, GROUPS
 from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
+from collector.health.goals import REASONS as GOAL_REASONS, STATUSES as GOAL_STATUSES
 from collector.store.events import KINDS, MAX_NOTE as EVENT_MAX_NOTE
+from collector.store.goals import MAX_NOTE as GOAL_MAX_NOTE, METRICS as GOAL_METRICS
 from collector.store.seam import CUSTOMER_SORTS, FEED_KINDS
 from protocol.catalogue import HEALTH_SUBSYSTEMS
 from protocol.topics import ID_RE
@@ -144,6 +146,7 @@ SCHEMAS.update({
         "renewals_due": obj({**{f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS},
                              "customers": {"type": "array", "items": ref("RenewalDue")}})}),
 })
+
 # ------------------------------------------------------------------ monthly value report (issue 15)
 MONTH = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "description": "YYYY-MM, the customer's local month"}
 _COUNTS = {"type": "object", "additionalProperties": INT}
@@ -175,7 +178,9 @@ SCHEMAS.update({
             "robot_ids": {"type": "array", "items": STR}})},
         "alerts": obj({"opened": INT, "resolved": INT, "open_at_end": INT, "median_minutes": nullable(NUM),
                        "max_minutes": nullable(NUM), "by_subsystem": {"type": "object"}, "by_rule": {"type": "object"}}),
-        "goals": obj({"available": {"type": "boolean"}, "items": {"type": "array", "items": {"type": "object"}}}),
+        "goals": obj({"available": {"type": "boolean"}, "as_of": DATE, "items": {"type": "array", "items": obj({
+            "metric": STR, "unit": STR, "target": NUM, "start": DATE, "due": DATE, "progress": nullable(NUM),
+            "status": STR, "reason": STR})}}, ("available", "items")),
         "benchmark": obj({"threshold": NUM, "interactions_per_robot_day": nullable(NUM), "progress_pct": nullable(NUM),
                           "met": {"type": "boolean"}, "days_met": INT, "days": INT}),
         "risks": _CODED, "next_steps": _CODED}),
@@ -188,6 +193,32 @@ REPORT_QUERY = [
     {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["zh-CN", "en"]},
      "description": "with format=html: the language (default: the customer's)"}]
 
+
+# ------------------------------------------------------------------ success goals (issue 14)
+SCHEMAS.update({
+    "GoalDay": obj({"date": DATE, "value": nullable(NUM), "numerator": NUM, "denominator": NUM}),
+    "Goal": obj({
+        "id": INT, "customer": ID,
+        "metric": {"type": "string", "description": f"one of {', '.join(GOAL_METRICS)}, or skill:<name>"},
+        "target": NUM, "start": DATE, "due": DATE, "note": STR, "actor": STR,
+        "source": {"type": "string", "enum": ["import", "api"]}, "created_ms": MS, "updated_ms": MS,
+        "unit": STR, "progress": nullable({"type": "number", "description": "the metric over the last 7 complete "
+                                                                             "local days of the goal"}),
+        "progress_pct": nullable(NUM), "projection": nullable({"type": "number", "description": "the value expected "
+                                                                                                "at the due date"}),
+        "trend_per_day": NUM, "status": {"type": "string", "enum": list(GOAL_STATUSES)},
+        "reason": {"type": "string", "enum": list(GOAL_REASONS)},
+        "days_total": INT, "days_elapsed": INT, "days_left": INT, "window_days": INT,
+        "days": {"type": "array", "items": ref("GoalDay")}}),
+    "GoalList": obj({"customer": ID, "timezone": STR, "today": DATE,
+                     "items": {"type": "array", "items": ref("Goal")}, "total": INT}),
+    "GoalCreated": obj({"goal": ref("Goal"), "created": {"type": "boolean"}, "updated": {"type": "boolean"}}),
+    "GoalBody": obj({
+        "metric": {"type": "string", "maxLength": 60},
+        "target": {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "maxLength": 40}]},
+        "start": {"type": "string", "maxLength": 10}, "due": {"type": "string", "maxLength": 10},
+        "note": {"type": "string", "maxLength": GOAL_MAX_NOTE}}, ("metric", "target", "start", "due"), extra=False),
+})
 
 OUTCOME_QUERY = [
     {"name": "from", "in": "query", "required": False, "schema": DATE,
@@ -325,6 +356,17 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": ref("EventBody")}}},
                 "responses": {"201": resp("EventCreated", "stored"),
                               "200": resp("EventCreated", "already stored: nothing changed"), **ERR, **NF,
+                              "403": resp("Error", "the token is not an admin")}}},
+        "/api/v1/customers/{id}/goals": {
+            **get("the customer's success goals, each with progress per local day, projection and status",
+                  resp("GoalList", "goals (docs/api.md, Success goals)"), [path("customer id")], {**ERR, **NF}),
+            "post": {
+                "summary": "set a success goal (admin; the token's name is recorded as the actor); a goal with the "
+                           "same metric, start and due is updated (target, note), not added again",
+                "parameters": [path("customer id")],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref("GoalBody")}}},
+                "responses": {"201": resp("GoalCreated", "stored"),
+                              "200": resp("GoalCreated", "already stored: updated, or nothing changed"), **ERR, **NF,
                               "403": resp("Error", "the token is not an admin")}}},
         "/api/v1/export/events.csv": csv_export("commercial events", [q("customer", ID, "one customer id")]),
         "/api/v1/export/outcomes.csv": csv_export("outcome rates (the overall row, then one per group)",

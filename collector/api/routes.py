@@ -8,6 +8,7 @@ from aiohttp import web
 
 from collector.api import alerts, cors, counters, customers, exports, openapi, ops, outcomes, robots
 from collector.api import reports
+from collector.api import goals
 from collector.api.common import ok
 from collector.http.keys import ROLE, TOKEN_NAME
 
@@ -27,5 +28,6 @@ def setup(app: web.Application) -> None:
     exports.setup(app)
     outcomes.setup(app)
     reports.setup(app)
+    goals.setup(app)
     openapi.setup(app)
     app.router.add_get("/api/v1/me", me)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from collector.health import customer as cust
+from collector.health import goals as goal_health
 from collector.health import robot as rob
 from collector.health.hours import closed
 from collector.health.hours import venue as venue_of
@@ -126,11 +127,14 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
     _hold_colors(health, customers, hs)
-    return {"robots": robots, "customers": customers, "now": now_ms,
+    t1 = time.perf_counter()
+    goals = goal_health.judge_all(health, customer_rows, now_ms)  # success goals (issue 14): goal_at_risk
+    goals_s = time.perf_counter() - t1
+    return {"robots": robots, "customers": customers, "now": now_ms, "goals": goals,
             "sites": {r["id"]: r["site"] for r in robot_rows},
             "timing": {"read_s": read_s, "robot_views_s": inputs.robot_views_s, "day_view_s": inputs.day_view_s,
                        "usage_read_s": inputs.usage_read_s, "assess_s": assess_s,
-                       "compute_s": time.perf_counter() - t0 - read_s}}
+                       "goals_s": goals_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
 def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: dict) -> None:

@@ -6,18 +6,40 @@ month; a month with no data gives a report that says so (``has_data`` false), no
 
 from __future__ import annotations
 
+import datetime as dt
+
+from collector.health import goals as goal_health
 from collector.report import figures
-from collector.report.period import ReportError, check_month, parse_month
+from collector.report.period import Month, ReportError, check_month, parse_month
 from collector.store.seam import ReadStore
+from protocol.timeunits import utc_offset_ms
 
 
-def goals_of(reads: ReadStore, customer: str, month) -> dict | None:
-    """The customer's goals with their progress, when the store has a goals part (issue 14's
-    goals); None otherwise (the report then says it has no goals)."""
-    read = getattr(reads, "list_goals", None)
-    if read is None:
-        return None
-    return {"available": True, "items": list(read(customer))}
+#: what the report keeps of a judged goal (its day-by-day series stays on the goals route)
+GOAL_FIELDS = ("id", "metric", "unit", "target", "start", "due", "note", "progress", "progress_pct", "projection",
+               "status", "reason", "days_elapsed", "days_total")
+
+
+def goals_of(reads: ReadStore, customer: str, month: Month, now_ms: int) -> dict:
+    """The customer's goals started by the month's end, judged as they stood then (the code the
+    goals route and the ``goal_at_risk`` rule use, on the complete local days up to the month's
+    last, or up to yesterday for the month in progress)."""
+    at = min(now_ms, month.to_ms)
+    off = utc_offset_ms(month.zone, at - 1)
+    today = goal_health.today_of(at, off)
+    ctx = reads.goal_customer(customer) or {}
+    hours = goal_health.open_hours(ctx.get("hours"), None, ctx.get("venue_hours"))
+    last_day = (today - dt.timedelta(days=1)).isoformat()
+    items = []
+    for goal in reads.list_goals(customer):
+        if goal["start"] > last_day:
+            continue
+        series = reads.goal_series(customer, goal["metric"], goal_health.first_ms(goal["start"], off),
+                                   goal_health.complete_days(goal, today),
+                                   hours if goal["metric"] == "availability" else None)
+        judged = goal_health.judge(goal, series, today)
+        items.append({k: judged.get(k) for k in GOAL_FIELDS})
+    return {"available": True, "as_of": last_day, "items": items}
 
 
 def report(reads: ReadStore, customer: str, month_text: str, now_ms: int, health) -> dict:
@@ -30,4 +52,4 @@ def report(reads: ReadStore, customer: str, month_text: str, now_ms: int, health
     month = parse_month(month_text, zone)
     check_month(month, now_ms, first, customer)
     inputs = reads.report_inputs(customer, month.from_ms, month.to_ms, month.previous().from_ms)
-    return figures.build(inputs, month, now_ms, health, goals_of(reads, customer, month))
+    return figures.build(inputs, month, now_ms, health, goals_of(reads, customer, month, now_ms))

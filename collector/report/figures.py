@@ -89,7 +89,7 @@ def _daily(hours, days, robots: list[dict], through_ms: int) -> dict:
 
 def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict | None = None) -> dict:
     """The report of ``month`` from ``inputs`` (``ReadStore.report_inputs`` of it, the month before
-    included).  ``goals``: ``{"available": bool, "items": [...]}`` when a goals store answers."""
+    included).  ``goals``: ``{"available", "as_of", "items"}`` as ``build.goals_of`` judged them."""
     c = inputs["customer"]
     prev = month.previous()
     days, prev_days = month.days(), prev.days()

@@ -255,6 +255,18 @@ def _anomalies(r: dict, w: Words) -> str:
                     _tag("p", w.t("report.anomaly_note"), "muted"))
 
 
+def _goal_metric(metric: str, w: Words) -> str:
+    if metric.startswith("skill:"):
+        return w.t("goal.metric.skill", skill=w.metric("skill." + metric.split(":", 1)[1]))
+    return w.term("goal.metric.", metric)
+
+
+def _goal_value(v, unit: str, w: Words) -> str:
+    if v is None:
+        return w.m["none"]
+    return w.t("goals.percent", value=w.n1(v)) if unit == "%" else w.n1(v)
+
+
 def _goals(r: dict, w: Words) -> str:
     g = r["goals"]
     if not g.get("available"):
@@ -262,11 +274,12 @@ def _goals(r: dict, w: Words) -> str:
     if not g["items"]:
         return _section("goals", w, _tag("p", w.t("report.no_goals"), "no-goals", id="report-no-goals"))
     head = [w.t("report.col.goal"), w.t("report.col.target"), w.t("report.col.progress"), w.t("report.col.due"),
-            w.t("report.col.status")]
-    rows = [[w.term("report.goal_metric.", str(x.get("metric"))), w.n1(x.get("target")), w.n1(x.get("progress")),
-             w.date(x["due"]) if x.get("due") else "–", w.term("report.goal_status.", str(x.get("status")))]
-            for x in g["items"]]
-    return _section("goals", w, _table(head, rows, "goals-table"))
+            w.t("report.col.status"), w.t("report.col.why")]
+    rows = [[_goal_metric(x["metric"], w), _goal_value(x["target"], x.get("unit", ""), w),
+             _goal_value(x.get("progress"), x.get("unit", ""), w), w.date(x["due"]),
+             w.term("goal.status.", x["status"]), w.term("goal.reason.", x["reason"])] for x in g["items"]]
+    return _section("goals", w, _table(head, rows, "goals-table"),
+                    _tag("p", w.t("report.goals_as_of", date=w.date(g["as_of"])), "muted"))
 
 
 def _benchmark(r: dict, w: Words) -> str:

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from protocol.timeunits import DAY_MS, HOUR_MS
 
-from collector.store.records import CustomerRow, EventRow, Queued, RobotRow
+from collector.store.records import CustomerRow, EventRow, GoalRow, Queued, RobotRow
 
 
 class TransientStoreError(Exception):
@@ -102,6 +102,16 @@ class RegistryStore(Protocol):
 
     def find_event(self, row: EventRow) -> int | None:
         """The id of the stored event with ``row``'s identity, if any."""
+
+    # success goals (issue 14: import-goals, POST /api/v1/customers/{id}/goals)
+    def upsert_goals(self, rows: Sequence[GoalRow], actor: str, source: str,
+                     now_ms: int) -> tuple[list[int], list[int]]:
+        """Store each goal in one transaction: a new identity (``GoalRow.identity``) is added, a
+        stored one whose target or note differs is updated (attributed to ``actor`` from ``source``),
+        an equal one is left as it is.  Returns the ids (added, updated)."""
+
+    def find_goal(self, row: GoalRow) -> int | None:
+        """The id of the stored goal with ``row``'s identity, if any."""
 
     def close(self) -> None: ...
 
@@ -224,6 +234,17 @@ class HealthStore(Protocol):
         """``(ts_ms, kind, data)`` live-feed events."""
 
     def trim_feed(self, before_ms: int, limit: int) -> None: ...
+
+    # success goals (issue 14): what ``collector.health.goals`` judges each cycle
+    def goals(self) -> list[dict]:
+        """Every stored goal (``customer_goals`` rows as dicts)."""
+
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
+        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
+        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
+        hours (None: all day), for ``availability``.  A backend may keep results between cycles
+        while the rollups they were summed from are unchanged."""
 
 
 # ------------------------------------------------------------------ alerts (engine, actions)
@@ -403,6 +424,16 @@ class ReadStore(Protocol):
         id, usage volume ``totals`` of the month, ``robots`` with first_seen_ms/last_window_ms) and
         ``alerts`` (opened before ``to_ms`` and not resolved before ``from_ms``).  An hour bucket
         belongs to the month when its start does."""
+    # success goals (issue 14)
+    def list_goals(self, customer: str | None = None) -> list[dict]:
+        """Stored goals (``customer_goals`` rows as dicts), by customer, due date, id."""
+    def get_goal(self, goal_id: int) -> dict | None: ...
+    def goal_customer(self, customer: str) -> dict | None:
+        """What judging a customer's goals needs beside the sums: ``timezone`` and ``hours`` as
+        imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
+        """As ``HealthStore.goal_series``."""
 
 
 @dataclass

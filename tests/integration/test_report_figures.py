@@ -82,8 +82,25 @@ async def test_report_compares_with_the_scene_peers_and_flags_the_bad_asr(client
     assert report["availability"]["pct"] == 100.0 and report["availability"]["source"] == "imported"
     assert report["availability"]["expected_robot_hours"] == 5 * 30 * 8
     codes = [r["code"] for r in report["risks"]]
-    assert codes == ["open_alerts", "renewal_due"], codes
-    assert report["goals"]["available"] in (False, True)
+    assert codes == ["open_alerts", "goals_off_track", "renewal_due"], codes
+    assert [x["code"] for x in report["next_steps"]] == ["close_alerts", "goal_plan", "prepare_renewal",
+                                                         "path_to_benchmark"]
+
+
+async def test_report_goals_are_judged_as_they_stood_at_the_months_end(client, built):
+    goals = (await _get(client, f"/api/v1/customers/nanjing-museum/reports/{MONTH}"))["goals"]
+    assert goals["available"] is True and goals["as_of"] == "2026-11-30"
+    by_metric = {g["metric"]: g for g in goals["items"]}
+    assert set(by_metric) == {"interactions_per_robot_day", "conversion"}  # the third starts in December
+    written = built.sums[("nanjing-museum", MONTH)]
+    assert by_metric["interactions_per_robot_day"]["status"] == "achieved"
+    assert by_metric["interactions_per_robot_day"]["progress"] > 500
+    conversion = by_metric["conversion"]
+    assert conversion["status"] == "at_risk" and conversion["progress"] < 45
+    assert abs(conversion["progress"] - written["usage.interactions"] * 100 / written["usage.foot_traffic"]) < 1
+    html = await (await client.get(f"/api/v1/customers/nanjing-museum/reports/{MONTH}?format=html&lang=en",
+                                   headers=bearer())).text()
+    assert "goals-table" in html and "interaction conversion (interactions / foot traffic)" in html
 
 
 async def test_report_availability_counts_the_robot_hours_missing_in_opening_hours(client, built):

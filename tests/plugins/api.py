@@ -51,6 +51,10 @@ ROBOTS = [
     ("s-001", "sky-scenic", "gate", "online"),
     ("b-001", "new-bank", "lobby", "online"),
 ]
+#: acme-museum's success goals: metric, target, start, due (one of them over already)
+GOALS = [("conversion", 45.0, "2026-11-01", "2026-12-31"),
+         ("interactions_per_robot_day", 150.0, "2026-11-10", "2027-01-31"),
+         ("skill:guide", 2.0, "2026-10-01", "2026-10-31")]
 SUBSYSTEMS = ("network", "vision", "touch", "nav", "asr", "nlp", "tts")
 
 
@@ -103,6 +107,10 @@ def seed_store(path: Path, now_ms: int = NOW_MS) -> Seed:
                 conn.execute("INSERT INTO counter_day (robot, metric, bucket_ms, total) VALUES (?,?,?,?)",
                              (rid, metric, first + day * DAY_MS, usage_value(rid, metric, day)))
     customer_usage.rebuild(conn)  # rows written straight into counter_day: the store would have kept it
+    for metric, target, start, due in GOALS:  # success goals (issue 14), shown on acme-museum's page
+        conn.execute("INSERT INTO customer_goals (customer, metric, target, start, due, note, actor, source, "
+                     "created_ms, updated_ms) VALUES ('acme-museum',?,?,?,?,'','wang.fang','import',?,?)",
+                     (metric, target, start, due, now_ms - 30 * DAY_MS, now_ms - 30 * DAY_MS))
     for cid, (score, color, trend, online, offline, stale) in HEALTH.items():
         breakdown = [{"measure": "robot_health", "score": score, "weight": 0.5, "fact": "mean robot score"},
                      {"measure": "usage", "score": 70.0, "weight": 0.5, "fact": "interactions per robot per day"}]

@@ -108,7 +108,30 @@ def build(path: Path, month: str) -> Built:
     seed.write_windows(conn, windows)
     _alerts(conn, out, start)
     conn.close()
+    _goals(path, month, prev_start)
     return out
+
+
+def _goals(path: Path, month: str, now_ms: int) -> None:
+    """Through the store's registry (the code behind import-goals): one goal met in the month, one
+    behind, one that starts after it (not in its report)."""
+    from collector.store import open_store
+    from collector.store.records import GoalRow
+
+    y, m = int(month[:4]), int(month[5:])
+    first = dt.date(y, m, 1)
+    last = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1))
+    later = last + dt.timedelta(days=40)
+    store = open_store(str(path))
+    try:
+        store.registry.upsert_goals([
+            GoalRow("nanjing-museum", "interactions_per_robot_day", 500.0, first.isoformat(), last.isoformat(), ""),
+            GoalRow("nanjing-museum", "conversion", 45.0, first.isoformat(), later.isoformat(), "agreed at the QBR"),
+            GoalRow("nanjing-museum", "active_day_share", 90.0, (last + dt.timedelta(days=1)).isoformat(),
+                    later.isoformat(), ""),
+        ], "wang.fang", "import", now_ms)
+    finally:
+        store.close()
 
 
 def _alerts(conn, out: Built, start: int) -> None:

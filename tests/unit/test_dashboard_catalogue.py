@@ -61,7 +61,7 @@ def test_dashboard_catalogue_names_every_fixed_term(prefix, names):
 
 
 def test_dashboard_catalogue_has_every_key_the_scripts_ask_for():
-    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "index.html"))
+    source = "\n".join((Path(STATIC) / name).read_text() for name in ("app.js", "summaries.js", "goals.js", "index.html"))
     keys = set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", source))
     keys |= set(re.findall(r'data-i18n(?:-title)?="([\w.]+)"', source))
     keys |= set(re.findall(r'"(summary\.[\w.]+)"', source))
@@ -124,7 +124,10 @@ def _rule_facts() -> dict[str, dict]:
              "benchmark": {"interactions_per_robot_day_30d": 1200.0, "robots": 1, "scene": "museum"}}
     ctx = {"now": 3_600_000, "robots": [robot], "sites": {"r-1": "s-1"},
            "customers": {"c-1": {"customer": "c-1", "robots": {"total": 1, "online": 1}, "facts": facts, "color": "yellow",
-                                 "score": 50.0}}}
+                                 "score": 50.0}},
+           "goals": [{"id": 1, "customer": "c-1", "metric": "conversion", "target": 45.0, "progress": 30.0,
+                      "projection": 35.0, "status": "at_risk", "start": "2026-12-01", "due": "2027-01-01",
+                      "unit": "%", "days_left": 10}]}
     out = {}
     for name, rule in RULE_FUNCTIONS.items():
         found = rule(ctx, cfg)

@@ -200,6 +200,8 @@ async function renderCustomer(view, id) {
   const [c, robots] = await Promise.all([api("/api/v1/customers/" + encodeURIComponent(id)),
     api("/api/v1/customers/" + encodeURIComponent(id) + "/robots?limit=1000")]);
   const h = c.health;
+  // success goals (issue 14): a page without them still renders if the route fails
+  const goals = await api("/api/v1/customers/" + encodeURIComponent(id) + "/goals").catch(() => null);
   const zone = RPI18N.zoneOf(c);
   state.zones[c.id] = zone;
   view.replaceChildren(
@@ -222,6 +224,7 @@ async function renderCustomer(view, id) {
         el("div", {}, t("card.contract_span", { start: RPI18N.date(c.contract_start), end: RPI18N.date(c.contract_end) })),
         el("div", { class: "label" }, t("card.contract_detail", { scene: term("scene.", c.scene), tier: term("tier.", c.tier),
           csm: c.csm || t("none"), arr: RPI18N.money(c.arr) })))),
+    RPGoals.section(goals),
     el("h2", {}, t("breakdown.title")),
     el("table", { id: "breakdown" }, el("thead", {}, el("tr", {}, el("th", {}, t("breakdown.measure")),
       el("th", {}, t("breakdown.score")), el("th", {}, t("breakdown.weight")), el("th", {}, t("breakdown.fact")))),

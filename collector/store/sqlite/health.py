@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from operator import add, sub
 
+from collector.store.sqlite import goals as goal_sql
 from collector.store.sqlite import marks
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
@@ -46,6 +47,8 @@ class SqliteHealthStore(OnSharedConnection):
         self.hours_cache: dict = {}
         #: onboarding robots' interactions per local day over the hours before every customer's today
         self.active_cache: dict = {}
+        #: goal series summed from complete local days, kept while their hours' revisions hold
+        self.goal_cache: dict = {}
 
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
@@ -142,6 +145,26 @@ class SqliteHealthStore(OnSharedConnection):
     def add_feed_events(self, events: Iterable[tuple[int, str, dict]]) -> None:
         self.conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)",
                               [(ts, kind, json.dumps(data, sort_keys=True)) for ts, kind, data in events])
+
+    # ------------------------------------------------------------------ success goals (issue 14)
+    def goals(self) -> list[dict]:
+        return goal_sql.goal_rows(self.conn)
+
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours=None) -> list[tuple[float, float]]:
+        """Kept in ``goal_cache`` while the store's revisions of the hours summed and the customer's
+        robots are unchanged (a goal's complete local days only change through late data)."""
+        hours = None if open_hours is None else tuple(sorted(open_hours))
+        key = (customer, metric, first_ms, days, hours)
+        version = goal_sql.goals_version(self.conn, customer, first_ms, first_ms + days * DAY_MS)
+        hit = self.goal_cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        series = goal_sql.goal_series(self.conn, customer, metric, first_ms, days, hours)
+        if len(self.goal_cache) > 10_000:
+            self.goal_cache.clear()
+        self.goal_cache[key] = (version, series)
+        return series
 
     def trim_feed(self, before_ms: int, limit: int) -> None:
         self.conn.execute("DELETE FROM feed_events WHERE id IN (SELECT id FROM feed_events WHERE ts_ms < ?"

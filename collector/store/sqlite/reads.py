@@ -28,6 +28,7 @@ from collector.store.sqlite import report_reads
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
+from collector.store.sqlite import goals as goal_sql
 from protocol.timeunits import DAY_MS, day_start
 
 T = TypeVar("T")
@@ -440,6 +441,35 @@ class SqliteReadStore:
             conn.execute("BEGIN")
             try:
                 return report_reads.report_inputs(conn, customer, from_ms, to_ms, prev_from_ms)
+            finally:
+                conn.execute("COMMIT")
+
+    # ------------------------------------------------------------ success goals (issue 14)
+    def list_goals(self, customer: str | None = None) -> list[dict]:
+        with self._conn() as conn:
+            return goal_sql.goal_rows(conn, customer)
+
+    def get_goal(self, goal_id: int) -> dict | None:
+        with self._conn() as conn:
+            rows = goal_sql.goal_rows(conn, goal_id=goal_id)
+        return rows[0] if rows else None
+
+    def goal_customer(self, customer: str) -> dict | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT c.timezone, c.hours, json_extract(h.facts, '$.timezone'), json_extract(h.facts, '$.venue.hours')"
+                " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id WHERE c.id = ?",
+                (customer,)).fetchone()
+        if row is None:
+            return None
+        return {"timezone": row[0] or row[2], "hours": row[1], "venue_hours": row[3]}
+
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours=None) -> list[tuple[float, float]]:
+        with self._conn() as conn:
+            conn.execute("BEGIN")  # one snapshot for the series' reads
+            try:
+                return goal_sql.goal_series(conn, customer, metric, first_ms, days, open_hours)
             finally:
                 conn.execute("COMMIT")
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from collector.store.records import CustomerRow, RobotRow
 from collector.store.sqlite.db import connect_reader, connect_writer
 from collector.store.sqlite.events import RegistryEvents
+from collector.store.sqlite.goals import RegistryGoals
 from collector.store.sqlite.sql import Insert
 
 #: imported customers are ``assigned``; importing again updates them (and takes over customers
@@ -41,7 +42,7 @@ VERSION = ("SELECT (SELECT COUNT(*) FROM robot_registry), (SELECT MAX(updated_ms
            "(SELECT COUNT(*) FROM robots), (SELECT COUNT(*) FROM customers)")
 
 
-class SqliteRegistryStore(RegistryEvents):
+class SqliteRegistryStore(RegistryEvents, RegistryGoals):
     def __init__(self, path: str):
         self.path = path
         self._reader: sqlite3.Connection | None = None
