@@ -15,7 +15,7 @@ from collector.report.period import Month
 from protocol.catalogue import USAGE_VOLUMES
 
 SCHEMA = "robopulse.report.v1"
-#: the skills the report always names (DOMAIN.md), in this order; any other skill.* used follows
+#: the skills the report names (DOMAIN.md, the catalogue's), in this order, used or not
 SKILLS = ("skill.guide", "skill.sign_in", "skill.delivery", "skill.lead_way", "skill.speech", "skill.qa")
 
 
@@ -103,7 +103,6 @@ def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict | None 
     prev_rdays = robot_days(robots, prev_days, month.from_ms)
     volumes = {m: sums.get(m, 0) for m in USAGE_VOLUMES}
     skills = {m: sums.get(m, 0) for m in SKILLS}
-    skills.update({m: v for m, v in sorted(sums.items()) if m.startswith("skill.") and m not in skills})
     per_robot = _per_robot_day(volumes, rdays)
     prev_volumes = {m: prev_sums.get(m, 0) for m in USAGE_VOLUMES}
     prev_per_robot = _per_robot_day(prev_volumes, prev_rdays)

@@ -59,18 +59,27 @@ class Words:
     def metric(self, name: str) -> str:
         return self.m.get("metric." + name, name.split(".", 1)[-1])
 
-    @staticmethod
-    def num(v: float | None, digits: int = 0) -> str:
+    @property
+    def na(self) -> str:
+        """What a figure without a value shows (the catalogue's ``none``: a dash)."""
+        return self.m["none"]
+
+    def num(self, v: float | None, digits: int = 0) -> str:
+        """Grouped digits (``12,345``, ``1,234.5``): what zh-CN and en-US number formats both write."""
         if v is None:
-            return "–"
+            return self.na
         return f"{v:,.{digits}f}" if digits or not float(v).is_integer() else f"{int(v):,}"
 
     def n1(self, v: float | None) -> str:
-        return self.num(round(v, 1), 1 if v is not None and not float(round(v, 1)).is_integer() else 0) if v is not None else "–"
+        """One decimal, none when it is 0 (``608``, ``60.8``)."""
+        if v is None:
+            return self.na
+        v = round(v, 1)
+        return self.num(v, 0 if float(v).is_integer() else 1)
 
     def pct(self, v: float | None, signed: bool = False) -> str:
         if v is None:
-            return "–"
+            return self.na
         text = f"{v:,.1f}%"
         return ("+" + text) if signed and v > 0 else text
 
@@ -94,7 +103,7 @@ class Words:
 
     def minutes(self, v: float | None) -> str:
         if v is None:
-            return "–"
+            return self.na
         if v < 120:
             return self.t("report.minutes", value=self.num(round(v)))
         return self.t("report.hours", value=self.n1(v / 60))
@@ -199,10 +208,10 @@ def _compare(r: dict, w: Words) -> str:
             w.t("report.col.change"), w.t("report.col.peers"), w.t("report.col.vs_peers")]
     rows = []
     for m in USAGE_VOLUMES:
-        rows.append([w.metric(m), w.n1(per[m]), w.n1(prev["per_robot_day"][m]) if prev["has_data"] else "–",
-                     w.pct(prev["per_robot_day_change_pct"][m], True) if prev["has_data"] else "–",
-                     w.n1(peers["per_robot_day"][m]) if peers["customers"] else "–",
-                     w.pct(peers["ratio_pct"][m]) if peers["customers"] else "–"])
+        rows.append([w.metric(m), w.n1(per[m]), w.n1(prev["per_robot_day"][m]) if prev["has_data"] else w.na,
+                     w.pct(prev["per_robot_day_change_pct"][m], True) if prev["has_data"] else w.na,
+                     w.n1(peers["per_robot_day"][m]) if peers["customers"] else w.na,
+                     w.pct(peers["ratio_pct"][m]) if peers["customers"] else w.na])
     notes = [_tag("p", w.t("report.compare_unit"), "muted")]
     scene = w.term("scene.", peers["scene"]) if peers["scene"] else w.t("report.none")
     if peers["customers"]:
@@ -263,7 +272,7 @@ def _goal_metric(metric: str, w: Words) -> str:
 
 def _goal_value(v, unit: str, w: Words) -> str:
     if v is None:
-        return w.m["none"]
+        return w.na
     return w.t("goals.percent", value=w.n1(v)) if unit == "%" else w.n1(v)
 
 

@@ -15,13 +15,20 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from collector.store.sqlite.customer_usage import usage_where
 from protocol.catalogue import CATALOGUE, HEALTH_SUBSYSTEMS, USAGE_VOLUMES
 
 #: the robot counters the report's anomaly figures need: each health subsystem's error counters and
 #: their denominators
 ANOMALY_METRICS = tuple(sorted({m.name for m in CATALOGUE if m.subsystem in HEALTH_SUBSYSTEMS and m.kind == "counter"}))
 
+#: the usage volumes and the catalogue's skills: read by name, a seek each on ``customer_hour_metric``
+#: (metric, customer, bucket), not a range of every customer's hours (a skill outside the catalogue is
+#: not in the report)
+REPORTED = (*USAGE_VOLUMES, *(m.name for m in CATALOGUE if m.subsystem == "skills"))
+#: the hours a robot reported in are read through these names: a seek per name on the rollups'
+#: (robot, metric, bucket) keys, never a scan of the robot's two years of every metric
+_COUNTERS = tuple(m.name for m in CATALOGUE if m.kind == "counter")
+_GAUGES = tuple(m.name for m in CATALOGUE if m.kind == "gauge")
 _CUSTOMER = ("id", "name", "scene", "tier", "csm", "contract_start", "contract_end", "arr", "timezone", "hours",
              "language", "created_ms")
 _ALERT = ("id", "rule", "subject", "site", "robot", "severity", "state", "facts", "opened_ms", "fired_ms",
@@ -37,7 +44,8 @@ def first_data_ms(conn: sqlite3.Connection, customer: str) -> int | None:
     its earliest hour of usage (a robot moved in brings its history along)."""
     robots = conn.execute("SELECT min(first_seen_ms) FROM robots WHERE customer = ? AND last_window_ms IS NOT NULL",
                           (customer,)).fetchone()[0]
-    usage = conn.execute("SELECT min(bucket_ms) FROM customer_hour WHERE customer = ?", (customer,)).fetchone()[0]
+    usage = conn.execute(f"SELECT min(bucket_ms) FROM customer_hour WHERE metric IN ({_marks(USAGE_VOLUMES)}) "
+                         f"AND customer = ?", (*USAGE_VOLUMES, customer)).fetchone()[0]
     found = [v for v in (robots, usage) if v is not None]
     return min(found) if found else None
 
@@ -52,8 +60,8 @@ def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: 
     ``[prev_from_ms, from_ms)``); see ``ReadStore.report_inputs``."""
     out: dict = {"customer": customer_row(conn, customer), "first_data_ms": first_data_ms(conn, customer)}
     out["hours"] = conn.execute(
-        f"SELECT bucket_ms, metric, total FROM customer_hour WHERE customer = ? AND bucket_ms >= ? AND bucket_ms < ? "
-        f"AND {usage_where()} ORDER BY bucket_ms", (customer, prev_from_ms, to_ms)).fetchall()
+        f"SELECT bucket_ms, metric, total FROM customer_hour WHERE metric IN ({_marks(REPORTED)}) AND customer = ? "
+        f"AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms", (*REPORTED, customer, prev_from_ms, to_ms)).fetchall()
     robots = conn.execute("SELECT id, site, first_seen_ms, last_window_ms FROM robots WHERE customer = ? ORDER BY id",
                           (customer,)).fetchall()
     out["robots"] = [{"id": r[0], "site": r[1], "first_seen_ms": r[2], "last_window_ms": r[3]} for r in robots]
@@ -65,9 +73,10 @@ def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: 
             f"SELECT metric, SUM(total) FROM counter_hour WHERE robot = ? AND metric IN ({marks}) "
             f"AND bucket_ms >= ? AND bucket_ms < ? GROUP BY metric", (rid, *ANOMALY_METRICS, from_ms, to_ms))}
         active[rid] = {b for (b,) in conn.execute(
-            "SELECT DISTINCT bucket_ms FROM counter_hour WHERE robot = ? AND bucket_ms >= ? AND bucket_ms < ? "
-            "UNION SELECT DISTINCT bucket_ms FROM gauge_hour WHERE robot = ? AND bucket_ms >= ? AND bucket_ms < ?",
-            (rid, from_ms, to_ms, rid, from_ms, to_ms))}
+            f"SELECT bucket_ms FROM counter_hour WHERE robot = ? AND metric IN ({_marks(_COUNTERS)}) "
+            f"AND bucket_ms >= ? AND bucket_ms < ? UNION SELECT bucket_ms FROM gauge_hour WHERE robot = ? "
+            f"AND metric IN ({_marks(_GAUGES)}) AND bucket_ms >= ? AND bucket_ms < ?",
+            (rid, *_COUNTERS, from_ms, to_ms, rid, *_GAUGES, from_ms, to_ms))}
     out["robot_counters"], out["robot_hours"] = counters, active
     out["peers"] = _peers(conn, customer, (out["customer"] or {}).get("scene"), from_ms, to_ms)
     out["alerts"] = [_alert(r) for r in conn.execute(
