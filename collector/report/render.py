@@ -178,7 +178,7 @@ def _outcome(r: dict, w: Words) -> str:
     cards = ['<div class="cards">']
     for m in USAGE_VOLUMES:
         change = prev["per_robot_day_change_pct"][m] if prev["has_data"] else None
-        cls = "up" if (change or 0) > 0 else "down" if (change or 0) < 0 else "flat"
+        cls = "up" if (change or 0) >= 1 else "down" if (change or 0) <= -1 else "flat"  # under 1 %: flat
         cards.append(f'<div class="card" data-metric="{m}">{_tag("div", w.metric(m), "label")}'
                      f'{_tag("div", w.num(o["volumes"][m]), "value")}'
                      f'{_tag("div", w.t("report.per_robot_day", value=w.n1(o["per_robot_day"][m])), "sub")}'
@@ -221,11 +221,13 @@ def _compare(r: dict, w: Words) -> str:
         notes.append(_tag("p", w.t("report.no_peers", scene=scene), "muted"))
     if not prev["has_data"]:
         notes.append(_tag("p", w.t("report.no_previous", month=w.month(prev["month"])), "muted"))
-    chart = charts.paired_bars(
-        [(w.metric(m), per[m], peers["per_robot_day"][m] if peers["customers"] else None) for m in USAGE_VOLUMES],
-        lambda v: w.n1(v), (w.t("report.chart.this_customer"), w.t("report.chart.peers")), w.t("report.chart.vs_peers"))
-    return _section("compare", w, _table(head, rows, "compare-table"), *notes,
-                    f'<figure class="fig">{_tag("figcaption", w.t("report.chart.vs_peers"))}{chart}</figure>')
+    figure = ""
+    if peers["customers"]:  # no chart of the customer against nobody
+        chart = charts.paired_bars([(w.metric(m), per[m], peers["per_robot_day"][m]) for m in USAGE_VOLUMES],
+                                   lambda v: w.n1(v), (w.t("report.chart.this_customer"), w.t("report.chart.peers")),
+                                   w.t("report.chart.vs_peers"))
+        figure = f'<figure class="fig">{_tag("figcaption", w.t("report.chart.vs_peers"))}{chart}</figure>'
+    return _section("compare", w, _table(head, rows, "compare-table"), *notes, figure)
 
 
 def _funnel(r: dict, w: Words) -> str:

@@ -147,6 +147,8 @@ async def test_report_html_is_in_the_customers_language_unless_asked(client):
     mall = await (await client.get(f"/api/v1/customers/harbour-mall/reports/{MONTH}?format=html",
                                    headers=bearer())).text()
     assert "Monthly value report" in mall and "Harbour City Mall" in mall
+    assert "No other mall customer had data this month" in mall
+    assert zh.count('class="rchart"') == 4 and mall.count('class="rchart"') == 3  # no chart against no peers
 
 
 async def test_report_months_lists_each_month_from_the_first_data(client):
