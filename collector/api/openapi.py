@@ -178,9 +178,9 @@ SCHEMAS.update({
             "robot_ids": {"type": "array", "items": STR}})},
         "alerts": obj({"opened": INT, "resolved": INT, "open_at_end": INT, "median_minutes": nullable(NUM),
                        "max_minutes": nullable(NUM), "by_subsystem": {"type": "object"}, "by_rule": {"type": "object"}}),
-        "goals": obj({"available": {"type": "boolean"}, "as_of": DATE, "items": {"type": "array", "items": obj({
+        "goals": obj({"as_of": DATE, "items": {"type": "array", "items": obj({
             "metric": STR, "unit": STR, "target": NUM, "start": DATE, "due": DATE, "progress": nullable(NUM),
-            "status": STR, "reason": STR})}}, ("available", "items")),
+            "status": STR, "reason": STR})}}),
         "benchmark": obj({"threshold": NUM, "interactions_per_robot_day": nullable(NUM), "progress_pct": nullable(NUM),
                           "met": {"type": "boolean"}, "days_met": INT, "days": INT}),
         "risks": _CODED, "next_steps": _CODED}),

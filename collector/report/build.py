@@ -39,7 +39,7 @@ def goals_of(reads: ReadStore, customer: str, month: Month, now_ms: int) -> dict
                                    hours if goal["metric"] == "availability" else None)
         judged = goal_health.judge(goal, series, today)
         items.append({k: judged.get(k) for k in GOAL_FIELDS})
-    return {"available": True, "as_of": last_day, "items": items}
+    return {"as_of": last_day, "items": items}
 
 
 def report(reads: ReadStore, customer: str, month_text: str, now_ms: int, health) -> dict:

@@ -87,9 +87,9 @@ def _daily(hours, days, robots: list[dict], through_ms: int) -> dict:
     return out
 
 
-def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict | None = None) -> dict:
+def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict) -> dict:
     """The report of ``month`` from ``inputs`` (``ReadStore.report_inputs`` of it, the month before
-    included).  ``goals``: ``{"available", "as_of", "items"}`` as ``build.goals_of`` judged them."""
+    included).  ``goals``: ``{"as_of", "items"}`` as ``build.goals_of`` judged them."""
     c = inputs["customer"]
     prev = month.previous()
     days, prev_days = month.days(), prev.days()
@@ -148,7 +148,7 @@ def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict | None 
                          **reliability.availability(robots, inputs["robot_hours"], is_open, month.from_ms, through)},
         "anomalies": reliability.anomalies(robots, inputs["robot_counters"], inputs["robot_hours"], settings),
         "alerts": reliability.fixed(inputs["alerts"], month.from_ms, month.to_ms),
-        "goals": goals if goals is not None else {"available": False, "items": []},
+        "goals": goals,
         "benchmark": {"threshold": threshold, "interactions_per_robot_day": bench_value,
                       "progress_pct": round(bench_value * 100.0 / threshold, 1) if bench_value is not None else None,
                       "met": bench_value is not None and bench_value >= threshold,

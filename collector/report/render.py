@@ -280,8 +280,6 @@ def _goal_value(v, unit: str, w: Words) -> str:
 
 def _goals(r: dict, w: Words) -> str:
     g = r["goals"]
-    if not g.get("available"):
-        return _section("goals", w, _tag("p", w.t("report.no_goals_store"), "no-goals", id="report-no-goals"))
     if not g["items"]:
         return _section("goals", w, _tag("p", w.t("report.no_goals"), "no-goals", id="report-no-goals"))
     head = [w.t("report.col.goal"), w.t("report.col.target"), w.t("report.col.progress"), w.t("report.col.due"),

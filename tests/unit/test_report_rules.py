@@ -41,7 +41,7 @@ def _report(**over) -> dict:
          "anomalies": {s: {"robots": 1 if s == "asr" else 0, "rate": 0.5 if s == "asr" else 0.0}
                        for s in ("network", "vision", "touch", "nav", "asr", "nlp", "tts")},
          "alerts": {"open_at_end": 2, "median_minutes": 3000.0},
-         "goals": {"available": True, "items": [{"status": "missed"}]},
+         "goals": {"as_of": "2026-11-30", "items": [{"status": "missed"}]},
          "customer": {"contract_end": "2027-01-15"}, "period": {"last_day": "2026-11-30"},
          "benchmark": {"met": False, "progress_pct": 60.0, "interactions_per_robot_day": 600.0, "threshold": 1000.0}}
     r.update(over)
@@ -65,7 +65,7 @@ def test_report_rules_quiet_month_has_no_risk_and_a_benchmark_step():
                 peers={"customers": 0, "scene": "museum", "ratio_pct": {"usage.interactions": None},
                        "per_robot_day": {"usage.foot_traffic": None, "usage.interactions": None}},
                 daily={"interactions": [5, 5], "robots": [2, 2]}, availability={"pct": 99.0},
-                alerts={"open_at_end": 0, "median_minutes": 30.0}, goals={"available": False, "items": []},
+                alerts={"open_at_end": 0, "median_minutes": 30.0}, goals={"as_of": "2026-11-30", "items": []},
                 customer={"contract_end": None},
                 benchmark={"met": True, "progress_pct": 120.0, "interactions_per_robot_day": 1200.0, "threshold": 1000.0})
     r["anomalies"]["asr"] = {"robots": 0, "rate": 0.0}
