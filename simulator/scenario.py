@@ -18,6 +18,7 @@ from typing import Any
 from protocol import DEFAULT_PREFIX
 from protocol.config import ConfigError, read_toml
 from protocol.topics import is_valid_id
+from simulator import outcomes
 from simulator.profiles import PROFILES
 
 FAULT_KINDS = ("site_network_down", "lidar_failing", "asr_degrading", "powered_off", "disengaging",
@@ -112,6 +113,9 @@ class Scenario:
     topic_prefix: str
     customers: tuple[Customer, ...]
     faults: tuple[Fault, ...] = field(default_factory=tuple)
+    #: success goals and commercial events (simulator/outcomes.py), imported by the demo
+    goals: tuple[dict, ...] = field(default_factory=tuple)
+    events: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
     def robots(self) -> tuple[Robot, ...]:
@@ -327,7 +331,7 @@ def _fault(raw: Any, i: int, live_ms: int, customers: dict[str, Customer]) -> Fa
 
 def parse(doc: dict, now_ms: int) -> Scenario:
     """Validate a TOML document (already parsed) into a Scenario whose live part starts at ``now_ms``."""
-    _unknown(doc, {"scenario", "customers", "faults"}, "")
+    _unknown(doc, {"scenario", "customers", "faults", "goals", "events"}, "")
     head = _get(doc, "scenario", dict, "", {})
     _unknown(head, SCENARIO_KEYS, "scenario")
     live_ms, offset_s = _live_start(head, now_ms, "scenario")
@@ -357,6 +361,8 @@ def parse(doc: dict, now_ms: int) -> Scenario:
         topic_prefix=prefix,
         customers=customers,
         faults=faults,
+        goals=outcomes.rows(doc.get("goals"), "goals", outcomes.GOAL_COLUMNS, live_ms, set(by_id)),
+        events=outcomes.rows(doc.get("events"), "events", outcomes.EVENT_COLUMNS, live_ms, set(by_id)),
     )
 
 

@@ -18,6 +18,7 @@ from collector.health import goals as goal_health
 from collector.http.auth import require_role
 from collector.http.keys import CONFIG, STORE, TOKEN_NAME
 from collector.store.goals import goal_from
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from protocol.timeunits import utc_offset_ms
 
 #: the POST body's fields (the CSV's columns without ``customer``, which is the path's id)
@@ -30,7 +31,14 @@ def _zone(request: web.Request, ctx: dict) -> str:
     return ctx.get("timezone") or (health["timezone"] if health else None) or "Asia/Shanghai"
 
 
-def judged_goals(reads, customer: str, ctx: dict, zone: str, now: int, goal_id: int | None = None) -> dict:
+def _floor(request: web.Request) -> int:
+    """``health.active_day_interactions``: what makes a robot's day active, as the health cycle counts it."""
+    health = request.app[CONFIG].get("health")
+    return health["active_day_interactions"] if health else DEFAULT_ACTIVE_FLOOR
+
+
+def judged_goals(reads, customer: str, ctx: dict, zone: str, now: int, goal_id: int | None = None,
+                 active_floor: int = DEFAULT_ACTIVE_FLOOR) -> dict:
     """The customer's goals (or the one ``goal_id``) judged at ``now`` in its local days (runs in
     a store worker thread)."""
     try:
@@ -44,7 +52,7 @@ def judged_goals(reads, customer: str, ctx: dict, zone: str, now: int, goal_id: 
     for goal in rows:
         series = reads.goal_series(customer, goal["metric"], goal_health.first_ms(goal["start"], off),
                                    goal_health.complete_days(goal, today),
-                                   hours if goal["metric"] == "availability" else None)
+                                   hours if goal["metric"] == "availability" else None, active_floor)
         items.append(goal_health.judge(goal, series, today))
     return {"customer": customer, "timezone": zone, "today": today.isoformat(), "items": items, "total": len(items)}
 
@@ -56,7 +64,8 @@ async def list_goals(request: web.Request) -> web.Response:
     ctx = await reads.run(reads.goal_customer, customer)
     if ctx is None:
         return not_found("customer", customer)
-    return ok(await reads.run(judged_goals, reads, customer, ctx, _zone(request, ctx), now_ms(request)))
+    return ok(await reads.run(judged_goals, reads, customer, ctx, _zone(request, ctx), now_ms(request), None,
+                              _floor(request)))
 
 
 def _goal_body(raw: bytes) -> dict[str, str]:
@@ -106,7 +115,7 @@ async def post_goal(request: web.Request) -> web.Response:
     goal_id, what = await asyncio.to_thread(_store_goal, store.registry, cells,
                                             request.get(TOKEN_NAME, "unknown"), now_ms(request))
     judged = await store.reads.run(judged_goals, store.reads, customer, ctx, _zone(request, ctx),
-                                   now_ms(request), goal_id)
+                                   now_ms(request), goal_id, _floor(request))
     return web.json_response({"goal": judged["items"][0], "created": what == "created", "updated": what == "updated"},
                              status=201 if what == "created" else 200, dumps=dumps)
 

@@ -22,7 +22,7 @@ COLORS = ("green", "yellow", "red")
 ROBOT_STATES = ("online", "offline", "stale", "unknown")
 SEVERITIES = ("info", "warning", "critical")
 RULES = ("robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
-         "onboarding_stalled", "renewal_risk", "benchmark_candidate", "fleet_dormant")
+         "onboarding_stalled", "renewal_risk", "benchmark_candidate", "fleet_dormant", "goal_at_risk")
 
 
 class BadRequest(Exception):

@@ -128,7 +128,7 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
     _hold_colors(health, customers, hs)
     t1 = time.perf_counter()
-    goals = goal_health.judge_all(health, customer_rows, now_ms)  # success goals (issue 14): goal_at_risk
+    goals = goal_health.judge_all(health, customer_rows, now_ms, hs["active_day_interactions"])  # issue 14
     goals_s = time.perf_counter() - t1
     return {"robots": robots, "customers": customers, "now": now_ms, "goals": goals,
             "sites": {r["id"]: r["site"] for r in robot_rows},

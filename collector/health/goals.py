@@ -24,6 +24,7 @@ import re
 from collections.abc import Sequence
 
 from collector.store.goals import PERCENT, unit_of
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR, GoalRequest
 from protocol.timeunits import parse_hours
 
 STATUSES = ("on_track", "at_risk", "achieved", "missed")
@@ -105,16 +106,17 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def judge(goal: dict, series: Sequence[tuple[float, float]], today: dt.date) -> dict:
+def judge(goal: dict, series: Sequence[tuple[float, float]], today: dt.date, with_days: bool = True) -> dict:
     """A goal (a ``customer_goals`` row as a dict) judged on ``series``: the ``(numerator,
-    denominator)`` of each of its complete local days from its start (``complete_days`` of them)."""
+    denominator)`` of each of its complete local days from its start (``complete_days`` of them).
+    ``with_days``: with the per-day list (``days``; empty without)."""
     start, due = dt.date.fromisoformat(goal["start"]), dt.date.fromisoformat(goal["due"])
     target = float(goal["target"])
     percent = goal["metric"] in PERCENT
     values = [(num / den if den > 0 else None) for num, den in series]
     days = [{"date": (start + dt.timedelta(days=i)).isoformat(), "value": _round(v),
              "numerator": round(num, 2), "denominator": round(den, 2)}
-            for i, ((num, den), v) in enumerate(zip(series, values))]
+            for i, ((num, den), v) in enumerate(zip(series, values))] if with_days else []
     n = len(series)
     level = _ratio(series[-WINDOW_DAYS:]) if n else None
     over = n and start + dt.timedelta(days=n - 1) >= due
@@ -144,10 +146,12 @@ def judge(goal: dict, series: Sequence[tuple[float, float]], today: dt.date) -> 
             "window_days": min(WINDOW_DAYS, n), "days": days}
 
 
-def judge_all(store, customers: dict[str, dict], now_ms: int) -> list[dict]:
+def judge_all(store, customers: dict[str, dict], now_ms: int, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[dict]:
     """Every stored goal of the cycle's ``customers`` (their dicts carry ``offset_ms``, ``hours``,
-    ``learned_hours``) judged at ``now_ms``; ``store``: the health part (``goals``, ``goal_series``)."""
-    out = []
+    ``learned_hours``) judged at ``now_ms``, without the per-day list (the rules do not read it);
+    ``store``: the health part (``goals``, ``goal_sums``); ``active_floor``:
+    ``health.active_day_interactions``."""
+    todo, requests = [], []
     for goal in store.goals():
         c = customers.get(goal["customer"])
         if c is None:
@@ -155,8 +159,8 @@ def judge_all(store, customers: dict[str, dict], now_ms: int) -> list[dict]:
         off = c.get("offset_ms") or 0
         today = today_of(now_ms, off)
         hours = open_hours(c.get("hours"), c.get("learned_hours")) if goal["metric"] == "availability" else None
-        series = store.goal_series(goal["customer"], goal["metric"], first_ms(goal["start"], off),
-                                   complete_days(goal, today), hours)
-        out.append(judge(goal, series, today))
-    return out
-
+        todo.append((goal, today))
+        requests.append(GoalRequest(goal["customer"], goal["metric"], first_ms(goal["start"], off),
+                                    complete_days(goal, today), hours, active_floor))
+    return [judge(goal, series, today, with_days=False)
+            for (goal, today), series in zip(todo, store.goal_sums(requests))]

@@ -32,7 +32,7 @@ from protocol.topics import is_valid_id
 METRICS: dict[str, tuple[str, str]] = {
     "interactions_per_robot_day": ("interactions", "interactions per robot per local day"),
     "conversion": ("%", "interactions / foot traffic x 100"),
-    "active_day_share": ("%", "robot-days with at least one interaction / robot-days x 100"),
+    "active_day_share": ("%", "active robot-days (health.active_day_interactions) / robot-days x 100"),
     "availability": ("%", "robot-hours online / robot-hours of the venue's opening hours x 100"),
 }
 SKILL_PREFIX = "skill:"

@@ -202,6 +202,22 @@ class CustomerHealthRow(NamedTuple):
     facts: dict
 
 
+#: the interactions that make a robot's day active for a goal's ``active_day_share`` when a caller
+#: passes none: ``health.active_day_interactions``' default (the store cannot read health's settings)
+DEFAULT_ACTIVE_FLOOR = 10
+
+
+class GoalRequest(NamedTuple):
+    """One goal's daily sums asked of the health part (``HealthStore.goal_sums``)."""
+
+    customer: str
+    metric: str
+    first_ms: int                      # the first day's local midnight, UTC ms
+    days: int
+    open_hours: Sequence[int] | None   # availability: the venue's open local hours (None: all day)
+    active_floor: int                  # active_day_share: interactions that make a robot's day active
+
+
 class HealthStore(Protocol):
     """What the health evaluator reads (rollups, robots, customers) and writes (health rows).
 
@@ -239,12 +255,10 @@ class HealthStore(Protocol):
     def goals(self) -> list[dict]:
         """Every stored goal (``customer_goals`` rows as dicts)."""
 
-    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
-        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
-        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
-        hours (None: all day), for ``availability``.  A backend may keep results between cycles
-        while the rollups they were summed from are unchanged."""
+    def goal_sums(self, requests: Sequence["GoalRequest"]) -> list[list[tuple[float, float]]]:
+        """For each request, the ``(numerator, denominator)`` of its goal metric for each of its
+        ``days`` local days (``ReadStore.goal_series`` for one).  A backend may keep results between
+        cycles while the rollups they were summed from are unchanged (late data included)."""
 
 
 # ------------------------------------------------------------------ alerts (engine, actions)
@@ -432,8 +446,11 @@ class ReadStore(Protocol):
         """What judging a customer's goals needs beside the sums: ``timezone`` and ``hours`` as
         imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours: Sequence[int] | None) -> list[tuple[float, float]]:
-        """As ``HealthStore.goal_series``."""
+                    open_hours: Sequence[int] | None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
+        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
+        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
+        hours (None: all day), for ``availability``; ``active_floor``: the interactions that make a
+        robot's day active, for ``active_day_share``."""
 
 
 @dataclass

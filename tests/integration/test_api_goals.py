@@ -127,3 +127,8 @@ async def test_api_goals_default_zone_and_a_goal_not_started(client):
     (goal,) = out["items"]
     assert goal["status"] == "on_track" and goal["reason"] == "not_started" and goal["days"] == []
     assert goal["progress"] is None and goal["days_left"] == 40  # 20 January (today) to 28 February
+
+
+async def test_api_goals_alerts_filter_by_the_goal_rule(client):
+    resp = await client.get("/api/v1/alerts?rule=goal_at_risk", headers=bearer(VIEWER))
+    assert resp.status == 200 and (await resp.json())["items"] == []

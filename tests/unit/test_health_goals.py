@@ -82,3 +82,12 @@ def test_health_goals_dashboard_names_every_metric_status_and_reason():
         assert {f"goal.metric.{m}" for m in METRICS} | {"goal.metric.skill"} <= keys
         assert {f"goal.status.{s}" for s in STATUSES} <= keys
         assert {f"goal.reason.{r}" for r in REASONS} <= keys
+
+
+def test_health_goals_store_default_active_day_is_healths():
+    """A caller of ``ReadStore.goal_series`` that passes no floor (the monthly report) counts an
+    active day as the health cycle does by default."""
+    from collector.health.settings import defaults
+    from collector.store.seam import DEFAULT_ACTIVE_FLOOR
+
+    assert DEFAULT_ACTIVE_FLOOR == defaults()["active_day_interactions"]

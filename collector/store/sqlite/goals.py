@@ -11,8 +11,8 @@ midnight, as health reckons it: ``collector/store/sqlite/health.py``, ``_local_d
 | ``interactions_per_robot_day`` | interactions (``customer_hour``) | robots of the customer first seen before the day's end |
 | ``skill:<name>`` | ``skill.<name>`` uses (``customer_hour``) | the same robots |
 | ``conversion`` | interactions x 100 | foot traffic (``customer_hour``) |
-| ``active_day_share`` | robots with at least one interaction that day (``counter_hour``) x 100 | the same robots |
-| ``availability`` | open robot-hours the robot reported in (any rollup row), less its ``net.offline_s``, x 100 | open robot-hours (robots first seen before the hour's end) |
+| ``active_day_share`` | robots with an active day (at least ``active_floor`` interactions: ``health.active_day_interactions``, as onboarding counts them; ``counter_hour``) x 100 | the same robots |
+| ``availability`` | open robot-hours the robot reported in (any rollup row; up to 2 hours between two reported ones count too), less its ``net.offline_s``, x 100 | open robot-hours (robots first seen before the hour's end) |
 
 Open hours are the local hours of the day passed in (``open_hours``; None = all 24).
 """
@@ -20,9 +20,11 @@ Open hours are the local hours of the day passed in (``open_hours``; None = all 
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.records import GoalRow
 from collector.store.sqlite.db import connect_writer
 from protocol.timeunits import DAY_MS, HOUR_MS
@@ -35,6 +37,9 @@ UPSERT_GOAL = ("INSERT INTO customer_goals (customer, metric, target, start, due
                " updated_ms = excluded.updated_ms"
                " WHERE customer_goals.target <> excluded.target OR customer_goals.note <> excluded.note")
 IDENTITY_WHERE = "customer = ? AND metric = ? AND start = ? AND due = ?"
+#: hours without a report between two reported hours that still count as online (as health's
+#: learned opening hours fill them: collector/store/sqlite/health.py, GAP_HOURS)
+GAP_HOURS = 2
 
 
 class RegistryGoals:
@@ -82,12 +87,44 @@ def goal_rows(conn: sqlite3.Connection, customer: str | None = None, goal_id: in
     return [dict(zip(GOAL_FIELDS, r)) for r in conn.execute(sql + " ORDER BY customer, due, id", args)]
 
 
-def goals_version(conn: sqlite3.Connection, customer: str, first_ms: int, end_ms: int) -> tuple:
-    """Changes whenever a goal series of ``customer`` over [first_ms, end_ms) may have: the store's
-    revisions of those hours (``rollup_marks``: late data bumps them) and the customer's robots."""
-    return (conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
-                         " AND bucket_ms >= ? AND bucket_ms < ?", (first_ms - HOUR_MS, end_ms)).fetchone(),
-            conn.execute("SELECT count(*), total(first_seen_ms) FROM robots WHERE customer = ?", (customer,)).fetchone())
+class Marks:
+    """The store's revisions of every hour in [lo_ms, hi_ms) (``rollup_marks``: every write to an
+    hour bumps its revision, late data included), read once, summed per local day of any goal."""
+
+    def __init__(self, conn: sqlite3.Connection, lo_ms: int, hi_ms: int):
+        rows = conn.execute("SELECT bucket_ms, rev FROM rollup_marks WHERE grain = 'counter_hour'"
+                            " AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms", (lo_ms, hi_ms)).fetchall()
+        self.buckets = [b for b, _ in rows]
+        self.sums = [0]
+        for _, rev in rows:
+            self.sums.append(self.sums[-1] + rev)
+
+    def per_day(self, first_ms: int, days: int) -> list[tuple[int, int]]:
+        """``(hours marked, their revisions summed)`` of each day from ``first_ms``."""
+        out = []
+        i = bisect_left(self.buckets, first_ms)
+        for d in range(days):
+            j = bisect_left(self.buckets, first_ms + (d + 1) * DAY_MS, i)
+            out.append((j - i, self.sums[j] - self.sums[i]))
+            i = j
+        return out
+
+
+def robot_versions(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+    """customer -> (robots, their first sightings summed): what a goal's denominators depend on."""
+    return {c: (n, total) for c, n, total in conn.execute(
+        "SELECT customer, count(*), total(first_seen_ms) FROM robots GROUP BY customer")}
+
+
+def runs(days: list[int]) -> list[tuple[int, int]]:
+    """Sorted day numbers as ``(first, last)`` runs of consecutive days."""
+    out: list[tuple[int, int]] = []
+    for d in days:
+        if out and out[-1][1] == d - 1:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
 
 
 def _robot_days(firsts: list[int], first_ms: int, days: int) -> list[int]:
@@ -105,9 +142,10 @@ def _customer_days(conn: sqlite3.Connection, customer: str, metric: str, first_m
 
 
 def goal_series(conn: sqlite3.Connection, customer: str, metric: str, first_ms: int, days: int,
-                open_hours: Collection[int] | None = None) -> list[tuple[float, float]]:
+                open_hours: Collection[int] | None = None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
     """``(numerator, denominator)`` of ``metric`` for each of ``days`` local days from ``first_ms``
-    (the UTC instant of the first day's local midnight); see the module's table."""
+    (the UTC instant of the first day's local midnight); see the module's table.  ``active_floor``:
+    the interactions that make a robot's day active (``health.active_day_interactions``)."""
     if days <= 0:
         return []
     end_ms = first_ms + days * DAY_MS
@@ -127,7 +165,7 @@ def goal_series(conn: sqlite3.Connection, customer: str, metric: str, first_ms: 
             for (d,) in conn.execute(
                     "SELECT (bucket_ms - ?) / ? FROM counter_hour INDEXED BY counter_hour_interactions"
                     " WHERE robot = ? AND metric = 'usage.interactions' AND bucket_ms >= ? AND bucket_ms < ?"
-                    " GROUP BY 1 HAVING SUM(total) > 0", (first_ms, DAY_MS, robot, first_ms, end_ms)):
+                    " GROUP BY 1 HAVING SUM(total) >= ?", (first_ms, DAY_MS, robot, first_ms, end_ms, max(1, active_floor))):
                 active[d] += 1
         return [(100.0 * a, float(r)) for a, r in zip(active, _robot_days(firsts, first_ms, days))]
     if metric == "availability":
@@ -148,6 +186,13 @@ def _availability(conn: sqlite3.Connection, robots: list, first_ms: int, days: i
             for (bucket,) in conn.execute(f"SELECT DISTINCT bucket_ms FROM {table} WHERE robot = ?"
                                           " AND bucket_ms >= ? AND bucket_ms < ?", (robot, first_ms, end_ms)):
                 seen[bucket] = 1.0
+        # a window's counts sit in the hour of its start: windows of up to GAP_HOURS + 1 hours (history
+        # back-filled in 2-hour windows) leave hours between two reported ones empty, and online
+        reported = sorted(seen)
+        for before, after in zip(reported, reported[1:]):
+            if after - before <= (GAP_HOURS + 1) * HOUR_MS:
+                for bucket in range(before + HOUR_MS, after, HOUR_MS):
+                    seen[bucket] = 1.0
         for bucket, offline_s in conn.execute(
                 "SELECT bucket_ms, total FROM counter_hour WHERE robot = ? AND metric = 'net.offline_s'"
                 " AND bucket_ms >= ? AND bucket_ms < ?", (robot, first_ms, end_ms)):

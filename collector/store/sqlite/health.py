@@ -13,7 +13,7 @@ import json
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from operator import add, sub
@@ -22,6 +22,7 @@ from collector.store.sqlite import goals as goal_sql
 from collector.store.sqlite import marks
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
+from collector.store.seam import GoalRequest
 from collector.store.sqlite.db import connect_reader
 from collector.store.sqlite.shared import OnSharedConnection, SharedConnection
 from protocol.catalogue import USAGE_VOLUMES
@@ -150,21 +151,40 @@ class SqliteHealthStore(OnSharedConnection):
     def goals(self) -> list[dict]:
         return goal_sql.goal_rows(self.conn)
 
-    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours=None) -> list[tuple[float, float]]:
-        """Kept in ``goal_cache`` while the store's revisions of the hours summed and the customer's
-        robots are unchanged (a goal's complete local days only change through late data)."""
-        hours = None if open_hours is None else tuple(sorted(open_hours))
-        key = (customer, metric, first_ms, days, hours)
-        version = goal_sql.goals_version(self.conn, customer, first_ms, first_ms + days * DAY_MS)
-        hit = self.goal_cache.get(key)
-        if hit is not None and hit[0] == version:
-            return hit[1]
-        series = goal_sql.goal_series(self.conn, customer, metric, first_ms, days, hours)
-        if len(self.goal_cache) > 10_000:
-            self.goal_cache.clear()
-        self.goal_cache[key] = (version, series)
-        return series
+    def goal_sums(self, requests: Sequence[GoalRequest]) -> list[list[tuple[float, float]]]:
+        """Each day's sums kept in ``goal_cache`` while the store's revisions of that day's hours
+        (``rollup_marks``, read once for all requests) and the customer's robots are unchanged: a
+        goal's complete local days only change through late data, which then costs a re-read of the
+        days it landed in (and the next: a long window's hour fills the next day's first hours for
+        ``availability``)."""
+        if not requests:
+            return []
+        marks = goal_sql.Marks(self.conn, min(r.first_ms for r in requests),
+                               max(r.first_ms + r.days * DAY_MS for r in requests))
+        robots_of = goal_sql.robot_versions(self.conn)
+        out = []
+        for r in requests:
+            hours = None if r.open_hours is None else tuple(sorted(r.open_hours))
+            key = (r.customer, r.metric, r.first_ms, hours, r.active_floor)
+            robots = robots_of.get(r.customer, (0, 0))
+            revs = marks.per_day(r.first_ms, r.days)
+            kept = self.goal_cache.get(key)
+            if kept is None or kept[0] != robots:
+                kept = (robots, {})
+            cached: dict[int, tuple] = kept[1]
+            stale = {d for d in range(r.days) if d not in cached or cached[d][0] != revs[d]}
+            stale |= {d + 1 for d in stale if d + 1 < r.days}
+            for a, b in goal_sql.runs(sorted(stale)):
+                lo = max(0, a - 1)  # a day of context before: gaps filled across midnight
+                part = goal_sql.goal_series(self.conn, r.customer, r.metric, r.first_ms + lo * DAY_MS, b - lo + 1,
+                                            hours, r.active_floor)
+                for d in range(a, b + 1):
+                    cached[d] = (revs[d], part[d - lo])
+            if len(self.goal_cache) > 10_000:
+                self.goal_cache.clear()
+            self.goal_cache[key] = kept
+            out.append([cached[d][1] for d in range(r.days)])
+        return out
 
     def trim_feed(self, before_ms: int, limit: int) -> None:
         self.conn.execute("DELETE FROM feed_events WHERE id IN (SELECT id FROM feed_events WHERE ts_ms < ?"

@@ -28,6 +28,7 @@ from collector.store.sqlite import report_reads
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.sqlite import goals as goal_sql
 from protocol.timeunits import DAY_MS, day_start
 
@@ -465,11 +466,11 @@ class SqliteReadStore:
         return {"timezone": row[0] or row[2], "hours": row[1], "venue_hours": row[3]}
 
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
-                    open_hours=None) -> list[tuple[float, float]]:
+                    open_hours=None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
         with self._conn() as conn:
             conn.execute("BEGIN")  # one snapshot for the series' reads
             try:
-                return goal_sql.goal_series(conn, customer, metric, first_ms, days, open_hours)
+                return goal_sql.goal_series(conn, customer, metric, first_ms, days, open_hours, active_floor)
             finally:
                 conn.execute("COMMIT")
 
