@@ -20,10 +20,11 @@ GOAL_FIELDS = ("id", "metric", "unit", "target", "start", "due", "note", "progre
                "status", "reason", "days_elapsed", "days_total")
 
 
-def goals_of(reads: ReadStore, customer: str, month: Month, now_ms: int) -> dict:
+def goals_of(reads: ReadStore, customer: str, month: Month, now_ms: int, active_floor: int) -> dict:
     """The customer's goals started by the month's end, judged as they stood then (the code the
     goals route and the ``goal_at_risk`` rule use, on the complete local days up to the month's
-    last, or up to yesterday for the month in progress)."""
+    last, or up to yesterday for the month in progress); ``active_floor``: ``[health]
+    active_day_interactions``, as the route passes it."""
     at = min(now_ms, month.to_ms)
     off = utc_offset_ms(month.zone, at - 1)
     today = goal_health.today_of(at, off)
@@ -36,7 +37,7 @@ def goals_of(reads: ReadStore, customer: str, month: Month, now_ms: int) -> dict
             continue
         series = reads.goal_series(customer, goal["metric"], goal_health.first_ms(goal["start"], off),
                                    goal_health.complete_days(goal, today),
-                                   hours if goal["metric"] == "availability" else None)
+                                   hours if goal["metric"] == "availability" else None, active_floor)
         judged = goal_health.judge(goal, series, today)
         items.append({k: judged.get(k) for k in GOAL_FIELDS})
     return {"as_of": last_day, "items": items}
@@ -52,4 +53,5 @@ def report(reads: ReadStore, customer: str, month_text: str, now_ms: int, health
     month = parse_month(month_text, zone)
     check_month(month, now_ms, first, customer)
     inputs = reads.report_inputs(customer, month.from_ms, month.to_ms, month.previous().from_ms)
-    return figures.build(inputs, month, now_ms, health, goals_of(reads, customer, month, now_ms))
+    goals = goals_of(reads, customer, month, now_ms, int(health.active_day_interactions))
+    return figures.build(inputs, month, now_ms, health, goals)
