@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from collector.report.period import last_month
-from tests.support.report_month import CUSTOMERS, build
+from tests.support.report_month import CUSTOMERS, build, build_demo
 
 ROBOPULSE = str(Path(sys.executable).parent / "robopulse")
 MONTH = last_month(int(time.time() * 1000), "Asia/Shanghai")
@@ -120,3 +120,23 @@ def test_report_cli_one_customer_to_html_and_bad_months(store, tmp_path):
     assert early.returncode == 2 and "month 2001-01 is before customer harbour-mall's first data" in early.stderr
     wrong = run("--customer", "harbour-mall", "--month", MONTH, "--out", str(tmp_path / "x.docx"), config=config)
     assert wrong.returncode == 2 and "must end in .pdf or .html" in wrong.stderr
+
+
+def test_report_cli_all_writes_every_demo_customers_report(tmp_path):
+    """``--all`` over the built-in demo's eight customers (as html: each PDF is the same HTML printed,
+    shown above) writes one report each, in Chinese, and lists them all."""
+    db = tmp_path / "store.db"
+    customers = build_demo(db, MONTH, int(time.time() * 1000))
+    config = tmp_path / "collector.toml"
+    config.write_text(f'[collector]\ndb = "{db}"\n', encoding="utf-8")
+    out = tmp_path / "reports"
+    done = run("--all", "--month", MONTH, "--out", str(out), "--format", "html", config=config)
+    assert done.returncode == 0, done.stderr
+    assert len(customers) == 8
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"wrote 8 reports for {MONTH} to {out}:"
+    for cid, name in customers:
+        path = out / f"{cid}-{MONTH}.html"
+        assert f"  {path}" in lines
+        html = path.read_text(encoding="utf-8")
+        assert name in html and "月度价值报告" in html and 'data-has-data="true"' in html

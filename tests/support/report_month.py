@@ -149,3 +149,40 @@ def _alerts(conn, out: Built, start: int) -> None:
              "resolved" if resolved else "firing", f"{rule} {robot}", json.dumps(facts), opened, opened, opened,
              resolved))
         out.alerts[key] = cur.lastrowid
+
+
+def build_demo(path: Path, month: str, now_ms: int) -> list[tuple[str, str]]:
+    """The built-in demo scenario's customers (simulator/scenarios/demo.toml: names, scenes, robots,
+    opening hours), imported through import-customers' own code, with a month of hourly windows in
+    their opening hours (cheap counters, not the simulator's model: its Poisson draws cost seconds).
+    Returns (customer id, name) of each."""
+    import io
+
+    from collector.store import customers as customer_import
+    from collector.store import open_store
+    from simulator import scenario
+
+    scn = scenario.load(scenario.builtin("demo"), now_ms)
+    csv_path = path.with_name("demo-customers.csv")
+    csv_path.write_text(scenario.customers_csv(scn), encoding="utf-8")
+    store = open_store(str(path))
+    try:
+        assert customer_import.import_file(str(csv_path), store.registry, io.StringIO(), io.StringIO()) == 0
+    finally:
+        store.close()
+    start, end = month_bounds(month)
+    conn = connect_writer(path)
+    windows = []
+    for c in scn.customers:
+        for i, robot in enumerate(c.robots):
+            seed.add_robot(conn, robot.id, c.id, robot.site, scene=c.scene, first_seen_ms=start, now_ms=start)
+            for t in range(start, end, HOUR):
+                local = dt.datetime.fromtimestamp(t / 1000, ZONE)
+                minute = local.hour * 60
+                if not (c.open_min <= minute < c.close_min or minute + 1440 < c.close_min):
+                    continue
+                windows.append((robot.id, t, t + HOUR, _counts(c.scene, int(60 * c.engagement), i, local.day,
+                                                               local.hour, False)))
+    seed.write_windows(conn, windows)
+    conn.close()
+    return [(c.id, c.name) for c in scn.customers]
