@@ -155,6 +155,54 @@ SCHEMAS.update({
         "renewals_due": obj({**{f"days_{b}": obj({"customers": INT, "arr": NUM}) for b in DUE_BANDS},
                              "customers": {"type": "array", "items": ref("RenewalDue")}})}),
 })
+
+# ------------------------------------------------------------------ monthly value report (issue 15)
+MONTH = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "description": "YYYY-MM, the customer's local month"}
+_COUNTS = {"type": "object", "additionalProperties": INT}
+_PER_DAY = {"type": "object", "additionalProperties": nullable(NUM)}
+_CODED = {"type": "array", "items": obj({"code": STR, "facts": {"type": "object"}})}
+SCHEMAS.update({
+    "Report": obj({
+        "schema": STR, "month": MONTH, "previous_month": MONTH, "generated_ms": MS,
+        "customer": obj({"id": ID, "name": STR, "scene": STR, "timezone": STR,
+                         "language": {"type": "string", "enum": ["zh", "en"]}}),
+        "period": obj({"from_ms": MS, "to_ms": MS, "through_ms": MS, "first_day": DATE, "last_day": DATE,
+                       "days": INT, "days_elapsed": INT, "complete": {"type": "boolean"}}),
+        "has_data": {"type": "boolean"},
+        "robots": obj({"in_service": INT, "reporting": INT}), "robot_days": NUM,
+        "outcome": obj({"volumes": _COUNTS, "skills": _COUNTS, "per_robot_day": _PER_DAY}),
+        "previous": obj({"month": MONTH, "has_data": {"type": "boolean"}, "volumes": _COUNTS,
+                         "per_robot_day": _PER_DAY, "change_pct": _PER_DAY, "per_robot_day_change_pct": _PER_DAY}),
+        "peers": obj({"scene": STR, "customers": INT, "robot_days": NUM, "per_robot_day": _PER_DAY,
+                      "ratio_pct": _PER_DAY, "percentile": nullable(NUM)}),
+        "daily": obj({"days": {"type": "array", "items": DATE}, "interactions": {"type": "array", "items": INT},
+                      "foot_traffic": {"type": "array", "items": INT}, "robots": {"type": "array", "items": INT}}),
+        "funnel": obj({"steps": {"type": "array", "items": obj({"metric": STR, "total": INT,
+                                                                "of_previous_pct": nullable(NUM)})},
+                       "conversion_pct": nullable(NUM)}),
+        "availability": obj({"source": {"type": "string", "enum": ["imported", "learned", "none"]}, "hours": STR,
+                             "expected_robot_hours": INT, "covered_robot_hours": INT, "pct": nullable(NUM)}),
+        "anomalies": {"type": "object", "additionalProperties": obj({
+            "robots": INT, "count": INT, "rate": NUM, "error_rate": nullable(NUM),
+            "robot_ids": {"type": "array", "items": STR}})},
+        "alerts": obj({"opened": INT, "resolved": INT, "open_at_end": INT, "median_minutes": nullable(NUM),
+                       "max_minutes": nullable(NUM), "by_subsystem": {"type": "object"}, "by_rule": {"type": "object"}}),
+        "goals": obj({"as_of": DATE, "items": {"type": "array", "items": obj({
+            "metric": STR, "unit": STR, "target": NUM, "start": DATE, "due": DATE, "progress": nullable(NUM),
+            "status": STR, "reason": STR})}}),
+        "benchmark": obj({"threshold": NUM, "interactions_per_robot_day": nullable(NUM), "progress_pct": nullable(NUM),
+                          "met": {"type": "boolean"}, "days_met": INT, "days": INT}),
+        "risks": _CODED, "next_steps": _CODED}),
+    "ReportMonths": obj({"customer": ID, "timezone": STR, "language": {"type": "string", "enum": ["zh", "en"]},
+                         "months": {"type": "array", "items": MONTH}}),
+})
+REPORT_QUERY = [
+    {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "html"]},
+     "description": "json (default): the figures; html: the report as the dashboard shows and prints it"},
+    {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["zh-CN", "en"]},
+     "description": "with format=html: the language (default: the customer's)"}]
+
+
 # ------------------------------------------------------------------ success goals (issue 14)
 SCHEMAS.update({
     "GoalDay": obj({"date": DATE, "value": nullable(NUM), "numerator": NUM, "denominator": NUM}),
@@ -180,6 +228,7 @@ SCHEMAS.update({
         "start": {"type": "string", "maxLength": 10}, "due": {"type": "string", "maxLength": 10},
         "note": {"type": "string", "maxLength": GOAL_MAX_NOTE}}, ("metric", "target", "start", "due"), extra=False),
 })
+
 OUTCOME_QUERY = [
     {"name": "from", "in": "query", "required": False, "schema": DATE,
      "description": "first day of the period (inclusive); default: the current quarter's first"},
@@ -413,6 +462,20 @@ def document() -> dict:
         "/api/v1/below-average": get("customers scored under the average of their scene or tier, widest gap first",
                                      resp("BelowAverage", "customers"),
                                      [q("by", {"type": "string", "enum": ["scene", "tier"]}, "group; default scene")]),
+        "/api/v1/customers/{id}/reports": get(
+            "the months a monthly value report can be made for (newest first: the current month, so far, "
+            "back to the month of the customer's first data)", resp("ReportMonths", "months"),
+            [path("customer id")], {**ERR, **NF}),
+        "/api/v1/customers/{id}/reports/{month}": {"get": {
+            "summary": "a customer's monthly value report over its local month (docs/report.md)",
+            "parameters": [path("customer id"), {"name": "month", "in": "path", "required": True, "schema": MONTH,
+                                                 "description": "YYYY-MM"}, *REPORT_QUERY],
+            "responses": {"200": {"description": "the report's figures, or its HTML",
+                                  "content": {"application/json": {"schema": ref("Report")},
+                                              "text/html": {"schema": STR}}},
+                          "400": resp("Error", "a month malformed or not begun yet in the customer's zone"),
+                          "401": resp("Error", "missing or unknown token"),
+                          "404": resp("Error", "no such customer, or a month before its first data")}}},
         "/": get("the CS dashboard (HTML)", {"description": "HTML page",
                                              "content": {"text/html": {"schema": STR}}}, errors={},
                  public=True),

@@ -10,6 +10,7 @@ from collector.api import alerts, cors, counters, customers, exports, openapi, o
 from collector.api import handover
 from collector.api import csms
 from collector.api import funnels
+from collector.api import reports
 from collector.api import goals
 from collector.api.common import ok
 from collector.http.keys import PERSON, ROLE, TOKEN_NAME
@@ -33,6 +34,7 @@ def setup(app: web.Application) -> None:
     outcomes.setup(app)
     csms.setup(app)
     funnels.setup(app)
+    reports.setup(app)
     goals.setup(app)
     openapi.setup(app)
     handover.setup(app)

@@ -452,6 +452,21 @@ class ReadStore(Protocol):
         ``since_ms`` and their events dated from ``since_date``; None when no customer has this CSM."""
     def csm_book_version(self, csm: str) -> tuple:
         """The book's cache marker: changes whenever what ``csm_book`` reads changes."""
+    # the monthly value report (issue 15; collector/report)
+    def report_customers(self) -> list[tuple[str, str]]:
+        """Every customer's ``(id, name)``, by id (what ``report --all`` walks)."""
+    def report_customer(self, customer: str) -> tuple[dict | None, int | None]:
+        """The customer's row (id, name, scene, tier, csm, contract_start, contract_end, arr,
+        timezone, hours, language, created_ms), or None, and the start of its first data (ms), or None."""
+    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int) -> dict:
+        """The month ``[from_ms, to_ms)`` of one customer in one snapshot: ``customer`` (as
+        ``report_customer``), ``first_data_ms``, ``hours`` (``(bucket_ms, metric, total)`` usage and
+        skill rows of ``[prev_from_ms, to_ms)``), ``robots`` (id, site, first_seen_ms, last_window_ms),
+        ``robot_counters`` (robot -> summed health-subsystem counters of the month), ``robot_hours``
+        (robot -> the hour buckets it reported anything in), ``peers`` (the scene's other customers:
+        id, usage volume ``totals`` of the month, ``robots`` with first_seen_ms/last_window_ms) and
+        ``alerts`` (opened before ``to_ms`` and not resolved before ``from_ms``).  An hour bucket
+        belongs to the month when its start does."""
     # success goals (issue 14)
     def list_goals(self, customer: str | None = None) -> list[dict]:
         """Stored goals (``customer_goals`` rows as dicts), by customer, due date, id."""

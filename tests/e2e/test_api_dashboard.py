@@ -256,8 +256,8 @@ def summaries(base: str) -> set[str]:
 
 
 def walk(page, base: str, checker: Checker) -> dict[str, list[str]]:
-    """Overview, two customer pages, two robot pages, a handover page, the Outcomes page and a CSM's
-    book: each page's untranslated strings."""
+    """Overview, two customer pages, two robot pages, a handover page, the Outcomes page, a CSM's
+    book and a monthly report: each page's untranslated strings."""
     found = {}
     for name, hash_, ready in (("overview", "#/", "#customers tbody tr"),
                                ("customer acme-museum", "#/customer/acme-museum", "#usage-charts svg"),
@@ -265,6 +265,7 @@ def walk(page, base: str, checker: Checker) -> dict[str, list[str]]:
                                ("handover acme-museum", "#/handover/acme-museum", "#handover-timeline li"),
                                ("outcomes", "#/outcomes?group=csm", "#outcome-groups tbody tr"),
                                ("csm bob", "#/csm/bob", "#book-customers-table tbody tr"),
+                               ("report acme-museum", "#/report/acme-museum/2026-10", "#report-body article"),
                                ("robot k-001", "#/robot/k-001", "#subsystems tbody tr"),
                                ("robot r-001", "#/robot/r-001", "#subsystems tbody tr")):
         page.goto(base + "/" + hash_)
@@ -299,7 +300,7 @@ def test_api_dashboard_every_visible_string_is_in_the_page_language(live_api, ap
 
         assert walk(page, live_api.url, checker) == {k: [] for k in (
             "overview", "customer acme-museum", "customer kiwi-ktv", "robot k-001", "robot r-001",
-            "handover acme-museum", "outcomes", "csm bob")}
+            "handover acme-museum", "outcomes", "csm bob", "report acme-museum")}
 
         # kiwi-ktv's robot went offline at 11:00 UTC: 19:00 in Shanghai, the zone the page names
         page.goto(live_api.url + "/#/customer/kiwi-ktv")
@@ -347,7 +348,9 @@ def test_api_dashboard_language_switch_is_remembered(live_api, api_seed, output_
         expect(page.locator("#open-alerts-heading")).to_have_text("Open alerts (2)")
         assert walk(page, live_api.url, en) == {k: [] for k in (
             "overview", "customer acme-museum", "customer kiwi-ktv", "robot k-001", "robot r-001",
-            "handover acme-museum", "outcomes", "csm bob")}
+            "handover acme-museum", "outcomes", "csm bob", "report acme-museum")}
+            "overview", "customer acme-museum", "customer kiwi-ktv", "report acme-museum", "robot k-001",
+            "robot r-001")}
 
         page.click("[data-lang=zh-CN]")
         expect(page.locator("#subsystems th").first).to_have_text("子系统")

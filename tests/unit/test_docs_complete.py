@@ -22,6 +22,7 @@ COMMANDS = [
     "robopulse agent run", "robopulse agent status", "robopulse agent check-config",
     "robopulse collector run", "robopulse collector import-customers",
     "robopulse collector import-robots", "robopulse collector broker-acl",
+    "robopulse collector report",
     "robopulse sim run", "robopulse demo",
 ]
 

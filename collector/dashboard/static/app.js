@@ -237,6 +237,8 @@ async function renderCustomer(view, id) {
     el("p", {}, el("a", { href: "#/handover/" + encodeURIComponent(c.id), id: "handover-link" }, t("handover.link"))),
     el("h1", { id: "customer-name" }, colorDot(h && h.color), " ", c.name, " ", el("span", { class: "muted" }, c.id)),
     zoneNote(zone, h && h.computed_ms),
+    el("p", { class: "report-link" }, el("a", { href: "#/report/" + encodeURIComponent(c.id), id: "customer-report-link" },
+      t("report.page.link"))),
     el("div", { class: "cards" },
       el("div", { class: "card" }, el("div", { class: "label" }, t("card.score")),
         el("div", { class: "big", id: "customer-score" }, h ? num(h.score, 1) : t("none")),
@@ -330,9 +332,10 @@ async function renderRobot(view, id) {
 async function render() {
   const view = $("#view");
   const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
-  const [kind, id] = hash.split("/");
+  const [kind, id, month] = hash.split("/");
   try {
     if (kind === "customer" && id) await renderCustomer(view, id);
+    else if (kind === "report" && id) await RPReport.render(view, id, month, { api, el });
     else if (kind === "robot" && id) await renderRobot(view, id);
     else if (kind === "handover" && id) await RPHandover.render(view, id);
     else if (kind.split("?")[0] === "outcomes") await renderOutcomes(view, kind.split("?")[1]);
@@ -344,6 +347,7 @@ async function render() {
 }
 
 function scheduleRefresh() {
+  if (location.hash.startsWith("#/report/")) return;  // a month's report: live changes do not redraw it
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(render, 300);
 }

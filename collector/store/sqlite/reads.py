@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from collector.store.sqlite import funnel
+from collector.store.sqlite import report_reads
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
@@ -515,6 +516,23 @@ class SqliteReadStore:
         with self._conn() as conn:
             return (*conn.execute(_VERSION_SQL).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone(),
                     *conn.execute("SELECT count(*), max(updated_ms) FROM customer_goals").fetchone())
+    # monthly value report (issue 15): collector/store/sqlite/report_reads.py
+    def report_customers(self) -> list[tuple[str, str]]:
+        with self._conn() as conn:
+            return report_reads.report_customers(conn)
+
+    def report_customer(self, customer: str) -> tuple[dict | None, int | None]:
+        with self._conn() as conn:
+            return report_reads.customer_row(conn, customer), report_reads.first_data_ms(conn, customer)
+
+    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int) -> dict:
+        """One read transaction: a consistent snapshot of the month."""
+        with self._conn() as conn:
+            conn.execute("BEGIN")
+            try:
+                return report_reads.report_inputs(conn, customer, from_ms, to_ms, prev_from_ms)
+            finally:
+                conn.execute("COMMIT")
 
     # ------------------------------------------------------------ success goals (issue 14)
     def list_goals(self, customer: str | None = None) -> list[dict]:
