@@ -46,6 +46,8 @@ class SqliteHealthStore(OnSharedConnection):
         self.hours_cache: dict = {}
         #: onboarding robots' interactions per local day over the hours before every customer's today
         self.active_cache: dict = {}
+        #: every customer's usage volumes per day and hour bucket, kept while the bucket's revision holds
+        self.volume_cache = funnel.VolumeCache()
 
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
@@ -149,7 +151,7 @@ class SqliteHealthStore(OnSharedConnection):
 
     # issue 14: the funnel and the lifecycle stage (collector/store/sqlite/funnel.py)
     def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
-        return funnel.volumes(self.conn, spans)
+        return funnel.volumes(self.conn, spans, self.volume_cache)
 
     def latest_events(self) -> dict[str, dict[str, dict]]:
         return funnel.latest_events(self.conn)
