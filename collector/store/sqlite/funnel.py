@@ -26,7 +26,7 @@ from protocol.timeunits import DAY_MS, HOUR_MS
 
 _METRICS = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
 #: this many customers or fewer are read customer by customer from the hours (a customer's page)
-_FEW = 3
+FEW = 3
 _GRAIN = {"customer_day": "counter_day", "customer_hour": "counter_hour"}  # rollup_marks' grain of each
 
 
@@ -105,7 +105,7 @@ def volumes(conn: sqlite3.Connection, spans: Mapping[str, tuple[int, int]],
     """``{customer: (start_ms, end_ms)}`` -> ``{customer: {metric: total}}``: the four usage volumes
     of each customer's robots over its span (UTC ms, end excluded); every customer asked for is in
     the result, with 0 for a volume it never had.  ``cache``: buckets kept from an earlier call."""
-    if len(spans) <= _FEW and cache is None:
+    if len(spans) <= FEW and cache is None:
         return _few(conn, spans)
     cache = cache if cache is not None else VolumeCache()
     per_span: dict[tuple[int, int], list[tuple[str, int]]] = {}
