@@ -25,7 +25,7 @@ from protocol.catalogue import HEALTH_SUBSYSTEMS
 
 CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "csm", "contract_start", "contract_end", "arr",
                     "score", "color", "trend", "robots_total", "robots_online", "robots_offline",
-                    "robots_stale", "open_alerts", "color_since", "computed_at", "distributor")
+                    "robots_stale", "open_alerts", "color_since", "computed_at", "distributor", "lifecycle")
 ROBOT_COLUMNS = ("id", "customer", "customer_name", "site", "scene", "state", "score", "worst",
                  *HEALTH_SUBSYSTEMS, "agent_version", "status", "last_seen_at", "last_window_at",
                  "computed_at")
