@@ -37,7 +37,8 @@ SKILLS = tuple(m.name.split(".", 1)[1] for m in subsystem_metrics("skills"))
 CUSTOMER_COLUMNS += ("timezone", "interactions_per_robot_day_30d", "robot_days_30d",
                      *(f"{s}_{f}" for s in HEALTH_SUBSYSTEMS
                        for f in ("robots_with_anomalies", "anomaly_count", "anomaly_rate")),
-                     *(f"skill_{k}" for k in SKILLS), "skill_other")
+                     *(f"skill_{k}" for k in SKILLS), "skill_other",
+                     "lifecycle")  # issue 14: the customer's lifecycle stage
 ROBOT_COLUMNS = ("id", "customer", "customer_name", "site", "scene", "state", "score", "worst",
                  *HEALTH_SUBSYSTEMS, "agent_version", "status", "last_seen_at", "last_window_at",
                  "computed_at")

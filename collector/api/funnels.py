@@ -25,6 +25,7 @@ from collector.api.common import api, not_found, now_ms, ok
 from collector.api.params import BadRequest, choice, path_id, text
 from collector.health import funnel
 from collector.http.keys import CONFIG, STORE
+from protocol.timeunits import known_zone
 
 #: the longest period one request may ask for (a year and a bit: every day's hours are summed)
 MAX_DAYS = 400
@@ -72,6 +73,7 @@ def funnels_of(reads, customers: list[dict], now: int, zone: str, first: str | N
     periods, spans = {}, {}
     for c in customers:
         tz = c.get("timezone") or zone
+        tz = tz if known_zone(tz) else zone  # a zone this machine does not know: the default's days
         periods[c["id"]] = p = (first, last) if first is not None else funnel.default_period(now, tz)
         spans[c["id"]] = funnel.span(*p, tz)
     totals = reads.usage_volumes(spans)
@@ -85,7 +87,8 @@ def customer_funnel(reads, customer: dict, now: int, zone: str, first: str | Non
     scene's median conversion as the last health cycle saw it (``facts.funnel.scene``)."""
     c = {"id": customer["id"], "timezone": customer.get("timezone"), "robots": customer["robots"]["total"] or 0}
     out = funnels_of(reads, [c], now, zone, first, last)[customer["id"]]
-    out["timezone"] = customer.get("timezone") or zone
+    tz = customer.get("timezone") or zone
+    out["timezone"] = tz if known_zone(tz) else zone
     out["scene"] = ((customer.get("facts") or {}).get("funnel") or {}).get("scene")
     return out
 

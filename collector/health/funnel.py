@@ -99,7 +99,7 @@ def attach(health, customers: dict[str, dict], now_ms: int, days: int = DAYS) ->
     traffic (``facts.funnel.scene``): what ``low_conversion`` judges and the customer page shows."""
     periods, spans = {}, {}
     for cid, c in customers.items():
-        zone = c.get("timezone") or "UTC"
+        zone = c.get("timezone") or "UTC"  # the cycle gives every customer a zone it knows
         periods[cid] = first, last = default_period(now_ms, zone, days)
         spans[cid] = span(first, last, zone)
     totals = health.usage_volumes(spans) if spans else {}

@@ -180,6 +180,10 @@ async def test_api_lifecycle_on_the_customers_and_filtered(client, written):
     growing = await get(client, "/api/v1/customers?lifecycle=growth")
     assert [c["id"] for c in growing["items"]] == sorted((c for c, s in stages.items() if s == "growth"),
                                                          key=lambda c: (listed[c]["health"]["score"], c))
+    resp = await client.get("/api/v1/export/customers.csv?lifecycle=renewal", headers=bearer())
+    lines = (await resp.read()).decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[0].endswith(",lifecycle") and lines[1].startswith("m-utc,")
+    assert lines[1].endswith(",renewal")
     bad = await get(client, "/api/v1/customers?lifecycle=asleep", 400)
     assert "lifecycle must be one of signing, launch, growth" in bad["error"]["message"]
 

@@ -64,3 +64,17 @@ def test_rules_low_conversion_peers_under_min_volume_are_no_peers(store, fleet):
     assert firing(store) == []
     evaluate(store, NOW + 60_000, make_settings(alerts={"low_conversion": {"min_volume": 5.0}}))
     assert [a["subject"] for a in firing(store)] == ["weak"]
+
+
+def test_rules_low_conversion_resolves_after_a_day_above_clear(store, fleet):
+    peers(store, fleet)
+    museum(store, fleet, "weak", 300, 24, robots=1)
+    settings = make_settings()
+    evaluate(store, NOW, settings)
+    assert [a["subject"] for a in firing(store)] == ["weak"]
+    # the robot's interactions rise to 20 % of its foot traffic over the same 30 days: 0.8 of the median
+    daily(store, "weak-r0", T - 30 * DAY, 30, {"usage.interactions": 36})
+    evaluate(store, NOW + 60_000, settings)
+    assert [a["subject"] for a in firing(store)] == ["weak"]           # clearing must hold a day
+    evaluate(store, NOW + 60_000 + DAY, settings)
+    assert firing(store) == [] and alerts_of(store, "low_conversion")[0]["state"] == "resolved"

@@ -56,6 +56,8 @@ class SqliteHealthStore(OnSharedConnection):
         self.active_cache: dict = {}
         #: goal series summed from complete local days, kept while their hours' revisions hold
         self.goal_cache: dict = {}
+        #: every customer's usage volumes per day and hour bucket, kept while the bucket's revision holds
+        self.volume_cache = funnel.VolumeCache()
 
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
@@ -198,7 +200,7 @@ class SqliteHealthStore(OnSharedConnection):
 
     # issue 14: the funnel and the lifecycle stage (collector/store/sqlite/funnel.py)
     def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
-        return funnel.volumes(self.conn, spans)
+        return funnel.volumes(self.conn, spans, self.volume_cache)
 
     def latest_events(self) -> dict[str, dict[str, dict]]:
         return funnel.latest_events(self.conn)

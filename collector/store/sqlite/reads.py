@@ -20,6 +20,7 @@ import json
 import os
 import queue
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -183,6 +184,9 @@ class SqliteReadStore:
         self.threads = threads or min(8, max(2, os.cpu_count() or 2))
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(maxsize=size)
         self._executor: ThreadPoolExecutor | None = None
+        #: the funnel's day and hour buckets, kept while their revisions hold (one reader at a time)
+        self._volumes = funnel.VolumeCache()
+        self._volumes_lock = threading.Lock()
 
     # ------------------------------------------------------------ running reads off the event loop
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -434,9 +438,13 @@ class SqliteReadStore:
     # ------------------------------------------------------------ commercial events, outcomes (issue 14)
     # ------------------------------------------------------------ funnel (issue 14)
     def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
-        """The four usage volumes per customer over its span (``collector.store.sqlite.funnel``)."""
+        """The four usage volumes per customer over its span (``collector.store.sqlite.funnel``);
+        many customers through the store's bucket cache, one customer from its hours."""
         with self._conn() as conn:
-            return funnel.volumes(conn, spans)
+            if len(spans) <= funnel.FEW:
+                return funnel.volumes(conn, spans)
+            with self._volumes_lock:
+                return funnel.volumes(conn, spans, self._volumes)
 
     def customer_funnel_inputs(self) -> list[dict]:
         """Every customer with what a funnel or a comparison with its peers needs: scene, tier,
