@@ -41,7 +41,8 @@ const RPSummaries = (() => {
       ? ["summary.benchmark_candidate", { customer: a.customer, value: num(f.interactions_per_robot_day_30d),
         robots: num(f.robots), scene: term("scene.", f.scene) }] : null),
     goal_at_risk: (f, a) => (f.metric && isNum(f.target) && f.due ? ["summary.goal_at_risk", { customer: a.customer,
-      metric: term("goal.metric.", f.metric), target: num(f.target, 1),
+      metric: typeof RPGoals !== "undefined" ? RPGoals.metricName(f.metric) : term("goal.metric.", f.metric),
+      target: num(f.target, 1),
       due: f.due, progress: num(f.progress, 1), projection: num(f.projection, 1) }] : null),
   };
 
