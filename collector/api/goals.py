@@ -3,7 +3,7 @@
 A goal is judged when asked (``collector.health.goals.judge``, the code the health cycle's
 ``goal_at_risk`` rule uses) from the store's daily sums over the customer's local days, so a goal
 just posted shows its progress at once.  Goals are written by the store's registry part (the
-code behind ``import-goals``), attributed to the admin token's name."""
+code behind ``import-goals``), attributed to the admin token's person (else its name)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from aiohttp import web
 from collector.api.common import api, dumps, not_found, now_ms, ok
 from collector.api.params import BadRequest, path_id
 from collector.health import goals as goal_health
-from collector.http.auth import require_role
-from collector.http.keys import CONFIG, STORE, TOKEN_NAME
+from collector.http.auth import actor, require_role
+from collector.http.keys import CONFIG, STORE
 from collector.store.goals import goal_from
 from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from protocol.timeunits import utc_offset_ms
@@ -113,7 +113,7 @@ async def post_goal(request: web.Request) -> web.Response:
         return not_found("customer", customer)
     cells = {**_goal_body(await request.read()), "customer": customer}
     goal_id, what = await asyncio.to_thread(_store_goal, store.registry, cells,
-                                            request.get(TOKEN_NAME, "unknown"), now_ms(request))
+                                            actor(request), now_ms(request))
     judged = await store.reads.run(judged_goals, store.reads, customer, ctx, _zone(request, ctx),
                                    now_ms(request), goal_id, _floor(request))
     return web.json_response({"goal": judged["items"][0], "created": what == "created", "updated": what == "updated"},

@@ -10,6 +10,7 @@ import json
 from aiohttp import web
 
 from collector.alerts.states import STATES
+from collector.api import handover_openapi
 from collector.api.actions import MAX_NOTE, MAX_SNOOZE_MINUTES
 from collector.api.outcome_rates import DUE_BANDS, FIELDS, GROUPS
 from collector.api.params import COLORS, DEFAULT_LIMIT, MAX_LIMIT, RULES, ROBOT_STATES, SEVERITIES
@@ -107,7 +108,9 @@ SCHEMAS = {
     "Counters": obj({"robot": ID, "from": MS, "to": MS,
                      "counters": {"type": "object", "additionalProperties": INT},
                      "sources": {"type": "object"}}, ("robot", "from", "to", "counters")),
-    "Me": obj({"name": STR, "role": {"type": "string", "enum": ["viewer", "admin"]}}),
+    "Me": obj({"name": STR, "role": {"type": "string", "enum": ["viewer", "admin"]},
+               "person": {"type": "string", "description": "the token's person (actions are attributed "
+                          "to them); empty when it names none"}}),
     "AckBody": obj({"note": {"type": "string", "maxLength": MAX_NOTE}}, (), extra=False),
     "SnoozeBody": {"oneOf": [
         obj({"minutes": {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_MINUTES},
@@ -178,6 +181,7 @@ OUTCOME_QUERY = [
      "description": "last day of the period (inclusive, not before from); default: the quarter's last"},
     {"name": "group", "in": "query", "required": False, "schema": {"type": "string", "enum": list(GROUPS)},
      "description": "also give the figures per csm, scene, tier or distributor"}]
+SCHEMAS.update(handover_openapi.schemas(obj, ref, page_of, INT, STR, MS, ID))  # contacts, notes (issue 15)
 
 
 def q(name: str, schema: dict, doc: str) -> dict:
@@ -326,6 +330,7 @@ def document() -> dict:
                                              "content": {"text/html": {"schema": STR}}}, errors={},
                  public=True),
     }
+    paths.update(handover_openapi.paths(get, resp, path, q, ERR, NF, PAGE))  # contacts, notes (issue 15)
     return {
         "openapi": "3.0.3",
         "info": {"title": "robopulse collector API", "version": "1",

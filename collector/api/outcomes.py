@@ -4,7 +4,8 @@
 The rates are computed from every customer and event (``outcome_rates.compute``, one read of both
 tables: a few thousand rows for 500 customers) and cached until an event, a customer or the health
 cycle changes them (``ReadStore.outcomes_version``); the events are written by the store's
-registry part (the same code as ``import-events``), attributed to the admin token's ``name``."""
+registry part (the same code as ``import-events``), attributed to the admin token's ``person``
+(else its ``name``)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from collector.api import outcome_rates
 from collector.api.cache import ResponseCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms, ok
 from collector.api.params import BadRequest, choice, path_id
-from collector.http.auth import require_role
-from collector.http.keys import STORE, TOKEN_NAME
+from collector.http.auth import actor, require_role
+from collector.http.keys import STORE
 from collector.store.events import event_from
 
 #: the longest period asked for (about three years), so one request stays cheap
@@ -145,7 +146,7 @@ async def post_event(request: web.Request) -> web.Response:
         return not_found("customer", customer)
     cells = {**_event_body(await request.read()), "customer": customer}
     event_id, created = await asyncio.to_thread(_store_event, store.registry, cells,
-                                                request.get(TOKEN_NAME, "unknown"), now_ms(request))
+                                                actor(request), now_ms(request))
     event = await store.reads.run(store.reads.get_event, event_id)
     return web.json_response({"event": event, "created": created}, status=201 if created else 200, dumps=dumps)
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from collector.api import alerts, cors, counters, customers, exports, openapi, ops, outcomes, robots
+from collector.api import handover
 from collector.api import goals
 from collector.api.common import ok
-from collector.http.keys import ROLE, TOKEN_NAME
+from collector.http.keys import PERSON, ROLE, TOKEN_NAME
 
 
 async def me(request: web.Request) -> web.Response:
-    """Who the token is: lets the dashboard offer admin actions only to admins."""
-    return ok({"name": request.get(TOKEN_NAME, ""), "role": request.get(ROLE, "")})
+    """Who the token is: lets the dashboard offer admin actions only to admins, and name the person
+    its actions and notes will be attributed to (``person``: "" when the token names none)."""
+    return ok({"name": request.get(TOKEN_NAME, ""), "role": request.get(ROLE, ""),
+               "person": request.get(PERSON, "")})
 
 
 def setup(app: web.Application) -> None:
@@ -28,4 +31,5 @@ def setup(app: web.Application) -> None:
     outcomes.setup(app)
     goals.setup(app)
     openapi.setup(app)
+    handover.setup(app)
     app.router.add_get("/api/v1/me", me)

@@ -12,7 +12,7 @@ import hmac
 from aiohttp import web
 
 from collector.http.errors import json_error
-from collector.http.keys import CONFIG, ROLE, TOKEN_NAME
+from collector.http.keys import CONFIG, PERSON, ROLE, TOKEN_NAME
 from collector.http.throttle import Throttle, log
 
 ROLE_RANK = {"viewer": 1, "admin": 2}
@@ -47,6 +47,7 @@ async def auth_middleware(request: web.Request, handler):
         return json_error(401, "unknown token")
     request[ROLE] = entry["role"]
     request[TOKEN_NAME] = entry["name"]
+    request[PERSON] = entry["person"]
     return await handler(request)
 
 
@@ -72,3 +73,9 @@ def require_role(request: web.Request, role: str) -> web.Response | None:
     if ROLE_RANK.get(request.get(ROLE, ""), 0) < ROLE_RANK[role]:
         return json_error(403, f"this action needs the {role} role")
     return None
+
+
+def actor(request: web.Request) -> str:
+    """Who an action is attributed to: the token's person (issue 14: actions and notes name someone
+    real), else the token's name (a token without a person, as in the first release)."""
+    return request.get(PERSON) or request.get(TOKEN_NAME) or "unknown"

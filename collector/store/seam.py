@@ -11,6 +11,7 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 | alerts     | the alert engine, API actions          | alerts, alert_events, feed events, queued notifications |
 | outbox     | the webhook notifier                   | delivery attempts, dead letters, trimming |
 | reads      | the HTTP API, exports, feed, counters  | nothing |
+| handover   | the API (contacts and notes, issue 15) | customer_contacts, customer_notes |
 
 In SQLite the evaluator's ``health`` and ``alerts`` parts share one write connection, so a cycle's
 health rows and the alert transitions they cause commit together (``sqlite/shared.py``).
@@ -25,6 +26,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from protocol.timeunits import DAY_MS, HOUR_MS
 
+from collector.store.handover import ContactRow
 from collector.store.records import CustomerRow, EventRow, GoalRow, Queued, RobotRow
 
 
@@ -438,6 +440,41 @@ class ReadStore(Protocol):
         robot's day active, for ``active_day_share``."""
 
 
+# ------------------------------------------------------------------ handover (contacts, notes)
+class HandoverStore(Protocol):
+    """A customer's contacts and CS notes (issue 15's handover page, seed 003), written by people
+    through the API one short transaction each, every row attributed to the acting token's person
+    (``collector.http.auth.actor``).  Rows are dicts shaped like the API's JSON (docs/api.md).
+    The reads block like ``ReadStore``'s: the API runs them through ``reads.run``."""
+
+    def add_note(self, customer: str, text: str, author: str, token: str, now_ms: int) -> int:
+        """Store a note (kept for good: never edited, never deleted); its id."""
+
+    def get_note(self, note_id: int) -> dict | None: ...
+
+    def notes(self, customer: str, limit: int, offset: int) -> dict:
+        """``{"items", "total", "limit", "offset"}``, newest first."""
+
+    def put_contact(self, row: ContactRow, actor: str, now_ms: int) -> tuple[int, bool]:
+        """Store a contact; one whose ``(customer, name)`` is stored already is updated instead
+        (nothing written when nothing differs).  ``(id, created)``."""
+
+    def get_contact(self, contact_id: int) -> dict | None: ...
+
+    def contacts(self, customer: str) -> list[dict]:
+        """The customer's contacts, by name."""
+
+    def remove_contact(self, customer: str, contact_id: int) -> bool:
+        """Delete one of the customer's contacts (the person left); False when it has no such one."""
+
+    def first_data(self, customer: str) -> int | None:
+        """The start (ms) of the customer's first data, if any: the earliest first window of its
+        robots or its earliest hour of usage (as the monthly report judges it, so the handover
+        never links a month the report refuses)."""
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class Store:
     """One backend's parts.  ``close()`` releases what the parts opened."""
@@ -452,9 +489,11 @@ class Store:
     #: a new ``alerts`` part on a connection of its own, for one person's action from the API (the
     #: evaluator's part belongs to its cycle); the caller closes it
     open_alerts: Callable[[], AlertStore]
+    #: contacts and notes (issue 15)
+    handover: HandoverStore
 
     def close(self) -> None:
-        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads):
+        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads, self.handover):
             close = getattr(part, "close", None)
             if close is not None:
                 close()

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.plugins.api import ADMIN, CUSTOMERS, HEALTH, VIEWER
+from tests.support.handover import seed_handover
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -216,6 +217,7 @@ def realistic_alerts_and_scores(seed) -> None:
         conn.execute("UPDATE alert_events SET facts = ? WHERE alert_id = ?", (json.dumps(f), seed.alerts[key]))
     conn.execute("UPDATE customer_health SET breakdown = ?", (json.dumps(breakdown),))
     conn.close()
+    seed_handover(seed)  # contacts, notes, events for the handover page (issue 15)
 
 
 def api_data(base: str) -> set[str]:
@@ -237,6 +239,11 @@ def api_data(base: str) -> set[str]:
             out |= {row.get("actor") or ""} - {"rules"}  # the engine's own name is translated
     for r in get("/api/v1/robots?limit=1000")["items"]:
         out |= {r["id"], r["customer"], r["site"], r["agent_version"] or ""}
+    for c in get("/api/v1/customers?limit=1000")["items"]:  # the handover page's people and notes
+        h = get(f"/api/v1/customers/{c['id']}/handover")
+        out |= {v for contact in h["contacts"] for v in contact.values() if isinstance(v, str)}
+        out |= {v for n in h["notes"]["items"] for v in (n["text"], n["author"])}
+        out |= {v for e in h["events"] for v in (e["note"], e["actor"], e["referred_by"])}
     return out
 
 
@@ -249,11 +256,13 @@ def summaries(base: str) -> set[str]:
 
 
 def walk(page, base: str, checker: Checker) -> dict[str, list[str]]:
-    """Overview, two customer pages and two robot pages: each page's untranslated strings."""
+    """Overview, two customer pages, two robot pages and a handover page: each page's untranslated
+    strings."""
     found = {}
     for name, hash_, ready in (("overview", "#/", "#customers tbody tr"),
                                ("customer acme-museum", "#/customer/acme-museum", "#usage-charts svg"),
                                ("customer kiwi-ktv", "#/customer/kiwi-ktv", "#open-alerts tbody tr"),
+                               ("handover acme-museum", "#/handover/acme-museum", "#handover-timeline li"),
                                ("robot k-001", "#/robot/k-001", "#subsystems tbody tr"),
                                ("robot r-001", "#/robot/r-001", "#subsystems tbody tr")):
         page.goto(base + "/" + hash_)
@@ -287,7 +296,8 @@ def test_api_dashboard_every_visible_string_is_in_the_page_language(live_api, ap
         expect(page.locator("#customers tbody tr")).to_have_count(len(CUSTOMERS))
 
         assert walk(page, live_api.url, checker) == {k: [] for k in (
-            "overview", "customer acme-museum", "customer kiwi-ktv", "robot k-001", "robot r-001")}
+            "overview", "customer acme-museum", "customer kiwi-ktv", "robot k-001", "robot r-001",
+            "handover acme-museum")}
 
         # kiwi-ktv's robot went offline at 11:00 UTC: 19:00 in Shanghai, the zone the page names
         page.goto(live_api.url + "/#/customer/kiwi-ktv")
@@ -334,7 +344,8 @@ def test_api_dashboard_language_switch_is_remembered(live_api, api_seed, output_
         page.reload()
         expect(page.locator("#open-alerts-heading")).to_have_text("Open alerts (2)")
         assert walk(page, live_api.url, en) == {k: [] for k in (
-            "overview", "customer acme-museum", "customer kiwi-ktv", "robot k-001", "robot r-001")}
+            "overview", "customer acme-museum", "customer kiwi-ktv", "robot k-001", "robot r-001",
+            "handover acme-museum")}
 
         page.click("[data-lang=zh-CN]")
         expect(page.locator("#subsystems th").first).to_have_text("子系统")

@@ -24,6 +24,9 @@ NOW_MS = 1_795_780_800_000  # 2026-11-27T12:00:00Z, a fixed noon
 DAY_MS = 86_400_000
 VIEWER = "viewer-token-123"
 ADMIN = "admin-token-456"
+#: an admin token that names its person (issue 14): what it does is attributed to 王芳
+CSM_ADMIN = "csm-token-789"
+CSM_PERSON = "王芳"
 
 CUSTOMERS = [
     # id, name, scene, tier, csm, start, end, arr
@@ -163,7 +166,9 @@ def api_config(db: Path, cors_origins: list[str] | None = None, **http) -> Value
             "http": {"listen": "127.0.0.1:0", "cors_origins": cors_origins or [],
                      "feed_poll_ms": 50, "feed_heartbeat_s": 1,
                      "tokens": [{"token": VIEWER, "role": "viewer", "name": "cs-viewer"},
-                                {"token": ADMIN, "role": "admin", "name": "ops-admin"}], **http}})
+                                {"token": ADMIN, "role": "admin", "name": "ops-admin"},
+                                {"token": CSM_ADMIN, "role": "admin", "name": "wang-fang-laptop",
+                                 "person": CSM_PERSON}], **http}})
 
 
 def make_api_app(db: Path, now_ms: int = NOW_MS, **kw) -> web.Application:

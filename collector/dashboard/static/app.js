@@ -206,6 +206,7 @@ async function renderCustomer(view, id) {
   state.zones[c.id] = zone;
   view.replaceChildren(
     el("p", {}, el("a", { href: "#/" }, t("customer.back"))),
+    el("p", {}, el("a", { href: "#/handover/" + encodeURIComponent(c.id), id: "handover-link" }, t("handover.link"))),
     el("h1", { id: "customer-name" }, colorDot(h && h.color), " ", c.name, " ", el("span", { class: "muted" }, c.id)),
     zoneNote(zone, h && h.computed_ms),
     el("div", { class: "cards" },
@@ -298,6 +299,7 @@ async function render() {
   try {
     if (kind === "customer" && id) await renderCustomer(view, id);
     else if (kind === "robot" && id) await renderRobot(view, id);
+    else if (kind === "handover" && id) await RPHandover.render(view, id);
     else await renderOverview(view);
   } catch (err) {
     if (token()) view.replaceChildren(el("p", { class: "error" }, t("error.load", { message: err.message })));
@@ -319,7 +321,8 @@ function paintLive(status) {
 }
 
 function paintWho() {
-  $("#who").textContent = state.me ? t("who", { name: state.me.name, role: term("role.", state.me.role) }) : "";
+  // the person the token names (issue 14), else its name
+  $("#who").textContent = state.me ? t("who", { name: state.me.person || state.me.name, role: term("role.", state.me.role) }) : "";
 }
 
 function startFeed() {
