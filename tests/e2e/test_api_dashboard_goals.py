@@ -36,6 +36,21 @@ def _history(api_seed) -> None:
     conn.close()
 
 
+def _goal_alert(api_seed, goal: dict) -> int:
+    """A firing goal_at_risk alert with the facts and summary the rule writes for ``goal``."""
+    from collector.alerts.rules import goal_at_risk
+    from collector.alerts.settings import defaults
+
+    (c,) = goal_at_risk({"goals": [goal]}, dict(defaults()["goal_at_risk"]))
+    conn = api_seed.connect()
+    cur = conn.execute("INSERT INTO alerts (rule, subject, customer, severity, state, summary, facts, opened_ms,"
+                       " updated_ms, fired_ms) VALUES ('goal_at_risk', ?, 'acme-museum', 'warning', 'firing', ?, ?,"
+                       " ?, ?, ?)", (c["subject"], c["summary"], json.dumps(c["facts"]), api_seed.now_ms,
+                                     api_seed.now_ms, api_seed.now_ms))
+    conn.close()
+    return cur.lastrowid
+
+
 def _goals(base: str) -> dict:
     req = urllib.request.Request(base + "/api/v1/customers/acme-museum/goals",
                                  headers={"Authorization": f"Bearer {VIEWER}"})
@@ -51,6 +66,7 @@ def test_api_dashboard_goals_on_the_customer_page(live_api, api_seed, output_dir
     by_id = {g["id"]: g for g in api["items"]}
     assert {g["status"] for g in api["items"]} == {"on_track", "at_risk", "missed"}
     msgs = CATALOGUE[lang]
+    alert_id = _goal_alert(api_seed, next(g for g in api["items"] if g["status"] == "at_risk"))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_context(viewport={"width": 1280, "height": 1000}, locale=locale).new_page()
@@ -83,6 +99,15 @@ def test_api_dashboard_goals_on_the_customer_page(live_api, api_seed, output_dir
             expect(card.locator(".goal-head strong")).to_have_text("交互转化率（交互 / 客流）")
             expect(card.locator(".goal-figures")).to_have_text(
                 f"{conversion['progress']:.1f}% / 目标 45.0%（{conversion['progress_pct']:.0f}%）")
+        # the goal_at_risk alert the rule writes for the at-risk goal, its summary in the page's language
+        risky = next(g for g in api["items"] if g["status"] == "at_risk")
+        row = page.locator(f"#open-alerts tr[data-alert='{alert_id}']")
+        metric = msgs["goal.metric." + risky["metric"]]
+        target, now, projected = (f"{v:.1f}" for v in (risky["target"], risky["progress"], risky["projection"]))
+        expect(row.locator(".alert-summary")).to_have_text(
+            f"acme-museum: goal {metric} {target} by {risky['due']} at risk (now {now}, projected {projected})"
+            if lang == "en" else
+            f"acme-museum：目标「{metric}」{target}（{risky['due']} 截止）有风险：当前 {now}，预计到期 {projected}")
         page.locator("#goals").screenshot(path=output_dir / f"goals-{lang}.png")
         page.screenshot(path=output_dir / f"customer-goals-{lang}.png", full_page=True)
         browser.close()

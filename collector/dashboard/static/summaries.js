@@ -45,7 +45,8 @@ const RPSummaries = (() => {
         ratio: num(f.ratio, 2), median: pct(f.median_conversion / 100), peers: num(f.peers),
         scene: term("scene.", f.scene) }] : null),
     goal_at_risk: (f, a) => (f.metric && isNum(f.target) && f.due ? ["summary.goal_at_risk", { customer: a.customer,
-      metric: term("goal.metric.", f.metric), target: num(f.target, 1),
+      metric: typeof RPGoals !== "undefined" ? RPGoals.metricName(f.metric) : term("goal.metric.", f.metric),
+      target: num(f.target, 1),
       due: f.due, progress: num(f.progress, 1), projection: num(f.projection, 1) }] : null),
   };
 
