@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from collector.health import customer as cust
+from collector.health import peers as peer
 from collector.health import robot as rob
 from collector.health.hours import closed
 from collector.health.hours import venue as venue_of
@@ -91,9 +92,10 @@ def _levels_before(health: HealthStore, memory: HealthMemory | None) -> dict[str
 def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
     t0 = time.perf_counter()
+    measures = peer.table(hs["scene_measures"])
     inputs = health.read_inputs(now_ms, PLAN, hs["onboarding_days"], hs["active_day_interactions"],
                                 memory.views if memory is not None else None, hs["timezone"],
-                                (hs["learn_hours_days"], hs["learn_hours_share"]))
+                                (hs["learn_hours_days"], hs["learn_hours_share"]), peer.wanted(measures))
     customer_rows = {c["id"]: c for c in inputs.customers}
     robot_rows, usage, yesterday = inputs.robots, inputs.usage, inputs.yesterday
     read_s = time.perf_counter() - t0
@@ -111,9 +113,13 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         scenes[cid] = _scene(c, by_customer_rows[cid])
         day_before = yesterday.get(cid, {})
         uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
+        # the scene's primary measure (peers.py): adoption, peers and usage_drop judge on it
+        measure = peer.measure_of(scenes[cid], measures)
+        days = peer.daily(measure, (customer_rows.get(cid) or {}).get("measure_days"))
+        uses[cid]["primary"] = peer.primary(measure, days, len(by_customer[cid]), hs)
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
-    peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
-                                   for cid in ids if by_customer[cid]})
+    peers = peer.compare({cid: (scenes[cid], uses[cid]["primary"]["per_robot_day_30d"],
+                                uses[cid]["primary"]["benchmark"]) for cid in ids if by_customer[cid]}, hs)
     customers = {}
     for cid in ids:
         c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))
@@ -123,7 +129,8 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         for r in by_customer[cid]:
             r["closed"] = closed(r, v, now_ms, hs["opening_grace_s"] * 1000)
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
-                                     peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
+                                     peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None,
+                                                     "median": None, "ratio": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
     _hold_colors(health, customers, hs)
     return {"robots": robots, "customers": customers, "now": now_ms,

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from operator import add, sub
 
-from collector.store.sqlite import marks
+from collector.store.sqlite import marks, scene_usage
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
 from collector.store.sqlite.db import connect_reader
@@ -50,14 +50,16 @@ class SqliteHealthStore(OnSharedConnection):
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
                     cache: ViewCache | None, zone: str = "Asia/Shanghai",
-                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
+                    learn: tuple[int, float] = (14, 0.5),
+                    measures: dict[str, tuple[str, ...]] | None = None) -> HealthInputs:
         """Everything a cycle reads, on the write connection in one read snapshot, except on a
-        process's first cycle (see below)."""
+        process's first cycle (see below).  ``measures``: scene -> the metrics of its primary
+        measure, read per local day into each customer's ``measure_days`` (``scene_usage``)."""
         conn = self.conn
         t0 = time.perf_counter()
         path = _db_path(conn)
         usage_args = (now_ms, onboarding_days, active_day_interactions, zone, learn, self.hours_cache,
-                      self.active_cache)
+                      self.active_cache, measures)
         # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
         # day-granular reads then run in worker threads of their own so the disk reads overlap (several
         # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
@@ -168,7 +170,8 @@ def _apart(path: str, read, *args):
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
                 zone: str = "Asia/Shanghai", learn: tuple[int, float] = (14, 0.5),
-                hours_cache: dict | None = None, active_cache: dict | None = None) -> tuple:
+                hours_cache: dict | None = None, active_cache: dict | None = None,
+                measures: dict[str, tuple[str, ...]] | None = None) -> tuple:
     """The day-granular reads, each over the customer's own local days: customers, interactions,
     yesterday's usage, onboarding activity, scores a week ago (and how long they took: they run
     beside the robot views, so the cycle waits for the longer)."""
@@ -177,6 +180,8 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     _local_days(conn, custs, now_ms, zone)
     sums = kept(active_cache, "usage_sums", conn, lambda: usage_sums(conn, now_ms))
     learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
+    if measures:
+        measure_days(conn, custs, measures, active_cache)
     return (custs, sums, kept(active_cache, "day_usage", conn, lambda: day_usage(conn, now_ms)),
             active_days(conn, now_ms, onboarding_days, floor, active_cache),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
@@ -440,6 +445,20 @@ def kept(cache: dict | None, name: str, conn: sqlite3.Connection, read):
     result = read()
     cache[name] = (key, result)
     return result
+
+
+def measure_days(conn: sqlite3.Connection, custs: list[dict], measures: dict[str, tuple[str, ...]],
+                 cache: dict | None) -> None:
+    """Each customer's scene measure per local day (``c["measure_days"]``, see ``scene_usage``),
+    kept as ``kept`` keeps the sums while the customers' scenes and the table are unchanged too."""
+    want = (tuple(sorted(measures.items())), tuple((c["id"], c.get("scene") or "") for c in custs))
+    got = kept(cache, "measure_days", conn, lambda: (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE)))
+    if got[0] != want:
+        got = (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE))
+        if cache is not None:
+            cache["measure_days"] = (cache["measure_days"][0], got)
+    for c in custs:
+        c["measure_days"] = got[1].get(c["id"], {})
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
