@@ -278,6 +278,7 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
         "facts": {
             "timezone": customer.get("timezone"),
             "venue": _venue_facts(customer.get("venue")),
+            "site_venues": {site: _venue_facts(v) for site, v in (customer.get("site_venues") or {}).items()},
             "anomalies": anomalies(robots), "usage": {**use, "idle_days": idle}, "dormant": asleep, "skills": skill_mix(skills), "peers": peers,
             "onboarding": onboard, "contract": deal,
             "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],

@@ -19,7 +19,7 @@ from typing import Any
 from collector.health import customer as cust
 from collector.health import peers as peer
 from collector.health import robot as rob
-from collector.health.hours import closed
+from collector.health.hours import closed, site_venues
 from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
 from collector.store.seam import CustomerHealthRow, HealthStore, RobotHealthRow, SlotPlan
@@ -126,8 +126,10 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         c["scene"] = scenes[cid]
         # robots off outside opening hours (or not back yet just after opening) are closed, not down
         c["venue"] = v = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours"))
+        # a site with hours of its own (site_hours) is judged on them, the others on the customer's
+        c["site_venues"] = own = site_venues(now_ms, c["offset_ms"], c.get("site_hours"))
         for r in by_customer[cid]:
-            r["closed"] = closed(r, v, now_ms, hs["opening_grace_s"] * 1000)
+            r["closed"] = closed(r, own.get(r["site"], v), now_ms, hs["opening_grace_s"] * 1000)
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None,
                                                      "median": None, "ratio": None}),

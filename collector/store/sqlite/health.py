@@ -29,7 +29,7 @@ from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, utc_
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
                  "state_reason")
 CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm", "timezone",
-                    "hours")
+                    "hours", "site_hours")
 LOCAL_TABLE = "health_local_day"
 INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
 SLOT_TABLE = "health_slot"
