@@ -60,11 +60,12 @@ def subsystem_degraded(ctx: dict, cfg: dict) -> list[dict]:
             if level == 0:
                 continue
             out.append(candidate(cfg, f"{r['robot']}/{sub}", r["customer"], float(level),
-                                 f"{sub} {h['level']} on robot {r['robot']} (1h rate {h['rate_1h']}, 24h rate "
-                                 f"{h['rate_24h']})",
+                                 f"{sub} {h['level']} on robot {r['robot']} (1h rate {h['rate_1h']}, rate since "
+                                 f"yesterday {h['rate_since_yesterday']})",
                                  {"subsystem": sub, "level": h["level"], "rate_1h": h["rate_1h"],
-                                  "rate_24h": h["rate_24h"], "volume_1h": h["volume_1h"],
-                                  "volume_24h": h["volume_24h"]}, site=r["site"], robot=r["robot"]))
+                                  "rate_since_yesterday": h["rate_since_yesterday"], "volume_1h": h["volume_1h"],
+                                  "volume_since_yesterday": h["volume_since_yesterday"]},
+                                 site=r["site"], robot=r["robot"]))
     return out
 
 
@@ -104,7 +105,7 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
         if prim["vs_usual_pct"] is not None:
             change, level, against = prim["vs_usual_pct"], prim["usual_per_robot_day"], "its usual level"
         elif prim["trend_7d_pct"] is not None:
-            change, level, against = prim["trend_7d_pct"], prim["prev_7d"] / (7 * n), "the previous 7 days"
+            change, level, against = prim["trend_7d_pct"], prim["prev_per_robot_day"], "the previous 7 days"
         else:
             continue
         if level < cfg["min_volume"]:
@@ -123,7 +124,9 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
 
 def _interaction_drop(c: dict, use: dict, n: int, cfg: dict) -> list[dict]:
     """Interactions, last 7 days against the 7 before (figures without the scene's measure)."""
-    if not n or use["trend_7d_pct"] is None or use["interactions_prev_7d"] / (7 * n) < cfg["min_volume"]:
+    # per robot-day in service in the 7 days before (not today's robot count: a grown fleet)
+    before = use.get("interactions_per_robot_day_prev_7d", use["interactions_prev_7d"] / (7 * max(1, n)))
+    if not n or use["trend_7d_pct"] is None or before < cfg["min_volume"]:
         return []
     return [candidate(cfg, c["customer"], c["customer"], -use["trend_7d_pct"],
                       f"{c['customer']}: interactions {use['trend_7d_pct']:+.0f}% against the previous 7 days",

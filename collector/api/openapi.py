@@ -65,6 +65,10 @@ SCHEMAS = {
     "CustomerList": page_of("Customer"),
     "Usage": obj({
         "days": {"type": "array", "items": MS}, "robots": INT, "peer_customers": INT, "peer_robots": INT,
+        "robots_per_day": {"type": "array", "items": INT, "description": "robots in service each day (from "
+                           "their handover or first day seen): the denominator of per_robot"},
+        "peer_robots_per_day": {"type": "array", "items": INT, "description": "the peers' robots in service "
+                                "each day: the denominator of peers_per_robot"},
         "volumes": {"type": "object", "additionalProperties": obj({
             "total": {"type": "array", "items": INT},
             "per_robot": {"type": "array", "items": NUM},

@@ -19,6 +19,7 @@ from typing import Any
 from collector.health import customer as cust
 from collector.health import peers as peer
 from collector.health import robot as rob
+from collector.health import service
 from collector.health.hours import closed, site_venues
 from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
@@ -108,22 +109,32 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         by_customer[row["customer"]].append(health_)
     ids = sorted(set(customer_rows) | set(by_customer))
     uses, scenes, skills = {}, {}, {}
+    # robots count from their handover or first day seen, never before the collector's first data
+    data_start = min((r["first_seen_ms"] for r in robot_rows if r.get("first_seen_ms") is not None), default=None)
     for cid in ids:
-        c = customer_rows.get(cid) or {"id": cid, "scene": ""}
+        c = customer_rows.get(cid) or _unlisted(cid, now_ms, hs)
         scenes[cid] = _scene(c, by_customer_rows[cid])
         day_before = yesterday.get(cid, {})
-        uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
-        # the scene's primary measure (peers.py): adoption, peers and usage_drop judge on it
+        sums = usage.get(cid, {})
+        known = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours")).source != "none"
+        days = service.scheduled(by_customer_rows[cid], sums.get("alive"), c["local_day"], c["offset_ms"],
+                                 data_start, known)
+        uses[cid] = cust.usage(sums, day_before, days)
+        # the scene's primary measure (peers.py), over the same robot-days in service: adoption,
+        # peers and usage_drop judge on it
         measure = peer.measure_of(scenes[cid], measures)
-        days = peer.daily(measure, (customer_rows.get(cid) or {}).get("measure_days"))
-        uses[cid]["primary"] = peer.primary(measure, days, len(by_customer[cid]), hs)
+        daily = peer.daily(measure, (customer_rows.get(cid) or {}).get("measure_days"))
+        uses[cid]["primary"] = peer.primary(measure, daily, days, hs)
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
+    # a customer without one complete robot-day in service has no figure yet: neither a peer nor compared
     peers = peer.compare({cid: (scenes[cid], uses[cid]["primary"]["per_robot_day_30d"],
-                                uses[cid]["primary"]["benchmark"]) for cid in ids if by_customer[cid]}, hs)
+                                uses[cid]["primary"]["benchmark"])
+                          for cid in ids if by_customer[cid] and uses[cid]["robot_days_30d"] > 0}, hs)
     customers = {}
     for cid in ids:
         c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))
         c["scene"] = scenes[cid]
+        c["data_start_ms"] = data_start
         # robots off outside opening hours (or not back yet just after opening) are closed, not down
         c["venue"] = v = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours"))
         # a site with hours of its own (site_hours) is judged on them, the others on the customer's

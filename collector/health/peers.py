@@ -124,20 +124,24 @@ def usual_level(days: list[int], weeks: int = 4) -> tuple[float | None, int]:
     return (usual, actual) if usual > 0 else (None, 0)
 
 
-def primary(measure: Measure, days: list[int], n_robots: int, s: dict) -> dict[str, Any]:
-    """The customer's figures on its scene's measure: per robot per day over 30 days, the last 7
+def primary(measure: Measure, days: list[int], robots: int | dict, s: dict) -> dict[str, Any]:
+    """The customer's figures on its scene's measure: per robot-day in service over 30 days (``robots``:
+    ``health.service.scheduled``'s robot-days, or a robot count in service every day), the last 7
     days against the 7 before and against its usual level (``usual_level``)."""
-    n = max(1, n_robots)
+    if isinstance(robots, dict):
+        rd30, rd7, rd_prev = robots["robot_days_30d"], robots["robot_days_7d"], robots["robot_days_prev_7d"]
+    else:
+        rd30, rd7, rd_prev = 30 * robots, 7 * robots, 7 * robots
     last7, prev7 = sum(days[-7:]), sum(days[-14:-7])
     usual, same_days = usual_level(days, s["usual_weeks"])
     bench = measure.benchmark if measure.benchmark is not None else s["benchmark_interactions"]
     return {
         "measure": measure.name, "metrics": list(measure.metrics), "benchmark": bench,
-        "per_robot_day_30d": round(sum(days[-30:]) / (30 * n), 1),
-        "last_7d": last7, "prev_7d": prev7,
+        "per_robot_day_30d": round(sum(days[-30:]) / rd30, 1) if rd30 > 0 else 0.0,
+        "last_7d": last7, "prev_7d": prev7, "prev_per_robot_day": round(prev7 / max(1, rd_prev), 1),
         "trend_7d_pct": None if prev7 <= 0 else round((last7 - prev7) * 100.0 / prev7, 1),
         "usual_7d": None if usual is None else round(usual, 1),
-        "usual_per_robot_day": None if usual is None else round(usual / (7 * n), 1),
+        "usual_per_robot_day": None if usual is None else round(usual / max(1, rd7), 1),
         "vs_usual_pct": None if usual is None else round((same_days - usual) * 100.0 / usual, 1),
     }
 

@@ -241,9 +241,9 @@ def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s:
             entry = {
                 "level": NAMES[level], "judged": value is not None,
                 "rate_1h": round(e_h / n_h, 4) if short else None,
-                "rate_24h": round(e_d / n_d, 4) if long_ else None,
+                "rate_since_yesterday": round(e_d / n_d, 4) if long_ else None,
                 "rate_bound": round(value, 4) if value is not None else None,
-                "volume_1h": n_h, "volume_24h": n_d, "errors_24h": e_d,
+                "volume_1h": n_h, "volume_since_yesterday": n_d, "errors_since_yesterday": e_d,
                 "score": round(sub_score, 1),
             }
         entry["state"] = "stale" if stale else entry["level"]
@@ -273,12 +273,12 @@ def _network(short: tuple | None, long_: tuple | None, s: dict, keep: float, bef
         level, sub_score = hold(up, down, before), min(_score(offline, ow, oc), _score(per_h, dw, dc))
     entry = {
         "level": NAMES[level], "judged": offline is not None,
-        "rate_1h": round(short[0], 4) if short else None, "rate_24h": round(long_[0], 4) if long_ else None,
+        "rate_1h": round(short[0], 4) if short else None, "rate_since_yesterday": round(long_[0], 4) if long_ else None,
         "rate_bound": round(offline, 4) if offline is not None else None,
         "disconnects_per_h_bound": round(per_h, 3) if per_h is not None else None,
-        "volume_1h": None, "volume_24h": None, "errors_24h": long_[1] if long_ else 0,
+        "volume_1h": None, "volume_since_yesterday": None, "errors_since_yesterday": long_[1] if long_ else 0,
         "score": round(sub_score, 1),
     }
     if long_ is not None:
-        entry["offline_s_24h"] = long_[3]
+        entry["offline_s_since_yesterday"] = long_[3]
     return entry

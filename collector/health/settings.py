@@ -57,7 +57,7 @@ SETTINGS: tuple[Option, ...] = (
         _health(f"{name}_crit", crit, f"{name}: error rate for `crit`", non_negative),
     )),
     _health("active_day_interactions", 10, "interactions in a local day of the customer that make it an active day", non_negative),
-    _health("onboarding_days", 30, "robots first seen within this many days are onboarding", positive),
+    _health("onboarding_days", 30, "robots handed over (registry activated date, else first seen; see onboarding) within this many days are onboarding", positive),
     _health("milestone_7", 5, "active days needed within a robot's first 7 days", non_negative),
     _health("milestone_14", 10, "active days needed within its first 14 days", non_negative),
     _health("milestone_30", 20, "active days needed within its first 30 days", non_negative),

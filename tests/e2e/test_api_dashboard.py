@@ -198,8 +198,8 @@ def realistic_alerts_and_scores(seed) -> None:
     facts = {
         "ktv_offline": {"state": "offline", "reason": "lost", "last_window_ms": seed.now_ms - 3_600_000,
                         "minutes": 60.0},
-        "ktv_asr": {"subsystem": "asr", "level": "crit", "rate_1h": 0.4, "rate_24h": 0.125, "volume_1h": 40,
-                    "volume_24h": 800},
+        "ktv_asr": {"subsystem": "asr", "level": "crit", "rate_1h": 0.4, "rate_since_yesterday": 0.125, "volume_1h": 40,
+                    "volume_since_yesterday": 800},
         "sky_renewal": {"arr": 90000.0, "contract_end": "2026-08-31", "days_to_renewal": -88,
                         "color": "yellow", "score": 62.0},
         "acme_pending": {"state": "offline", "reason": "lost", "last_window_ms": seed.now_ms - 600_000,

@@ -116,7 +116,7 @@ def _rule_facts() -> dict[str, dict]:
     """The facts each rule of collector/alerts/rules.py really writes, from one small context."""
     cfg = {"direction": "above", "threshold": 0, "clear": 0, "min_robots": 1, "min_down": 1, "min_volume": 0, "min_peers": 1,
            "min_age_days": 0}
-    subs = {s: {"level": "ok", "rate_1h": 0.0, "rate_24h": 0.0, "volume_1h": 1, "volume_24h": 1}
+    subs = {s: {"level": "ok", "rate_1h": 0.0, "rate_since_yesterday": 0.0, "volume_1h": 1, "volume_since_yesterday": 1}
             for s in HEALTH_SUBSYSTEMS}
     subs["asr"] = {**subs["asr"], "level": "crit", "rate_1h": 0.4}
     robot = {"robot": "r-1", "customer": "c-1", "site": "s-1", "state": "stale", "last_window_ms": 0,

@@ -196,6 +196,29 @@ function usageCharts(usage) {
   }));
 }
 
+// Seed 002's three figures per subsystem: robots with anomalies (lost or stale robots count in
+// network), anomaly count, anomaly rate (robots with anomalies / robots).
+function anomaliesTable(facts) {
+  const a = (facts && facts.anomalies) || {};
+  return el("table", { id: "anomalies" },
+    el("thead", {}, el("tr", {}, el("th", {}, t("anomalies.subsystem")), el("th", {}, t("anomalies.robots")),
+      el("th", {}, t("anomalies.count")), el("th", {}, t("anomalies.rate")))),
+    el("tbody", {}, SUBSYSTEMS.filter((s) => a[s]).map((s) => el("tr", { "data-subsystem": s },
+      el("td", {}, term("subsystem.", s)), el("td", { class: "num" }, num(a[s].robots)),
+      el("td", { class: "num" }, num(a[s].count)), el("td", { class: "num" }, RPI18N.pct(a[s].rate))))));
+}
+
+// The skill mix of the customer's last local day: each skill's share of all skill uses.
+function skillsTable(facts) {
+  const mix = (facts && facts.skills) || {};
+  const names = Object.keys(mix).sort((x, y) => mix[y] - mix[x]);
+  if (!names.length) return el("p", { id: "skills", class: "muted" }, t("skills.none"));
+  return el("table", { id: "skills" },
+    el("thead", {}, el("tr", {}, el("th", {}, t("skills.skill")), el("th", {}, t("skills.share")))),
+    el("tbody", {}, names.map((k) => el("tr", { "data-skill": k },
+      el("td", {}, term("metric.skill.", k)), el("td", { class: "num" }, RPI18N.pct(mix[k]))))));
+}
+
 async function renderCustomer(view, id) {
   const [c, robots] = await Promise.all([api("/api/v1/customers/" + encodeURIComponent(id)),
     api("/api/v1/customers/" + encodeURIComponent(id) + "/robots?limit=1000")]);
@@ -228,9 +251,14 @@ async function renderCustomer(view, id) {
       el("td", { class: "num" }, typeof b.score === "number" ? num(b.score, 1) : t("none")),
       el("td", { class: "num" }, typeof b.weight === "number" ? num(b.weight, Number.isInteger(b.weight) ? 0 : 2) : t("none")),
       el("td", {}, RPSummaries.fact(b.measure, b.fact)))))),
+    el("h2", {}, t("anomalies.title")), anomaliesTable(c.facts),
+    el("h2", {}, t("skills.title")), skillsTable(c.facts),
     el("h2", {}, t("robots.title", { n: num(robots.total) })), robotsTable(robots.items, zone),
     alertsHeading(c.alerts, c.open_alerts), alertsTable(c.alerts, zone),
-    el("h2", {}, t("usage.title")), usageCharts(c.usage),
+    el("h2", {}, t("usage.title")),
+    el("p", { class: "muted", id: "usage-denominator" }, t("usage.denominator",
+      { robot_days: num(c.facts && c.facts.usage ? c.facts.usage.robot_days_30d : null) })),
+    usageCharts(c.usage),
     el("h2", {}, t("timeline.title")), timelineList(c.timeline, zone, c.id));
 }
 

@@ -14,7 +14,7 @@ const RPSummaries = (() => {
       { robot: a.robot, site: a.site || t("none"), minutes: num(f.minutes), state: term("state.", f.state) }] : null),
     subsystem_degraded: (f, a) => (f.subsystem && f.level && a.robot ? ["summary.subsystem_degraded",
       { subsystem: term("subsystem.", f.subsystem), level: term("state.", f.level), robot: a.robot,
-        rate_1h: pct(f.rate_1h), rate_24h: pct(f.rate_24h) }] : null),
+        rate_1h: pct(f.rate_1h), rate_since_yesterday: pct(f.rate_since_yesterday) }] : null),
     site_outage: (f, a) => (isNum(f.robots) && Array.isArray(f.down) && a.site ? ["summary.site_outage",
       { site: a.site, customer: a.customer, down: num(f.down.length), robots: num(f.robots) }] : null),
     usage_drop: (f, a) => (isNum(f.vs_usual_pct) && f.measure

@@ -24,13 +24,19 @@ from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRo
 from collector.store.sqlite.db import connect_reader
 from collector.store.sqlite.shared import OnSharedConnection, SharedConnection
 from protocol.catalogue import USAGE_VOLUMES
-from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, utc_offset_ms
+from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, local_days_back, utc_offset_ms
 
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
-                 "state_reason")
+                 "state_reason", "activated")
 CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm", "timezone",
                     "hours", "site_hours")
 LOCAL_TABLE = "health_local_day"
+#: each customer's local days one by one (k = 0 today, 1 yesterday, ...), each from its own midnight
+DAYS_TABLE = "health_local_days"
+#: the days of each time zone (``DAYS_TABLE`` is a view of them through each customer's zone)
+ZONE_DAYS = "health_zone_days"
+#: how many complete local days back the day-granular reads go (30 days of usage + yesterday)
+DAYS_BACK = 31
 INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
 SLOT_TABLE = "health_slot"
 
@@ -177,7 +183,7 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     beside the robot views, so the cycle waits for the longer)."""
     t0 = time.perf_counter()
     custs = customers(conn)
-    _local_days(conn, custs, now_ms, zone)
+    _local_days(conn, custs, now_ms, zone, max(DAYS_BACK, onboarding_days + 1))
     sums = kept(active_cache, "usage_sums", conn, lambda: usage_sums(conn, now_ms))
     learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
     if measures:
@@ -187,7 +193,8 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
 
-def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str) -> None:
+def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str,
+                days_back: int = DAYS_BACK) -> None:
     """Each customer's zone (its own, else ``zone``), UTC offset now and the instant its local day
     began, added to its dict and put in a temporary table (customer, offset, today's start) that
     the day-granular queries join, so SQL sums each customer's own local days from UTC hours.
@@ -197,7 +204,7 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
     holding its start (its first half hour belongs to the day before), so such a customer's days
     are its offset shifted by half an hour, never a bucket counted twice or lost."""
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LOCAL_TABLE} (customer TEXT PRIMARY KEY, off_ms INTEGER NOT NULL,"
-                 " start_ms INTEGER NOT NULL, label_ms INTEGER NOT NULL) WITHOUT ROWID")
+                 " start_ms INTEGER NOT NULL, label_ms INTEGER NOT NULL, zone TEXT NOT NULL) WITHOUT ROWID")
     conn.execute(f"DELETE FROM temp.{LOCAL_TABLE}")
     offsets: dict[str, int] = {}
     for c in custs:
@@ -212,12 +219,28 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
         c["offset_ms"] = off
         c["day_start_ms"] = start = local_day_start(now_ms, off)
         c["local_day"] = local_day(now_ms, off)
-    conn.executemany(f"INSERT INTO temp.{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms) VALUES (?,?,?,?)",
-                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"]) for c in custs])
+    conn.executemany(f"INSERT INTO temp.{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms, zone) VALUES (?,?,?,?,?)",
+                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"], c["timezone"]) for c in custs])
+    # each local day from its own midnight: across a daylight-saving change a day is 23 or 25 hours.
+    # Kept per zone (a handful of rows each), each customer's days a view through its zone
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {ZONE_DAYS} (zone TEXT NOT NULL, k INTEGER NOT NULL,"
+                 " label_ms INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,"
+                 " off_ms INTEGER NOT NULL, PRIMARY KEY (zone, k)) WITHOUT ROWID")
+    conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {DAYS_TABLE} AS SELECT t.customer AS customer, z.k AS k,"
+                 " z.label_ms AS label_ms, z.start_ms AS start_ms, z.end_ms AS end_ms, z.off_ms AS off_ms"
+                 f" FROM temp.{LOCAL_TABLE} t JOIN temp.{ZONE_DAYS} z ON z.zone = t.zone")
+    conn.execute(f"DELETE FROM temp.{ZONE_DAYS}")
+    conn.executemany(f"INSERT INTO temp.{ZONE_DAYS} (zone, k, label_ms, start_ms, end_ms, off_ms) VALUES (?,?,?,?,?,?)",
+                     [(z, k, *day) for z in {c["timezone"] for c in custs}
+                      for k, day in enumerate(local_days_back(z, now_ms, days_back))])
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
-    rows = conn.execute(f"SELECT {', '.join(ROBOT_COLUMNS)} FROM robots ORDER BY id").fetchall()
+    """Every robot, with its handover date from the asset registry (``activated``, ``import-robots``;
+    None when not registered or not known): onboarding and robot-days in service count from it."""
+    cols = ", ".join(f"r.{c}" for c in ROBOT_COLUMNS[:-1])
+    rows = conn.execute(f"SELECT {cols}, g.activated FROM robots r LEFT JOIN robot_registry g ON g.robot = r.id"
+                        " ORDER BY r.id").fetchall()
     return [dict(zip(ROBOT_COLUMNS, row)) for row in rows]
 
 
@@ -392,12 +415,12 @@ def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share:
     if missing:
         names = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
         seen: dict[str, dict[int, int]] = defaultdict(dict)
-        sql = (f"SELECT h.customer, ((h.bucket_ms + t.off_ms) % {DAY_MS}) / {HOUR_MS},"
-               f" COUNT(DISTINCT (h.bucket_ms - t.start_ms + {(days + 1) * DAY_MS}) / {DAY_MS})"
-               f" FROM temp.{LOCAL_TABLE} t CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
-               f" ON h.metric IN ({names}) AND h.customer = t.customer"
-               f" AND h.bucket_ms >= t.start_ms - {days * DAY_MS} AND h.bucket_ms < t.start_ms"
-               " WHERE h.total > 0 GROUP BY 1, 2")
+        # each past local day from its own midnight, its hours at that day's offset
+        sql = (f"SELECT h.customer, ((h.bucket_ms + d.off_ms) % {DAY_MS}) / {HOUR_MS}, COUNT(DISTINCT d.k)"
+               f" FROM temp.{DAYS_TABLE} d CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+               f" ON h.metric IN ({names}) AND h.customer = d.customer"
+               " AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
+               f" WHERE d.k BETWEEN 1 AND {min(days, DAYS_BACK)} AND h.total > 0 GROUP BY 1, 2")
         for customer, hour, n in conn.execute(sql):
             seen[customer][hour] = n
         for cid in missing:
@@ -461,46 +484,51 @@ def measure_days(conn: sqlite3.Connection, custs: list[dict], measures: dict[str
         c["measure_days"] = got[1].get(c["id"], {})
 
 
-def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete local
-    days of each customer (``_local_days``), from the store's per-customer hourly totals
-    (``customer_hour``, the sum over the customer's robots): 500 customers x 24 x 30 rows instead
-    of 10,000 robots' hours."""
-    D = DAY_MS
-    sql = ("SELECT h.customer,"
-           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {7 * D} THEN h.total ELSE 0 END),"
-           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {14 * D} AND h.bucket_ms < t.start_ms - {7 * D}"
-           " THEN h.total ELSE 0 END),"
-           " SUM(h.total),"
-           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {D} THEN h.total ELSE 0 END),"
-           " SUM(CASE WHEN " + " OR ".join(
-               f"(h.bucket_ms >= t.start_ms - {k * D} AND h.bucket_ms < t.start_ms - {(k - 1) * D})"
-               for k in (8, 15, 22, 29)) + " THEN h.total ELSE 0 END),"
-           " MAX(CASE WHEN h.total > 0 THEN h.bucket_ms END)"
-           f" FROM temp.{LOCAL_TABLE} t CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
-           " ON h.metric = 'usage.interactions' AND h.customer = t.customer"
-           f" AND h.bucket_ms >= t.start_ms - {30 * D} AND h.bucket_ms < t.start_ms"
-           " GROUP BY h.customer")
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, last7, prev7, last30, yesterday, weekday4, last_use in conn.execute(sql):
-        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4,
-                             last_use_ms=last_use)
+def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict]:
+    """``{customer: {daily, alive, last7, prev7, last30, yesterday, weekday4, last_use_ms}}`` over
+    the customer's last 30 complete local days, each day from its own local midnight
+    (``DAYS_TABLE``: a daylight-saving change moves the boundaries), from the store's per-customer
+    hourly totals (``customer_hour``, the sum over the customer's robots): 500 customers x 24 x 30
+    rows instead of 10,000 robots' hours.  ``daily[i]``: interactions of the local day ``i + 1``
+    days before today (``daily[0]`` is yesterday); ``alive[i]``: that day had any interaction or foot
+    traffic (robots count passers-by while they are on: a day without either is a day the fleet was
+    off, or the venue closed).  The sums are of ``daily``: ``weekday4`` is the same weekday in each of
+    the 4 weeks before yesterday."""
+    # interactions, and foot traffic for a sign of life (robots count passers-by while they are on)
+    names = "'usage.foot_traffic', 'usage.interactions'"
+    sql = ("SELECT d.customer, d.k, SUM(CASE WHEN h.metric = 'usage.interactions' THEN h.total ELSE 0 END),"
+           " SUM(h.total), MAX(CASE WHEN h.metric = 'usage.interactions' AND h.total > 0 THEN h.bucket_ms END)"
+           f" FROM temp.{DAYS_TABLE} d CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+           f" ON h.metric IN ({names}) AND h.customer = d.customer"
+           " AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
+           " WHERE d.k BETWEEN 1 AND 30 GROUP BY d.customer, d.k")
+    days: dict[str, tuple[list[int], list[bool], list]] = {}
+    for customer, k, interactions, volumes, last_use in conn.execute(sql):
+        daily, alive, last = days.setdefault(customer, ([0] * 30, [False] * 30, [None]))
+        daily[k - 1], alive[k - 1] = interactions, volumes > 0
+        if last_use is not None and (last[0] is None or last_use > last[0]):
+            last[0] = last_use
+    out: dict[str, dict] = defaultdict(dict)
+    for customer, (daily, alive, last) in days.items():
+        out[customer].update(daily=daily, alive=alive, last7=sum(daily[:7]), prev7=sum(daily[7:14]),
+                             last30=sum(daily), yesterday=daily[0],
+                             weekday4=daily[7] + daily[14] + daily[21] + daily[28], last_use_ms=last[0])
     return out
 
 
 def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
     """``{customer: {metric: total}}``: the usage volumes and skills of the customer's last complete
-    local day (yesterday, local), summed over its robots (``customer_hour``)."""
+    local day (yesterday, local, from its own midnight), summed over its robots (``customer_hour``)."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(end_ms) FROM temp.{DAYS_TABLE} WHERE k = 1").fetchone()
     if lo is None:
         return out
-    # the hours' rows in key order (all customers' yesterdays lie within [lo - 1 day, hi)), each
-    # looked up in the customers' table: CROSS JOIN keeps customer_hour the outer loop
+    # the hours' rows in key order (all customers' yesterdays lie within [lo, hi)), each looked up
+    # in the customers' days: CROSS JOIN keeps customer_hour the outer loop
     for customer, metric, total in conn.execute(
-            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h CROSS JOIN temp.{LOCAL_TABLE} t"
-            f" ON t.customer = h.customer AND h.bucket_ms >= t.start_ms - {DAY_MS} AND h.bucket_ms < t.start_ms"
-            " WHERE h.bucket_ms >= ? AND h.bucket_ms < ? GROUP BY h.customer, h.metric", (lo - DAY_MS, hi)):
+            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h CROSS JOIN temp.{DAYS_TABLE} d"
+            " ON d.customer = h.customer AND d.k = 1 AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
+            " WHERE h.bucket_ms >= ? AND h.bucket_ms < ? GROUP BY h.customer, h.metric", (lo, hi)):
         out[customer][metric] = total
     return out
 
@@ -522,17 +550,18 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
         return {}
     boundary = lo - lo % HOUR_MS
     first = lo - (onboarding_days + 1) * DAY_MS
-    # day index counted from 40 days before today's start, so SQLite's integer division never sees
-    # a negative number; the label is then today's label minus the days back
-    sql = ("SELECT c.robot, t.label_ms - (40 - (c.bucket_ms - (t.start_ms - 40 * ?)) / ?) * ?, SUM(c.total)"
-           f" FROM robots r CROSS JOIN temp.{LOCAL_TABLE} t ON t.customer = r.customer"
+    # each of the customer's local days from its own midnight (``DAYS_TABLE``: daylight saving moves
+    # the boundaries), a short range of the robot's hours per day
+    sql = ("SELECT c.robot, d.label_ms, SUM(c.total)"
+           f" FROM robots r CROSS JOIN temp.{DAYS_TABLE} d ON d.customer = r.customer AND d.k <= ?"
            " CROSS JOIN counter_hour c INDEXED BY counter_hour_interactions"
-           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= t.start_ms - ? * ?"
-           " AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2")
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= d.start_ms"
+           " AND c.bucket_ms < d.end_ms AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ?"
+           " GROUP BY 1, 2")
 
     def read(part: str, edge: int) -> dict[tuple[str, int], int]:
         return {(robot, day): n for robot, day, n in conn.execute(sql.format(part=part), (
-            DAY_MS, DAY_MS, DAY_MS, onboarding_days + 1, DAY_MS, now_ms, edge, since))}
+            onboarding_days + 1, now_ms, edge, since))}
 
     if cache is None:
         sums = read("<", boundary)

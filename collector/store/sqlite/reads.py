@@ -266,6 +266,21 @@ class SqliteReadStore:
         with self._conn() as conn:
             return dict(conn.execute("SELECT id, name FROM customers").fetchall())
 
+    def customer_zones(self) -> dict[str, str | None]:
+        with self._conn() as conn:
+            return dict(conn.execute("SELECT c.id, COALESCE(c.timezone, json_extract(h.facts, '$.timezone'))"
+                                     " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id"))
+
+    def customer_facts(self, ids: list[str]) -> dict[str, dict]:
+        """The stored health facts of ``ids`` (customers without health are left out)."""
+        out: dict[str, dict] = {}
+        with self._conn() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                out.update((c, json.loads(f)) for c, f in conn.execute(
+                    f"SELECT customer, facts FROM customer_health WHERE customer IN ({_marks(tuple(chunk))})", chunk))
+        return out
+
     # ------------------------------------------------------------ daily usage (customer_day)
     def customer_scenes(self) -> dict[str, str]:
         with self._conn() as conn:
@@ -299,6 +314,20 @@ class SqliteReadStore:
             return dict(conn.execute(
                 f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_marks(metrics)}) "
                 f"AND customer = ?", (day_ms, *metrics, customer)))
+
+    def robot_starts(self, customer: str | None = None) -> list[dict]:
+        sql = ("SELECT r.customer, r.first_seen_ms, g.activated FROM robots r"
+               " LEFT JOIN robot_registry g ON g.robot = r.id")
+        args: list = []
+        if customer is not None:
+            sql += " WHERE r.customer = ?"
+            args.append(customer)
+        with self._conn() as conn:
+            return [{"customer": c, "first_seen_ms": f, "activated": a} for c, f, a in conn.execute(sql, args)]
+
+    def data_start_ms(self) -> int | None:
+        with self._conn() as conn:
+            return conn.execute("SELECT min(first_seen_ms) FROM robots").fetchone()[0]
 
     # ------------------------------------------------------------ robots
     def list_robots(self, f: dict, limit: int, offset: int) -> dict:
