@@ -204,7 +204,13 @@ def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], de
     prim = use.get("primary")
     out["adoption"] = _adoption(prim, peers) if prim is not None else _adoption_interactions(use, peers, s)
     change = use["trend_7d_pct"]
-    if change is None:
+    usual = prim.get("vs_usual_pct") if prim is not None else None
+    if usual is not None:
+        # the scene's measure against the customer's usual level (same weekdays of the weeks before):
+        # the week after a holiday spike is not a fall
+        out["usage_trend"] = (max(0.0, min(100.0, 100.0 + 2.0 * usual)),
+                              f"{prim['measure']} {usual:+.0f}% against its usual level")
+    elif change is None:
         out["usage_trend"] = (100.0 if use["interactions_7d"] else 50.0,
                               "no usage in the 7 days before to compare with")
     else:

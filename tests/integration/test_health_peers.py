@@ -97,9 +97,12 @@ def test_usage_drop_not_after_a_holiday_spike(store, fleet):
     _weeks(store, fleet, last_week=100, week_before=200)
     evaluate(store, T, make_settings())
     assert firing(store, "usage_drop") == []
-    _, f = facts(store, "c1")
+    parts, f = facts(store, "c1")
     assert f["usage"]["primary"]["trend_7d_pct"] == -50.0
     assert f["usage"]["primary"]["vs_usual_pct"] == 0.0
+    # nor a fall of the score: its usage trend is judged on the usual level too (was 0 at -50 %)
+    assert parts["usage_trend"]["score"] == 100.0
+    assert parts["usage_trend"]["fact"] == "interactions +0% against its usual level"
 
 
 def test_usage_drop_below_the_usual_level_fires(store, fleet):

@@ -84,7 +84,8 @@ def _facts() -> list[tuple[str, str]]:
         ([robot], {**use, "trend_7d_pct": 8.0}, {"percentile": 50.0, "peers": 1, "scene": ""}, [],
          {"days_to_renewal": -3}),
         # the scene's primary measure (issue 13): ranked among enough peers, or too few to rank
-        ([robot], {**use, "primary": {"measure": "guide + interactions", "benchmark": 1000.0, "per_robot_day_30d": 250.0}}, {"percentile": 40.0, "peers": 6, "scene": "museum"}, [],
+        ([robot], {**use, "primary": {"measure": "guide + interactions", "benchmark": 1000.0, "per_robot_day_30d": 250.0,
+                                      "vs_usual_pct": -12.5}}, {"percentile": 40.0, "peers": 6, "scene": "museum"}, [],
          {"days_to_renewal": 10}),
         ([robot], {**use, "primary": {"measure": "guide + interactions", "benchmark": 1000.0, "per_robot_day_30d": 250.0}}, {"percentile": None, "peers": 1, "scene": "museum"}, [],
          {"days_to_renewal": 10}),
