@@ -118,3 +118,21 @@ def test_usage_drop_after_a_holiday_dip_is_judged_on_the_usual_level(store, flee
     _weeks(store, fleet, last_week=55, week_before=30)
     evaluate(store, T, make_settings())
     assert firing(store, "usage_drop") == ["c1"]
+
+
+def test_usual_level_follows_late_data_between_cycles(store, fleet):
+    # the store keeps each cycle's complete-day reads between cycles; a late back-fill of a day 33
+    # days back (older than the 31 days the interaction sums watch) must still reach the usual level
+    from collector.alerts import evaluator
+    from tests.plugins.health import parts
+
+    (rid,) = fleet("c1", 1, scene="scenic")
+    # three weeks at 100 after one at 300: each weekday's median of (300, 100, 100) is 100
+    daily(store, rid, T - 28 * DAY, 28, lambda day: {"usage.interactions": 300 if day < T - 21 * DAY else 100})
+    store_parts, settings = parts(store), make_settings()
+    evaluator.evaluate(store_parts, T, settings)
+    _, before = facts(store, "c1")
+    daily(store, rid, T - 33 * DAY, 1, {"usage.interactions": 300})  # that weekday: (300, 300, 100, 100)
+    evaluator.evaluate(store_parts, T + 60_000, settings)
+    _, after = facts(store, "c1")
+    assert (before["usage"]["primary"]["usual_7d"], after["usage"]["primary"]["usual_7d"]) == (700.0, 800.0)

@@ -474,7 +474,12 @@ def measure_days(conn: sqlite3.Connection, custs: list[dict], measures: dict[str
                  cache: dict | None) -> None:
     """Each customer's scene measure per local day (``c["measure_days"]``, see ``scene_usage``),
     kept as ``kept`` keeps the sums while the customers' scenes and the table are unchanged too."""
-    want = (tuple(sorted(measures.items())), tuple((c["id"], c.get("scene") or "") for c in custs))
+    lo = conn.execute(f"SELECT min(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()[0] or 0
+    # ``kept`` watches the hours of the last 31 days; the 35 days read reach further back
+    older = conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+                         " AND bucket_ms >= ? AND bucket_ms < ?",
+                         (lo - (scene_usage.DAYS + 1) * DAY_MS, lo - 31 * DAY_MS)).fetchone()
+    want = (tuple(sorted(measures.items())), tuple((c["id"], c.get("scene") or "") for c in custs), older)
     got = kept(cache, "measure_days", conn, lambda: (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE)))
     if got[0] != want:
         got = (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE))
