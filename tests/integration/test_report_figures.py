@@ -69,7 +69,8 @@ async def test_report_compares_with_the_scene_peers_and_flags_the_bad_asr(client
     peer = built.sums[("river-gallery", MONTH)]
     assert report["peers"]["scene"] == "museum" and report["peers"]["customers"] == 1
     assert report["peers"]["per_robot_day"]["usage.interactions"] == round(peer["usage.interactions"] / 60, 1)
-    assert report["peers"]["percentile"] == 100.0
+    # one peer: a rank would always be 0 or 100, so none, as health (health.percentile_min_peers, 5)
+    assert report["peers"]["percentile"] is None and report["peers"]["percentile_min_peers"] == 5
     asr = report["anomalies"]["asr"]
     written = built.sums[("nanjing-museum", MONTH)]
     assert (asr["robots"], asr["robot_ids"], asr["rate"]) == (1, ["nanjing-museum-r4"], 0.2)
