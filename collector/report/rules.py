@@ -14,7 +14,8 @@ from protocol.catalogue import HEALTH_SUBSYSTEMS
 
 #: thresholds of the rules (docs/report.md "Risks and next steps")
 USAGE_FALL_PCT = -20.0          # interactions per robot-day against the month before
-BELOW_PEERS_PCT = 50.0          # interactions per robot-day as a percent of the scene's peers'
+BELOW_PEERS_PCT = 50.0          # the scene's measure per robot-day as a percent of the peers' median
+BELOW_PEERS_MIN_PEERS = 2       # fewest peers for a median (alerts.below_peers.min_peers' default)
 AVAILABILITY_PCT = 90.0         # robot-hours with data in opening hours
 ANOMALY_RATE = 0.25             # robots with anomalies / robots, per subsystem
 SLOW_FIX_MINUTES = 24 * 60.0    # median time from an alert's opening to its resolution
@@ -48,9 +49,14 @@ def risks(r: dict) -> list[dict]:
     change = r["previous"]["per_robot_day_change_pct"]["usage.interactions"]
     if r["previous"]["has_data"] and change is not None and change <= USAGE_FALL_PCT:
         out.append({"code": "usage_falling", "facts": {"pct": change, "month": r["previous"]["month"]}})
-    ratio = r["peers"]["ratio_pct"]["usage.interactions"]
-    if r["peers"]["customers"] and ratio is not None and ratio < BELOW_PEERS_PCT:
-        out.append({"code": "below_peers", "facts": {"pct": ratio, "peers": r["peers"]["customers"]}})
+    # as health's below_peers: the scene's primary measure against the peers' median, from two
+    # peers, never for a customer at or above the scene's benchmark
+    m, pm = r.get("measure") or {}, r["peers"].get("measure") or {}
+    ratio = pm.get("median_ratio_pct")
+    if (r["peers"]["customers"] >= BELOW_PEERS_MIN_PEERS and ratio is not None and ratio < BELOW_PEERS_PCT
+            and (m.get("per_robot_day") or 0) < m.get("benchmark", float("inf"))):
+        out.append({"code": "below_peers", "facts": {"pct": ratio, "peers": r["peers"]["customers"],
+                                                     "measure": m.get("metrics", ["usage.interactions"])}})
     peer = r["peers"]["per_robot_day"]
     conv = r["funnel"]["conversion_pct"]
     if conv is not None and peer["usage.foot_traffic"]:
