@@ -209,7 +209,11 @@ def _outcome(r: dict, w: Words) -> str:
 
 def measure_name(metrics, w: Words) -> str:
     """The scene's primary measure in words: ``guide tours + interactions``, ``导览 + 交互``."""
-    return " + ".join(w.metric(m) for m in metrics)
+    names = [w.metric(m) for m in metrics]
+    out = names[-1]
+    for name in reversed(names[:-1]):
+        out = w.t("report.measure_plus", first=name, second=out)
+    return out
 
 
 def _compare(r: dict, w: Words) -> str:
@@ -330,7 +334,7 @@ def _benchmark(r: dict, w: Words) -> str:
     b = r["benchmark"]
     value = b["interactions_per_robot_day"] or 0.0
     chart = charts.progress(value, b["threshold"], lambda v: w.n1(v), w.t("report.section.benchmark"),
-                            w.t("report.benchmark_target", threshold=w.num(b["threshold"])))
+                            w.label(w.t("report.benchmark_target", threshold=w.num(b["threshold"]))))
     line = w.t("report.benchmark_met" if b["met"] else "report.benchmark_progress",
                value=w.n1(value), threshold=w.num(b["threshold"]), pct=w.pct(b["progress_pct"]))
     return _section("benchmark", w, f'<figure class="fig">{chart}</figure>', _tag("p", line, "lead"),
