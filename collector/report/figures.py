@@ -118,11 +118,16 @@ def _peers(peers: list[dict], own_per_robot: dict, own_measure: float | None, me
         below = sum(1 for v in values if v < own_measure) + 0.5 * sum(1 for v in values if v == own_measure)
         percentile = round(below * 100.0 / len(values), 1)
     pooled = round(sum(measure_total(p["totals"], measure) for p, _ in active) / rdays, 1) if rdays else None
+    # health's low_conversion: the peers with enough foot traffic per robot-day, their median conversion
+    conversions = [p["totals"].get("usage.interactions", 0) * 100.0 / p["totals"]["usage.foot_traffic"]
+                   for p, d in active if p["totals"].get("usage.foot_traffic", 0) / d >= rules.CONVERSION_MIN_VOLUME]
     median = round(statistics.median(values), 1) if values else None
     return {"customers": len(active), "robot_days": rdays, "per_robot_day": per,
             "ratio_pct": {m: (_ratio(own_per_robot[m], per[m]) if own_per_robot[m] is not None and per[m] else None)
                           for m in USAGE_VOLUMES},
             "percentile": percentile, "percentile_min_peers": int(settings.percentile_min_peers),
+            "conversion": {"peers": len(conversions),
+                           "median_pct": round(statistics.median(conversions), 1) if conversions else None},
             "measure": {"per_robot_day": pooled, "median": median,
                         "ratio_pct": _ratio(own_measure, pooled) if own_measure is not None and pooled else None,
                         "median_ratio_pct": _ratio(own_measure, median) if own_measure is not None and median else None}}

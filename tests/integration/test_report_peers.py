@@ -69,6 +69,11 @@ FLEETS = {
               {"skill.delivery": 350, "usage.interactions": 60, "usage.foot_traffic": 300}),
     "ktv-slow": ("ktv", None, [("ks-0", dt.date(2026, 10, 1), None)],
                  {"skill.delivery": 60, "usage.interactions": 50, "usage.foot_traffic": 300}),
+    # a conference centre converting 1 % of its passers-by, with one peer at 30 %: one peer is no median
+    "conf-low": ("conference", None, [("cl-0", dt.date(2026, 10, 1), None)],
+                 {"usage.interactions": 10, "usage.foot_traffic": 1000, "skill.sign_in": 200}),
+    "conf-peer": ("conference", None, [("cp-0", dt.date(2026, 10, 1), None)],
+                  {"usage.interactions": 300, "usage.foot_traffic": 1000, "skill.sign_in": 200}),
 }
 
 
@@ -204,3 +209,19 @@ async def test_report_compares_a_ktv_on_deliveries_and_keeps_the_interactions_be
     assert below[0]["facts"]["measure"] == ["skill.delivery"]
     en = await _html(client, "ktv-slow", "en")
     assert "delivery per robot per day at 17.1% of their median (3 customers)" in en
+
+
+async def test_report_low_conversion_needs_a_median_of_three_peers_as_health(client):
+    """low_conversion as health's rule: against the median conversion of the scene's peers with
+    20 passers-by a robot a day, from three of them.  A conference centre at 1 % with one peer at
+    30 %: no risk (before: the one peer was "the peers", and it fired); the KTV talking to 1.7 % of
+    its passers-by among three KTVs at 16.7, 20 and 16.7 %: fires against their median, 16.7 %."""
+    conf = await _report(client, "conf-low")
+    assert conf["peers"]["conversion"] == {"peers": 1, "median_pct": 30.0}
+    assert "low_conversion" not in [x["code"] for x in conf["risks"]]
+    ktv = await _report(client, "ktv-main")
+    low = [x for x in ktv["risks"] if x["code"] == "low_conversion"]
+    assert ktv["peers"]["conversion"] == {"peers": 3, "median_pct": 16.7}
+    assert low and low[0]["facts"] == {"pct": round(5 * 100 / 300, 1), "peers_pct": 16.7}
+    en = await _html(client, "ktv-main", "en")
+    assert "conversion 1.7% against a median of 16.7% at the scene&#x27;s peers" in en

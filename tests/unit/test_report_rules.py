@@ -35,7 +35,7 @@ def _report(**over) -> dict:
          "previous": {"has_data": True, "month": "2026-10", "per_robot_day_change_pct": {"usage.interactions": -40.0}},
          "peers": {"customers": 3, "scene": "museum", "ratio_pct": {"usage.interactions": 20.0},
                    "per_robot_day": {"usage.foot_traffic": 100.0, "usage.interactions": 50.0},
-                   "measure": {"median_ratio_pct": 20.0}},
+                   "measure": {"median_ratio_pct": 20.0}, "conversion": {"peers": 3, "median_pct": 50.0}},
          "measure": {"metrics": ["skill.guide", "usage.interactions"], "per_robot_day": 15.0, "benchmark": 1000.0},
          "funnel": {"conversion_pct": 10.0},
          "daily": {"interactions": [0, 0, 0, 5], "robots": [2, 2, 2, 2]},
