@@ -180,7 +180,7 @@ SCHEMAS.update({
                       "measure": obj({"per_robot_day": nullable(NUM), "median": nullable(NUM),
                                       "ratio_pct": nullable(NUM), "median_ratio_pct": nullable(NUM)}),
                       "conversion": obj({"peers": INT, "median_pct": nullable(NUM)})}),
-        "closed_weekdays": {"type": "array", "items": INT},
+        "closed_weekdays": {"type": "array", "items": INT}, "complete_until_ms": MS,
         "measure": obj({"scene": STR, "metrics": {"type": "array", "items": STR}, "is_interactions": {"type": "boolean"},
                         "benchmark": NUM, "total": INT, "per_robot_day": nullable(NUM),
                         "previous_per_robot_day": nullable(NUM), "per_robot_day_change_pct": nullable(NUM)}),

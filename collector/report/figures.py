@@ -64,6 +64,14 @@ def service(robots: list[dict], days: list[tuple[str, int, int]], through_ms: in
             "closed_weekdays": sorted(closed)}
 
 
+def complete_until(month: Month, now_ms: int) -> int:
+    """Where the month's complete local days end: the month's end, or today's local midnight for a
+    month in progress (health reads complete days only: a day half over is not half a day of use)."""
+    if now_ms >= month.to_ms:
+        return month.to_ms
+    return max([start for _, start, _ in month.days() if start <= now_ms], default=month.from_ms)
+
+
 def alive_days(rows, days, through_ms: int) -> list[bool]:
     """Per local day (up to ``through_ms``): any interaction or foot traffic, health's sign of life;
     ``rows``: ``(bucket, metric, total)``."""
@@ -166,11 +174,14 @@ def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict) -> dic
     prev_known = known or reliability.opening(c, prev_hours, month.zone, settings.learn_hours_share)[1] != "none"
     prev_service = service(robots, prev_days, month.from_ms, month.zone, data_start,
                            alive_days(prev_hours, prev_days, month.from_ms), prev_known)
-    rdays, prev_rdays = now_service["robot_days"], prev_service["robot_days"]
+    cut = complete_until(month, now_ms)
+    rated = service(robots, days, cut, month.zone, data_start, alive_days(month_hours, days, cut), known)
+    rdays, prev_rdays = rated["robot_days"], prev_service["robot_days"]
+    rate_sums = _sums(hours, month.from_ms, cut)  # per robot-day: the complete days' usage
     measure = scene_peers.measure_of(c.get("scene") or "", scene_peers.table(settings.scene_measures))
     volumes = {m: sums.get(m, 0) for m in USAGE_VOLUMES}
     skills = {m: sums.get(m, 0) for m in SKILLS}
-    per_robot = _per_robot_day(volumes, rdays)
+    per_robot = _per_robot_day({m: rate_sums.get(m, 0) for m in USAGE_VOLUMES}, rdays)
     prev_volumes = {m: prev_sums.get(m, 0) for m in USAGE_VOLUMES}
     prev_per_robot = _per_robot_day(prev_volumes, prev_rdays)
     first = inputs["first_data_ms"]
@@ -182,8 +193,9 @@ def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict) -> dic
                              "of_previous_pct": _ratio(volumes[m], volumes[USAGE_VOLUMES[i - 1]]) if i else None})
     daily = _daily(hours, days, now_service["per_day"], through)
     threshold = float(settings.benchmark_interactions)
+    whole = sum(1 for _, start, _ in days if start < cut)  # complete days: the day in progress is not judged
     own, before = measure_total(sums, measure), measure_total(prev_sums, measure)
-    own_per = round(own / rdays, 1) if rdays else None
+    own_per = round(measure_total(rate_sums, measure) / rdays, 1) if rdays else None
     before_per = round(before / prev_rdays, 1) if prev_rdays else None
     measure_figures = {
         "scene": measure.scene, "metrics": list(measure.metrics),
@@ -204,7 +216,7 @@ def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict) -> dic
         "generated_ms": now_ms,
         "has_data": has_data,
         "robots": {"in_service": now_service["in_service"], "reporting": reporting},
-        "robot_days": rdays,
+        "robot_days": rdays, "complete_until_ms": cut,
         "closed_weekdays": now_service["closed_weekdays"],
         "measure": measure_figures,
         "outcome": {"volumes": volumes, "skills": skills, "per_robot_day": per_robot},
@@ -216,7 +228,7 @@ def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict) -> dic
                                                       if per_robot[m] is not None and prev_per_robot[m] else None)
                                                   for m in USAGE_VOLUMES}},
         "peers": {"scene": c.get("scene") or "", **_peers(inputs["peers"], per_robot, measure_figures["per_robot_day"],
-                                                          measure, days, through, month.zone, data_start, settings)},
+                                                          measure, days, cut, month.zone, data_start, settings)},
         "daily": daily,
         "funnel": {"steps": funnel_steps,
                    "conversion_pct": _ratio(volumes["usage.interactions"], volumes["usage.foot_traffic"])},
@@ -228,8 +240,9 @@ def build(inputs: dict, month: Month, now_ms: int, settings, goals: dict) -> dic
         "benchmark": {"threshold": threshold, "interactions_per_robot_day": bench_value,
                       "progress_pct": round(bench_value * 100.0 / threshold, 1) if bench_value is not None else None,
                       "met": bench_value is not None and bench_value >= threshold,
-                      "days_met": sum(1 for n, r in zip(daily["interactions"], daily["robots"]) if r and n / r >= threshold),
-                      "days": sum(1 for r in daily["robots"] if r)},
+                      "days_met": sum(1 for n, r in zip(daily["interactions"][:whole], daily["robots"][:whole])
+                                      if r and n / r >= threshold),
+                      "days": sum(1 for r in daily["robots"][:whole] if r)},
     }
     report["risks"] = rules.risks(report) if has_data else []
     report["next_steps"] = rules.next_steps(report) if has_data else []

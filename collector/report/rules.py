@@ -66,7 +66,10 @@ def risks(r: dict) -> list[dict]:
     if (conv is not None and traffic is not None and traffic >= CONVERSION_MIN_VOLUME and median
             and pc.get("peers", 0) >= CONVERSION_MIN_PEERS and conv <= median * LOW_CONVERSION_PCT / 100):
         out.append({"code": "low_conversion", "facts": {"pct": conv, "peers_pct": median}})
-    idle = sum(1 for n, robots in zip(r["daily"]["interactions"], r["daily"]["robots"]) if robots and n == 0)
+    days = list(zip(r["daily"]["interactions"], r["daily"]["robots"]))
+    if not r.get("period", {}).get("complete", True):
+        days = days[:-1]  # the day in progress is not idle yet
+    idle = sum(1 for n, robots in days if robots and n == 0)
     if vol["usage.interactions"] and idle >= IDLE_DAYS:
         out.append({"code": "idle_days", "facts": {"days": idle}})
     avail = r["availability"]["pct"]

@@ -225,3 +225,14 @@ async def test_report_low_conversion_needs_a_median_of_three_peers_as_health(cli
     assert low and low[0]["facts"] == {"pct": round(5 * 100 / 300, 1), "peers_pct": 16.7}
     en = await _html(client, "ktv-main", "en")
     assert "conversion 1.7% against a median of 16.7% at the scene&#x27;s peers" in en
+
+
+async def test_report_of_a_month_in_progress_rates_its_complete_days_as_health(aiohttp_client, db):
+    """At 09:00 on 15 November, before the day's use: the museum closed on Mondays has 14 complete
+    days, two of them Mondays, so 2 x 12 = 24 robot-days and 700 a robot a day, its true rate (before:
+    15 days x 2 robots = 30 robot-days, 560); today is neither a robot-day nor an idle day yet."""
+    client = await aiohttp_client(make_api_app(db, now_ms=local_ms(2026, 11, 15, 9)))
+    r = await _report(client, "closed-museum")
+    assert r["period"]["complete"] is False and r["complete_until_ms"] == local_ms(2026, 11, 15)
+    assert r["robot_days"] == 24 and r["outcome"]["per_robot_day"]["usage.interactions"] == 700.0
+    assert "idle_days" not in [x["code"] for x in r["risks"]] and r["benchmark"]["days"] == 12

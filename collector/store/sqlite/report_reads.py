@@ -55,9 +55,10 @@ def customer_row(conn: sqlite3.Connection, customer: str) -> dict | None:
     return None if row is None else dict(zip(_CUSTOMER, row))
 
 
-def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: int, prev_from_ms: int) -> dict:
+def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: int, prev_from_ms: int,
+                  peers_to_ms: int | None = None) -> dict:
     """Everything the report of the month ``[from_ms, to_ms)`` is computed from (the month before is
-    ``[prev_from_ms, from_ms)``); see ``ReadStore.report_inputs``."""
+    ``[prev_from_ms, from_ms)``; the peers up to ``peers_to_ms``); see ``ReadStore.report_inputs``."""
     out: dict = {"customer": customer_row(conn, customer), "first_data_ms": first_data_ms(conn, customer)}
     out["hours"] = conn.execute(
         f"SELECT bucket_ms, metric, total FROM customer_hour WHERE metric IN ({_marks(REPORTED)}) AND customer = ? "
@@ -82,7 +83,8 @@ def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: 
             f"AND metric IN ({_marks(_GAUGES)}) AND bucket_ms >= ? AND bucket_ms < ?",
             (rid, *_COUNTERS, from_ms, to_ms, rid, *_GAUGES, from_ms, to_ms))}
     out["robot_counters"], out["robot_hours"] = counters, active
-    out["peers"] = _peers(conn, customer, (out["customer"] or {}).get("scene"), from_ms, to_ms)
+    out["peers"] = _peers(conn, customer, (out["customer"] or {}).get("scene"), from_ms,
+                          to_ms if peers_to_ms is None else peers_to_ms)
     out["alerts"] = [_alert(r) for r in conn.execute(
         f"SELECT {', '.join(_ALERT)} FROM alerts WHERE customer = ? AND opened_ms < ? "
         f"AND (resolved_ms IS NULL OR resolved_ms >= ?) ORDER BY opened_ms, id", (customer, to_ms, from_ms))]
