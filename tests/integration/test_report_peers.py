@@ -170,7 +170,7 @@ async def test_report_percentile_only_among_enough_peers(client):
     assert "第 100 百分位" not in zh
     assert "与另外 1 家博物馆场景客户相比：同行数量太少，不做排名（至少需要 5 家才给出百分位）。" in zh
     en = await _html(client, "closed-museum", "en")
-    assert "Against 1 other museum customers: too few to rank (a percentile needs at least 5)." in en
+    assert "Other museum customers to compare with: 1, too few to rank (a percentile needs at least 5)." in en
     assert "at percentile" not in en
 
     top = await _report(client, "scenic-4")
