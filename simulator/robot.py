@@ -85,8 +85,9 @@ class SimRobot:
         return self.faults if self.live else self.history_faults
 
     def _note_live(self) -> None:
-        """Gone live: connected, and no window from before the first boot is left in the outbox."""
-        if self.live or self.publisher is None or not self.publisher.connected:
+        """Gone live: connected, a batch acknowledged (so the birth, sent first on the connection,
+        reached the broker) and no window from before the first boot left in the outbox."""
+        if self.live or self.publisher is None or not self.publisher.connected or not self.publisher.windows_total:
             return
         oldest = self.outbox.peek(0, 1)
         if not oldest or oldest[0].seq > self._boot_upto:
