@@ -76,7 +76,9 @@ def parse_line(line: str) -> StatsdLine | None:
 
     The plain line (``name:value|c``, no rate, no tags: what most robot software sends, hundreds a
     second) takes a short path with the same result as ``parse_any``'s; everything else goes there.
-    The agent's CPU at 200 lines/s is mostly this function and its wake-up (docs/benchmarks)."""
+    Why: at 200 lines/s most of the agent's CPU is this thread, and the full parser's work per plain
+    line (about twice the first release's) showed up as +31 % of the agent's CPU
+    (docs/benchmarks/rerun-architecture.md)."""
     head, sep, rest = line.partition(":")
     if sep and ":" not in rest:
         text, bar, kind = rest.partition("|")
