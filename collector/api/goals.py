@@ -7,15 +7,12 @@ code behind ``import-goals``), attributed to the admin token's person (else its 
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 from aiohttp import web
 
-from collector.api.common import api, dumps, not_found, now_ms, ok
+from collector.api.admin_writes import admin_customer, text_cells, write_as_actor, written
+from collector.api.common import api, not_found, now_ms, ok
 from collector.api.params import BadRequest, path_id
 from collector.health import goals as goal_health
-from collector.http.auth import actor, require_role
 from collector.http.keys import CONFIG, STORE
 from collector.store.goals import goal_from
 from collector.store.seam import DEFAULT_ACTIVE_FLOOR
@@ -66,27 +63,6 @@ async def list_goals(request: web.Request) -> web.Response:
                               _floor(request)))
 
 
-def _goal_body(raw: bytes) -> dict[str, str]:
-    """The POST body as the text cells ``goal_from`` reads (numbers as their text)."""
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body must be JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object")
-    unknown = set(body) - set(GOAL_FIELDS)
-    if unknown:
-        raise BadRequest(f"unknown field {sorted(unknown)[0]!r}")
-    cells = {}
-    for key, value in body.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise BadRequest(f"{key} must be a string or a number")
-        cells[key] = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
-    return cells
-
-
 def _store_goal(registry, cells: dict, actor: str, now: int) -> tuple[int, str]:
     """Validate against the stored customers and store; ``(id, created | updated | unchanged)``."""
     try:
@@ -101,21 +77,16 @@ def _store_goal(registry, cells: dict, actor: str, now: int) -> tuple[int, str]:
 
 @api
 async def post_goal(request: web.Request) -> web.Response:
-    denied = require_role(request, "admin")
-    if denied is not None:
-        return denied
-    customer = path_id(request, "customer id")
+    customer, ctx, refused = await admin_customer(request, request.app[STORE].reads.goal_customer)
+    if refused is not None:
+        return refused
     store = request.app[STORE]
-    ctx = await store.reads.run(store.reads.goal_customer, customer)
-    if ctx is None:
-        return not_found("customer", customer)
-    cells = {**_goal_body(await request.read()), "customer": customer}
-    goal_id, what = await asyncio.to_thread(_store_goal, store.registry, cells,
-                                            actor(request), now_ms(request))
+    cells = {**text_cells(await request.read(), GOAL_FIELDS), "customer": customer}
+    goal_id, what = await write_as_actor(request, _store_goal, store.registry, cells)
     judged = await store.reads.run(judged_goals, store.reads, customer, ctx, _zone(request, ctx),
                                    now_ms(request), goal_id, _floor(request))
-    return web.json_response({"goal": judged["items"][0], "created": what == "created", "updated": what == "updated"},
-                             status=201 if what == "created" else 200, dumps=dumps)
+    return written({"goal": judged["items"][0], "created": what == "created", "updated": what == "updated"},
+                   what == "created")
 
 
 def setup(app: web.Application) -> None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from collector.alerts.states import OPEN
-from collector.api.common import api, dumps, not_found, now_ms, ok
+from collector.api.admin_writes import admin_customer, json_object, write_as_actor, written
+from collector.api.common import api, not_found, now_ms, ok
 from collector.api.params import BadRequest, integer, page, path_id
 from collector.http.auth import actor, require_role
 from collector.http.keys import CONFIG, STORE, TOKEN_NAME
@@ -38,16 +38,6 @@ HANDOVER_NOTES = 100
 #: report months listed at most, newest first
 MAX_MONTHS = 24
 DEFAULT_ZONE = "Asia/Shanghai"
-
-
-def _json_object(raw: bytes) -> dict:
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body must be JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object")
-    return body
 
 
 def _parsed(parse, *args):
@@ -84,18 +74,15 @@ async def list_notes(request: web.Request) -> web.Response:
 
 @api
 async def post_note(request: web.Request) -> web.Response:
-    denied = require_role(request, "admin")
-    if denied is not None:
-        return denied
-    customer = await _known_customer(request)
-    if customer is None:
-        return not_found("customer", request.match_info["id"])
-    text = _parsed(note_text, _json_object(await request.read()))
+    customer, _, refused = await admin_customer(request)
+    if refused is not None:
+        return refused
+    text = _parsed(note_text, json_object(await request.read()))
     store = request.app[STORE]
     note_id = await asyncio.to_thread(store.handover.add_note, customer, text, actor(request),
                                       request.get(TOKEN_NAME, ""), now_ms(request))
     note = await store.reads.run(store.handover.get_note, note_id)
-    return web.json_response({"note": note}, status=201, dumps=dumps)
+    return written({"note": note})
 
 
 # ------------------------------------------------------------------ contacts
@@ -111,18 +98,14 @@ async def list_contacts(request: web.Request) -> web.Response:
 
 @api
 async def post_contact(request: web.Request) -> web.Response:
-    denied = require_role(request, "admin")
-    if denied is not None:
-        return denied
-    customer = await _known_customer(request)
-    if customer is None:
-        return not_found("customer", request.match_info["id"])
-    row = _parsed(contact_row, customer, _json_object(await request.read()))
+    customer, _, refused = await admin_customer(request)
+    if refused is not None:
+        return refused
+    row = _parsed(contact_row, customer, json_object(await request.read()))
     store = request.app[STORE]
-    ident, created = await asyncio.to_thread(store.handover.put_contact, row, actor(request), now_ms(request))
+    ident, created = await write_as_actor(request, store.handover.put_contact, row)
     contact = await store.reads.run(store.handover.get_contact, ident)
-    return web.json_response({"contact": contact, "created": created}, status=201 if created else 200,
-                             dumps=dumps)
+    return written({"contact": contact, "created": created}, created)
 
 
 @api

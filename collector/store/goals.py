@@ -26,7 +26,6 @@ from collector.store.csv_import import Report
 from collector.store.events import _date, default_actor
 from collector.store.records import GoalRow
 from collector.store.seam import RegistryStore
-from protocol.topics import is_valid_id
 
 #: metric -> (unit, what it measures); ``skill:<name>`` is added for any skill (``SKILL_PREFIX``)
 METRICS: dict[str, tuple[str, str]] = {
@@ -73,13 +72,7 @@ def goal_from(record: Mapping[str, str | None], known: set[str]) -> GoalRow:
     import datetime as dt
 
     get = lambda key: (record.get(key) or "").strip()  # noqa: E731
-    customer = get("customer")
-    if not customer:
-        raise ValueError("customer is empty")
-    if not is_valid_id(customer):
-        raise ValueError(f"customer {customer[:40]!r} must match ^[a-z0-9][a-z0-9_-]{{0,63}}$")
-    if customer not in known:
-        raise ValueError(f"unknown customer {customer!r} (import it with import-customers first)")
+    customer = csv_import.stored_customer(get("customer"), known)
     metric = get("metric").lower()
     if not metric:
         raise ValueError("metric is empty")
@@ -115,11 +108,10 @@ def import_file(path: str, registry: RegistryStore, out, err, actor: str | None 
     """Exit status: 0 imported (or nothing new), 1 bad rows (nothing applied), 2 unusable file."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     actor = actor or default_actor()
-    report = csv_import.load(path, "import-goals", err, lambda text: parse(text, registry.customer_ids()))
+    report = csv_import.checked(path, "import-goals", "goals", out, err,
+                                lambda text: parse(text, registry.customer_ids()))
     if isinstance(report, int):
         return report
-    if report.errors:
-        return csv_import.refuse(path, report, "goals", out, err)
     added, updated = registry.upsert_goals(report.rows, actor, "import", now_ms)
     same = len(report.rows) - len(added) - len(updated)
     print(f"imported {len(report.rows)} goals ({len(added)} new, {len(updated)} updated, {same} unchanged) "

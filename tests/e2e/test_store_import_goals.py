@@ -6,9 +6,8 @@ applied and attributed; importing it again changes nothing; a changed target upd
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 
-from tests.support.procs import robopulse_cmd
+from tests.support.imports import run_collector, store_with_customers
 
 CUSTOMERS = """id,name,scene,tier,contract_start,contract_end,arr,csm,timezone
 museum-sh,上海博物馆,museum,high,2025-03-01,2026-02-28,120000,王芳,
@@ -34,20 +33,6 @@ museum-sh,conversion,50,2026-01-01,2026-01-07,the same goal again
 """
 
 
-def _run(*args):
-    return subprocess.run(robopulse_cmd("collector", *map(str, args)), capture_output=True, text=True, timeout=60)
-
-
-def _setup(tmp_path):
-    db = tmp_path / "store.db"
-    config = tmp_path / "c.toml"
-    config.write_text(f'[collector]\ndb = "{db}"\n')
-    customers = tmp_path / "customers.csv"
-    customers.write_text(CUSTOMERS, encoding="utf-8")
-    assert _run("import-customers", customers, "--config", config).returncode == 0
-    return db, config
-
-
 def _goals(db):
     conn = sqlite3.connect(db)
     try:
@@ -57,10 +42,10 @@ def _goals(db):
 
 
 def test_store_import_goals_refuses_a_bad_file_whole(tmp_path):
-    db, config = _setup(tmp_path)
+    db, config = store_with_customers(tmp_path, CUSTOMERS)
     bad = tmp_path / "bad.csv"
     bad.write_bytes("\ufeff".encode() + BAD.encode("utf-8"))
-    result = _run("import-goals", bad, "--config", config)
+    result = run_collector("import-goals", bad, "--config", config)
     assert result.returncode == 1, result.stderr
     errors = result.stderr.strip().splitlines()
     assert [e.split(":")[1] for e in errors] == ["3", "4", "5", "6", "7", "8"]
@@ -75,10 +60,10 @@ def test_store_import_goals_refuses_a_bad_file_whole(tmp_path):
 
 
 def test_store_import_goals_applies_attributes_and_reimports_as_no_change(tmp_path):
-    db, config = _setup(tmp_path)
+    db, config = store_with_customers(tmp_path, CUSTOMERS)
     good = tmp_path / "goals.csv"
     good.write_text(GOOD, encoding="utf-8")
-    result = _run("import-goals", good, "--config", config, "--by", "王芳")
+    result = run_collector("import-goals", good, "--config", config, "--by", "王芳")
     assert result.returncode == 0, result.stderr
     assert "imported 4 goals (4 new, 0 updated, 0 unchanged) as 王芳" in result.stdout
     rows = _goals(db)
@@ -88,22 +73,22 @@ def test_store_import_goals_applies_attributes_and_reimports_as_no_change(tmp_pa
         ("ktv-la", "skill:delivery", 12.5, "2026-02-01", "2026-02-28", "", "王芳", "import"),
         ("ktv-la", "availability", 98.0, "2026-02-01", "2026-02-01", "one day", "王芳", "import"),
     ]
-    again = _run("import-goals", good, "--config", config, "--by", "someone-else")
+    again = run_collector("import-goals", good, "--config", config, "--by", "someone-else")
     assert again.returncode == 0, again.stderr
     assert "imported 4 goals (0 new, 0 updated, 4 unchanged) as someone-else" in again.stdout
     assert _goals(db) == rows  # not even the actor or updated_ms moved
     changed = tmp_path / "changed.csv"
     changed.write_text(GOOD.replace(",45,", ",50,"), encoding="utf-8")
-    result = _run("import-goals", changed, "--config", config, "--by", "李雷")
+    result = run_collector("import-goals", changed, "--config", config, "--by", "李雷")
     assert "imported 4 goals (0 new, 1 updated, 3 unchanged) as 李雷" in result.stdout
     first = _goals(db)[0]
     assert (first[0], first[3], first[7]) == (rows[0][0], 50.0, "李雷")
 
 
 def test_store_import_goals_refuses_unusable_files(tmp_path):
-    _, config = _setup(tmp_path)
+    _, config = store_with_customers(tmp_path, CUSTOMERS)
     header = tmp_path / "h.csv"
     header.write_text("customer,metric\nx,y\n")
-    result = _run("import-goals", header, "--config", config)
+    result = run_collector("import-goals", header, "--config", config)
     assert result.returncode == 2 and "header lacks target, start, due" in result.stderr
-    assert _run("import-goals", tmp_path / "missing.csv", "--config", config).returncode == 2
+    assert run_collector("import-goals", tmp_path / "missing.csv", "--config", config).returncode == 2

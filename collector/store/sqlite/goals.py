@@ -26,7 +26,7 @@ from collections.abc import Collection, Sequence
 
 from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.records import GoalRow
-from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.db import find_id, identity_id, write_transaction
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 GOAL_FIELDS = ("id", "customer", "metric", "target", "start", "due", "note", "actor", "source", "created_ms",
@@ -49,32 +49,18 @@ class RegistryGoals:
 
     def upsert_goals(self, rows: Sequence[GoalRow], actor: str, source: str,
                      now_ms: int) -> tuple[list[int], list[int]]:
-        conn = connect_writer(self.path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            added: list[int] = []
-            updated: list[int] = []
+        added: list[int] = []
+        updated: list[int] = []
+        with write_transaction(self.path) as conn:
             for row in rows:
-                found = conn.execute(f"SELECT id FROM customer_goals WHERE {IDENTITY_WHERE}", row.identity).fetchone()
+                found = identity_id(conn, "customer_goals", IDENTITY_WHERE, row.identity)
                 cur = conn.execute(UPSERT_GOAL, (*row, actor, source, now_ms, now_ms))
                 if cur.rowcount:
-                    (updated.append(found[0]) if found else added.append(cur.lastrowid))
-            conn.execute("COMMIT")
-            return added, updated
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
+                    (updated.append(found) if found is not None else added.append(cur.lastrowid))
+        return added, updated
 
     def find_goal(self, row: GoalRow) -> int | None:
-        conn = connect_writer(self.path)
-        try:
-            found = conn.execute(f"SELECT id FROM customer_goals WHERE {IDENTITY_WHERE}", row.identity).fetchone()
-            return found[0] if found else None
-        finally:
-            conn.close()
+        return find_id(self.path, "customer_goals", IDENTITY_WHERE, row.identity)
 
 
 def goal_rows(conn: sqlite3.Connection, customer: str | None = None, goal_id: int | None = None) -> list[dict]:

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from collector.store.handover import ContactRow
-from collector.store.sqlite.db import connect_reader, connect_writer, rollback
+from collector.store.sqlite.db import connect_reader, write_transaction
 from collector.store.sqlite.sql import Insert
 from protocol.catalogue import USAGE_VOLUMES
 
@@ -36,19 +36,6 @@ class SqliteHandoverStore:
         self.path = path
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = connect_writer(self.path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            rollback(conn)
-            raise
-        finally:
-            conn.close()
-
-    @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         conn = connect_reader(self.path)
         try:
@@ -58,7 +45,7 @@ class SqliteHandoverStore:
 
     # ------------------------------------------------------------ notes
     def add_note(self, customer: str, text: str, author: str, token: str, now_ms: int) -> int:
-        with self._write() as conn:
+        with write_transaction(self.path) as conn:
             return conn.execute(INSERT_NOTE.sql(), (customer, text, author, token, now_ms)).lastrowid
 
     def get_note(self, note_id: int) -> dict | None:
@@ -78,7 +65,7 @@ class SqliteHandoverStore:
 
     # ------------------------------------------------------------ contacts
     def put_contact(self, row: ContactRow, actor: str, now_ms: int) -> tuple[int, bool]:
-        with self._write() as conn:
+        with write_transaction(self.path) as conn:
             known = conn.execute("SELECT id FROM customer_contacts WHERE customer = ? AND name = ?",
                                  (row.customer, row.name)).fetchone()
             conn.execute(UPSERT_CONTACT.sql(), (*row, actor, now_ms, now_ms))
@@ -99,7 +86,7 @@ class SqliteHandoverStore:
                 f"SELECT {CONTACT_FIELDS} FROM customer_contacts WHERE customer = ? ORDER BY name, id", (customer,))]
 
     def remove_contact(self, customer: str, contact_id: int) -> bool:
-        with self._write() as conn:
+        with write_transaction(self.path) as conn:
             return conn.execute("DELETE FROM customer_contacts WHERE customer = ? AND id = ?",
                                 (customer, contact_id)).rowcount > 0
 
