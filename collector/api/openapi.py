@@ -74,6 +74,9 @@ SCHEMAS = {
                            "their handover or first day seen): the denominator of per_robot"},
         "peer_robots_per_day": {"type": "array", "items": INT, "description": "the peers' robots in service "
                                 "each day: the denominator of peers_per_robot"},
+        "day_starts_ms": {"type": "array", "items": MS, "description": "the instant each local day of `days` "
+                          "began (its local midnight; `days` are day labels: the local date at 00:00 UTC)"},
+        "timezone": {"type": "string", "description": "the IANA zone of the customer's local days"},
         "volumes": {"type": "object", "additionalProperties": obj({
             "total": {"type": "array", "items": INT},
             "per_robot": {"type": "array", "items": NUM},

@@ -412,6 +412,10 @@ class ReadStore(Protocol):
     def customer_days(self, since_ms: int, metrics: tuple[str, ...],
                       customer: str | None = None) -> list[tuple[str, str, int, int]]: ...
     def customer_day(self, customer: str, day_ms: int, metrics: tuple[str, ...]) -> dict[str, int]: ...
+    def customer_hour_days(self, customers: list[str], days: list[tuple[int, int, int]],
+                           metrics: tuple[str, ...]) -> list[tuple[str, str, int, int]]:
+        """``(customer, metric, day label, total)`` of local days ``(label, start_ms, end_ms)`` of one
+        zone, summed from the hourly ``customer_hour`` (the usage charts' local days)."""
     def robot_starts(self, customer: str | None = None) -> list[dict]:
         """Each robot's ``customer``, ``first_seen_ms`` and registry handover date ``activated``
         (None when not known), of one customer or all: the charts' robot-days in service."""

@@ -329,6 +329,29 @@ class SqliteReadStore:
                 f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_marks(metrics)}) "
                 f"AND customer = ?", (day_ms, *metrics, customer)))
 
+    def customer_hour_days(self, customers: list[str], days: list[tuple[int, int, int]],
+                           metrics: tuple[str, ...]) -> list[tuple[str, str, int, int]]:
+        """``(customer, metric, label, total)``: each of ``days`` (``(label, start_ms, end_ms)``, local
+        days of one zone, each from its own midnight) summed from ``customer_hour`` for ``customers``
+        (all of that zone).  An hour bucket counts for the day holding its start (``+05:30``: the
+        bucket straddling local midnight belongs to the day before), as health sums local days."""
+        if not customers or not days:
+            return []
+        out: list[tuple[str, str, int, int]] = []
+        values = ", ".join("(?, ?, ?)" for _ in days)
+        flat = [x for d in days for x in d]
+        with self._conn() as conn:
+            for i in range(0, len(customers), 500):
+                chunk = customers[i:i + 500]
+                out.extend(conn.execute(
+                    f"WITH z(label, s, e) AS (VALUES {values})"
+                    " SELECT h.customer, h.metric, z.label, SUM(h.total)"
+                    " FROM z CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+                    f" ON h.metric IN ({_marks(metrics)}) AND h.customer IN ({_marks(tuple(chunk))})"
+                    " AND h.bucket_ms >= z.s AND h.bucket_ms < z.e GROUP BY 1, 2, 3",
+                    [*flat, *metrics, *chunk]).fetchall())
+        return out
+
     def robot_starts(self, customer: str | None = None) -> list[dict]:
         sql = ("SELECT r.customer, r.first_seen_ms, g.activated FROM robots r"
                " LEFT JOIN robot_registry g ON g.robot = r.id")
