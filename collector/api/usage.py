@@ -32,6 +32,7 @@ that denominator, the peers' likewise."""
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from functools import lru_cache
 
 from collector.health.service import start_day
@@ -60,8 +61,8 @@ def calendar(zone: str, now_ms: int, days: int = DAYS) -> list[tuple[int, int, i
 
 def robots_per_day(rows: list[dict], labels: list[int], off: int, data_start_ms: int | None) -> list[int]:
     """Robots of ``rows`` (``reads.robot_starts``) in service on each local day of ``labels``."""
-    starts = [s for s in (start_day(r, off, data_start_ms) for r in rows) if s is not None]
-    return [sum(1 for s in starts if s <= label) for label in labels]
+    starts = sorted(s for s in (start_day(r, off, data_start_ms) for r in rows) if s is not None)
+    return [bisect_right(starts, label) for label in labels]
 
 
 def _per(values: list[int], robots: list[int]) -> list[float]:

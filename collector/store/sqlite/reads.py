@@ -337,19 +337,17 @@ class SqliteReadStore:
         bucket straddling local midnight belongs to the day before), as health sums local days."""
         if not customers or not days:
             return []
+        # one query per day: grouped in the covering index's own order (metric, customer), no sort of
+        # every hour (a single query grouped by day sorted 1.5M rows: 7 s for 500 customers, this 1 s)
         out: list[tuple[str, str, int, int]] = []
-        values = ", ".join("(?, ?, ?)" for _ in days)
-        flat = [x for d in days for x in d]
         with self._conn() as conn:
             for i in range(0, len(customers), 500):
                 chunk = customers[i:i + 500]
-                out.extend(conn.execute(
-                    f"WITH z(label, s, e) AS (VALUES {values})"
-                    " SELECT h.customer, h.metric, z.label, SUM(h.total)"
-                    " FROM z CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
-                    f" ON h.metric IN ({_marks(metrics)}) AND h.customer IN ({_marks(tuple(chunk))})"
-                    " AND h.bucket_ms >= z.s AND h.bucket_ms < z.e GROUP BY 1, 2, 3",
-                    [*flat, *metrics, *chunk]).fetchall())
+                sql = ("SELECT customer, metric, ?, SUM(total) FROM customer_hour INDEXED BY customer_hour_metric"
+                       f" WHERE metric IN ({_marks(metrics)}) AND customer IN ({_marks(tuple(chunk))})"
+                       " AND bucket_ms >= ? AND bucket_ms < ? GROUP BY metric, customer")
+                for label, start, end in days:
+                    out.extend(conn.execute(sql, [label, *metrics, *chunk, start, end]).fetchall())
         return out
 
     def robot_starts(self, customer: str | None = None) -> list[dict]:
