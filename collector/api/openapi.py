@@ -101,7 +101,11 @@ SCHEMAS = {
     "RobotList": page_of("Robot"),
     "RobotPage": {"allOf": [ref("Robot"), obj({
         "usage": obj({"days": {"type": "array", "items": MS},
-                      "metrics": {"type": "object", "additionalProperties": {"type": "array", "items": INT}}}),
+                      "metrics": {"type": "object", "additionalProperties": {"type": "array", "items": INT}},
+                      "day_starts_ms": {"type": "array", "items": MS, "description": "the instant each local "
+                                        "day began (`days` are day labels: the local date at 00:00 UTC)"},
+                      "timezone": {"type": "string", "description": "the IANA zone of the days: the "
+                                   "robot's customer's"}}),
         "alerts": {"type": "array", "items": ref("Alert")},
         "timeline": {"type": "array", "items": ref("AlertEvent")}})]},
     "Alert": obj({

@@ -424,7 +424,9 @@ class ReadStore(Protocol):
 
     # robots
     def list_robots(self, f: dict, limit: int, offset: int) -> dict: ...
-    def get_robot(self, robot: str, now_ms: int, days: int = 7) -> dict | None: ...
+    def get_robot(self, robot: str, now_ms: int, days: int = 7, zone: str = "Asia/Shanghai") -> dict | None:
+        """The robot and its last ``days`` local days of usage and skills, in its customer's zone
+        (else ``zone``)."""
     def robot_counters(self, robot: str, from_ms: int, to_ms: int) -> dict | None: ...
 
     # alerts

@@ -125,3 +125,44 @@ async def test_usage_chart_moves_on_at_the_customers_midnight_with_the_same_snap
     assert after["volumes"][METRIC]["total"] == [own.get(d, 0) for d in after["days"]]
     assert after["volumes"][METRIC]["total"][-1] == 0
     assert after["volumes"][METRIC]["peers_per_robot"][:-1] == before["volumes"][METRIC]["peers_per_robot"][1:]
+
+
+async def test_robot_page_days_are_its_customers_local_days(aiohttp_client, tmp_path):
+    """The robot page's 7 days of usage and skills: its customer's local days (Kolkata, +05:30)."""
+    path, written = store(tmp_path)
+    conn = connect_writer(path)
+    skill = [("kol-1", NOW_MS - k * 5 * HOUR - 20 * 60_000, NOW_MS - k * 5 * HOUR, {"skill.guide": k + 1})
+             for k in range(40)]
+    seed.write_windows(conn, skill)
+    conn.close()
+    client = await aiohttp_client(create_app(api_config(path), open_store(path), clock=lambda: NOW_MS))
+    resp = await client.get("/api/v1/robots/kol-1", headers=bearer())
+    assert resp.status == 200, await resp.text()
+    usage = (await resp.json())["usage"]
+    today = label(NOW_MS, "Asia/Kolkata")
+    assert usage["timezone"] == "Asia/Kolkata" and usage["days"] == [today - (6 - i) * DAY for i in range(7)]
+    for metric in (METRIC, "skill.guide"):
+        own: dict[int, int] = {}
+        for robot, t0, _t1, counts in written + skill:
+            if robot == "kol-1":
+                key = label(t0 - t0 % HOUR, "Asia/Kolkata")
+                own[key] = own.get(key, 0) + counts.get(metric, 0)
+        assert usage["metrics"][metric] == [own.get(d, 0) for d in usage["days"]], metric
+
+
+async def test_score_history_is_the_last_30_local_days_ahead_of_utc(aiohttp_client, tmp_path):
+    """A +14 customer's today is tomorrow in UTC: its history is its last 30 local days, today's
+    included (a UTC cut-off gave 31, the oldest one too many)."""
+    path = tmp_path / "store.db"
+    conn = connect_writer(path)
+    seed.add_customer(conn, "kiri", "museum", timezone="Pacific/Kiritimati", now_ms=NOW_MS)
+    today = label(NOW_MS, "Pacific/Kiritimati")
+    assert today == NOW_MS - NOW_MS % DAY + DAY
+    conn.executemany("INSERT INTO score_history (customer, day_ms, score, color) VALUES ('kiri', ?, ?, 'green')",
+                     [(today - k * DAY, 90.0 - k) for k in range(40)])
+    conn.close()
+    client = await aiohttp_client(create_app(api_config(path), open_store(path), clock=lambda: NOW_MS))
+    resp = await client.get("/api/v1/customers/kiri", headers=bearer())
+    assert resp.status == 200, await resp.text()
+    history = (await resp.json())["score_history"]
+    assert [h["day_ms"] for h in history] == [today - (29 - i) * DAY for i in range(30)]
