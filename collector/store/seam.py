@@ -171,6 +171,9 @@ class HealthInputs:
     robot_views_s: float
     day_view_s: float
     usage_read_s: float
+    #: robots of the asset registry with a handover date that never connected (``id``, ``customer``,
+    #: ``site``, ``activated``, ``first_seen_ms`` None): in service from their handover (issue 13)
+    unseen: list[dict] = field(default_factory=list)
 
 
 class RobotHealthRow(NamedTuple):

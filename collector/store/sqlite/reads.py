@@ -354,12 +354,18 @@ class SqliteReadStore:
         return out
 
     def robot_starts(self, customer: str | None = None) -> list[dict]:
+        # registry robots handed over that never connected count from their handover (health/service.py)
+        unseen = ("SELECT g.customer, NULL, g.activated FROM robot_registry g WHERE g.activated IS NOT NULL"
+                  " AND NOT EXISTS (SELECT 1 FROM robots r WHERE r.id = g.robot)")
         sql = ("SELECT r.customer, r.first_seen_ms, g.activated FROM robots r"
                " LEFT JOIN robot_registry g ON g.robot = r.id")
         args: list = []
         if customer is not None:
             sql += " WHERE r.customer = ?"
+            unseen += " AND g.customer = ?"
             args.append(customer)
+        sql += " UNION ALL " + unseen
+        args *= 2
         with self._conn() as conn:
             return [{"customer": c, "first_seen_ms": f, "activated": a} for c, f, a in conn.execute(sql, args)]
 
