@@ -84,6 +84,8 @@ def _facts() -> list[tuple[str, str]]:
          {"days_to_renewal": None}),
         ([robot], {**use, "trend_7d_pct": 8.0}, {"percentile": 50.0, "peers": 1, "scene": ""}, [],
          {"days_to_renewal": -3}),
+        # the venue closed (issue 13: robots off outside opening hours are not in service)
+        ([{"state": "offline", "score": 0.0, "closed": True}], use, {"percentile": None}, [], {"days_to_renewal": 30}),
     ]
     out = []
     for robots, u, peers, onboard, deal in variants:
