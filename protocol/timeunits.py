@@ -68,6 +68,24 @@ def parse_hours(text: str) -> tuple[int, int] | None:
     return None if start == end % 1440 and start == end else (start, end)
 
 
+def parse_site_hours(text: str) -> dict[str, str] | None:
+    """Opening hours per site, ``site=HH:MM-HH:MM[;site=HH:MM-HH:MM...]`` (each as ``parse_hours``)
+    -> ``{site: hours}`` ({} when empty), or None when malformed (a bad or repeated site, bad hours)."""
+    import re
+
+    out: dict[str, str] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        site, sep, hours = part.partition("=")
+        site, hours = site.strip(), hours.strip()
+        if (not sep or site in out or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", site)
+                or parse_hours(hours) is None):
+            return None
+        out[site] = hours
+    return out
+
+
 def local_days_back(zone: str, now_ms: int, days: int) -> list[tuple[int, int, int, int]]:
     """The local days of the IANA ``zone`` from today back ``days`` days: ``(label, start_ms, end_ms,
     off_ms)`` for k = 0 (today), 1 (yesterday), ... ``days``, each day's own midnights.

@@ -55,7 +55,7 @@ class Fleet:
         interval_ms = self.scn.interval_s * 1000
         for r in self.robots:
             now = self.clock.now_ms()
-            if model.powered_off(r.faults, now):
+            if model.switched_off(self.scn, r.customer, r.faults, now):
                 continue
             r.power_on()
             r.catch_up(self.scn.live_start_ms, interval_ms)

@@ -142,8 +142,8 @@ class SimRobot:
 
     def step(self, now_true_ms: int) -> None:
         """Apply the fault timeline, close due windows with the model's counts, move MQTT bytes."""
-        off = model.powered_off(self.faults, now_true_ms)
-        if off and self.powered:
+        off = model.switched_off(self.scn, self.customer, self.faults, now_true_ms)
+        if off and self.powered:  # a fault's clean shutdown, else a power cut (closing time too)
             clean = any(f.clean for f in self.faults if f.kind == "powered_off" and f.active(now_true_ms))
             self.power_off(clean)
         elif not off and not self.powered:

@@ -89,20 +89,49 @@ def site_outage(ctx: dict, cfg: dict) -> list[dict]:
 
 
 def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
+    """The scene's primary measure over the last 7 days against the customer's usual level (the
+    median of the same weekdays over the weeks before, ``health.peers.usual_level``), so coming back
+    to its usual level after a holiday spike is not a drop; without a usual level (no use in the
+    weeks before), the week before (facts: ``usage.primary``)."""
     out = []
     for c in ctx["customers"].values():
         use, n = c["facts"]["usage"], c["robots"]["total"]
-        # per robot-day in service in the 7 days before (not today's robot count: a grown fleet)
-        before = use.get("interactions_per_robot_day_prev_7d", use["interactions_prev_7d"] / (7 * max(1, n)))
-        if not n or use["trend_7d_pct"] is None or before < cfg["min_volume"]:
+        prim = use.get("primary")
+        if prim is None:
+            out += _interaction_drop(c, use, n, cfg)
             continue
-        drop = -use["trend_7d_pct"]
-        out.append(candidate(cfg, c["customer"], c["customer"], drop,
-                             f"{c['customer']}: interactions {use['trend_7d_pct']:+.0f}% against the previous 7 days",
-                             {"interactions_7d": use["interactions_7d"],
+        if not n:
+            continue
+        if prim["vs_usual_pct"] is not None:
+            change, level, against = prim["vs_usual_pct"], prim["usual_per_robot_day"], "its usual level"
+        elif prim["trend_7d_pct"] is not None:
+            change, level, against = prim["trend_7d_pct"], prim["prev_per_robot_day"], "the previous 7 days"
+        else:
+            continue
+        if level < cfg["min_volume"]:
+            continue
+        out.append(candidate(cfg, c["customer"], c["customer"], -change,
+                             f"{c['customer']}: {prim['measure']} {change:+.0f}% against {against} "
+                             f"(last 7 days {prim['last_7d']}, usual {prim['usual_7d']}, week before {prim['prev_7d']})",
+                             {"measure": prim["measure"], "change_pct": change, "against": against,
+                              "last_7d": prim["last_7d"], "usual_7d": prim["usual_7d"], "prev_7d": prim["prev_7d"],
+                              "vs_usual_pct": prim["vs_usual_pct"], "trend_7d_pct": prim["trend_7d_pct"],
+                              "interactions_7d": use["interactions_7d"],
                               "interactions_prev_7d": use["interactions_prev_7d"],
                               "trend_weekday_pct": use["trend_weekday_pct"]}))
     return out
+
+
+def _interaction_drop(c: dict, use: dict, n: int, cfg: dict) -> list[dict]:
+    """Interactions, last 7 days against the 7 before (figures without the scene's measure)."""
+    # per robot-day in service in the 7 days before (not today's robot count: a grown fleet)
+    before = use.get("interactions_per_robot_day_prev_7d", use["interactions_prev_7d"] / (7 * max(1, n)))
+    if not n or use["trend_7d_pct"] is None or before < cfg["min_volume"]:
+        return []
+    return [candidate(cfg, c["customer"], c["customer"], -use["trend_7d_pct"],
+                      f"{c['customer']}: interactions {use['trend_7d_pct']:+.0f}% against the previous 7 days",
+                      {"interactions_7d": use["interactions_7d"], "interactions_prev_7d": use["interactions_prev_7d"],
+                       "trend_weekday_pct": use["trend_weekday_pct"]})]
 
 
 def fleet_dormant(ctx: dict, cfg: dict) -> list[dict]:
@@ -125,16 +154,26 @@ def fleet_dormant(ctx: dict, cfg: dict) -> list[dict]:
 
 
 def below_peers(ctx: dict, cfg: dict) -> list[dict]:
+    """The customer's scene measure per robot per day as a share of the median of the other
+    customers of its scene (``health.peers.compare``), from ``min_peers`` of them.  Never firing
+    for a customer at or above its scene's benchmark, or a benchmark customer by interactions:
+    being the lowest of a strong scene is not a problem."""
     out = []
     for c in ctx["customers"].values():
         peers = c["facts"]["peers"]
-        if peers.get("percentile") is None or peers["peers"] < cfg["min_peers"]:
+        ratio = peers.get("ratio")
+        if ratio is None or peers["peers"] < max(1, cfg["min_peers"]):
             continue
-        out.append(candidate(cfg, c["customer"], c["customer"], peers["percentile"],
-                             f"{c['customer']}: usage at percentile {peers['percentile']:.0f} of "
-                             f"{peers['peers']} {peers['scene']} peers",
-                             {**peers, "interactions_per_robot_day_30d":
-                              c["facts"]["usage"]["interactions_per_robot_day_30d"]}))
+        prim = c["facts"]["usage"].get("primary") or {}
+        fine = bool(peers.get("at_benchmark")) or bool(c["facts"]["benchmark"].get("candidate"))
+        name = prim.get("measure", "interactions")
+        out.append(candidate(cfg, c["customer"], c["customer"], ratio,
+                             f"{c['customer']}: {peers['value']:.0f} {name}/robot/day, {ratio * 100:.0f}% of the "
+                             f"median ({peers['median']:.0f}) of {peers['peers']} {peers['scene']} peers",
+                             {**peers, "measure": name, "benchmark": prim.get("benchmark"),
+                              "interactions_per_robot_day_30d":
+                              c["facts"]["usage"]["interactions_per_robot_day_30d"]},
+                             **({"firing": False} if fine else {})))
     return out
 
 

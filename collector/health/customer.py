@@ -201,16 +201,16 @@ def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], de
         out["reliability"] = (100.0, "venue closed: no robot in service")
     else:
         out["reliability"] = (100.0, "no robot in service")
-    value = use["interactions_per_robot_day_30d"]
-    if peers.get("percentile") is not None:
-        out["adoption"] = (peers["percentile"], f"{value:.0f} interactions/robot/day: percentile "
-                           f"{peers['percentile']:.0f} among {peers['peers']} {peers['scene'] or 'unknown'}-scene peers")
-    else:
-        out["adoption"] = (min(100.0, 100.0 * value / s["benchmark_interactions"]),
-                           f"{value:.0f} interactions/robot/day against the benchmark "
-                           f"{s['benchmark_interactions']:.0f} (no peers in its scene)")
+    prim = use.get("primary")
+    out["adoption"] = _adoption(prim, peers) if prim is not None else _adoption_interactions(use, peers, s)
     change = use["trend_7d_pct"]
-    if change is None:
+    usual = prim.get("vs_usual_pct") if prim is not None else None
+    if usual is not None:
+        # the scene's measure against the customer's usual level (same weekdays of the weeks before):
+        # the week after a holiday spike is not a fall
+        out["usage_trend"] = (max(0.0, min(100.0, 100.0 + 2.0 * usual)),
+                              f"{prim['measure']} {usual:+.0f}% against its usual level")
+    elif change is None:
         out["usage_trend"] = (100.0 if use["interactions_7d"] else 50.0,
                               "no usage in the 7 days before to compare with")
     else:
@@ -224,6 +224,32 @@ def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], de
     else:
         out["onboarding"] = (100.0, f"{len(onboard)} robots onboarding, no milestone due yet")
     return out
+
+
+def _adoption(prim: dict, peers: dict) -> tuple[float, str]:
+    """Adoption on the scene's primary measure (peers.py): its share of the scene's benchmark per
+    robot per day, or its percentile among the scene's customers where there are enough of them to
+    rank, whichever is higher: a customer at the benchmark is fully adopted wherever it ranks."""
+    value, bench, name = prim["per_robot_day_30d"], prim["benchmark"], prim["measure"]
+    share = min(100.0, 100.0 * value / bench)
+    scene = peers.get("scene") or "unknown"
+    if peers.get("percentile") is not None:
+        return (max(share, peers["percentile"]),
+                f"{value:.0f} {name}/robot/day: {share:.0f}% of the benchmark {bench:.0f}, percentile "
+                f"{peers['percentile']:.0f} among {peers['peers']} {scene}-scene peers")
+    return (share, f"{value:.0f} {name}/robot/day: {share:.0f}% of the benchmark {bench:.0f} "
+                   f"({peers.get('peers', 0)} {scene}-scene peers, too few to rank)")
+
+
+def _adoption_interactions(use: dict, peers: dict, s: dict) -> tuple[float, str]:
+    """Adoption on interactions alone (figures without the scene's measure)."""
+    value = use["interactions_per_robot_day_30d"]
+    if peers.get("percentile") is not None:
+        return (peers["percentile"], f"{value:.0f} interactions/robot/day: percentile "
+                f"{peers['percentile']:.0f} among {peers['peers']} {peers['scene'] or 'unknown'}-scene peers")
+    return (min(100.0, 100.0 * value / s["benchmark_interactions"]),
+            f"{value:.0f} interactions/robot/day against the benchmark "
+            f"{s['benchmark_interactions']:.0f} (no peers in its scene)")
 
 
 def score(parts: dict[str, tuple[float, str]], s: dict) -> tuple[float, list[dict]]:
@@ -297,8 +323,8 @@ def dormant(idle: int | None, robots: list[dict], s: dict) -> dict | None:
 def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int], peers: dict,
            active_days: dict[str, set[int]], robot_rows: list[dict], week_ago: float | None,
            now_ms: int, s: dict) -> dict[str, Any]:
-    """The whole fleet health of one customer (``use`` from ``usage``, ``peers`` from
-    ``peer_percentiles``)."""
+    """The whole fleet health of one customer (``use`` from ``usage``, with ``primary`` from
+    ``peers.primary``; ``peers`` from ``peers.compare``)."""
     counts = robot_counts(robots)
     onboard = onboarding(robot_rows, active_days, now_ms, s, customer.get("offset_ms") or 0,
                          customer.get("contract_start"), customer.get("data_start_ms"), customer.get("timezone"))
@@ -315,6 +341,7 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
         "facts": {
             "timezone": customer.get("timezone"),
             "venue": _venue_facts(customer.get("venue")),
+            "site_venues": {site: _venue_facts(v) for site, v in (customer.get("site_venues") or {}).items()},
             "anomalies": anomalies(robots), "usage": {**use, "idle_days": idle}, "dormant": asleep, "skills": skill_mix(skills), "peers": peers,
             "onboarding": onboard, "contract": deal,
             "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],

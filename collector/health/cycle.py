@@ -19,9 +19,10 @@ from typing import Any
 from collector.health import customer as cust
 from collector.health import funnel, lifecycle
 from collector.health import goals as goal_health
+from collector.health import peers as peer
 from collector.health import robot as rob
 from collector.health import service
-from collector.health.hours import closed
+from collector.health.hours import closed, site_venues
 from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
 from collector.store.seam import CustomerHealthRow, HealthStore, RobotHealthRow, SlotPlan
@@ -94,9 +95,10 @@ def _levels_before(health: HealthStore, memory: HealthMemory | None) -> dict[str
 def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
     t0 = time.perf_counter()
+    measures = peer.table(hs["scene_measures"])
     inputs = health.read_inputs(now_ms, PLAN, hs["onboarding_days"], hs["active_day_interactions"],
                                 memory.views if memory is not None else None, hs["timezone"],
-                                (hs["learn_hours_days"], hs["learn_hours_share"]))
+                                (hs["learn_hours_days"], hs["learn_hours_share"]), peer.wanted(measures))
     customer_rows = {c["id"]: c for c in inputs.customers}
     robot_rows, usage, yesterday = inputs.robots, inputs.usage, inputs.yesterday
     read_s = time.perf_counter() - t0
@@ -125,12 +127,18 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         days = service.scheduled(by_customer_rows[cid] + unseen.get(cid, []), sums.get("alive"), c["local_day"],
                                  c["offset_ms"], data_start, known)
         uses[cid] = cust.usage(sums, day_before, days)
+        # the scene's primary measure (peers.py), over the same robot-days in service: adoption,
+        # peers and usage_drop judge on it
+        measure = peer.measure_of(scenes[cid], measures)
+        daily = peer.daily(measure, (customer_rows.get(cid) or {}).get("measure_days"))
+        uses[cid]["primary"] = peer.primary(measure, daily, days, hs)
         uses[cid]["never_seen"] = [{"robot": r["id"], "site": r["site"], "activated": r["activated"]}
                                    for r in unseen.get(cid, []) if r["activated"] <= service.iso(c["local_day"])]
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
     # a customer without one complete robot-day in service has no figure yet: neither a peer nor compared
-    peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
-                                   for cid in ids if by_customer[cid] and uses[cid]["robot_days_30d"] > 0})
+    peers = peer.compare({cid: (scenes[cid], uses[cid]["primary"]["per_robot_day_30d"],
+                                uses[cid]["primary"]["benchmark"])
+                          for cid in ids if by_customer[cid] and uses[cid]["robot_days_30d"] > 0}, hs)
     customers = {}
     for cid in ids:
         c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))
@@ -138,10 +146,13 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         c["data_start_ms"] = data_start
         # robots off outside opening hours (or not back yet just after opening) are closed, not down
         c["venue"] = v = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours"))
+        # a site with hours of its own (site_hours) is judged on them, the others on the customer's
+        c["site_venues"] = own = site_venues(now_ms, c["offset_ms"], c.get("site_hours"))
         for r in by_customer[cid]:
-            r["closed"] = closed(r, v, now_ms, hs["opening_grace_s"] * 1000)
+            r["closed"] = closed(r, own.get(r["site"], v), now_ms, hs["opening_grace_s"] * 1000)
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
-                                     peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
+                                     peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None,
+                                                     "median": None, "ratio": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
     _hold_colors(health, customers, hs)
     funnel.attach(health, customers, now_ms)

@@ -96,6 +96,9 @@ class CustomerRow(NamedTuple):
     # stored one is kept), '' = none
     distributor: str | None = None
     language: str = "zh"
+    # opening hours per site 'site=HH:MM-HH:MM;...' (issue 13); None = the file has no site_hours
+    # column (the stored ones are kept), '' = none (every site keeps the customer's hours)
+    site_hours: str | None = None
 
 
 class RobotRow(NamedTuple):

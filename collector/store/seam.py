@@ -231,10 +231,13 @@ class HealthStore(Protocol):
 
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
                     cache: ViewCache | None, zone: str = "Asia/Shanghai",
-                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
+                    learn: tuple[int, float] = (14, 0.5),
+                    measures: dict[str, tuple[str, ...]] | None = None) -> HealthInputs:
         """Day-granular figures are each customer's local days (its ``timezone``, else ``zone``);
         its dict carries ``timezone``, ``offset_ms``, ``day_start_ms``, ``local_day`` and, without
-        imported ``hours``, ``learned_hours`` (``learn``: days, share)."""
+        imported ``hours``, ``learned_hours`` (``learn``: days, share); with ``measures`` (scene ->
+        metrics, ``""`` for other scenes), ``measure_days``: ``{metric: [35 local-day totals, oldest
+        first, the last = yesterday]}`` of its scene's metrics."""
 
     def stored_robot_health(self) -> Iterator[StoredRobotHealth]: ...
 

@@ -34,7 +34,9 @@ def test_new_customer_reads_its_own_days_not_thirty(store, fleet):
     assert use["interactions_per_robot_day_7d"] == 1500.0
     assert use["robot_days_30d"] == 20
     assert facts(store, "old0")["usage"]["interactions_per_robot_day_30d"] == 500.0
-    assert facts(store, "new")["peers"]["percentile"] == 100.0
+    # issue 13's peers (branch peers): the median of the 3 others, no rank from fewer than 5 peers
+    peers = facts(store, "new")["peers"]
+    assert (peers["median"], peers["ratio"], peers["percentile"]) == (500.0, 3.0, None)
     assert firing(store, "below_peers") == []
     assert facts(store, "new")["benchmark"]["candidate"] is True
     assert firing(store, "benchmark_candidate") == ["new"]

@@ -84,6 +84,12 @@ def _facts() -> list[tuple[str, str]]:
          {"days_to_renewal": None}),
         ([robot], {**use, "trend_7d_pct": 8.0}, {"percentile": 50.0, "peers": 1, "scene": ""}, [],
          {"days_to_renewal": -3}),
+        # the scene's primary measure (issue 13): ranked among enough peers, or too few to rank
+        ([robot], {**use, "primary": {"measure": "guide + interactions", "benchmark": 1000.0, "per_robot_day_30d": 250.0,
+                                      "vs_usual_pct": -12.5}}, {"percentile": 40.0, "peers": 6, "scene": "museum"}, [],
+         {"days_to_renewal": 10}),
+        ([robot], {**use, "primary": {"measure": "guide + interactions", "benchmark": 1000.0, "per_robot_day_30d": 250.0}}, {"percentile": None, "peers": 1, "scene": "museum"}, [],
+         {"days_to_renewal": 10}),
         # the venue closed (issue 13: robots off outside opening hours are not in service)
         ([{"state": "offline", "score": 0.0, "closed": True}], use, {"percentile": None}, [], {"days_to_renewal": 30}),
     ]
@@ -120,8 +126,12 @@ def _rule_facts() -> dict[str, dict]:
     robot = {"robot": "r-1", "customer": "c-1", "site": "s-1", "state": "stale", "last_window_ms": 0,
              "subsystems": subs}
     facts = {"usage": {"trend_7d_pct": -50.0, "interactions_7d": 700, "interactions_prev_7d": 1400,
-                       "trend_weekday_pct": None, "interactions_per_robot_day_30d": 1200.0, "idle_days": 3},
-             "peers": {"percentile": 10.0, "peers": 3, "scene": "museum"},
+                       "trend_weekday_pct": None, "interactions_per_robot_day_30d": 1200.0, "idle_days": 3,
+                       "primary": {"measure": "delivery", "benchmark": 300.0, "last_7d": 700, "prev_7d": 1400,
+                                   "usual_7d": 1400.0, "usual_per_robot_day": 200.0, "vs_usual_pct": -50.0,
+                                   "trend_7d_pct": -50.0}},
+             "peers": {"percentile": 10.0, "peers": 3, "scene": "museum", "value": 100.0, "median": 400.0,
+                       "ratio": 0.25, "at_benchmark": False},
              "onboarding": [{"robot": "r-1", "age_days": 9, "active_last_7d": 1, "milestones": {}}],
              "contract": {"arr": 1.0, "contract_end": "2027-01-01", "days_to_renewal": 30},
              "benchmark": {"interactions_per_robot_day_30d": 1200.0, "robots": 1, "scene": "museum"}}

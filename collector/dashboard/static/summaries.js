@@ -17,7 +17,9 @@ const RPSummaries = (() => {
         rate_1h: pct(f.rate_1h), rate_since_yesterday: pct(f.rate_since_yesterday) }] : null),
     site_outage: (f, a) => (isNum(f.robots) && Array.isArray(f.down) && a.site ? ["summary.site_outage",
       { site: a.site, customer: a.customer, down: num(f.down.length), robots: num(f.robots) }] : null),
-    usage_drop: (f, a) => (isNum(f.interactions_7d) && isNum(f.interactions_prev_7d) && f.interactions_prev_7d > 0
+    usage_drop: (f, a) => (isNum(f.vs_usual_pct) && f.measure
+      ? ["summary.usage_drop_usual", { customer: a.customer, measure: f.measure, change: change(f.vs_usual_pct) }]
+      : isNum(f.interactions_7d) && isNum(f.interactions_prev_7d) && f.interactions_prev_7d > 0
       ? ["summary.usage_drop", { customer: a.customer,
         change: change((f.interactions_7d - f.interactions_prev_7d) * 100 / f.interactions_prev_7d) }] : null),
     fleet_dormant: (f, a) => {
@@ -26,8 +28,9 @@ const RPSummaries = (() => {
         on: num(f.robots_on), robots: num(f.robots), days: num(f.idle_days) }];
       return ["summary.fleet_dormant_off", { customer: a.customer, robots: num(f.robots), days: num(f.idle_days) }];
     },
-    below_peers: (f, a) => (isNum(f.percentile) && isNum(f.peers) ? ["summary.below_peers",
-      { customer: a.customer, percentile: num(f.percentile), peers: num(f.peers), scene: term("scene.", f.scene) }]
+    below_peers: (f, a) => (isNum(f.ratio) && isNum(f.median) && isNum(f.value) && isNum(f.peers) ? ["summary.below_peers",
+      { customer: a.customer, value: num(f.value), measure: f.measure || "", ratio: pct(f.ratio), median: num(f.median),
+        peers: num(f.peers), scene: term("scene.", f.scene) }]
       : null),
     onboarding_stalled: (f, a) => (isNum(f.active_last_7d) && isNum(f.age_days) && a.robot
       ? ["summary.onboarding_stalled", { robot: a.robot, customer: a.customer, active: num(f.active_last_7d),
@@ -74,6 +77,7 @@ const RPSummaries = (() => {
         const raw = m[i + 1];
         if (name === "scene") params[name] = term("scene.", raw);
         else if (name === "change") params[name] = change(Number(raw.replace("%", "")));
+        else if (name === "measure") params[name] = raw;  // metric names, as in [health] scene_measures
         else params[name] = num(Number(raw));
       });
       return t(key, params);

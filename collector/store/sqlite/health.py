@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from operator import add, sub
 
-from collector.store.sqlite import funnel, marks
+from collector.store.sqlite import funnel, marks, scene_usage
 from collector.store.sqlite import goals as goal_sql
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
@@ -31,7 +31,7 @@ from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, loca
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
                  "state_reason", "activated")
 CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm", "timezone",
-                    "hours")
+                    "hours", "site_hours")
 LOCAL_TABLE = "health_local_day"
 #: each customer's local days one by one (k = 0 today, 1 yesterday, ...), each from its own midnight
 DAYS_TABLE = "health_local_days"
@@ -62,14 +62,16 @@ class SqliteHealthStore(OnSharedConnection):
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
                     cache: ViewCache | None, zone: str = "Asia/Shanghai",
-                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
+                    learn: tuple[int, float] = (14, 0.5),
+                    measures: dict[str, tuple[str, ...]] | None = None) -> HealthInputs:
         """Everything a cycle reads, on the write connection in one read snapshot, except on a
-        process's first cycle (see below)."""
+        process's first cycle (see below).  ``measures``: scene -> the metrics of its primary
+        measure, read per local day into each customer's ``measure_days`` (``scene_usage``)."""
         conn = self.conn
         t0 = time.perf_counter()
         path = _db_path(conn)
         usage_args = (now_ms, onboarding_days, active_day_interactions, zone, learn, self.hours_cache,
-                      self.active_cache)
+                      self.active_cache, measures)
         # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
         # day-granular reads then run in worker threads of their own so the disk reads overlap (several
         # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
@@ -227,7 +229,8 @@ def _apart(path: str, read, *args):
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
                 zone: str = "Asia/Shanghai", learn: tuple[int, float] = (14, 0.5),
-                hours_cache: dict | None = None, active_cache: dict | None = None) -> tuple:
+                hours_cache: dict | None = None, active_cache: dict | None = None,
+                measures: dict[str, tuple[str, ...]] | None = None) -> tuple:
     """The day-granular reads, each over the customer's own local days: customers, interactions,
     yesterday's usage, onboarding activity, scores a week ago (and how long they took: they run
     beside the robot views, so the cycle waits for the longer)."""
@@ -236,6 +239,8 @@ def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     _local_days(conn, custs, now_ms, zone, max(DAYS_BACK, onboarding_days + 1))
     sums = kept(active_cache, "usage_sums", conn, lambda: usage_sums(conn, now_ms))
     learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
+    if measures:
+        measure_days(conn, custs, measures, active_cache)
     return (custs, sums, kept(active_cache, "day_usage", conn, lambda: day_usage(conn, now_ms)),
             active_days(conn, now_ms, onboarding_days, floor, active_cache),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
@@ -526,6 +531,25 @@ def kept(cache: dict | None, name: str, conn: sqlite3.Connection, read):
     result = read()
     cache[name] = (key, result)
     return result
+
+
+def measure_days(conn: sqlite3.Connection, custs: list[dict], measures: dict[str, tuple[str, ...]],
+                 cache: dict | None) -> None:
+    """Each customer's scene measure per local day (``c["measure_days"]``, see ``scene_usage``),
+    kept as ``kept`` keeps the sums while the customers' scenes and the table are unchanged too."""
+    lo = conn.execute(f"SELECT min(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()[0] or 0
+    # ``kept`` watches the hours of the last 31 days; the 35 days read reach further back
+    older = conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+                         " AND bucket_ms >= ? AND bucket_ms < ?",
+                         (lo - (scene_usage.DAYS + 1) * DAY_MS, lo - 31 * DAY_MS)).fetchone()
+    want = (tuple(sorted(measures.items())), tuple((c["id"], c.get("scene") or "") for c in custs), older)
+    got = kept(cache, "measure_days", conn, lambda: (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE)))
+    if got[0] != want:
+        got = (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE))
+        if cache is not None:
+            cache["measure_days"] = (cache["measure_days"][0], got)
+    for c in custs:
+        c["measure_days"] = got[1].get(c["id"], {})
 
 
 def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict]:

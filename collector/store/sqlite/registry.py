@@ -24,7 +24,8 @@ UPSERT_CUSTOMER = Insert("customers", CustomerRow._fields + ("assigned", "create
     "contract_start = excluded.contract_start, contract_end = excluded.contract_end, arr = excluded.arr, "
     "csm = excluded.csm, timezone = excluded.timezone, hours = excluded.hours, "
     "language = excluded.language, assigned = 1, updated_ms = excluded.updated_ms, "
-    "distributor = COALESCE(excluded.distributor, customers.distributor)"))
+    "distributor = COALESCE(excluded.distributor, customers.distributor), "
+    "site_hours = COALESCE(excluded.site_hours, customers.site_hours)"))
 
 #: a registry row is rewritten only when something in it differs, so that importing the same file
 #: twice changes nothing (not even ``updated_ms``, which the enrollment check's version stamp reads)
