@@ -147,6 +147,7 @@ def cycles(path: Path, first_minute: int, count: int) -> list[dict]:
     from collector.store.sqlite import seed
     from collector.store.sqlite.db import connect_writer
     from collector.store.sqlite.shared import EvaluatorParts
+    from protocol.config import Values
     conn = connect_writer(path)
     store = EvaluatorParts(conn)  # the evaluator's parts on the connection that writes the new minutes
     robots = [r[0] for r in conn.execute("SELECT id FROM robots")]
@@ -159,7 +160,7 @@ def cycles(path: Path, first_minute: int, count: int) -> list[dict]:
             seed.write_windows(conn, [(rid, now - 60_000, now, {m: max(1, v // 60) for m, v in robot_hour(rng).items()})
                                       for rid in robots])
         started = time.perf_counter()
-        summary = evaluate(store, now, settings_of({}), memory)
+        summary = evaluate(store, now, settings_of(Values()), memory)
         out.append({"seconds": time.perf_counter() - started, "rss_mb": rss_mb(),
                     **{k: v for k, v in summary.items() if k.endswith("_s") or k in ("robots", "customers")}})
     conn.close()

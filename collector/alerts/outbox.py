@@ -12,40 +12,41 @@ from typing import Any
 
 from collector.alerts.settings import SEVERITIES
 from collector.store.seam import AlertStore
+from protocol.config import Values
 
 SCHEMA = "robopulse.alert.v1"
 ALERT_FIELDS = ("id", "rule", "state", "severity", "customer", "site", "robot", "summary", "value",
                 "opened_ms", "fired_ms", "resolved_ms", "parent_id")
 
 
-def wants(hook: dict, alert: dict, account: tuple[str | None, str | None] = (None, None),
+def wants(hook: Values, alert: dict, account: tuple[str | None, str | None] = (None, None),
           tiers: dict | None = None) -> bool:
     """Does ``hook`` take ``alert``?  ``account``: the alert's customer's ``(csm, tier)`` (None when
     the customer is not imported: a webhook filtering on CSMs or tiers then does not take it);
     ``tiers``: ``notify.tiers``, a tier's least severity notified (docs/health.md, Routing)."""
-    if hook["rules"] and alert["rule"] not in hook["rules"]:
+    if hook.rules and alert["rule"] not in hook.rules:
         return False
     rank = SEVERITIES.index(alert["severity"])
-    if rank < SEVERITIES.index(hook["min_severity"]):
+    if rank < SEVERITIES.index(hook.min_severity):
         return False
-    if hook.get("severities") and alert["severity"] not in hook["severities"]:
+    if hook.severities and alert["severity"] not in hook.severities:
         return False
-    if hook.get("customers") and alert["customer"] not in hook["customers"]:
+    if hook.customers and alert["customer"] not in hook.customers:
         return False
     csm, tier = account
-    if hook.get("csms") and csm not in hook["csms"]:
+    if hook.csms and csm not in hook.csms:
         return False
-    if hook.get("tiers") and tier not in hook["tiers"]:
+    if hook.tiers and tier not in hook.tiers:
         return False
-    if hook.get("follow_tiers", True) and tier is not None and tier in (tiers or {}):
+    if hook.follow_tiers and tier is not None and tier in (tiers or {}):
         return rank >= SEVERITIES.index(tiers[tier])
     return True
 
 
-def routed(notify_cfg: dict, accounts: dict[str, tuple[str | None, str | None]]) -> dict:
+def routed(notify_cfg: Values, accounts: dict[str, tuple[str | None, str | None]]) -> Values:
     """``notify_cfg`` plus the customers' ``(csm, tier)`` the routing filters read (one dict per
     cycle, so that ``enqueue`` needs no read of its own)."""
-    return {**notify_cfg, "accounts": accounts}
+    return notify_cfg.replace(accounts=accounts)
 
 
 def text(event: str, alert: dict) -> str:
@@ -66,7 +67,7 @@ def payload(event: str, alert: dict, key: str, now_ms: int, children: list[str])
     }
 
 
-def enqueue(store: AlertStore, alert: dict, event: str, now_ms: int, notify_cfg: dict) -> int:
+def enqueue(store: AlertStore, alert: dict, event: str, now_ms: int, notify_cfg: Values) -> int:
     """Queue ``event`` (firing | repeat | resolved) of ``alert`` for every webhook that wants it.
 
     Runs inside the caller's transaction; returns the number of rows queued."""
@@ -74,11 +75,11 @@ def enqueue(store: AlertStore, alert: dict, event: str, now_ms: int, notify_cfg:
     alert["notify_count"], alert["notified_ms"] = seq, now_ms
     children = store.grouped_robots(alert["id"])
     rows = []
-    account = notify_cfg.get("accounts", {}).get(alert["customer"], (None, None))
-    for hook in notify_cfg.get("webhooks", []):
-        if not wants(hook, alert, account, notify_cfg.get("tiers")):
+    account = notify_cfg.accounts.get(alert["customer"], (None, None))
+    for hook in notify_cfg.webhooks:
+        if not wants(hook, alert, account, notify_cfg.tiers):
             continue
-        key = f"robopulse-{alert['id']}-{seq}-{event}-{hook['name']}"
-        rows.append((key, hook["name"], json.dumps(payload(event, alert, key, now_ms, children), sort_keys=True)))
+        key = f"robopulse-{alert['id']}-{seq}-{event}-{hook.name}"
+        rows.append((key, hook.name, json.dumps(payload(event, alert, key, now_ms, children), sort_keys=True)))
     store.queue_notifications(alert["id"], seq, now_ms, rows)
     return len(rows)

@@ -12,14 +12,15 @@ from collections import defaultdict
 from typing import Any
 
 from collector.health.robot import LEVELS
+from protocol.config import Values
 
 NETWORK_RULES = ("robot_offline", "subsystem_degraded")  # robot alerts a site_outage can explain
 
 
-def decide(cfg: dict, value: float) -> tuple[bool, bool]:
-    if cfg["direction"] == "above":
-        return value >= cfg["threshold"], value < cfg["clear"]
-    return value <= cfg["threshold"], value > cfg["clear"]
+def decide(cfg: Values, value: float) -> tuple[bool, bool]:
+    if cfg.direction == "above":
+        return value >= cfg.threshold, value < cfg.clear
+    return value <= cfg.threshold, value > cfg.clear
 
 
 def candidate(cfg, subject, customer, value, summary, facts, site=None, robot=None, **kw) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def unreachable(r: dict) -> bool:
     return r["state"] == "stale" or (r["state"] == "offline" and r.get("state_reason") != "shutdown")
 
 
-def robot_offline(ctx: dict, cfg: dict) -> list[dict]:
+def robot_offline(ctx: dict, cfg: Values) -> list[dict]:
     out = []
     for r in ctx["robots"]:
         if not unreachable(r):
@@ -52,7 +53,7 @@ def robot_offline(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def subsystem_degraded(ctx: dict, cfg: dict) -> list[dict]:
+def subsystem_degraded(ctx: dict, cfg: Values) -> list[dict]:
     out = []
     for r in ctx["robots"]:
         for sub, h in r["subsystems"].items():
@@ -69,18 +70,18 @@ def subsystem_degraded(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def site_outage(ctx: dict, cfg: dict) -> list[dict]:
+def site_outage(ctx: dict, cfg: Values) -> list[dict]:
     sites: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in ctx["robots"]:
         sites[(r["customer"], r["site"])].append(r)
     out = []
     for (customer, site), robots in sites.items():
-        if len(robots) < max(1, cfg["min_robots"]):
+        if len(robots) < max(1, cfg.min_robots):
             continue
         down = sorted(r["robot"] for r in robots
                       if unreachable(r) or r["subsystems"]["network"]["level"] == "crit")
         share = round(len(down) / len(robots), 3)
-        few = len(down) < cfg["min_down"]  # under min_down robots down: never firing, still clearing
+        few = len(down) < cfg.min_down  # under min_down robots down: never firing, still clearing
         out.append(candidate(cfg, f"{customer}/{site}", customer, share,
                              f"site {site} of {customer}: {len(down)} of {len(robots)} robots unreachable or "
                              f"losing network", {"robots": len(robots), "down": down}, site=site,
@@ -88,7 +89,7 @@ def site_outage(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
+def usage_drop(ctx: dict, cfg: Values) -> list[dict]:
     """The scene's primary measure over the last 7 days against the customer's usual level (the
     median of the same weekdays over the weeks before, ``health.peers.usual_level``), so coming back
     to its usual level after a holiday spike is not a drop; without a usual level (no use in the
@@ -108,7 +109,7 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
             change, level, against = prim["trend_7d_pct"], prim["prev_per_robot_day"], "the previous 7 days"
         else:
             continue
-        if level < cfg["min_volume"]:
+        if level < cfg.min_volume:
             continue
         out.append(candidate(cfg, c["customer"], c["customer"], -change,
                              f"{c['customer']}: {prim['measure']} {change:+.0f}% against {against} "
@@ -122,11 +123,11 @@ def usage_drop(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def _interaction_drop(c: dict, use: dict, n: int, cfg: dict) -> list[dict]:
+def _interaction_drop(c: dict, use: dict, n: int, cfg: Values) -> list[dict]:
     """Interactions, last 7 days against the 7 before (figures without the scene's measure)."""
     # per robot-day in service in the 7 days before (not today's robot count: a grown fleet)
     before = use.get("interactions_per_robot_day_prev_7d", use["interactions_prev_7d"] / (7 * max(1, n)))
-    if not n or use["trend_7d_pct"] is None or before < cfg["min_volume"]:
+    if not n or use["trend_7d_pct"] is None or before < cfg.min_volume:
         return []
     return [candidate(cfg, c["customer"], c["customer"], -use["trend_7d_pct"],
                       f"{c['customer']}: interactions {use['trend_7d_pct']:+.0f}% against the previous 7 days",
@@ -134,14 +135,14 @@ def _interaction_drop(c: dict, use: dict, n: int, cfg: dict) -> list[dict]:
                        "trend_weekday_pct": use["trend_weekday_pct"]})]
 
 
-def fleet_dormant(ctx: dict, cfg: dict) -> list[dict]:
+def fleet_dormant(ctx: dict, cfg: Values) -> list[dict]:
     """A customer whose robots did nothing for days: on and reporting with no interaction, or
     switched off (closed for days is not a venue's night).  Value: the complete local days in a row
     without an interaction (``facts.usage.idle_days``)."""
     out = []
     for c in ctx["customers"].values():
         idle, n = c["facts"]["usage"].get("idle_days"), c["robots"]["total"]
-        if idle is None or n < max(1, cfg["min_robots"]):
+        if idle is None or n < max(1, cfg.min_robots):
             continue
         on = c["robots"]["online"]
         what = (f"{on} of {n} robots on and reporting, no interaction" if on
@@ -153,7 +154,7 @@ def fleet_dormant(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def below_peers(ctx: dict, cfg: dict) -> list[dict]:
+def below_peers(ctx: dict, cfg: Values) -> list[dict]:
     """The customer's scene measure per robot per day as a share of the median of the other
     customers of its scene (``health.peers.compare``), from ``min_peers`` of them.  Never firing
     for a customer at or above its scene's benchmark, or a benchmark customer by interactions:
@@ -162,7 +163,7 @@ def below_peers(ctx: dict, cfg: dict) -> list[dict]:
     for c in ctx["customers"].values():
         peers = c["facts"]["peers"]
         ratio = peers.get("ratio")
-        if ratio is None or peers["peers"] < max(1, cfg["min_peers"]):
+        if ratio is None or peers["peers"] < max(1, cfg.min_peers):
             continue
         prim = c["facts"]["usage"].get("primary") or {}
         fine = bool(peers.get("at_benchmark")) or bool(c["facts"]["benchmark"].get("candidate"))
@@ -177,11 +178,11 @@ def below_peers(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def onboarding_stalled(ctx: dict, cfg: dict) -> list[dict]:
+def onboarding_stalled(ctx: dict, cfg: Values) -> list[dict]:
     out = []
     for c in ctx["customers"].values():
         for o in c["facts"]["onboarding"]:
-            if o["age_days"] < cfg["min_age_days"]:
+            if o["age_days"] < cfg.min_age_days:
                 continue
             site = ctx["sites"].get(o["robot"])
             out.append(candidate(cfg, o["robot"], c["customer"], float(o["active_last_7d"]),
@@ -192,7 +193,7 @@ def onboarding_stalled(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def renewal_risk(ctx: dict, cfg: dict) -> list[dict]:
+def renewal_risk(ctx: dict, cfg: Values) -> list[dict]:
     out = []
     for c in ctx["customers"].values():
         deal = c["facts"]["contract"]
@@ -200,8 +201,8 @@ def renewal_risk(ctx: dict, cfg: dict) -> list[dict]:
         if days is None:
             continue
         passed = days < 0  # the end date is the contract's last day (local), inclusive
-        firing = passed or (days <= cfg["threshold"] and c["color"] != "green")
-        clearing = not passed and (days > cfg["clear"] or c["color"] == "green")
+        firing = passed or (days <= cfg.threshold and c["color"] != "green")
+        clearing = not passed and (days > cfg.clear or c["color"] == "green")
         ago = -days
         what = (f"contract ended {ago} day{'s' if ago != 1 else ''} ago with no renewal recorded" if passed
                 else f"contract ends today and the customer is {c['color']}" if days == 0
@@ -212,11 +213,11 @@ def renewal_risk(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def benchmark_candidate(ctx: dict, cfg: dict) -> list[dict]:
+def benchmark_candidate(ctx: dict, cfg: Values) -> list[dict]:
     out = []
     for c in ctx["customers"].values():
         bench = c["facts"]["benchmark"]
-        if bench["robots"] < max(1, cfg["min_robots"]):
+        if bench["robots"] < max(1, cfg.min_robots):
             continue
         value = bench["interactions_per_robot_day_30d"]
         out.append(candidate(cfg, c["customer"], c["customer"], value,
@@ -226,7 +227,7 @@ def benchmark_candidate(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def low_conversion(ctx: dict, cfg: dict) -> list[dict]:
+def low_conversion(ctx: dict, cfg: Values) -> list[dict]:
     """A customer whose conversion (interactions / foot traffic over its last 30 complete local
     days, ``facts.funnel``) is well under the median of its scene's other customers.  Value: its
     conversion as a ratio of that median (0.4 = 40 % of the median).  Judged only with enough foot
@@ -236,13 +237,13 @@ def low_conversion(ctx: dict, cfg: dict) -> list[dict]:
     for c in ctx["customers"].values():
         f = c["facts"].get("funnel")
         if f and f["conversion"] is not None and f["robot_days"] and \
-                f["volumes"]["foot_traffic"] / f["robot_days"] >= cfg["min_volume"]:
+                f["volumes"]["foot_traffic"] / f["robot_days"] >= cfg.min_volume:
             judged[c.get("scene") or ""].append((c["customer"], f["conversion"]))
     out = []
     for scene, members in judged.items():
         for customer, conv in members:
             others = sorted(v for cid, v in members if cid != customer)
-            if len(others) < max(1, cfg["min_peers"]):
+            if len(others) < max(1, cfg.min_peers):
                 continue
             mid = len(others) // 2
             median = others[mid] if len(others) % 2 else (others[mid - 1] + others[mid]) / 2
@@ -260,7 +261,7 @@ def low_conversion(ctx: dict, cfg: dict) -> list[dict]:
     return out
 
 
-def goal_at_risk(ctx: dict, cfg: dict) -> list[dict]:
+def goal_at_risk(ctx: dict, cfg: Values) -> list[dict]:
     """A success goal whose projection falls short of its target (``collector.health.goals``:
     status ``at_risk``).  Fires on that status, resolves once the goal is back ``on_track``, is
     ``achieved``, or is over (``missed``: the goal page says so; a call to action has no object

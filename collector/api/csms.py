@@ -33,8 +33,7 @@ def csm_param(request: web.Request) -> str:
 
 
 def default_zone(app: web.Application) -> str:
-    health = app[CONFIG].get("health") if hasattr(app[CONFIG], "get") else None
-    return (health or {}).get("timezone") or "Asia/Shanghai"
+    return app[CONFIG].health.timezone or "Asia/Shanghai"
 
 
 def _book_json(reads, csm: str, now: int, zone: str, cache: ResponseCache) -> bytes | None:

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from collector.alerts.states import OPEN, UNRESOLVED
 from collector.api import funnels, usage
-from collector.api.cache import USAGE_REFRESH_S, ResponseCache, UsageCache
+from collector.api.cache import ResponseCache, UsageCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest, customer_filters, page, path_id, robot_filters
 from collector.http.keys import CONFIG, STORE
@@ -114,7 +114,7 @@ async def customer_robots(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[PEERS] = UsageCache(ttl_s=float(app[CONFIG]["http"].get("usage_refresh_s", USAGE_REFRESH_S)))
+    app[PEERS] = UsageCache(ttl_s=float(app[CONFIG].http.usage_refresh_s))
     app[PAGES] = ResponseCache(size=2048)
     app.router.add_get("/api/v1/customers", list_customers)
     app.router.add_get("/api/v1/customers/{id}", get_customer)

@@ -35,10 +35,7 @@ GROUPS = ("scene", "tier")
 
 def default_zone(app: web.Application) -> str:
     """``[health] timezone``: the zone of customers that have none of their own."""
-    try:
-        return app[CONFIG]["health"]["timezone"] or DEFAULT_ZONE
-    except (KeyError, TypeError):
-        return DEFAULT_ZONE
+    return app[CONFIG].health.timezone or DEFAULT_ZONE
 
 
 def _date(request: web.Request, name: str) -> str | None:

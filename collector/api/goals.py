@@ -27,14 +27,12 @@ GOAL_FIELDS = ("metric", "target", "start", "due", "note")
 
 def _zone(request: web.Request, ctx: dict) -> str:
     """The customer's zone: its own, else the one health last used for it, else ``[health] timezone``."""
-    health = request.app[CONFIG].get("health")
-    return ctx.get("timezone") or (health["timezone"] if health else None) or "Asia/Shanghai"
+    return ctx.get("timezone") or request.app[CONFIG].health.timezone or "Asia/Shanghai"
 
 
 def _floor(request: web.Request) -> int:
     """``health.active_day_interactions``: what makes a robot's day active, as the health cycle counts it."""
-    health = request.app[CONFIG].get("health")
-    return health["active_day_interactions"] if health else DEFAULT_ACTIVE_FLOOR
+    return request.app[CONFIG].health.active_day_interactions
 
 
 def judged_goals(reads, customer: str, ctx: dict, zone: str, now: int, goal_id: int | None = None,

@@ -141,7 +141,7 @@ async def delete_contact(request: web.Request) -> web.Response:
 # ------------------------------------------------------------------ the handover
 def zone_of(request: web.Request, timezone: str | None) -> ZoneInfo:
     """The customer's zone: its own, else ``[health] timezone``, else Asia/Shanghai."""
-    fallback = (request.app[CONFIG].get("health") or {}).get("timezone") or DEFAULT_ZONE
+    fallback = request.app[CONFIG].health.timezone or DEFAULT_ZONE
     for name in (timezone, fallback, DEFAULT_ZONE):
         if name:
             try:

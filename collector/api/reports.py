@@ -47,7 +47,7 @@ async def get_report(request: web.Request) -> web.Response:
     month, fmt, lang = request.match_info["month"], _format(request), _lang(request)
     reads = request.app[STORE].reads
     try:
-        body = await reads.run(_report, reads, customer, month, now_ms(request), request.app[CONFIG]["health"],
+        body = await reads.run(_report, reads, customer, month, now_ms(request), request.app[CONFIG].health,
                                fmt, lang)
     except period.ReportError as exc:
         return json_error(exc.status, exc.message)
@@ -70,7 +70,7 @@ def _months(reads, customer: str, now: int, health) -> dict | None:
 async def list_reports(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
     reads = request.app[STORE].reads
-    out = await reads.run(_months, reads, customer, now_ms(request), request.app[CONFIG]["health"])
+    out = await reads.run(_months, reads, customer, now_ms(request), request.app[CONFIG].health)
     return not_found("customer", customer) if out is None else json_bytes(dumps(out).encode())
 
 

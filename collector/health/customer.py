@@ -13,6 +13,7 @@ from typing import Any
 from collector.health.service import date_label
 from collector.health.settings import MEASURES
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
+from protocol.config import Values
 from protocol.timeunits import DAY_MS, local_day, utc_offset_ms
 
 
@@ -139,7 +140,7 @@ def _start_label(began: tuple[int, str], off: int, zone: str | None) -> int:
     return local_day(began[0], off)
 
 
-def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: dict,
+def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int, s: Values,
                off: int = 0, contract_start: str | None = None, data_start_ms: int | None = None,
                zone: str | None = None) -> list[dict]:
     """For robots handed over within ``onboarding_days`` (``handover``): active days within their
@@ -151,7 +152,7 @@ def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int
     out = []
     for r in robots:
         began = handover(r, off, contract_start, data_start_ms)
-        if began is None or began[0] < now_ms - s["onboarding_days"] * DAY_MS:
+        if began is None or began[0] < now_ms - s.onboarding_days * DAY_MS:
             continue
         start = _start_label(began, off, zone)
         days = active_days.get(r["id"], set())
@@ -160,7 +161,7 @@ def onboarding(robots: list[dict], active_days: dict[str, set[int]], now_ms: int
                "handover_from": began[1], "age_days": (today - start) // DAY_MS, "milestones": {}}
         for n in MILESTONES:
             active = sum(1 for d in days if start <= d < start + n * DAY_MS)
-            need = s[f"milestone_{n}"]
+            need = getattr(s, f"milestone_{n}")
             over = today >= start + n * DAY_MS
             row["milestones"][str(n)] = {"active_days": active, "needed": need,
                                          "status": "met" if active >= need else "missed" if over else "open"}
@@ -184,7 +185,7 @@ def contract(customer: dict, now_ms: int) -> dict[str, Any]:
 
 
 def measures(robots: list[dict], use: dict, peers: dict, onboard: list[dict], deal: dict,
-             s: dict) -> dict[str, tuple[float, str]]:
+             s: Values) -> dict[str, tuple[float, str]]:
     """Each measure's (score 0-100, the fact behind it): leading indicators only; ``deal`` (the
     contract) is not one of them (see ``settings.MEASURES``)."""
     out: dict[str, tuple[float, str]] = {}
@@ -241,20 +242,20 @@ def _adoption(prim: dict, peers: dict) -> tuple[float, str]:
                    f"({peers.get('peers', 0)} {scene}-scene peers, too few to rank)")
 
 
-def _adoption_interactions(use: dict, peers: dict, s: dict) -> tuple[float, str]:
+def _adoption_interactions(use: dict, peers: dict, s: Values) -> tuple[float, str]:
     """Adoption on interactions alone (figures without the scene's measure)."""
     value = use["interactions_per_robot_day_30d"]
     if peers.get("percentile") is not None:
         return (peers["percentile"], f"{value:.0f} interactions/robot/day: percentile "
                 f"{peers['percentile']:.0f} among {peers['peers']} {peers['scene'] or 'unknown'}-scene peers")
-    return (min(100.0, 100.0 * value / s["benchmark_interactions"]),
+    return (min(100.0, 100.0 * value / s.benchmark_interactions),
             f"{value:.0f} interactions/robot/day against the benchmark "
-            f"{s['benchmark_interactions']:.0f} (no peers in its scene)")
+            f"{s.benchmark_interactions:.0f} (no peers in its scene)")
 
 
-def score(parts: dict[str, tuple[float, str]], s: dict) -> tuple[float, list[dict]]:
+def score(parts: dict[str, tuple[float, str]], s: Values) -> tuple[float, list[dict]]:
     """Weighted score and its breakdown; points are in tenths so they add up to the score exactly."""
-    weights = {m: s[f"weight_{m}"] for m in MEASURES}
+    weights = {m: getattr(s, f"weight_{m}") for m in MEASURES}
     total_w = sum(weights.values())
     exact = {m: weights[m] * parts[m][0] / total_w for m in MEASURES}
     target = round(sum(exact.values()) * 10)
@@ -270,24 +271,24 @@ def score(parts: dict[str, tuple[float, str]], s: dict) -> tuple[float, list[dic
 COLORS = ("red", "yellow", "green")
 
 
-def color(value: float, s: dict, before: str | None = None) -> str:
+def color(value: float, s: Values, before: str | None = None) -> str:
     """The score's colour band; with the colour it had (``before``), hysteresis: a customer changes
     colour only once its score passes the band's edge by ``color_margin`` points, so a score
     wavering around 70 does not turn it green, yellow, green day after day."""
     def band(shift: float) -> int:
-        return 2 if value >= s["green"] + shift else 1 if value >= s["yellow"] + shift else 0
+        return 2 if value >= s.green + shift else 1 if value >= s.yellow + shift else 0
     now = band(0.0)
     if before not in COLORS:
         return COLORS[now]
-    margin = s["color_margin"]
+    margin = s.color_margin
     return COLORS[max(band(margin), min(COLORS.index(before), band(-margin)))]
 
 
-def trend(value: float, week_ago: float | None, s: dict) -> str:
+def trend(value: float, week_ago: float | None, s: Values) -> str:
     if week_ago is None:
         return "flat"
     diff = value - week_ago
-    return "up" if diff >= s["trend_points"] else "down" if diff <= -s["trend_points"] else "flat"
+    return "up" if diff >= s.trend_points else "down" if diff <= -s.trend_points else "flat"
 
 
 def _venue_facts(v) -> dict | None:
@@ -308,10 +309,10 @@ def idle_days(last_use_ms: int | None, customer: dict, robot_rows: list[dict], n
     return min(30, (today - local_day(min(firsts), off)) // DAY_MS)
 
 
-def dormant(idle: int | None, robots: list[dict], s: dict) -> dict | None:
+def dormant(idle: int | None, robots: list[dict], s: Values) -> dict | None:
     """A fleet with no interaction for ``health.dormant_days`` complete local days: on and unused,
     or switched off.  Either way nobody uses what the customer pays for: red, whatever the score."""
-    if idle is None or not robots or idle < s["dormant_days"]:
+    if idle is None or not robots or idle < s.dormant_days:
         return None
     on = sum(1 for r in robots if r["state"] == "online")
     why = (f"{on} of {len(robots)} robots on and reporting, not used" if on
@@ -322,7 +323,7 @@ def dormant(idle: int | None, robots: list[dict], s: dict) -> dict | None:
 
 def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int], peers: dict,
            active_days: dict[str, set[int]], robot_rows: list[dict], week_ago: float | None,
-           now_ms: int, s: dict) -> dict[str, Any]:
+           now_ms: int, s: Values) -> dict[str, Any]:
     """The whole fleet health of one customer (``use`` from ``usage``, with ``primary`` from
     ``peers.primary``; ``peers`` from ``peers.compare``)."""
     counts = robot_counts(robots)
@@ -346,7 +347,7 @@ def assess(customer: dict, robots: list[dict], use: dict, skills: dict[str, int]
             "onboarding": onboard, "contract": deal,
             "benchmark": {"interactions_per_robot_day_30d": bench, "robots": counts["total"],
                           "scene": customer.get("scene") or "",
-                          "candidate": bench >= s["benchmark_interactions"] and counts["total"] > 0},
+                          "candidate": bench >= s.benchmark_interactions and counts["total"] > 0},
             "score_7d_ago": week_ago,
         },
     }

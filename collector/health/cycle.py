@@ -27,6 +27,7 @@ from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
 from collector.store.seam import CustomerHealthRow, HealthStore, RobotHealthRow, SlotPlan
 from protocol.catalogue import HEALTH_SUBSYSTEMS
+from protocol.config import Values
 from protocol.timeunits import DAY_MS, local_day, local_day_start, utc_offset_ms
 
 PLAN = SlotPlan(rob.SLOT_OF, rob.SLOTS)
@@ -39,14 +40,14 @@ def _scene(customer: dict, robots: list[dict]) -> str:
     return scenes.most_common(1)[0][0] if scenes else ""
 
 
-def _unlisted(cid: str, now_ms: int, hs: dict) -> dict:
+def _unlisted(cid: str, now_ms: int, hs: Values) -> dict:
     """A customer only its robots name (no ``customers`` row): the default zone's local day."""
-    off = utc_offset_ms(hs["timezone"], now_ms)
-    return {"id": cid, "timezone": hs["timezone"], "offset_ms": off, "day_start_ms": local_day_start(now_ms, off),
+    off = utc_offset_ms(hs.timezone, now_ms)
+    return {"id": cid, "timezone": hs.timezone, "offset_ms": off, "day_start_ms": local_day_start(now_ms, off),
             "local_day": local_day(now_ms, off)}
 
 
-def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: dict,
+def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: Values,
                 memory: HealthMemory | None, before: dict[str, tuple]) -> list[dict]:
     """Every robot's health.  With ``memory``, a robot whose inputs did not change since the last
     cycle keeps its result (the inputs: its view vectors, its row, its state now, the views'
@@ -92,13 +93,13 @@ def _levels_before(health: HealthStore, memory: HealthMemory | None) -> dict[str
     return {robot: w.levels for robot, w in _stored_memory(health).items()}
 
 
-def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | None = None) -> dict[str, Any]:
+def compute(health: HealthStore, now_ms: int, hs: Values, memory: HealthMemory | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
     t0 = time.perf_counter()
-    measures = peer.table(hs["scene_measures"])
-    inputs = health.read_inputs(now_ms, PLAN, hs["onboarding_days"], hs["active_day_interactions"],
-                                memory.views if memory is not None else None, hs["timezone"],
-                                (hs["learn_hours_days"], hs["learn_hours_share"]), peer.wanted(measures))
+    measures = peer.table(hs.scene_measures)
+    inputs = health.read_inputs(now_ms, PLAN, hs.onboarding_days, hs.active_day_interactions,
+                                memory.views if memory is not None else None, hs.timezone,
+                                (hs.learn_hours_days, hs.learn_hours_share), peer.wanted(measures))
     customer_rows = {c["id"]: c for c in inputs.customers}
     robot_rows, usage, yesterday = inputs.robots, inputs.usage, inputs.yesterday
     read_s = time.perf_counter() - t0
@@ -149,7 +150,7 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
         # a site with hours of its own (site_hours) is judged on them, the others on the customer's
         c["site_venues"] = own = site_venues(now_ms, c["offset_ms"], c.get("site_hours"))
         for r in by_customer[cid]:
-            r["closed"] = closed(r, own.get(r["site"], v), now_ms, hs["opening_grace_s"] * 1000)
+            r["closed"] = closed(r, own.get(r["site"], v), now_ms, hs.opening_grace_s * 1000)
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
                                      peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None,
                                                      "median": None, "ratio": None}),
@@ -158,7 +159,7 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     funnel.attach(health, customers, now_ms)
     lifecycle.attach(health, customers, customer_rows, by_customer_rows, now_ms)
     t1 = time.perf_counter()
-    goals = goal_health.judge_all(health, customer_rows, now_ms, hs["active_day_interactions"])  # issue 14
+    goals = goal_health.judge_all(health, customer_rows, now_ms, hs.active_day_interactions)  # issue 14
     goals_s = time.perf_counter() - t1
     return {"robots": robots, "customers": customers, "now": now_ms, "goals": goals,
             "sites": {r["id"]: r["site"] for r in robot_rows},
@@ -169,7 +170,7 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
                        "goals_s": goals_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
-def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: dict) -> None:
+def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: Values) -> None:
     """Each customer's colour with hysteresis from the colour stored (``customer.color``); a
     dormant fleet stays red whatever its score (``customer.dormant``)."""
     before = health.customer_colors()
@@ -274,9 +275,9 @@ def write(health: HealthStore, ctx: dict, now_ms: int, memory: HealthMemory | No
     health.add_feed_events(feed)
 
 
-def trim(health: HealthStore, now_ms: int, hs: dict, limit: int = 5000) -> None:
+def trim(health: HealthStore, now_ms: int, hs: Values, limit: int = 5000) -> None:
     """Retention of the live feed, a bounded slice per cycle so the write transaction stays short."""
-    health.trim_feed(now_ms - hs["feed_retention_days"] * DAY_MS, limit)
+    health.trim_feed(now_ms - hs.feed_retention_days * DAY_MS, limit)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import statistics
 from typing import Any, NamedTuple
 
 from protocol.catalogue import METRIC_NAME_RE
+from protocol.config import Values
 
 #: scene -> its primary measure: ``"<scene>: <metric> [+ <metric> ...] [@ <benchmark per robot per day>]"``
 #: (without ``@``: ``[health] benchmark_interactions``); scenes not listed use ``usage.interactions``
@@ -124,7 +125,7 @@ def usual_level(days: list[int], weeks: int = 4) -> tuple[float | None, int]:
     return (usual, actual) if usual > 0 else (None, 0)
 
 
-def primary(measure: Measure, days: list[int], robots: int | dict, s: dict) -> dict[str, Any]:
+def primary(measure: Measure, days: list[int], robots: int | dict, s: Values) -> dict[str, Any]:
     """The customer's figures on its scene's measure: per robot-day in service over 30 days (``robots``:
     ``health.service.scheduled``'s robot-days, or a robot count in service every day), the last 7
     days against the 7 before and against its usual level (``usual_level``)."""
@@ -133,8 +134,8 @@ def primary(measure: Measure, days: list[int], robots: int | dict, s: dict) -> d
     else:
         rd30, rd7, rd_prev = 30 * robots, 7 * robots, 7 * robots
     last7, prev7 = sum(days[-7:]), sum(days[-14:-7])
-    usual, same_days = usual_level(days, s["usual_weeks"])
-    bench = measure.benchmark if measure.benchmark is not None else s["benchmark_interactions"]
+    usual, same_days = usual_level(days, s.usual_weeks)
+    bench = measure.benchmark if measure.benchmark is not None else s.benchmark_interactions
     return {
         "measure": measure.name, "metrics": list(measure.metrics), "benchmark": bench,
         "per_robot_day_30d": round(sum(days[-30:]) / rd30, 1) if rd30 > 0 else 0.0,
@@ -146,7 +147,7 @@ def primary(measure: Measure, days: list[int], robots: int | dict, s: dict) -> d
     }
 
 
-def compare(values: dict[str, tuple[str, float, float]], s: dict) -> dict[str, dict]:
+def compare(values: dict[str, tuple[str, float, float]], s: Values) -> dict[str, dict]:
     """``{customer: (scene, value, benchmark)}`` -> each customer's standing among the other
     customers of its scene: their ``median`` (of the others, the customer left out), its ``ratio``
     to it (``below_peers`` judges it from ``alerts.below_peers.min_peers`` others), and
@@ -161,7 +162,7 @@ def compare(values: dict[str, tuple[str, float, float]], s: dict) -> dict[str, d
             others = [v for c, v in members if c != customer]
             median = statistics.median(others) if others else None
             below = sum(1 for v in others if v < value) + 0.5 * sum(1 for v in others if v == value)
-            ranked = len(others) >= s["percentile_min_peers"]
+            ranked = len(others) >= s.percentile_min_peers
             bench = values[customer][2]
             out[customer] = {
                 "scene": scene, "peers": len(others), "value": value,

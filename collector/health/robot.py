@@ -21,6 +21,7 @@ from typing import Any
 
 from collector.store.seam import day_view_start, hour_view_start
 from protocol.catalogue import HEALTH_SUBSYSTEMS, error_metrics
+from protocol.config import Values
 from protocol.timeunits import DAY_MS, HOUR_MS  # noqa: F401  (re-exported for health's callers)
 
 LEVELS = {"ok": 0, "warn": 1, "crit": 2}
@@ -90,15 +91,20 @@ def wilson(errors: float, n: float, z: float) -> tuple[float, float]:
 
 
 def _low(errors: float, n: float, z: float) -> float:
-    """The Wilson interval's lower bound (hot path: no tuple, no max)."""
-    p = errors / n
+    """The Wilson interval's lower bound (hot path: no tuple, no max).
+
+    More errors than attempts is real data, not a bug to crash on: an error counter and its
+    denominator come from different components (a face-recognition failure is counted by vision,
+    the attempt by the interaction), and a view may hold one window of a pair but not the other.
+    Such a rate is read as 100 % (``p`` capped at 1: the square root's argument stays >= 0)."""
+    p = errors / n if errors < n else 1.0
     z2n = z * z / n
     low = (p + z2n / 2 - z * sqrt(p * (1.0 - p) / n + z2n / (4 * n))) / (1 + z2n)
     return low if low > 0.0 else 0.0
 
 
 def _high(errors: float, n: float, z: float) -> float:
-    p = errors / n
+    p = errors / n if errors < n else 1.0  # more errors than attempts: 100 % (see _low)
     z2n = z * z / n
     high = (p + z2n / 2 + z * sqrt(p * (1.0 - p) / n + z2n / (4 * n))) / (1 + z2n)
     return high if high < 1.0 else 1.0
@@ -161,28 +167,28 @@ def judge_network(vec: Vector | None, covered_s: float, min_covered_s: float, z:
             covered_s >= min_covered_s, low * per_h, high * per_h)
 
 
-def robot_state(robot: dict, now_ms: int, s: dict) -> str:
+def robot_state(robot: dict, now_ms: int, s: Values) -> str:
     """online | offline (reported) | stale (not reported offline, but silent for 3 intervals)."""
     if robot["state"] == "offline":
         return "offline"
     # a robot known only from its status (no window yet) counts from when it was first seen, so a
     # robot that just booted is not stale before it had a chance to send a window
     last = robot.get("last_window_ms") or robot.get("first_seen_ms")
-    limit = max(s["stale_intervals"] * robot.get("interval_s", 10) * 1000, s["stale_floor_s"] * 1000)
+    limit = max(s.stale_intervals * robot.get("interval_s", 10) * 1000, s.stale_floor_s * 1000)
     if last is None or now_ms - last > limit:
         return "stale"
     return "online"
 
 
-def plan(s: dict) -> tuple:
+def plan(s: Values) -> tuple:
     """The settings one cycle needs per subsystem, looked up once instead of 140,000 times:
     ``(sub, limits)``, ``limits`` being (errors slot, denominator slot, warn, crit) for a rated
     subsystem and None for network; and the settings shared by all, ``(min_volume, z, keep,
     network_min_covered_s)``."""
     subs = tuple((sub, None) if sub == "network" else
-                 (sub, (ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"]))
+                 (sub, (ERR_SLOT[sub], DEN_SLOT[sub], getattr(s, f"{sub}_warn"), getattr(s, f"{sub}_crit")))
                  for sub in HEALTH_SUBSYSTEMS)
-    return subs, (s["min_volume"], z_of(s["confidence"]), 1.0 - s["state_margin"], s["network_min_covered_s"])
+    return subs, (s.min_volume, z_of(s.confidence), 1.0 - s.state_margin, s.network_min_covered_s)
 
 
 def previous_levels(levels: tuple) -> dict[str, int]:
@@ -191,7 +197,7 @@ def previous_levels(levels: tuple) -> dict[str, int]:
     return {sub: LEVELS[pair[0]] for sub, pair in zip(sorted(HEALTH_SUBSYSTEMS), levels[-1])}
 
 
-def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s: dict,
+def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s: Values,
            planned: tuple | None = None, previous: dict[str, int] | None = None) -> dict[str, Any]:
     """The health of one robot from its hour-view and day-view vectors (None: no data in the view)
     (``planned``: ``plan(s)``, computed once per cycle by the caller; ``previous``: each
@@ -256,7 +262,7 @@ def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s:
             "score": round(score, 1), "worst": worst, "subsystems": subsystems}
 
 
-def _network(short: tuple | None, long_: tuple | None, s: dict, keep: float, before: int | None) -> dict:
+def _network(short: tuple | None, long_: tuple | None, s: Values, keep: float, before: int | None) -> dict:
     """The network entry: judged on the worse of the offline share and the disconnects per hour
     (its lower bound), each combined over the views judged (``judge_network``)."""
     s_j = short if short is not None and short[4] else None
@@ -266,8 +272,8 @@ def _network(short: tuple | None, long_: tuple | None, s: dict, keep: float, bef
     if offline is None:
         level, sub_score = 0, 100.0
     else:
-        ow, oc = s["network_offline_warn"], s["network_offline_crit"]
-        dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
+        ow, oc = s.network_offline_warn, s.network_offline_crit
+        dw, dc = s.network_disconnects_warn, s.network_disconnects_crit
         up = max(_rank(offline, ow, oc), _rank(per_h, dw, dc))
         down = max(_rank(offline, ow * keep, oc * keep), _rank(per_h, dw * keep, dc * keep))
         level, sub_score = hold(up, down, before), min(_score(offline, ow, oc), _score(per_h, dw, dc))

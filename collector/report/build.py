@@ -52,6 +52,8 @@ def report(reads: ReadStore, customer: str, month_text: str, now_ms: int, health
     zone = row.get("timezone") or health.timezone
     month = parse_month(month_text, zone)
     check_month(month, now_ms, first, customer)
-    inputs = reads.report_inputs(customer, month.from_ms, month.to_ms, month.previous().from_ms)
+    # a month in progress: per-robot-day figures over its complete local days, the peers' too (health's)
+    cut = figures.complete_until(month, now_ms)
+    inputs = reads.report_inputs(customer, month.from_ms, month.to_ms, month.previous().from_ms, cut)
     goals = goals_of(reads, customer, month, now_ms, int(health.active_day_interactions))
     return figures.build(inputs, month, now_ms, health, goals)

@@ -59,6 +59,11 @@ class Words:
     def metric(self, name: str) -> str:
         return self.m.get("metric." + name, name.split(".", 1)[-1])
 
+    def label(self, text: str) -> str:
+        """A label that starts a cell, a card or a bar: the catalogue's names are lower case for use
+        inside sentences (``foot traffic``), so in English the first letter is raised; Chinese has none."""
+        return text[:1].upper() + text[1:] if self.lang == "en" else text
+
     @property
     def na(self) -> str:
         """What a figure without a value shows (the catalogue's ``none``: a dash)."""
@@ -133,7 +138,7 @@ def _section(key: str, w: Words, *body: str, cls: str = "") -> str:
 # ------------------------------------------------------------------ sections
 def _header(r: dict, w: Words) -> str:
     c = r["customer"]
-    scene = w.term("scene.", c["scene"]) if c.get("scene") else w.t("report.none")
+    scene = w.label(w.term("scene.", c["scene"]) if c.get("scene") else w.t("report.none"))
     meta = [w.t("report.meta.scene", scene=scene),
             w.t("report.meta.robots", robots=w.num(r["robots"]["in_service"])),
             w.t("report.meta.period", first=w.date(r["period"]["first_day"]), last=w.date(r["period"]["last_day"])),
@@ -179,19 +184,19 @@ def _outcome(r: dict, w: Words) -> str:
     for m in USAGE_VOLUMES:
         change = prev["per_robot_day_change_pct"][m] if prev["has_data"] else None
         cls = "up" if (change or 0) >= 1 else "down" if (change or 0) <= -1 else "flat"  # under 1 %: flat
-        cards.append(f'<div class="card" data-metric="{m}">{_tag("div", w.metric(m), "label")}'
+        cards.append(f'<div class="card" data-metric="{m}">{_tag("div", w.label(w.metric(m)), "label")}'
                      f'{_tag("div", w.num(o["volumes"][m]), "value")}'
                      f'{_tag("div", w.t("report.per_robot_day", value=w.n1(o["per_robot_day"][m])), "sub")}'
                      + (_tag("div", w.t("report.vs_previous", change=w.pct(change, True)), "change " + cls)
                         if change is not None else "") + "</div>")
     cards.append("</div>")
-    skills = [[w.metric(m), w.num(v)] for m, v in o["skills"].items()]
+    skills = [[w.label(w.metric(m)), w.num(v)] for m, v in o["skills"].items()]
     daily = r["daily"]
     per = [n / k if k else 0 for n, k in zip(daily["interactions"], daily["robots"])]
-    lines = [(r["benchmark"]["threshold"], charts.WARN, w.t("report.chart.benchmark"))]
+    lines = [(r["benchmark"]["threshold"], charts.WARN, w.label(w.t("report.chart.benchmark")))]
     peer = r["peers"]["per_robot_day"]["usage.interactions"]
     if r["peers"]["customers"] and peer is not None:
-        lines.append((peer, charts.PEER, w.t("report.chart.peers")))
+        lines.append((peer, charts.PEER, w.label(w.t("report.chart.peers"))))
     chart = charts.daily_bars(per, [w.short_date(d) for d in daily["days"]], lambda v: w.num(round(v)),
                               w.t("report.chart.daily"), lines)
     return _section("outcome", w, _tag("p", w.t("report.outcome_lead", interactions=w.num(o["volumes"]["usage.interactions"]),
@@ -202,36 +207,70 @@ def _outcome(r: dict, w: Words) -> str:
                     _table([name for name, _ in skills], [[uses for _, uses in skills]], "skills-table"), "</div>")
 
 
+def measure_name(metrics, w: Words) -> str:
+    """The scene's primary measure in words: ``guide tours + interactions``, ``导览 + 交互``."""
+    names = [w.metric(m) for m in metrics]
+    out = names[-1]
+    for name in reversed(names[:-1]):
+        out = w.t("report.measure_plus", first=name, second=out)
+    return out
+
+
 def _compare(r: dict, w: Words) -> str:
     per, prev, peers = r["outcome"]["per_robot_day"], r["previous"], r["peers"]
+    measure = r.get("measure") or {"metrics": ["usage.interactions"], "is_interactions": True}
+    pm = peers.get("measure") or {}
     head = [w.t("report.col.volume"), w.t("report.col.this_month"), w.t("report.col.previous_month"),
             w.t("report.col.change"), w.t("report.col.peers"), w.t("report.col.vs_peers")]
     rows = []
     for m in USAGE_VOLUMES:
-        rows.append([w.metric(m), w.n1(per[m]), w.n1(prev["per_robot_day"][m]) if prev["has_data"] else w.na,
+        rows.append([w.label(w.metric(m)), w.n1(per[m]), w.n1(prev["per_robot_day"][m]) if prev["has_data"] else w.na,
                      w.pct(prev["per_robot_day_change_pct"][m], True) if prev["has_data"] else w.na,
                      w.n1(peers["per_robot_day"][m]) if peers["customers"] else w.na,
                      w.pct(peers["ratio_pct"][m]) if peers["customers"] else w.na])
+    name = measure_name(measure["metrics"], w)
+    if not measure["is_interactions"]:  # a KTV is judged on deliveries: its measure beside the volumes
+        rows.append([w.label(w.t("report.measure_row", measure=name)), w.n1(measure["per_robot_day"]),
+                     w.n1(measure["previous_per_robot_day"]) if prev["has_data"] else w.na,
+                     w.pct(measure["per_robot_day_change_pct"], True) if prev["has_data"] else w.na,
+                     w.n1(pm.get("per_robot_day")) if peers["customers"] else w.na,
+                     w.pct(pm.get("ratio_pct")) if peers["customers"] else w.na])
     notes = [_tag("p", w.t("report.compare_unit"), "muted")]
     scene = w.term("scene.", peers["scene"]) if peers["scene"] else w.t("report.none")
-    if peers["customers"]:
-        notes.append(_tag("p", w.t("report.peers_line", peers=w.num(peers["customers"]), scene=scene,
-                                   percentile=w.n1(peers["percentile"])), "lead"))
+    if peers["customers"] and peers["percentile"] is not None:
+        notes.append(_tag("p", w.t("report.peers_line", peers=w.num(peers["customers"]), scene=scene, measure=name,
+                                   percentile=w.n1(peers["percentile"])), "lead", id="report-peers-rank"))
+    elif peers["customers"]:  # with few peers a rank says nothing (one peer: always 0 or 100), as health
+        notes.append(_tag("p", w.t("report.peers_too_few", peers=w.num(peers["customers"]), scene=scene,
+                                   min=w.num(peers.get("percentile_min_peers"))), "lead", id="report-peers-rank"))
     else:
         notes.append(_tag("p", w.t("report.no_peers", scene=scene), "muted"))
+    if not measure["is_interactions"] and measure.get("per_robot_day") is not None:
+        if peers["customers"] and pm.get("median") is not None:
+            notes.append(_tag("p", w.label(w.t("report.measure_line", scene=scene, measure=name,
+                                                value=w.n1(measure["per_robot_day"]), median=w.n1(pm["median"]),
+                                                ratio=w.pct(pm.get("median_ratio_pct")))), "muted", id="report-measure"))
+        else:
+            notes.append(_tag("p", w.label(w.t("report.measure_alone", scene=scene, measure=name,
+                                                value=w.n1(measure["per_robot_day"]))), "muted", id="report-measure"))
+    if r.get("closed_weekdays"):
+        days = w.t("report.list_sep").join(w.t(f"report.weekday.{d}") for d in r["closed_weekdays"])
+        notes.append(_tag("p", w.t("report.closed_days", days=days), "muted"))
     if not prev["has_data"]:
         notes.append(_tag("p", w.t("report.no_previous", month=w.month(prev["month"])), "muted"))
     figure = ""
     if peers["customers"]:  # no chart of the customer against nobody
-        chart = charts.paired_bars([(w.metric(m), per[m], peers["per_robot_day"][m]) for m in USAGE_VOLUMES],
-                                   lambda v: w.n1(v), (w.t("report.chart.this_customer"), w.t("report.chart.peers")),
+        bars = [(w.label(w.metric(m)), per[m], peers["per_robot_day"][m]) for m in USAGE_VOLUMES]
+        if not measure["is_interactions"]:
+            bars.append((w.label(name), measure["per_robot_day"], pm.get("per_robot_day")))
+        chart = charts.paired_bars(bars, lambda v: w.n1(v), (w.label(w.t("report.chart.this_customer")), w.label(w.t("report.chart.peers"))),
                                    w.t("report.chart.vs_peers"))
         figure = f'<figure class="fig">{_tag("figcaption", w.t("report.chart.vs_peers"))}{chart}</figure>'
     return _section("compare", w, _table(head, rows, "compare-table"), *notes, figure)
 
 
 def _funnel(r: dict, w: Words) -> str:
-    steps = [(w.metric(s["metric"]), s["total"], w.t("report.of_previous", pct=w.pct(s["of_previous_pct"]))
+    steps = [(w.label(w.metric(s["metric"])), s["total"], w.t("report.of_previous", pct=w.pct(s["of_previous_pct"]))
               if s["of_previous_pct"] is not None else "") for s in r["funnel"]["steps"]]
     chart = charts.funnel(steps, lambda v: w.num(v), w.t("report.section.funnel"))
     return _section("funnel", w, f'<figure class="fig">{chart}</figure>',
@@ -257,7 +296,7 @@ def _anomalies(r: dict, w: Words) -> str:
     rows = []
     for sub in HEALTH_SUBSYSTEMS:
         a, f = r["anomalies"][sub], al["by_subsystem"][sub]
-        rows.append([w.term("subsystem.", sub), w.num(a["robots"]), w.num(a["count"]), w.pct(a["rate"] * 100),
+        rows.append([w.label(w.term("subsystem.", sub)), w.num(a["robots"]), w.num(a["count"]), w.pct(a["rate"] * 100),
                      w.num(f["resolved"]), w.minutes(f["median_minutes"])])
     fixed = w.t("report.fixed_line", resolved=w.num(al["resolved"]), opened=w.num(al["opened"]),
                 median=w.minutes(al["median_minutes"])) if al["resolved"] else w.t("report.fixed_none", opened=w.num(al["opened"]))
@@ -284,9 +323,9 @@ def _goals(r: dict, w: Words) -> str:
         return _section("goals", w, _tag("p", w.t("report.no_goals"), "no-goals", id="report-no-goals"))
     head = [w.t("report.col.goal"), w.t("report.col.target"), w.t("report.col.progress"), w.t("report.col.due"),
             w.t("report.col.status"), w.t("report.col.why")]
-    rows = [[_goal_metric(x["metric"], w), _goal_value(x["target"], x.get("unit", ""), w),
+    rows = [[w.label(_goal_metric(x["metric"], w)), _goal_value(x["target"], x.get("unit", ""), w),
              _goal_value(x.get("progress"), x.get("unit", ""), w), w.date(x["due"]),
-             w.term("goal.status.", x["status"]), w.term("goal.reason.", x["reason"])] for x in g["items"]]
+             w.label(w.term("goal.status.", x["status"])), w.term("goal.reason.", x["reason"])] for x in g["items"]]
     return _section("goals", w, _table(head, rows, "goals-table"),
                     _tag("p", w.t("report.goals_as_of", date=w.date(g["as_of"])), "muted"))
 
@@ -295,7 +334,7 @@ def _benchmark(r: dict, w: Words) -> str:
     b = r["benchmark"]
     value = b["interactions_per_robot_day"] or 0.0
     chart = charts.progress(value, b["threshold"], lambda v: w.n1(v), w.t("report.section.benchmark"),
-                            w.t("report.benchmark_target", threshold=w.num(b["threshold"])))
+                            w.label(w.t("report.benchmark_target", threshold=w.num(b["threshold"]))))
     line = w.t("report.benchmark_met" if b["met"] else "report.benchmark_progress",
                value=w.n1(value), threshold=w.num(b["threshold"]), pct=w.pct(b["progress_pct"]))
     return _section("benchmark", w, f'<figure class="fig">{chart}</figure>', _tag("p", line, "lead"),
@@ -313,6 +352,8 @@ def _facts(facts: dict, w: Words) -> dict:
             out[k] = w.month(v)
         elif k == "date":
             out[k] = w.date(v)
+        elif k == "measure":
+            out[k] = measure_name(v, w)
         elif k in ("pct", "peers_pct"):
             out[k] = w.pct(v)
         elif isinstance(v, (int, float)):

@@ -14,12 +14,15 @@ from protocol.catalogue import HEALTH_SUBSYSTEMS
 
 #: thresholds of the rules (docs/report.md "Risks and next steps")
 USAGE_FALL_PCT = -20.0          # interactions per robot-day against the month before
-BELOW_PEERS_PCT = 50.0          # interactions per robot-day as a percent of the scene's peers'
+BELOW_PEERS_PCT = 50.0          # the scene's measure per robot-day as a percent of the peers' median
+BELOW_PEERS_MIN_PEERS = 2       # fewest peers for a median (alerts.below_peers.min_peers' default)
 AVAILABILITY_PCT = 90.0         # robot-hours with data in opening hours
 ANOMALY_RATE = 0.25             # robots with anomalies / robots, per subsystem
 SLOW_FIX_MINUTES = 24 * 60.0    # median time from an alert's opening to its resolution
 IDLE_DAYS = 3                   # local days of the month without one interaction
-LOW_CONVERSION_PCT = 50.0       # interactions / foot traffic as a percent of the peers'
+LOW_CONVERSION_PCT = 50.0       # interactions / foot traffic as a percent of the peers' median
+CONVERSION_MIN_VOLUME = 20.0    # foot traffic per robot-day to be judged or a peer (alerts.low_conversion.min_volume)
+CONVERSION_MIN_PEERS = 3        # fewest such peers for a median (alerts.low_conversion.min_peers' default)
 RENEWAL_DAYS = 90               # contract end within this many days after the month
 
 RISK_CODES = ("no_use", "usage_falling", "below_peers", "low_conversion", "idle_days", "low_availability",
@@ -48,16 +51,25 @@ def risks(r: dict) -> list[dict]:
     change = r["previous"]["per_robot_day_change_pct"]["usage.interactions"]
     if r["previous"]["has_data"] and change is not None and change <= USAGE_FALL_PCT:
         out.append({"code": "usage_falling", "facts": {"pct": change, "month": r["previous"]["month"]}})
-    ratio = r["peers"]["ratio_pct"]["usage.interactions"]
-    if r["peers"]["customers"] and ratio is not None and ratio < BELOW_PEERS_PCT:
-        out.append({"code": "below_peers", "facts": {"pct": ratio, "peers": r["peers"]["customers"]}})
-    peer = r["peers"]["per_robot_day"]
-    conv = r["funnel"]["conversion_pct"]
-    if conv is not None and peer["usage.foot_traffic"]:
-        peer_conv = round(peer["usage.interactions"] * 100.0 / peer["usage.foot_traffic"], 1)
-        if peer_conv and conv < peer_conv * LOW_CONVERSION_PCT / 100:
-            out.append({"code": "low_conversion", "facts": {"pct": conv, "peers_pct": peer_conv}})
-    idle = sum(1 for n, robots in zip(r["daily"]["interactions"], r["daily"]["robots"]) if robots and n == 0)
+    # as health's below_peers: the scene's primary measure against the peers' median, from two
+    # peers, never for a customer at or above the scene's benchmark
+    m, pm = r.get("measure") or {}, r["peers"].get("measure") or {}
+    ratio = pm.get("median_ratio_pct")
+    if (r["peers"]["customers"] >= BELOW_PEERS_MIN_PEERS and ratio is not None and ratio <= BELOW_PEERS_PCT
+            and (m.get("per_robot_day") or 0) < m.get("benchmark", float("inf"))):
+        out.append({"code": "below_peers", "facts": {"pct": ratio, "peers": r["peers"]["customers"],
+                                                     "measure": m.get("metrics", ["usage.interactions"])}})
+    # as health's low_conversion: against the median of the peers with enough foot traffic, from three
+    conv, pc = r["funnel"]["conversion_pct"], r["peers"].get("conversion") or {}
+    traffic = per.get("usage.foot_traffic")
+    median = pc.get("median_pct")
+    if (conv is not None and traffic is not None and traffic >= CONVERSION_MIN_VOLUME and median
+            and pc.get("peers", 0) >= CONVERSION_MIN_PEERS and conv <= median * LOW_CONVERSION_PCT / 100):
+        out.append({"code": "low_conversion", "facts": {"pct": conv, "peers_pct": median}})
+    days = list(zip(r["daily"]["interactions"], r["daily"]["robots"]))
+    if not r.get("period", {}).get("complete", True):
+        days = days[:-1]  # the day in progress is not idle yet
+    idle = sum(1 for n, robots in days if robots and n == 0)
     if vol["usage.interactions"] and idle >= IDLE_DAYS:
         out.append({"code": "idle_days", "facts": {"days": idle}})
     avail = r["availability"]["pct"]

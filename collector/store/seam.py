@@ -470,8 +470,10 @@ class ReadStore(Protocol):
     def report_customer(self, customer: str) -> tuple[dict | None, int | None]:
         """The customer's row (id, name, scene, tier, csm, contract_start, contract_end, arr,
         timezone, hours, language, created_ms), or None, and the start of its first data (ms), or None."""
-    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int) -> dict:
-        """The month ``[from_ms, to_ms)`` of one customer in one snapshot: ``customer`` (as
+    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int,
+                      peers_to_ms: int | None = None) -> dict:
+        """The month ``[from_ms, to_ms)`` of one customer in one snapshot (the peers' usage up to
+        ``peers_to_ms``, default ``to_ms``: a month in progress compares complete days only): ``customer`` (as
         ``report_customer``), ``first_data_ms``, ``hours`` (``(bucket_ms, metric, total)`` usage and
         skill rows of ``[prev_from_ms, to_ms)``), ``robots`` (id, site, first_seen_ms, last_window_ms),
         ``robot_counters`` (robot -> summed health-subsystem counters of the month), ``robot_hours``

@@ -150,6 +150,7 @@ class Checker:
     or a value from the data (ids, names, people; and in English the rules' own summaries)."""
 
     def __init__(self, lang: str, data: set[str]):
+        self.lang = lang
         self.messages = CATALOGUE["messages"][lang]
         self.exact = {m.strip() for m in self.messages.values() if not PLACEHOLDER.search(m)}
         self.templates = [[p.strip() if i in (0, len(parts) - 1) else p for i, p in enumerate(parts)]
@@ -172,6 +173,9 @@ class Checker:
             return True
         if any(d.fullmatch(text) for d in self.dates):
             return True
+        lowered = text[:1].lower() + text[1:]
+        if self.lang == "en" and lowered != text and self.ok(lowered, depth):
+            return True  # a name starting a cell, card or bar (the report raises its first letter)
         if depth >= 3:
             return False
         return any(self._fits(text, parts, 0, depth) for parts in self.templates

@@ -41,7 +41,7 @@ def _goal_alert(api_seed, goal: dict) -> int:
     from collector.alerts.rules import goal_at_risk
     from collector.alerts.settings import defaults
 
-    (c,) = goal_at_risk({"goals": [goal]}, dict(defaults()["goal_at_risk"]))
+    (c,) = goal_at_risk({"goals": [goal]}, defaults().goal_at_risk)
     conn = api_seed.connect()
     cur = conn.execute("INSERT INTO alerts (rule, subject, customer, severity, state, summary, facts, opened_ms,"
                        " updated_ms, fired_ms) VALUES ('goal_at_risk', ?, 'acme-museum', 'warning', 'firing', ?, ?,"

@@ -140,3 +140,21 @@ def test_report_cli_all_writes_every_demo_customers_report(tmp_path):
         assert f"  {path}" in lines
         html = path.read_text(encoding="utf-8")
         assert name in html and "月度价值报告" in html and 'data-has-data="true"' in html
+
+
+def test_report_cli_reads_the_percentile_peers_from_the_config(store, tmp_path):
+    """Issue 13: a percentile among peers only from ``health.percentile_min_peers`` of them, the
+    setting of the collector's own config: by default (5) the museum's one peer gets no rank and the
+    report says so; a config that allows ranking one peer shows the rank."""
+    built, config, _ = store
+    out = tmp_path / "museum.html"
+    done = run("--customer", "nanjing-museum", "--month", MONTH, "--out", str(out), config=config)
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "同行数量太少，不做排名（至少需要 5 家才给出百分位）" in html and "百分位。" not in html.replace("给出百分位）。", "")
+    one = tmp_path / "one.toml"
+    one.write_text(config.read_text(encoding="utf-8") + "\n[health]\npercentile_min_peers = 1\n", encoding="utf-8")
+    done = run("--customer", "nanjing-museum", "--month", MONTH, "--out", str(out), config=one)
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "与另外 1 家博物馆场景客户相比：台均每日导览 + 交互位于第 100 百分位。" in html and "不做排名" not in html

@@ -111,7 +111,7 @@ async def test_alerts_routing_by_csm_tier_customer_rule_and_severity(store, flee
     for rid in robots.values():
         back(store, rid, T + 38 * MIN)  # the others keep reporting
     evaluate(store, T + 40 * MIN, critical)
-    await deliver_all(store, tmp_path / "store.db", critical["notify"])
+    await deliver_all(store, tmp_path / "store.db", critical.notify)
 
     w = "warning"
     assert got(receiver, "alice") == [("c-alice", "firing", w), ("c-alice", "resolved", w)]
@@ -133,11 +133,11 @@ async def test_alerts_routing_tiers_table_lifts_or_adds_a_tier(store, fleet, rec
     ``mid = "critical"`` holds back carol's."""
     robots = book(fleet, "bob", "carol")
     settings = make_settings(notify=notify_table(receiver, tiers={"tech": "info", "mid": "critical"}))
-    assert settings["notify"]["tiers"] == {"tech": "info", "tech-touch": "critical", "mid": "critical"}
+    assert settings.notify.tiers == {"tech": "info", "tech-touch": "critical", "mid": "critical"}
     for rid in robots.values():
         offline(store, rid, T)
     evaluate(store, T + 10 * MIN, settings)
-    await deliver_all(store, tmp_path / "store.db", settings["notify"])
+    await deliver_all(store, tmp_path / "store.db", settings.notify)
     assert got(receiver, "tech-team") == [("c-bob", "firing", "warning")]
     assert got(receiver, "bob-offline") == [("c-bob", "firing", "warning")]
     assert sorted(got(receiver, "ops")) == [("c-bob", "firing", "warning"), ("c-carol", "firing", "warning")]

@@ -110,7 +110,7 @@ def test_memory_running_sum_of_today_gives_the_daily_bucket(store, fleet):
     of today and data ahead of the current hour (a robot's clock ahead)."""
     from tests.plugins.health import compute
     rids = fleet("c1", 3, first_seen=T - 3 * DAY)
-    hs = make_settings()["health"]
+    hs = make_settings().health
     start = T + DAY - 2 * HOUR - 3 * 60_000   # 21:57 on the first day
     memory = HealthMemory()
     for minute in range(0, 190, 3):

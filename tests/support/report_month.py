@@ -78,7 +78,8 @@ def build(path: Path, month: str) -> Built:
     out = Built(path, (month_label(prev_start), month))
     conn = connect_writer(path)
     for cid, name, scene, n, lang, hours, base, _ in CUSTOMERS:
-        seed.add_customer(conn, cid, scene, name=name, hours=hours, csm="王芳", contract_end="2027-01-15",
+        seed.add_customer(conn, cid, scene, name=name, hours=hours, csm="Wang Fang" if lang == "en" else "王芳",
+                          contract_end="2027-01-15",
                           now_ms=prev_start)
         conn.execute("UPDATE customers SET language = ? WHERE id = ?", (lang, cid))
         out.robots[cid] = [f"{cid}-r{i}" for i in range(n)]

@@ -17,6 +17,7 @@ from collector.dashboard.routes import STATIC
 from collector.health import customer
 from collector.health.settings import MEASURES, defaults
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
+from protocol.config import Values
 
 CATALOGUE = json.loads((Path(STATIC) / "messages.json").read_text(encoding="utf-8"))
 MESSAGES = CATALOGUE["messages"]
@@ -118,8 +119,8 @@ SUMMARIES_JS = (Path(STATIC) / "summaries.js").read_text(encoding="utf-8")
 
 def _rule_facts() -> dict[str, dict]:
     """The facts each rule of collector/alerts/rules.py really writes, from one small context."""
-    cfg = {"direction": "above", "threshold": 0, "clear": 0, "min_robots": 1, "min_down": 1, "min_volume": 0, "min_peers": 1,
-           "min_age_days": 0}
+    cfg = Values({"direction": "above", "threshold": 0, "clear": 0, "min_robots": 1, "min_down": 1, "min_volume": 0,
+                  "min_peers": 1, "min_age_days": 0})
     subs = {s: {"level": "ok", "rate_1h": 0.0, "rate_since_yesterday": 0.0, "volume_1h": 1, "volume_since_yesterday": 1}
             for s in HEALTH_SUBSYSTEMS}
     subs["asr"] = {**subs["asr"], "level": "crit", "rate_1h": 0.4}

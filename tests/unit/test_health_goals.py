@@ -90,4 +90,4 @@ def test_health_goals_store_default_active_day_is_healths():
     from collector.health.settings import defaults
     from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 
-    assert DEFAULT_ACTIVE_FLOOR == defaults()["active_day_interactions"]
+    assert DEFAULT_ACTIVE_FLOOR == defaults().active_day_interactions

@@ -71,7 +71,7 @@ def test_usual_level_is_the_median_of_the_same_weekdays():
 
 def test_peer_compare_median_of_the_others_and_ranks_only_from_enough_peers():
     from collector.health import peers
-    s = {"percentile_min_peers": 3}
+    s = parse({"percentile_min_peers": 3})
     out = peers.compare({"a": ("bank", 10.0, 100.0), "b": ("bank", 40.0, 100.0), "c": ("bank", 60.0, 100.0),
                          "d": ("mall", 5.0, 100.0)}, s)
     assert (out["a"]["median"], out["a"]["ratio"], out["a"]["percentile"]) == (50.0, 0.2, None)

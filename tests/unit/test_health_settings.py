@@ -11,11 +11,11 @@ from protocol.config import ConfigError
 def test_settings_defaults_parse():
     assert health_settings.parse({}).min_volume == 20
     rules = alert_settings.parse({})
-    assert set(rules) == {"robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
+    assert set(rules.as_dict()) == {"robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
                           "onboarding_stalled", "renewal_risk", "benchmark_candidate", "fleet_dormant",
                           "low_conversion", "goal_at_risk"}
-    assert all({"enabled", "threshold", "clear", "for_s", "clear_for_s", "severity"} <= set(r)
-               for r in rules.values())
+    assert all({"enabled", "threshold", "clear", "for_s", "clear_for_s", "severity"} <= set(r.as_dict())
+               for r in rules.as_dict().values())
     assert notify_settings.parse({}).webhooks == ()  # frozen: lists of the file become tuples
 
 

@@ -577,12 +577,13 @@ class SqliteReadStore:
         with self._conn() as conn:
             return report_reads.customer_row(conn, customer), report_reads.first_data_ms(conn, customer)
 
-    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int) -> dict:
+    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int,
+                      peers_to_ms: int | None = None) -> dict:
         """One read transaction: a consistent snapshot of the month."""
         with self._conn() as conn:
             conn.execute("BEGIN")
             try:
-                return report_reads.report_inputs(conn, customer, from_ms, to_ms, prev_from_ms)
+                return report_reads.report_inputs(conn, customer, from_ms, to_ms, prev_from_ms, peers_to_ms)
             finally:
                 conn.execute("COMMIT")
 

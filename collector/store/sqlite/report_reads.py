@@ -55,16 +55,21 @@ def customer_row(conn: sqlite3.Connection, customer: str) -> dict | None:
     return None if row is None else dict(zip(_CUSTOMER, row))
 
 
-def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: int, prev_from_ms: int) -> dict:
+def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: int, prev_from_ms: int,
+                  peers_to_ms: int | None = None) -> dict:
     """Everything the report of the month ``[from_ms, to_ms)`` is computed from (the month before is
-    ``[prev_from_ms, from_ms)``); see ``ReadStore.report_inputs``."""
+    ``[prev_from_ms, from_ms)``; the peers up to ``peers_to_ms``); see ``ReadStore.report_inputs``."""
     out: dict = {"customer": customer_row(conn, customer), "first_data_ms": first_data_ms(conn, customer)}
     out["hours"] = conn.execute(
         f"SELECT bucket_ms, metric, total FROM customer_hour WHERE metric IN ({_marks(REPORTED)}) AND customer = ? "
         f"AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms", (*REPORTED, customer, prev_from_ms, to_ms)).fetchall()
-    robots = conn.execute("SELECT id, site, first_seen_ms, last_window_ms FROM robots WHERE customer = ? ORDER BY id",
+    robots = conn.execute("SELECT r.id, r.site, r.first_seen_ms, r.last_window_ms, g.activated FROM robots r "
+                          "LEFT JOIN robot_registry g ON g.robot = r.id WHERE r.customer = ? ORDER BY r.id",
                           (customer,)).fetchall()
-    out["robots"] = [{"id": r[0], "site": r[1], "first_seen_ms": r[2], "last_window_ms": r[3]} for r in robots]
+    out["robots"] = [{"id": r[0], "site": r[1], "first_seen_ms": r[2], "last_window_ms": r[3], "activated": r[4]}
+                     for r in robots]
+    # health's robot-days never start before the collector's first data (collector/health/service.py)
+    out["data_start_ms"] = conn.execute("SELECT min(first_seen_ms) FROM robots").fetchone()[0]
     counters: dict[str, dict[str, int]] = {}
     active: dict[str, set[int]] = {}
     marks = _marks(ANOMALY_METRICS)
@@ -78,7 +83,8 @@ def report_inputs(conn: sqlite3.Connection, customer: str, from_ms: int, to_ms: 
             f"AND metric IN ({_marks(_GAUGES)}) AND bucket_ms >= ? AND bucket_ms < ?",
             (rid, *_COUNTERS, from_ms, to_ms, rid, *_GAUGES, from_ms, to_ms))}
     out["robot_counters"], out["robot_hours"] = counters, active
-    out["peers"] = _peers(conn, customer, (out["customer"] or {}).get("scene"), from_ms, to_ms)
+    out["peers"] = _peers(conn, customer, (out["customer"] or {}).get("scene"), from_ms,
+                          to_ms if peers_to_ms is None else peers_to_ms)
     out["alerts"] = [_alert(r) for r in conn.execute(
         f"SELECT {', '.join(_ALERT)} FROM alerts WHERE customer = ? AND opened_ms < ? "
         f"AND (resolved_ms IS NULL OR resolved_ms >= ?) ORDER BY opened_ms, id", (customer, to_ms, from_ms))]
@@ -92,23 +98,32 @@ def _alert(row) -> dict:
 
 
 def _peers(conn: sqlite3.Connection, customer: str, scene: str | None, from_ms: int, to_ms: int) -> list[dict]:
-    """The scene's other customers over the same range: their usage volumes and their robots'
-    first-seen times (for robot-days)."""
+    """The scene's other customers over the same range: their usage and skill totals, their opening
+    hours, their hourly interactions and signs of life (``alive``: ``(bucket, interactions, any
+    volume)``, for health's closing weekdays and learned hours) and their robots' first-seen times
+    and handovers (for robot-days in service, as health counts them)."""
     if not scene:
         return []
-    peers = {cid: {"id": cid, "totals": {}, "robots": []} for (cid,) in conn.execute(
-        "SELECT id FROM customers WHERE scene = ? AND id <> ? ORDER BY id", (scene, customer))}
+    peers = {cid: {"id": cid, "hours": hours, "totals": {}, "robots": [], "alive": []} for cid, hours in conn.execute(
+        "SELECT id, hours FROM customers WHERE scene = ? AND id <> ? ORDER BY id", (scene, customer))}
     if not peers:
         return []
     ids = tuple(peers)
     for cid, metric, total in conn.execute(
-            f"SELECT customer, metric, SUM(total) FROM customer_hour WHERE metric IN ({_marks(USAGE_VOLUMES)}) "
+            f"SELECT customer, metric, SUM(total) FROM customer_hour WHERE metric IN ({_marks(REPORTED)}) "
             f"AND customer IN ({_marks(ids)}) AND bucket_ms >= ? AND bucket_ms < ? GROUP BY customer, metric",
-            (*USAGE_VOLUMES, *ids, from_ms, to_ms)):
+            (*REPORTED, *ids, from_ms, to_ms)):
         peers[cid]["totals"][metric] = int(total)
-    for cid, first, last in conn.execute(
-            f"SELECT customer, first_seen_ms, last_window_ms FROM robots WHERE customer IN ({_marks(ids)})", ids):
-        peers[cid]["robots"].append({"first_seen_ms": first, "last_window_ms": last})
+    for cid, bucket, interactions, volumes in conn.execute(
+            "SELECT customer, bucket_ms, SUM(CASE WHEN metric = 'usage.interactions' THEN total ELSE 0 END), "
+            "SUM(total) FROM customer_hour WHERE metric IN ('usage.foot_traffic', 'usage.interactions') "
+            f"AND customer IN ({_marks(ids)}) AND bucket_ms >= ? AND bucket_ms < ? GROUP BY customer, bucket_ms",
+            (*ids, from_ms, to_ms)):
+        peers[cid]["alive"].append((bucket, int(interactions), int(volumes)))
+    for cid, first, last, activated in conn.execute(
+            "SELECT r.customer, r.first_seen_ms, r.last_window_ms, g.activated FROM robots r "
+            f"LEFT JOIN robot_registry g ON g.robot = r.id WHERE r.customer IN ({_marks(ids)})", ids):
+        peers[cid]["robots"].append({"first_seen_ms": first, "last_window_ms": last, "activated": activated})
     return list(peers.values())
 
 
