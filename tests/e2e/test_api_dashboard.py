@@ -178,10 +178,6 @@ class Checker:
             return True  # a name starting a cell, card or bar (the report raises its first letter)
         if depth >= 3:
             return False
-        # a list joined by the catalogue's separator (the report's weekly closing days: "周一、周二、周日")
-        sep = self.messages.get("report.list_sep")
-        if sep and sep in text and all(self.ok(p, depth + 1) for p in text.split(sep)):
-            return True
         return any(self._fits(text, parts, 0, depth) for parts in self.templates
                    if all(lit in text for lit in parts[0::2]))
 

@@ -109,10 +109,6 @@ def seed_store(path: Path, now_ms: int = NOW_MS) -> Seed:
                            "skill.guide"):
                 conn.execute("INSERT INTO counter_day (robot, metric, bucket_ms, total) VALUES (?,?,?,?)",
                              (rid, metric, first + day * DAY_MS, usage_value(rid, metric, day)))
-                # the same count in its hour, as the store keeps both: 04:00 UTC, noon in Beijing (the
-                # customers' default zone), so each UTC day's count is also that local day's
-                conn.execute("INSERT INTO counter_hour (robot, metric, bucket_ms, total) VALUES (?,?,?,?)",
-                             (rid, metric, first + day * DAY_MS + 4 * 3_600_000, usage_value(rid, metric, day)))
     customer_usage.rebuild(conn)  # rows written straight into counter_day: the store would have kept it
     for metric, target, start, due in GOALS:  # success goals (issue 14), shown on acme-museum's page
         conn.execute("INSERT INTO customer_goals (customer, metric, target, start, due, note, actor, source, "
