@@ -91,20 +91,22 @@ def wilson(errors: float, n: float, z: float) -> tuple[float, float]:
 
 
 def _low(errors: float, n: float, z: float) -> float:
-    """The Wilson interval's lower bound (hot path: no tuple, no max).
-
-    More errors than attempts is real data, not a bug to crash on: an error counter and its
-    denominator come from different components (a face-recognition failure is counted by vision,
-    the attempt by the interaction), and a view may hold one window of a pair but not the other.
-    Such a rate is read as 100 % (``p`` capped at 1: the square root's argument stays >= 0)."""
-    p = errors / n if errors < n else 1.0
+    """The Wilson interval's lower bound (hot path: no tuple, no max).  A rate above 1 (a robot
+    reporting more errors than tasks: several error counters of one subsystem for one failed task,
+    or counters out of step) is read as 1, not a ValueError from sqrt that stops every robot's
+    health and every alert of the cycle."""
+    p = errors / n
+    if p > 1.0:
+        p = 1.0
     z2n = z * z / n
     low = (p + z2n / 2 - z * sqrt(p * (1.0 - p) / n + z2n / (4 * n))) / (1 + z2n)
     return low if low > 0.0 else 0.0
 
 
 def _high(errors: float, n: float, z: float) -> float:
-    p = errors / n if errors < n else 1.0  # more errors than attempts: 100 % (see _low)
+    p = errors / n
+    if p > 1.0:
+        p = 1.0
     z2n = z * z / n
     high = (p + z2n / 2 + z * sqrt(p * (1.0 - p) / n + z2n / (4 * n))) / (1 + z2n)
     return high if high < 1.0 else 1.0

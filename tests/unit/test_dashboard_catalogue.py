@@ -14,7 +14,7 @@ import pytest
 from collector.alerts.rules import RULE_FUNCTIONS
 from collector.alerts.states import STATES
 from collector.dashboard.routes import STATIC
-from collector.health import customer
+from collector.health import customer, peers
 from collector.health.settings import MEASURES, defaults
 from protocol.catalogue import HEALTH_SUBSYSTEMS, USAGE_VOLUMES
 from protocol.config import Values
@@ -55,6 +55,8 @@ def test_dashboard_catalogue_chinese_is_chinese():
     ("alert_state.", STATES), ("severity.", ("critical", "warning", "info")),
     ("color.", ("green", "yellow", "red", "none")), ("trend.", ("up", "down", "flat")),
     ("measure.", MEASURES), ("measure_explain.", MEASURES), ("metric.", USAGE_VOLUMES),
+    # every scene of the default scene_measures, and a customer of none ("unknown"-scene peers)
+    ("scene.", (*peers.table(peers.SCENE_MEASURES), "unknown")),
 ])
 def test_dashboard_catalogue_names_every_fixed_term(prefix, names):
     missing = [n for n in names if prefix + n not in MESSAGES["en"]]
@@ -101,10 +103,79 @@ def _facts() -> list[tuple[str, str]]:
     return out
 
 
+def _peer_facts() -> list[tuple[str, str]]:
+    """The facts the peers code (collector/health/peers.py) makes, for every scene of the default
+    ``health.scene_measures`` (museum "guide + interactions", KTV "delivery", conference "sign_in +
+    lead_way"...): its measure against the benchmark ranked among enough peers and among too few to
+    rank, and against its usual level; and a venue closed (no robot in service)."""
+    s = defaults()
+    robot = {"state": "online", "score": 90.0}
+    out = []
+    for measure in peers.table(s.scene_measures).values():
+        days = [40 + i % 7 for i in range(peers.DAYS)]
+        days[-7:] = [20] * 7  # a week below its usual level
+        prim = peers.primary(measure, days, 2, s)
+        assert prim["vs_usual_pct"] is not None
+        for n in (s.percentile_min_peers + 1, s.percentile_min_peers - 1):
+            values = {f"c{i}": (measure.scene, prim["per_robot_day_30d"] * (1 + i / 10), prim["benchmark"])
+                      for i in range(n + 1)}
+            standing = peers.compare(values, s)["c0"]
+            use = {"interactions_per_robot_day_30d": 40.0, "trend_7d_pct": -5.0, "interactions_7d": 280,
+                   "primary": prim}
+            out += [(m, fact) for m, (_, fact) in customer.measures([robot], use, standing, [], {}, s).items()]
+    closed = {"state": "offline", "score": 0.0, "closed": True}
+    out += [(m, fact) for m, (_, fact) in customer.measures([closed], use, standing, [], {}, s).items()]
+    return out
+
+
+def _read(fact: str) -> tuple[str, dict[str, str]]:
+    """The one pattern that reads a fact: its key and placeholders (the test fails on none or two)."""
+    patterns = CATALOGUE["fact_patterns"]
+    hits = [key for key, (source, _) in patterns.items() if re.fullmatch(source, fact)]
+    assert len(hits) == 1, (fact, hits)
+    source, names = patterns[hits[0]]
+    return hits[0], dict(zip(names, re.fullmatch(source, fact).groups()))
+
+
+def _measure_name(raw: str, lang: str) -> str:
+    """summaries.js measureName: each metric of the measure by its catalogue name, joined by metric.sum."""
+    names = []
+    for part in (p.strip() for p in raw.split("+")):
+        key = next((k for k in (f"metric.usage.{part}", f"metric.skill.{part}") if k in MESSAGES[lang]), None)
+        assert key is not None, f"the measure part {part!r} of {raw!r} has no catalogue name"
+        names.append(MESSAGES[lang][key])
+    out = names[0]
+    for name in names[1:]:
+        out = MESSAGES[lang]["metric.sum"].format(a=out, b=name)
+    return out
+
+
+def test_dashboard_catalogue_fact_patterns_read_the_peers_facts_in_chinese():
+    """Every fact of a scene's measure has a pattern, its measure's parts and its scene have
+    catalogue names, and the Chinese sentence made from them holds no English word (KTV is a name)."""
+    facts = _peer_facts()
+    keys = {_read(fact)[0] for _, fact in facts}
+    assert {"fact.adoption_measure_peers", "fact.adoption_measure", "fact.usage_trend_usual",
+            "fact.reliability_closed"} <= keys
+    measures = set()
+    for _, fact in facts:
+        key, params = _read(fact)
+        for name, value in params.items():
+            if name == "measure":
+                measures.add(value)
+                params[name] = _measure_name(value, "zh-CN")
+            elif name == "scene":
+                assert f"scene.{value}" in MESSAGES["zh-CN"], (fact, value)
+                params[name] = MESSAGES["zh-CN"][f"scene.{value}"]
+        zh = PLACEHOLDER.sub(lambda m: params[m.group(1)], MESSAGES["zh-CN"][key])
+        assert re.findall(r"[A-Za-z]{2,}", zh.replace("KTV", "")) == [], (fact, zh)
+    assert {"guide + interactions", "delivery", "sign_in + lead_way"} <= measures
+
+
 def test_dashboard_catalogue_fact_patterns_read_every_health_fact():
     patterns = CATALOGUE["fact_patterns"]
     seen = set()
-    for measure, fact in _facts():
+    for measure, fact in _facts() + _peer_facts():
         hits = [key for key, (source, _) in patterns.items() if re.fullmatch(source, fact)]
         assert len(hits) == 1, (measure, fact, hits)
         seen.add(hits[0])

@@ -47,14 +47,3 @@ def test_combine_short_view_decides_unless_the_long_view_proves_more():
     assert robot.combine((0.0, 0.1), (0.35, 0.45)) == 0.1     # repaired: the last hour is surely under 0.1
     assert robot.combine(None, (0.3, 0.4)) == 0.3 and robot.combine(None, None) is None
 
-
-def test_health_bounds_more_errors_than_attempts_read_as_all_failed():
-    """Counters from two components can disagree within a view (an error counted, its attempt in a
-    window not yet arrived): the health cycle used to die on ``math domain error`` for every robot
-    of the store, so no alert fired at all.  The bound of such a rate is that of 100 %."""
-    from collector.health.robot import wilson, z_of
-
-    z = z_of(0.99)
-    assert wilson(7, 5, z) == wilson(5, 5, z)
-    low, high = wilson(30, 20, z)
-    assert 0.7 < low < 1.0 and high > 0.999

@@ -8,6 +8,18 @@ const RPSummaries = (() => {
   const { t, term, num, pct, change } = RPI18N;
   const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 
+  // A scene's primary measure as the health cycle names it ("delivery", "guide + interactions": the
+  // metrics of [health] scene_measures without their usage./skill. prefix) in the page's language:
+  // each part by its metric's catalogue name, joined by "metric.sum"; a metric the catalogue does
+  // not know (a site's own skill) is shown as named, as data.
+  function measureName(raw) {
+    if (typeof raw !== "string" || !raw.trim()) return raw === undefined || raw === null ? "" : String(raw);
+    const names = raw.split("+").map((part) => part.trim()).map((part) =>
+      (RPI18N.has("metric.usage." + part) ? t("metric.usage." + part)
+        : RPI18N.has("metric.skill." + part) ? t("metric.skill." + part) : part));
+    return names.reduce((a, b) => t("metric.sum", { a, b }));
+  }
+
   // rule -> (facts, alert) -> [catalogue key, params] or null when the facts lack something
   const RULES = {
     robot_offline: (f, a) => (isNum(f.minutes) && a.robot ? ["summary.robot_offline",
@@ -18,7 +30,7 @@ const RPSummaries = (() => {
     site_outage: (f, a) => (isNum(f.robots) && Array.isArray(f.down) && a.site ? ["summary.site_outage",
       { site: a.site, customer: a.customer, down: num(f.down.length), robots: num(f.robots) }] : null),
     usage_drop: (f, a) => (isNum(f.vs_usual_pct) && f.measure
-      ? ["summary.usage_drop_usual", { customer: a.customer, measure: f.measure, change: change(f.vs_usual_pct) }]
+      ? ["summary.usage_drop_usual", { customer: a.customer, measure: measureName(f.measure), change: change(f.vs_usual_pct) }]
       : isNum(f.interactions_7d) && isNum(f.interactions_prev_7d) && f.interactions_prev_7d > 0
       ? ["summary.usage_drop", { customer: a.customer,
         change: change((f.interactions_7d - f.interactions_prev_7d) * 100 / f.interactions_prev_7d) }] : null),
@@ -29,7 +41,7 @@ const RPSummaries = (() => {
       return ["summary.fleet_dormant_off", { customer: a.customer, robots: num(f.robots), days: num(f.idle_days) }];
     },
     below_peers: (f, a) => (isNum(f.ratio) && isNum(f.median) && isNum(f.value) && isNum(f.peers) ? ["summary.below_peers",
-      { customer: a.customer, value: num(f.value), measure: f.measure || "", ratio: pct(f.ratio), median: num(f.median),
+      { customer: a.customer, value: num(f.value), measure: measureName(f.measure), ratio: pct(f.ratio), median: num(f.median),
         peers: num(f.peers), scene: term("scene.", f.scene) }]
       : null),
     onboarding_stalled: (f, a) => (isNum(f.active_last_7d) && isNum(f.age_days) && a.robot
@@ -77,7 +89,7 @@ const RPSummaries = (() => {
         const raw = m[i + 1];
         if (name === "scene") params[name] = term("scene.", raw);
         else if (name === "change") params[name] = change(Number(raw.replace("%", "")));
-        else if (name === "measure") params[name] = raw;  // metric names, as in [health] scene_measures
+        else if (name === "measure") params[name] = measureName(raw);  // [health] scene_measures' metrics
         else params[name] = num(Number(raw));
       });
       return t(key, params);
@@ -85,7 +97,7 @@ const RPSummaries = (() => {
     return RPI18N.lang === "en" ? text : t("measure_explain." + measure);
   }
 
-  return { alert, fact, RULES };
+  return { alert, fact, measureName, RULES };
 })();
 
 window.RPSummaries = RPSummaries;
