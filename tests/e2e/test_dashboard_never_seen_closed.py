@@ -19,7 +19,7 @@ BREAKDOWN = [{"measure": "reliability", "score": 100.0, "weight": 0.25, "fact": 
 
 @pytest.mark.parametrize("locale,closed,ghost", [
     ("en-US", "venue closed: no robot in service", "Handed over, never seen"),
-    ("zh-CN", "场所已闭店：没有在役机器人", "已交付但从未上线"),
+    ("zh-CN", "场所已过营业时间：没有在役机器人", "已交付但从未上线"),
 ])
 def test_closed_fact_and_never_seen_robots_in_the_page_language(live_api, api_seed, locale, closed, ghost):
     conn = api_seed.connect()

@@ -93,8 +93,6 @@ def _facts() -> list[tuple[str, str]]:
          {"days_to_renewal": 10}),
         ([robot], {**use, "primary": {"measure": "guide + interactions", "benchmark": 1000.0, "per_robot_day_30d": 250.0}}, {"percentile": None, "peers": 1, "scene": "museum"}, [],
          {"days_to_renewal": 10}),
-        # the venue closed (issue 13: robots off outside opening hours are not in service)
-        ([{"state": "offline", "score": 0.0, "closed": True}], use, {"percentile": None}, [], {"days_to_renewal": 30}),
     ]
     out = []
     for robots, u, peers, onboard, deal in variants:
