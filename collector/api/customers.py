@@ -11,7 +11,7 @@ from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest, customer_filters, page, path_id, robot_filters
 from collector.http.keys import CONFIG, STORE
 from collector.store.seam import CUSTOMER_SORTS, ReadStore
-from protocol.timeunits import DAY_MS, day_start
+from protocol.timeunits import day_start, local_day, utc_offset_ms
 
 PEERS = web.AppKey("api_peer_cache", UsageCache)
 
@@ -44,9 +44,10 @@ async def list_customers(request: web.Request) -> web.Response:
     return json_bytes(body)
 
 
-def _fleet(reads: ReadStore, now: int, cache: UsageCache) -> dict:
-    first = day_start(now) - (usage.DAYS - 1) * DAY_MS
-    return cache.single_flight(("fleet", first), lambda: usage.fleet_usage(reads, first))
+def _fleet(reads: ReadStore, now: int, cache: UsageCache, zone: str = funnels.DEFAULT_ZONE) -> dict:
+    # recomputed in the foreground once per UTC day (as before local days); local midnights in
+    # between are covered by reading the customer's incomplete days fresh (api/usage.py)
+    return cache.single_flight(("fleet", day_start(now), zone), lambda: usage.fleet_usage(reads, now, zone))
 
 
 def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict,
@@ -57,7 +58,7 @@ def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict,
     out = reads.get_customer(customer, now, OPEN)
     if out is None:
         return None
-    out["usage"] = usage.customer_usage(reads, customer, out["scene"], now, fleet)
+    out["usage"] = usage.customer_usage(reads, customer, out["scene"], now, fleet, out.get("timezone"), zone)
     out["funnel"] = funnels.customer_funnel(reads, out, now, zone)
     out["alerts"] = reads.list_alerts({"customer": customer, "states": UNRESOLVED}, 200, 0, count=False)["items"]
     out["timeline"] = reads.timeline(customer=customer)
@@ -66,8 +67,10 @@ def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict,
 
 def _cached_customer_page(reads: ReadStore, customer: str, now: int, peers: UsageCache,
                           pages: ResponseCache, zone: str = funnels.DEFAULT_ZONE) -> bytes | None:
-    fleet = _fleet(reads, now, peers)
-    key = ("customer", customer, day_start(now), fleet["built"], reads.data_version(),
+    fleet = _fleet(reads, now, peers, zone)
+    # the customer's local day (its chart moves on at its own midnight, even with no new data)
+    local = usage.zone_for(fleet["zone_of"].get(customer), zone)
+    key = ("customer", customer, local_day(now, utc_offset_ms(local, now)), fleet["built"], reads.data_version(),
            reads.robots_version(customer))
     body = pages.get(key)
     if body is None:

@@ -74,6 +74,9 @@ SCHEMAS = {
                            "their handover or first day seen): the denominator of per_robot"},
         "peer_robots_per_day": {"type": "array", "items": INT, "description": "the peers' robots in service "
                                 "each day: the denominator of peers_per_robot"},
+        "day_starts_ms": {"type": "array", "items": MS, "description": "the instant each local day of `days` "
+                          "began (its local midnight; `days` are day labels: the local date at 00:00 UTC)"},
+        "timezone": {"type": "string", "description": "the IANA zone of the customer's local days"},
         "volumes": {"type": "object", "additionalProperties": obj({
             "total": {"type": "array", "items": INT},
             "per_robot": {"type": "array", "items": NUM},
@@ -98,7 +101,11 @@ SCHEMAS = {
     "RobotList": page_of("Robot"),
     "RobotPage": {"allOf": [ref("Robot"), obj({
         "usage": obj({"days": {"type": "array", "items": MS},
-                      "metrics": {"type": "object", "additionalProperties": {"type": "array", "items": INT}}}),
+                      "metrics": {"type": "object", "additionalProperties": {"type": "array", "items": INT}},
+                      "day_starts_ms": {"type": "array", "items": MS, "description": "the instant each local "
+                                        "day began (`days` are day labels: the local date at 00:00 UTC)"},
+                      "timezone": {"type": "string", "description": "the IANA zone of the days: the "
+                                   "robot's customer's"}}),
         "alerts": {"type": "array", "items": ref("Alert")},
         "timeline": {"type": "array", "items": ref("AlertEvent")}})]},
     "Alert": obj({

@@ -110,6 +110,11 @@ def compute(health: HealthStore, now_ms: int, hs: Values, memory: HealthMemory |
     for row, health_ in zip(robot_rows, robots):
         by_customer_rows[row["customer"]].append(row)
         by_customer[row["customer"]].append(health_)
+    # registry robots handed over and never connected: in service from their handover (robot-days),
+    # listed in the usage facts as never seen; no robot health (nothing was ever heard from them)
+    unseen: dict[str, list[dict]] = defaultdict(list)
+    for row in inputs.unseen:
+        unseen[row["customer"]].append(row)
     ids = sorted(set(customer_rows) | set(by_customer))
     uses, scenes, skills = {}, {}, {}
     # robots count from their handover or first day seen, never before the collector's first data
@@ -120,14 +125,16 @@ def compute(health: HealthStore, now_ms: int, hs: Values, memory: HealthMemory |
         day_before = yesterday.get(cid, {})
         sums = usage.get(cid, {})
         known = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours")).source != "none"
-        days = service.scheduled(by_customer_rows[cid], sums.get("alive"), c["local_day"], c["offset_ms"],
-                                 data_start, known)
+        days = service.scheduled(by_customer_rows[cid] + unseen.get(cid, []), sums.get("alive"), c["local_day"],
+                                 c["offset_ms"], data_start, known)
         uses[cid] = cust.usage(sums, day_before, days)
         # the scene's primary measure (peers.py), over the same robot-days in service: adoption,
         # peers and usage_drop judge on it
         measure = peer.measure_of(scenes[cid], measures)
         daily = peer.daily(measure, (customer_rows.get(cid) or {}).get("measure_days"))
         uses[cid]["primary"] = peer.primary(measure, daily, days, hs)
+        uses[cid]["never_seen"] = [{"robot": r["id"], "site": r["site"], "activated": r["activated"]}
+                                   for r in unseen.get(cid, []) if r["activated"] <= service.iso(c["local_day"])]
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
     # a customer without one complete robot-day in service has no figure yet: neither a peer nor compared
     peers = peer.compare({cid: (scenes[cid], uses[cid]["primary"]["per_robot_day_30d"],

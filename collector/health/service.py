@@ -8,6 +8,8 @@ the robot-days that could have produced it: each robot counts on the local days 
 - from its **handover** (``activated`` in the asset registry, ``import-robots``) or its first day
   seen, whichever is earlier, but never before the collector's first data (a fleet deployed long
   before its collector has no history before it: those days are not the customer's idleness);
+  a robot of the registry that never connected counts from its handover all the same (handed over
+  and never switched on is idleness a CSM must see; ``facts.usage.never_seen`` names it);
 - only on days its venue was **scheduled**: when the venue's hours are known (imported or learned),
   a weekday on which the fleet showed no sign of life (no interaction and no passer-by
   counted) on every one of its occurrences in the last 4 weeks, while it did on other days, is a
@@ -35,6 +37,11 @@ def date_label(date: str | None) -> int | None:
         return int(dt.datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp()) * 1000
     except ValueError:
         return None
+
+
+def iso(label: int) -> str:
+    """A day label as its local date ``YYYY-MM-DD``."""
+    return dt.datetime.fromtimestamp(label / 1000, dt.timezone.utc).strftime("%Y-%m-%d")
 
 
 def start_day(robot: dict, off: int, data_start_ms: int | None) -> int | None:

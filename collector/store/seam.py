@@ -171,6 +171,9 @@ class HealthInputs:
     robot_views_s: float
     day_view_s: float
     usage_read_s: float
+    #: robots of the asset registry with a handover date that never connected (``id``, ``customer``,
+    #: ``site``, ``activated``, ``first_seen_ms`` None): in service from their handover (issue 13)
+    unseen: list[dict] = field(default_factory=list)
 
 
 class RobotHealthRow(NamedTuple):
@@ -415,6 +418,10 @@ class ReadStore(Protocol):
     def customer_days(self, since_ms: int, metrics: tuple[str, ...],
                       customer: str | None = None) -> list[tuple[str, str, int, int]]: ...
     def customer_day(self, customer: str, day_ms: int, metrics: tuple[str, ...]) -> dict[str, int]: ...
+    def customer_hour_days(self, customers: list[str], days: list[tuple[int, int, int]],
+                           metrics: tuple[str, ...]) -> list[tuple[str, str, int, int]]:
+        """``(customer, metric, day label, total)`` of local days ``(label, start_ms, end_ms)`` of one
+        zone, summed from the hourly ``customer_hour`` (the usage charts' local days)."""
     def robot_starts(self, customer: str | None = None) -> list[dict]:
         """Each robot's ``customer``, ``first_seen_ms`` and registry handover date ``activated``
         (None when not known), of one customer or all: the charts' robot-days in service."""
@@ -423,7 +430,9 @@ class ReadStore(Protocol):
 
     # robots
     def list_robots(self, f: dict, limit: int, offset: int) -> dict: ...
-    def get_robot(self, robot: str, now_ms: int, days: int = 7) -> dict | None: ...
+    def get_robot(self, robot: str, now_ms: int, days: int = 7, zone: str = "Asia/Shanghai") -> dict | None:
+        """The robot and its last ``days`` local days of usage and skills, in its customer's zone
+        (else ``zone``)."""
     def robot_counters(self, robot: str, from_ms: int, to_ms: int) -> dict | None: ...
 
     # alerts

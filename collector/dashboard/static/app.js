@@ -271,8 +271,18 @@ async function renderCustomer(view, id) {
     el("h2", {}, t("usage.title")),
     el("p", { class: "muted", id: "usage-denominator" }, t("usage.denominator",
       { robot_days: num(c.facts && c.facts.usage ? c.facts.usage.robot_days_30d : null) })),
+    ...neverSeen(c.facts && c.facts.usage ? c.facts.usage.never_seen : null),
     usageCharts(c.usage),
     el("h2", {}, t("timeline.title")), timelineList(c.timeline, zone, c.id));
+}
+
+// Registry robots handed over and never connected (issue 13): named under the usage charts, since
+// their robot-days in service lower the per-robot figures.  No element when there are none.
+function neverSeen(list) {
+  if (!Array.isArray(list) || !list.length) return [];
+  return [el("p", { class: "muted", id: "usage-never-seen" }, t("usage.never_seen", {
+    robots: list.map((r) => t("usage.never_seen_item", { robot: r.robot, site: r.site, date: RPI18N.date(r.activated) }))
+      .join(", ") }))];
 }
 
 // ---- robot page ------------------------------------------------------------------------------

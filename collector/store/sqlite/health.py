@@ -88,6 +88,7 @@ class SqliteHealthStore(OnSharedConnection):
                 buckets = {(table, b): pool.submit(_apart, path, view_rows, table, now_ms, plan, cache, revs, [b])
                            for table, bs in view_buckets(now_ms).items() for b in bs} if apart else None
                 robot_rows = robots(conn)
+                unseen = unseen_robots(conn)
                 if buckets is not None:
                     hour_rows, day_rows = {}, {}
                     for (table, b), rows in buckets.items():
@@ -113,7 +114,7 @@ class SqliteHealthStore(OnSharedConnection):
         customer_list, usage_sums_, yesterday, active, week_ago, usage_s = rest
         return HealthInputs(robots=robot_rows, hour=hour, day=day, customers=customer_list, usage=usage_sums_,
                             yesterday=yesterday, active=active, week_ago=week_ago,
-                            robot_views_s=views_s, day_view_s=day_s, usage_read_s=usage_s)
+                            robot_views_s=views_s, day_view_s=day_s, usage_read_s=usage_s, unseen=unseen)
 
     def stored_robot_health(self) -> Iterator[StoredRobotHealth]:
         """The stored ``robot_health`` rows, subsystems as their JSON text."""
@@ -294,6 +295,16 @@ def robots(conn: sqlite3.Connection) -> list[dict]:
     rows = conn.execute(f"SELECT {cols}, g.activated FROM robots r LEFT JOIN robot_registry g ON g.robot = r.id"
                         " ORDER BY r.id").fetchall()
     return [dict(zip(ROBOT_COLUMNS, row)) for row in rows]
+
+
+def unseen_robots(conn: sqlite3.Connection) -> list[dict]:
+    """Robots of the asset registry with a handover date (``activated``) that never connected (no
+    ``robots`` row): handed over and never switched on is what a CSM must see, so they are in
+    service from their handover (robot-days) and listed as never seen."""
+    rows = conn.execute("SELECT g.robot, g.customer, g.site, g.activated FROM robot_registry g"
+                        " WHERE g.activated IS NOT NULL AND NOT EXISTS (SELECT 1 FROM robots r WHERE r.id = g.robot)"
+                        " ORDER BY g.robot").fetchall()
+    return [{"id": r, "customer": c, "site": site, "activated": a, "first_seen_ms": None} for r, c, site, a in rows]
 
 
 def customers(conn: sqlite3.Connection) -> list[dict]:

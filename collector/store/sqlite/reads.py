@@ -21,6 +21,7 @@ import os
 import queue
 import sqlite3
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -32,7 +33,7 @@ from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
 from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.sqlite import goals as goal_sql
-from protocol.timeunits import DAY_MS, day_start
+from protocol.timeunits import DAY_MS, day_start, known_zone, local_days_back
 
 T = TypeVar("T")
 
@@ -264,10 +265,12 @@ class SqliteReadStore:
             out = _customer_summary(row)
             out["breakdown"] = json.loads(row["breakdown"]) if row["breakdown"] else []
             out["facts"] = json.loads(row["facts"]) if row["facts"] else {}
-            since = day_start(now_ms) - (days - 1) * DAY_MS
-            out["score_history"] = [dict(r) for r in conn.execute(
-                "SELECT day_ms, score, color FROM score_history WHERE customer = ? AND day_ms >= ? ORDER BY day_ms",
-                (customer, since))]
+            # the last ``days`` local days recorded: day labels of the customer's zone, whose today is
+            # not the UTC date away from UTC (+14: a day ahead), so a cut-off a day early and a limit
+            since = day_start(now_ms) - days * DAY_MS
+            out["score_history"] = [dict(r) for r in reversed(conn.execute(
+                "SELECT day_ms, score, color FROM score_history WHERE customer = ? AND day_ms >= ?"
+                " ORDER BY day_ms DESC LIMIT ?", (customer, since, days)).fetchall())]
             out["sites"] = [r[0] for r in conn.execute(
                 "SELECT DISTINCT site FROM robots WHERE customer = ? ORDER BY site", (customer,))]
         return out
@@ -329,13 +332,40 @@ class SqliteReadStore:
                 f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_marks(metrics)}) "
                 f"AND customer = ?", (day_ms, *metrics, customer)))
 
+    def customer_hour_days(self, customers: list[str], days: list[tuple[int, int, int]],
+                           metrics: tuple[str, ...]) -> list[tuple[str, str, int, int]]:
+        """``(customer, metric, label, total)``: each of ``days`` (``(label, start_ms, end_ms)``, local
+        days of one zone, each from its own midnight) summed from ``customer_hour`` for ``customers``
+        (all of that zone).  An hour bucket counts for the day holding its start (``+05:30``: the
+        bucket straddling local midnight belongs to the day before), as health sums local days."""
+        if not customers or not days:
+            return []
+        # one query per day: grouped in the covering index's own order (metric, customer), no sort of
+        # every hour (a single query grouped by day sorted 1.5M rows: 7 s for 500 customers, this 1 s)
+        out: list[tuple[str, str, int, int]] = []
+        with self._conn() as conn:
+            for i in range(0, len(customers), 500):
+                chunk = customers[i:i + 500]
+                sql = ("SELECT customer, metric, ?, SUM(total) FROM customer_hour INDEXED BY customer_hour_metric"
+                       f" WHERE metric IN ({_marks(metrics)}) AND customer IN ({_marks(tuple(chunk))})"
+                       " AND bucket_ms >= ? AND bucket_ms < ? GROUP BY metric, customer")
+                for label, start, end in days:
+                    out.extend(conn.execute(sql, [label, *metrics, *chunk, start, end]).fetchall())
+        return out
+
     def robot_starts(self, customer: str | None = None) -> list[dict]:
+        # registry robots handed over that never connected count from their handover (health/service.py)
+        unseen = ("SELECT g.customer, NULL, g.activated FROM robot_registry g WHERE g.activated IS NOT NULL"
+                  " AND NOT EXISTS (SELECT 1 FROM robots r WHERE r.id = g.robot)")
         sql = ("SELECT r.customer, r.first_seen_ms, g.activated FROM robots r"
                " LEFT JOIN robot_registry g ON g.robot = r.id")
         args: list = []
         if customer is not None:
             sql += " WHERE r.customer = ?"
+            unseen += " AND g.customer = ?"
             args.append(customer)
+        sql += " UNION ALL " + unseen
+        args *= 2
         with self._conn() as conn:
             return [{"customer": c, "first_seen_ms": f, "activated": a} for c, f, a in conn.execute(sql, args)]
 
@@ -362,22 +392,36 @@ class SqliteReadStore:
                                  args).fetchone()[0]
         return {"items": [_robot_row(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
-    def get_robot(self, robot: str, now_ms: int, days: int = 7) -> dict | None:
-        """A robot with the last ``days`` UTC days of its ``usage.*`` and ``skill.*`` counters."""
+    def get_robot(self, robot: str, now_ms: int, days: int = 7, zone: str = "Asia/Shanghai") -> dict | None:
+        """A robot with the last ``days`` local days (today last) of its ``usage.*`` and ``skill.*``
+        counters, in its customer's zone (imported, else the one health used, else ``zone``), each
+        day summed from the robot's hours from its own local midnight (``counter_hour``; an hour
+        counts for the local day holding its start, as everywhere)."""
         with self._conn() as conn:
             row = conn.execute(f"{_ROBOT_SELECT} WHERE r.id = ?", (robot,)).fetchone()
             if row is None:
                 return None
             out = _robot_row(row)
-            first = day_start(now_ms) - (days - 1) * DAY_MS
+            found = conn.execute(
+                "SELECT COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) FROM customers c"
+                " LEFT JOIN customer_health h ON h.customer = c.id WHERE c.id = ?", (out["customer"],)).fetchone()
+            local = found[0] if found and found[0] and known_zone(found[0]) else zone
+            cal = list(reversed(local_days_back(local, now_ms, days - 1)))  # oldest first
+            lo, hi = cal[0][1], cal[-1][2]
+            # the metrics it counted (its daily rows, a short range per robot), then their hours
+            metrics = [m for (m,) in conn.execute(
+                "SELECT DISTINCT metric FROM counter_day WHERE robot = ? AND bucket_ms >= ? "
+                "AND (metric LIKE 'usage.%' OR metric LIKE 'skill.%')", (robot, lo - lo % DAY_MS))]
+            starts = [d[1] for d in cal]
             usage: dict[str, list[int]] = {}
-            for metric, bucket, total in conn.execute(
-                    "SELECT metric, bucket_ms, total FROM counter_day WHERE robot = ? AND bucket_ms >= ? "
-                    "AND (metric LIKE 'usage.%' OR metric LIKE 'skill.%') ORDER BY metric", (robot, first)):
-                i = (bucket - first) // DAY_MS
-                if 0 <= i < days:
-                    usage.setdefault(metric, [0] * days)[i] = total
-        out["usage"] = {"days": [first + i * DAY_MS for i in range(days)], "metrics": usage}
+            if metrics:
+                for metric, bucket, total in conn.execute(
+                        f"SELECT metric, bucket_ms, total FROM counter_hour WHERE robot = ? AND metric IN"
+                        f" ({_marks(tuple(metrics))}) AND bucket_ms >= ? AND bucket_ms < ? ORDER BY metric",
+                        (robot, *metrics, lo, hi)):
+                    usage.setdefault(metric, [0] * days)[bisect_right(starts, bucket) - 1] += total
+        out["usage"] = {"days": [d[0] for d in cal], "day_starts_ms": starts, "timezone": local,
+                        "metrics": dict(sorted(usage.items()))}
         return out
 
     def robot_counters(self, robot: str, from_ms: int, to_ms: int) -> dict | None:
