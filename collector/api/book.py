@@ -10,7 +10,7 @@ check it without a clock.  Definitions (docs/api.md, "A CSM's book of business")
   overview's ``open_alerts`` counts), its days to the contract end (in its local calendar),
   whether its ARR is at risk, and its success goals as judged now (``goals``);
 - **ARR at risk**: exactly ``arr_at_risk`` of ``GET /api/v1/outcomes`` for this CSM: customers not
-  green whose contract ends within today..today+90 (today: the UTC date, as the outcomes route);
+  green whose contract ends within today..today+90 (today: the date in the team's zone, ``[health] timezone``, as the outcomes route);
 - **week**: in each customer's last 7 local days (today and the 6 before): colour changes (a local
   day whose colour in ``score_history`` differs from the customer's previous recorded day), alerts
   opened (``alerts_opened``: fired in those days, i.e. became a call to action; a pending one that
@@ -60,8 +60,8 @@ def since(now_ms: int) -> tuple[int, str]:
 def compute(csm: str, raw: dict, now_ms: int, default_zone: str, goals: dict[str, list[dict]] | None = None) -> dict:
     """``goals``: each customer's judged success goals (``GET /api/v1/customers/{id}/goals`` items)."""
     goals = goals or {}
-    today_utc = dt.datetime.fromtimestamp(now_ms / 1000, dt.UTC).date().isoformat()
-    risk_until = outcome_rates.plus_days(today_utc, outcome_rates.RISK_DAYS)
+    today_team = outcome_rates.team_today(now_ms, default_zone).isoformat()  # as the outcomes route counts
+    risk_until = outcome_rates.plus_days(today_team, outcome_rates.RISK_DAYS)
     colors_of: dict[str, list[dict]] = {}
     for row in raw["colors"]:
         colors_of.setdefault(row["customer"], []).append(row)
@@ -78,7 +78,7 @@ def compute(csm: str, raw: dict, now_ms: int, default_zone: str, goals: dict[str
         start_ms, first, today = window(zone, now_ms)
         color = c["health"]["color"] if c["health"] else None
         at_risk = (color != "green" and c["contract_end"] is not None
-                   and today_utc <= c["contract_end"] <= risk_until)
+                   and today_team <= c["contract_end"] <= risk_until)
         left = None
         if c["contract_end"]:
             left = (dt.date.fromisoformat(c["contract_end"]) - dt.date.fromisoformat(today)).days
@@ -99,7 +99,7 @@ def compute(csm: str, raw: dict, now_ms: int, default_zone: str, goals: dict[str
     customers.sort(key=lambda c: (COLOR_RANK.get(c["health"]["color"] if c["health"] else None, 2),
                                   c["health"]["score"] if c["health"] else 0.0, c["id"]))
     due = outcome_rates.renewals_due([{**c, "score": (c["health"] or {}).get("score"), "color": color_of(c)}
-                                      for c in customers], today_utc)
+                                      for c in customers], today_team)
     tally = {k: 0 for k in ("green", "yellow", "red", "none")}
     for c in customers:
         tally[color_of(c) or "none"] += 1
@@ -107,7 +107,7 @@ def compute(csm: str, raw: dict, now_ms: int, default_zone: str, goals: dict[str
     opened.sort(key=lambda a: (a["fired_ms"], a["id"]))
     resolved.sort(key=lambda a: (a["resolved_ms"], a["id"]))
     return {
-        "csm": csm, "today": today_utc,
+        "csm": csm, "today": today_team,
         "summary": {
             "customers": len(customers), "arr": round(sum(c["arr"] or 0 for c in customers), 2),
             "arr_at_risk": round(sum(c["arr"] or 0 for c in customers if c["arr_at_risk"]), 2),

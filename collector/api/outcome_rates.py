@@ -24,6 +24,7 @@ returns and dates as ``YYYY-MM-DD`` strings (they compare as dates).  Definition
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -93,6 +94,12 @@ def _end_in_force(terms: list[tuple[str | None, dict | None]], day: str) -> str 
         if renewal is not None and renewal["date"] <= day:
             end = terms[i + 1][0]
     return end
+
+
+def team_today(at_ms: int, zone: str | None) -> dt.date:
+    """The date at ``at_ms`` in ``zone`` (the CS team's ``[health] timezone``; empty: Asia/Shanghai):
+    the "today" renewals due and ARR at risk count from, in the outcomes route and a CSM's book."""
+    return dt.datetime.fromtimestamp(at_ms / 1000, ZoneInfo(zone or "Asia/Shanghai")).date()
 
 
 def compute(customers: Iterable[dict], events: Iterable[dict], start: str, end: str, today: str,

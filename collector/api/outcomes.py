@@ -18,7 +18,7 @@ from collector.api.admin_writes import admin_customer, text_cells, write_as_acto
 from collector.api.cache import ResponseCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms, ok
 from collector.api.params import BadRequest, choice, path_id
-from collector.http.keys import STORE
+from collector.http.keys import CONFIG, STORE
 from collector.store.events import event_from
 
 #: the longest period asked for (about three years), so one request stays cheap
@@ -28,8 +28,10 @@ EVENT_FIELDS = ("date", "kind", "amount", "robots", "referred_by", "contract_end
 
 
 def today_of(request: web.Request) -> dt.date:
-    """Today, the UTC date of the app's clock."""
-    return dt.datetime.fromtimestamp(now_ms(request) / 1000, dt.UTC).date()
+    """Today in the CS team's zone (``[health] timezone``, default Asia/Shanghai): the date the
+    renewals-due bands and ARR at risk count from.  It was the UTC date, so from 00:00 to 08:00 in
+    Beijing a contract ending yesterday still read as due today."""
+    return outcome_rates.team_today(now_ms(request), request.app[CONFIG].health.timezone)
 
 
 def _day(request: web.Request, name: str) -> dt.date | None:

@@ -367,3 +367,18 @@ async def test_api_export_outcomes_equals_the_route(book_client):
         for name in header[4:]:
             value = figures[name]
             assert row[name] == ("" if value is None else str(value)), name
+
+
+
+async def test_api_outcomes_today_is_the_teams_date_not_utcs(aiohttp_client, tmp_path):
+    """At 02:00 in Beijing (18:00 UTC the day before) "today" is the Beijing date: the date in
+    ``[health] timezone`` (Asia/Shanghai by default) the CS team lives in, not the UTC date, for the
+    outcomes route and a CSM's book alike (it was the UTC date: a contract that ended yesterday in
+    Beijing still read as due today until 08:00)."""
+    db = tmp_path / "store.db"
+    build_book(db)
+    night = int(dt.datetime(2027, 4, 24, 18, tzinfo=dt.UTC).timestamp() * 1000)
+    client = await aiohttp_client(make_api_app(db, now_ms=night))
+    assert (await get_json(client, f"/api/v1/outcomes?{Q1}"))["today"] == "2027-04-25"
+    book = await get_json(client, "/api/v1/csms/alice")
+    assert book["today"] == "2027-04-25"
