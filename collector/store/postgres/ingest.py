@@ -12,8 +12,10 @@ the highest seq is kept (``apply_items`` gets no ``stream_highs``): every flush 
 transaction.  The ``window_chunks`` key (robot, stream, last_seq) is the backstop.
 
 Rollups are ``ON CONFLICT ... DO UPDATE`` increments: two collectors adding to one bucket both
-land.  Two flushes touching the same rollup rows in different orders can deadlock; PostgreSQL
-aborts one, and ``apply`` retries the whole transaction (it is all or nothing) a few times before
+land.  Locks are taken in one global order (the stream locks first, sorted; then the tables in
+``apply_items``' fixed order, each one's rows in key order: ``sqlite/apply.add_rollups``), so two
+flushes wait for each other but do not deadlock.  Should one still happen (status upserts are
+not sorted: a robot's statuses must apply in arrival order), PostgreSQL aborts one and ``apply`` retries the whole transaction (it is all or nothing) a few times before
 reporting a ``TransientStoreError`` to the writer, which keeps the items and tries again.
 """
 
@@ -48,6 +50,7 @@ class PgIngestStore:
         self.url = url
         self._conn: PgConnection | None = None
         self._known_customers: set[str] = set()  # customers are never deleted: "exists" stays true
+        self.retries = 0  # transactions retried after a deadlock or serialization failure
 
     @property
     def conn(self) -> PgConnection:
@@ -77,6 +80,7 @@ class PgIngestStore:
                     raise
                 if attempt == RETRIES or isinstance(exc, psycopg.OperationalError):
                     raise TransientStoreError(describe(exc)) from exc
+                self.retries += 1
         raise AssertionError("unreachable")
 
     def _reset(self, conn: PgConnection) -> None:
