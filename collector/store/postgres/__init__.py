@@ -16,6 +16,7 @@ def open_postgres(url: str) -> Store:
     """Migrate the database, then build the parts (each opens its own connection when first used)."""
     from collector.store.postgres.alerts import PgAlertStore
     from collector.store.postgres.db import connect
+    from collector.store.postgres.health import PgHealthStore
     from collector.store.postgres.ingest import PgIngestStore
     from collector.store.postgres.missing import MissingPart
     from collector.store.postgres.outbox import PgOutboxStore
@@ -25,6 +26,6 @@ def open_postgres(url: str) -> Store:
     connect(url).close()  # migrate before any part reads
     evaluator = PgShared(url)
     return Store(url=url, ingest=PgIngestStore(url), registry=PgRegistryStore(url),
-                 health=MissingPart("health"), alerts=PgAlertStore(url, evaluator),
+                 health=PgHealthStore(url, evaluator), alerts=PgAlertStore(url, evaluator),
                  outbox=PgOutboxStore(url), reads=MissingPart("reads"),
                  open_alerts=lambda: PgAlertStore(url))

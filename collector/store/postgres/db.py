@@ -12,7 +12,8 @@ marks (once per statement text, cached) and offers the few sqlite3 calls the sha
 
 Transactions are explicit (``BEGIN`` ... ``COMMIT``, autocommit otherwise), as in SQLite.  ``SUM``
 of a BIGINT is NUMERIC in PostgreSQL: it is loaded as a Python int (or float when fractional), as
-sqlite3 returns it, so results compare and serialise the same on both backends.
+sqlite3 returns it, so results compare and serialise the same on both backends.  Every Python
+int is sent as a BIGINT, as SQLite's integers are 64-bit.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from psycopg.types.numeric import NumericLoader
+from psycopg.types.numeric import Int8Dumper, NumericLoader
+
+from collector.store.sqlite.sql import POSTGRES
 
 
 class _IntOrFloatNumeric(NumericLoader):
@@ -58,6 +61,9 @@ def is_url(db: str) -> bool:
 
 class PgConnection:
     """One psycopg connection with the sqlite3-like calls the shared store modules make."""
+
+    #: the words the shared health reads spell per backend (``sqlite/sql.Dialect``)
+    dialect = POSTGRES
 
     def __init__(self, raw: psycopg.Connection):
         self.raw = raw
@@ -94,6 +100,9 @@ def connect(url: str, migrate: bool = True) -> PgConnection:
     """A connection in autocommit mode (transactions are explicit ``BEGIN``s), schema migrated."""
     raw = psycopg.connect(url, autocommit=True)
     raw.adapters.register_loader("numeric", _IntOrFloatNumeric)
+    # every Python int as BIGINT: psycopg would send a small one as INTEGER, and ``? * ?`` of two
+    # millisecond figures would then overflow (SQLite's integers are all 64-bit)
+    raw.adapters.register_dumper(int, Int8Dumper)
     conn = PgConnection(raw)
     if migrate:
         from collector.store.postgres.migrations import migrate as apply_migrations

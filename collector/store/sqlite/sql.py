@@ -13,6 +13,33 @@ from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
 
+class Dialect(NamedTuple):
+    """The few words of SQL that differ between the backends where a statement is otherwise shared
+    (the health part's reads): SQLite's planner hints and temporary-table spellings, and their
+    PostgreSQL equivalents (its planner needs no hints).  A connection names its dialect in a
+    ``dialect`` attribute (``postgres/db.PgConnection``); a sqlite3 connection has none: SQLite."""
+
+    name: str
+    temp: str              # the schema of temporary tables: "temp." / "pg_temp."
+    without_rowid: str     # a keyed table's option: " WITHOUT ROWID" / ""
+    cross_join: str        # SQLite's CROSS JOIN fixes the join order; elsewhere a plain JOIN
+    hints: bool            # SQLite's INDEXED BY
+    concat_agg: str        # group_concat / string_agg
+    snapshot: str          # BEGIN a read transaction whose statements share one snapshot
+
+    def indexed(self, index: str) -> str:
+        return f" INDEXED BY {index}" if self.hints else ""
+
+
+SQLITE = Dialect("sqlite", "temp.", " WITHOUT ROWID", "CROSS JOIN", True, "group_concat", "BEGIN")
+POSTGRES = Dialect("postgres", "pg_temp.", "", "JOIN", False, "string_agg",
+                   "BEGIN ISOLATION LEVEL REPEATABLE READ")
+
+
+def dialect(conn) -> Dialect:
+    return getattr(conn, "dialect", SQLITE)
+
+
 #: rows per multi-row statement (SQLite allows 32,766 parameters; PostgreSQL 65,535)
 ROWS_PER_STATEMENT = 250
 
