@@ -8,12 +8,12 @@ from collector.store import open_store
 from tests.plugins.health import HOUR, T, history, make_settings
 
 
-async def test_health_loop_evaluates_periodically(store, fleet, tmp_path):
+async def test_health_loop_evaluates_periodically(store, store_url, fleet):
     (rid,) = fleet("c1", 1)
     history(store, rid, T - HOUR, 1, {"asr.requests": 100, "asr.unrecognized": 50})
     settings = make_settings(health={"interval_s": 1})
     before = REGISTRY.counter("robopulse_health_cycles_total", "").value()
-    parts = open_store(str(tmp_path / "store.db"))
+    parts = open_store(store_url)
     evaluator = Evaluator(parts, settings, lambda: T + 60_000)
     evaluator.start()
     try:

@@ -9,8 +9,6 @@ import random
 import threading
 from collections import defaultdict
 
-import pytest
-
 from collector.store import open_store
 from collector.store.postgres.db import connect, pg_sql
 from collector.store.postgres.ingest import LOCK_STREAMS, PgIngestStore, stream_keys
@@ -161,10 +159,16 @@ def test_store_postgres_parameter_marks_are_swapped_outside_string_literals():
         "SELECT a FROM t WHERE b = %s AND c LIKE 'x.%%' AND d = '?'"
 
 
-def test_store_postgres_a_missing_part_fails_loudly(pg_url):
+def test_store_postgres_reads_rows_by_name_and_numbers_as_sqlite_does(pg_url):
+    """The reads part's rows read by column name and index, and a SUM of BIGINTs (NUMERIC in
+    PostgreSQL) comes back as an int, as from SQLite."""
     store = open_store(pg_url)
     try:
-        with pytest.raises(NotImplementedError, match="no reads part"):
-            store.reads.feed_last_id()
+        PgIngestStore(pg_url).apply([tele("r1", range(1, 4))], 100)
+        robot = store.reads.get_robot("r1", NOW, days=2)
+        assert robot["customer"] == "acme" and robot["status"]["state"] == "unknown"
+        assert store.reads.robot_count("acme") == 1 and store.reads.feed_last_id() == 0
+        total = query(pg_url, "SELECT SUM(total) FROM counter_hour WHERE metric = 'nav.tasks'")[0][0]
+        assert type(total) is int and total == 2 + 3 + 4
     finally:
         store.close()

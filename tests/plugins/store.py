@@ -55,7 +55,8 @@ def pg_url(pg_server) -> Iterator[str]:
 
     name = f"rp_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        # C collation: text sorts by code point, as in SQLite (docs/scale.md)
+        conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
     yield f"{pg_server}/{name}"
     with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

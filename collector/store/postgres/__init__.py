@@ -18,7 +18,7 @@ def open_postgres(url: str) -> Store:
     from collector.store.postgres.db import connect
     from collector.store.postgres.health import PgHealthStore
     from collector.store.postgres.ingest import PgIngestStore
-    from collector.store.postgres.missing import MissingPart
+    from collector.store.postgres.reads import PgReadStore
     from collector.store.postgres.outbox import PgOutboxStore
     from collector.store.postgres.registry import PgRegistryStore
     from collector.store.postgres.shared import PgShared
@@ -27,5 +27,5 @@ def open_postgres(url: str) -> Store:
     evaluator = PgShared(url)
     return Store(url=url, ingest=PgIngestStore(url), registry=PgRegistryStore(url),
                  health=PgHealthStore(url, evaluator), alerts=PgAlertStore(url, evaluator),
-                 outbox=PgOutboxStore(url), reads=MissingPart("reads"),
+                 outbox=PgOutboxStore(url), reads=PgReadStore(url),
                  open_alerts=lambda: PgAlertStore(url))

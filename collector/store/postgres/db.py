@@ -124,3 +124,41 @@ def transient(exc: BaseException) -> bool:
         return True
     state = getattr(exc, "sqlstate", None) or ""
     return state[:2] in ("08", "40", "53", "57")
+
+
+class _NamedRow(tuple):
+    """A row read by index and by column name, and a mapping for ``dict(row)``: what the reads
+    part's code expects of ``sqlite3.Row``.  Equal to the plain tuple of its values."""
+
+    __slots__ = ()
+    _names: tuple[str, ...] = ()
+    _index: dict[str, int] = {}
+
+    def keys(self) -> tuple[str, ...]:
+        return self._names
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+
+@lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type:
+    return type("Row", (_NamedRow,), {"__slots__": (), "_names": names,
+                                      "_index": {n: i for i, n in enumerate(names)}})
+
+
+def named_rows(cursor: psycopg.Cursor):
+    """psycopg row factory: ``_NamedRow`` rows."""
+    names = tuple(c.name for c in cursor.description or ())
+    cls = _row_class(names)
+    return lambda values: tuple.__new__(cls, values)
+
+
+def connect_reader(url: str) -> PgConnection:
+    """A read-only connection (its transactions cannot write) with rows read by name too."""
+    conn = connect(url, migrate=False)
+    conn.raw.row_factory = named_rows
+    conn.raw.execute("SET default_transaction_read_only = on")
+    return conn

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
+from collector.store.sqlite.sql import SQLITE, Dialect
 from protocol.timeunits import DAY_MS, day_start
 
 T = TypeVar("T")
@@ -43,7 +44,7 @@ assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
 # Correlated subqueries (one index lookup per customer) rather than GROUP BY over every robot and
 # alert: a single customer's page then costs the same whatever the fleet's size.
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
-       COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) AS timezone,
+       COALESCE(c.timezone, {timezone}) AS timezone,
        c.distributor,
        {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
        h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
@@ -57,12 +58,13 @@ _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c
 _CUSTOMER_FROM = "\nFROM customers c\nLEFT JOIN customer_health h ON h.customer = c.id\n"
 
 
-def _customer_select(open_states: tuple[str, ...], one: bool = False) -> str:
+def _customer_select(open_states: tuple[str, ...], one: bool = False, d: Dialect = SQLITE) -> str:
     """The customers' summary query counting alerts in ``open_states`` (the API passes
     ``alerts.states.OPEN``); ``one``: plus the score's breakdown and facts."""
     marks = ",".join("?" * len(open_states))
     extra = "h.breakdown, h.facts, " if one else ""
-    return "SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks) + _CUSTOMER_FROM
+    return ("SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks, timezone=d.json_text("h.facts", "timezone"))
+            + _CUSTOMER_FROM)
 
 _ROBOT_SELECT = """
 SELECT r.id, r.customer, r.site, r.scene, r.agent_version, r.interval_s, r.first_seen_ms,
@@ -84,7 +86,7 @@ SELECT (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM cus
 """
 
 
-def _customer_where(f: dict) -> tuple[str, list]:
+def _customer_where(f: dict, d: Dialect = SQLITE) -> tuple[str, list]:
     clauses, args = [], []
     for key, column in (("scene", "c.scene"), ("csm", "c.csm"), ("tier", "c.tier"),
                         ("color", "h.color"), ("customer", "c.id")):
@@ -92,7 +94,7 @@ def _customer_where(f: dict) -> tuple[str, list]:
             clauses.append(f"{column} = ?")
             args.append(f[key])
     if f.get("q"):
-        clauses.append("(instr(lower(c.name), lower(?)) > 0 OR instr(c.id, lower(?)) > 0)")
+        clauses.append(f"({d.strpos}(lower(c.name), lower(?)) > 0 OR {d.strpos}(c.id, lower(?)) > 0)")
         args += [f["q"], f["q"]]
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
@@ -167,6 +169,11 @@ def _marks(values: tuple) -> str:
 class SqliteReadStore:
     """The reads part: pooled read-only connections and a thread pool to run reads in."""
 
+    #: the SQL words that differ per backend (``sql.Dialect``); the PostgreSQL part sets its own
+    dialect = SQLITE
+    #: the cache marker's query (``data_version``)
+    version_sql = _VERSION_SQL
+
     def __init__(self, path: str, size: int = 8, threads: int | None = None):
         self.path = path
         self.size = size
@@ -199,7 +206,7 @@ class SqliteReadStore:
         try:
             conn = self._idle.get_nowait()
         except queue.Empty:
-            conn = connect_reader(self.path)
+            conn = self._open()
         try:
             yield conn
         except BaseException:
@@ -212,11 +219,15 @@ class SqliteReadStore:
         except queue.Full:
             conn.close()
 
+    def _open(self):
+        """A new read-only connection whose rows read by name and by index (``sqlite3.Row``)."""
+        return connect_reader(self.path)
+
     # ------------------------------------------------------------ cache markers
     def data_version(self) -> tuple:
         """Changes whenever health is recomputed, an alert moves, or a customer or robot is added."""
         with self._conn() as conn:
-            return tuple(conn.execute(_VERSION_SQL).fetchone())
+            return tuple(conn.execute(self.version_sql).fetchone())
 
     def robots_version(self, customer: str) -> tuple:
         """Changes whenever a robot of the customer reports anything (ingest updates last_seen_ms)."""
@@ -231,11 +242,12 @@ class SqliteReadStore:
 
     # ------------------------------------------------------------ customers
     def list_customers(self, f: dict, sort: str, limit: int, offset: int, open_states: tuple[str, ...]) -> dict:
-        where, args = _customer_where(f)
+        where, args = _customer_where(f, self.dialect)
         desc = sort.startswith("-")
         order = f"{_CUSTOMER_SORT_SQL[sort.lstrip('-')]} {'DESC' if desc else 'ASC'} NULLS LAST, c.id"
         with self._conn() as conn:
-            rows = conn.execute(f"{_customer_select(open_states)}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+            select = _customer_select(open_states, d=self.dialect)
+            rows = conn.execute(f"{select}{where} ORDER BY {order} LIMIT ? OFFSET ?",
                                 [*open_states, *args, limit, offset]).fetchall()
             total = conn.execute(f"SELECT count(*) FROM customers c LEFT JOIN customer_health h "
                                  f"ON h.customer = c.id{where}", args).fetchone()[0]
@@ -243,7 +255,7 @@ class SqliteReadStore:
 
     def get_customer(self, customer: str, now_ms: int, open_states: tuple[str, ...], days: int = 30) -> dict | None:
         with self._conn() as conn:
-            row = conn.execute(f"{_customer_select(open_states, one=True)} WHERE c.id = ?",
+            row = conn.execute(f"{_customer_select(open_states, one=True, d=self.dialect)} WHERE c.id = ?",
                                [*open_states, customer]).fetchone()
             if row is None:
                 return None
@@ -414,7 +426,7 @@ class SqliteReadStore:
     def outcome_inputs(self) -> tuple[list[dict], list[dict]]:
         """Customers and events in one read transaction (a consistent snapshot for the rates)."""
         with self._conn() as conn:
-            conn.execute("BEGIN")
+            conn.execute(self.dialect.snapshot)
             customers = [dict(r) for r in conn.execute(
                 "SELECT c.id, c.name, c.scene, c.tier, c.csm, coalesce(c.distributor, '') AS distributor, "
                 "c.contract_start, c.contract_end, c.arr, h.score, h.color "

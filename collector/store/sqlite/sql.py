@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 class Dialect(NamedTuple):
     """The few words of SQL that differ between the backends where a statement is otherwise shared
-    (the health part's reads): SQLite's planner hints and temporary-table spellings, and their
+    (the health and reads parts): SQLite's planner hints and temporary-table spellings, and their
     PostgreSQL equivalents (its planner needs no hints).  A connection names its dialect in a
     ``dialect`` attribute (``postgres/db.PgConnection``); a sqlite3 connection has none: SQLite."""
 
@@ -26,14 +26,19 @@ class Dialect(NamedTuple):
     hints: bool            # SQLite's INDEXED BY
     concat_agg: str        # group_concat / string_agg
     snapshot: str          # BEGIN a read transaction whose statements share one snapshot
+    strpos: str            # position of a substring: instr / strpos (same arguments)
 
     def indexed(self, index: str) -> str:
         return f" INDEXED BY {index}" if self.hints else ""
 
+    def json_text(self, column: str, key: str) -> str:
+        """A top-level text field of a JSON column."""
+        return f"json_extract({column}, '$.{key}')" if self.name == "sqlite" else f"({column}::json ->> '{key}')"
 
-SQLITE = Dialect("sqlite", "temp.", " WITHOUT ROWID", "CROSS JOIN", True, "group_concat", "BEGIN")
+
+SQLITE = Dialect("sqlite", "temp.", " WITHOUT ROWID", "CROSS JOIN", True, "group_concat", "BEGIN", "instr")
 POSTGRES = Dialect("postgres", "pg_temp.", "", "JOIN", False, "string_agg",
-                   "BEGIN ISOLATION LEVEL REPEATABLE READ")
+                   "BEGIN ISOLATION LEVEL REPEATABLE READ", "strpos")
 
 
 def dialect(conn) -> Dialect:
