@@ -172,3 +172,20 @@ def test_store_postgres_reads_rows_by_name_and_numbers_as_sqlite_does(pg_url):
         assert type(total) is int and total == 2 + 3 + 4
     finally:
         store.close()
+
+
+def test_store_postgres_one_collector_per_database_until_the_evaluator_lease(pg_url):
+    """A second collector on the same database is refused at once, naming the holder; the lock
+    goes with the first one's session."""
+    from collector.store.lock import StoreInUse, StoreLock
+
+    first = StoreLock(pg_url).acquire()
+    try:
+        try:
+            StoreLock(pg_url).acquire()
+            raise AssertionError("a second collector took the database")
+        except StoreInUse as exc:
+            assert "robopulse-collector pid" in str(exc)
+    finally:
+        first.release()
+    StoreLock(pg_url).acquire().release()
