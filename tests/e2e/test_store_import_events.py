@@ -5,9 +5,9 @@ and importing it again changes nothing."""
 from __future__ import annotations
 
 import getpass
-import sqlite3
 import subprocess
 
+from tests.plugins.api import connect_store
 from tests.support.procs import robopulse_cmd
 
 CUSTOMERS = """id,name,scene,tier,contract_start,contract_end,arr,csm,distributor
@@ -37,8 +37,8 @@ def _run(*args):
     return subprocess.run(robopulse_cmd("collector", *map(str, args)), capture_output=True, text=True, timeout=60)
 
 
-def _setup(tmp_path):
-    db = tmp_path / "store.db"
+def _setup(tmp_path, store_url):
+    db = store_url
     config = tmp_path / "c.toml"
     config.write_text(f'[collector]\ndb = "{db}"\n')
     customers = tmp_path / "customers.csv"
@@ -48,7 +48,7 @@ def _setup(tmp_path):
 
 
 def _snapshot(db):
-    conn = sqlite3.connect(db)
+    conn = connect_store(db)
     try:
         return (conn.execute("SELECT * FROM customer_events ORDER BY id").fetchall(),
                 conn.execute("SELECT id, contract_end, arr, distributor, updated_ms FROM customers ORDER BY id")
@@ -57,8 +57,8 @@ def _snapshot(db):
         conn.close()
 
 
-def test_store_import_events_refuses_a_bad_file_whole(tmp_path):
-    db, config = _setup(tmp_path)
+def test_store_import_events_refuses_a_bad_file_whole(tmp_path, store_url):
+    db, config = _setup(tmp_path, store_url)
     before = _snapshot(db)
     bad = tmp_path / "bad.csv"
     bad.write_bytes("\ufeff".encode() + BAD.encode("utf-8"))
@@ -76,8 +76,8 @@ def test_store_import_events_refuses_a_bad_file_whole(tmp_path):
     assert before[1][1][1] == "2026-02-28"
 
 
-def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_path):
-    db, config = _setup(tmp_path)
+def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_path, store_url):
+    db, config = _setup(tmp_path, store_url)
     good = tmp_path / "events.csv"
     good.write_text(GOOD, encoding="utf-8")
     result = _run("import-events", good, "--config", config, "--by", "王芳")
@@ -102,12 +102,12 @@ def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_p
     plain = tmp_path / "plain.csv"
     plain.write_text("id,name\nmuseum-sh,上海博物馆\n", encoding="utf-8")
     assert _run("import-customers", plain, "--config", config).returncode == 0
-    assert sqlite3.connect(db).execute("SELECT distributor FROM customers WHERE id = 'museum-sh'").fetchone() == \
+    assert connect_store(db).execute("SELECT distributor FROM customers WHERE id = 'museum-sh'").fetchone() == \
         ("华东代理",)
 
 
-def test_store_import_events_refuses_unusable_files(tmp_path):
-    _, config = _setup(tmp_path)
+def test_store_import_events_refuses_unusable_files(tmp_path, store_url):
+    _, config = _setup(tmp_path, store_url)
     header = tmp_path / "h.csv"
     header.write_text("who,when\nx,y\n")
     result = _run("import-events", header, "--config", config)

@@ -82,6 +82,11 @@ class PgConnection:
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
+    def commit(self) -> None:
+        """Commit an open transaction (sqlite3's call; in autocommit there is usually none)."""
+        if self.in_transaction:
+            self.raw.execute("COMMIT")
+
     def rollback(self) -> None:
         """End a failed transaction (nothing to do when none is open or the connection is gone)."""
         if self.raw.closed:
