@@ -8,8 +8,9 @@ between two flushes).  A second collector holding the same window (a redelivery 
 shared subscription's re-dispatch) waits at that lock until the first commits or rolls back, and
 only then reads the stream's stored seqs: under READ COMMITTED each statement sees what committed
 before it began, so it finds the windows and counts them as duplicates.  No per-process memory of
-the highest seq is kept (``apply_items`` gets no ``stream_highs``): every flush reads it inside its
-transaction.  The ``window_chunks`` key (robot, stream, last_seq) is the backstop.
+the highest seq is kept: every flush reads its streams' highest seqs inside its transaction, after
+taking their locks, in one statement (``STREAM_HIGHS``), and hands them to ``apply_items`` for that
+flush only.  The ``window_chunks`` key (robot, stream, last_seq) is the backstop.
 
 Rollups are ``ON CONFLICT ... DO UPDATE`` increments: two collectors adding to one bucket both
 land.  Locks are taken in one global order (the stream locks first, sorted; then the tables in
@@ -40,6 +41,16 @@ LOCK_STREAMS = ("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
                 "FROM unnest(%s::text[]) AS k ORDER BY k")
 
 
+#: every stream's highest stored seq, read in one statement after the stream locks are held
+STREAM_HIGHS = ("SELECT s.robot, s.stream, COALESCE((SELECT MAX(w.last_seq) FROM window_chunks w"
+                " WHERE w.robot = s.robot AND w.stream = s.stream), 0)"
+                " FROM unnest(%s::text[], %s::text[]) AS s(robot, stream)")
+
+
+def streams(items: Sequence[Queued]) -> list[tuple[str, str]]:
+    return sorted({(rec.robot, rec.stream) for rec in (i.record for i in items) if type(rec) is Telemetry})
+
+
 def stream_keys(items: Sequence[Queued]) -> list[str]:
     """The lock names of the streams ``items`` write windows to."""
     return sorted({f"{rec.robot}\x1f{rec.stream}" for rec in (i.record for i in items) if type(rec) is Telemetry})
@@ -62,15 +73,20 @@ class PgIngestStore:
         return self._conn
 
     def apply(self, items: Sequence[Queued], rejects_kept: int) -> Outcome:
-        keys = stream_keys(items)
+        keys, pairs = stream_keys(items), streams(items)
         for attempt in range(RETRIES + 1):
             conn = self.conn
             try:
                 conn.raw.execute("BEGIN")
+                highs: dict[tuple[str, str], int] = {}
                 if keys:
                     conn.raw.execute(LOCK_STREAMS, (keys,))
-                # no robot-owner or stream-high caches: another collector may change either
-                outcome = apply_items(conn, items, rejects_kept, self._known_customers, None, None)
+                    # each stream's highest seq, read now that no other flush can add to it: one
+                    # statement for the flush, not one per message; kept for this flush only
+                    highs = {(r, st): int(h) for r, st, h in conn.raw.execute(
+                        STREAM_HIGHS, ([p[0] for p in pairs], [p[1] for p in pairs]))}
+                # no robot-owner cache: another collector may move a robot to another customer
+                outcome = apply_items(conn, items, rejects_kept, self._known_customers, None, highs)
                 conn.raw.execute("COMMIT")
                 return outcome
             except BaseException as exc:

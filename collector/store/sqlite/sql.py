@@ -68,7 +68,12 @@ def _sql(insert: Insert, rows: int) -> str:
 
 
 def insert_many(conn: sqlite3.Connection, insert: Insert, rows: list) -> None:
-    """Insert ``rows`` (sequences in ``insert.columns`` order) as multi-row statements."""
+    """Insert ``rows`` (sequences in ``insert.columns`` order) as multi-row statements (or as the
+    connection's own ``insert_many`` does it, when it has one: ``postgres/db.PgConnection``)."""
+    own = getattr(conn, "insert_many", None)
+    if own is not None:
+        own(insert, rows)
+        return
     for i in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[i:i + ROWS_PER_STATEMENT]
         conn.execute(insert.sql(len(chunk)), list(chain.from_iterable(chunk)))
