@@ -21,11 +21,11 @@ NOW = 1_767_225_600_000
 HOUR = 3_600_000
 
 
-def tele(robot, seqs, customer="acme", stream="00000000000000aa"):
+def tele(robot, seqs, customer="acme", stream="00000000000000aa", received=NOW):
     windows = tuple(Window(s, NOW - 2 * HOUR + s * 10_000, NOW - 2 * HOUR + s * 10_000 + 10_000,
                            {"nav.tasks": s % 7 + 1, "usage.interactions": 1}, {"sys.cpu_pct": float(s % 100)})
                     for s in seqs)
-    return Queued.of(Telemetry.of(Batch(robot, customer, "s1", stream, NOW, windows)), NOW)
+    return Queued.of(Telemetry.of(Batch(robot, customer, "s1", stream, NOW, windows)), received)
 
 
 def query(url, sql, *args):
@@ -189,3 +189,32 @@ def test_store_postgres_one_collector_per_database_until_the_evaluator_lease(pg_
     finally:
         first.release()
     StoreLock(pg_url).acquire().release()
+
+
+def test_store_postgres_raw_chunks_go_to_day_partitions_and_retention_drops_them(pg_url):
+    """Chunks land in the partition of their receive day (made ahead; other days in the default
+    one); a redelivery received on a later day is still a duplicate; retention drops an expired day
+    whole and deletes the default partition's expired rows in batches."""
+    import time
+
+    from collector.store.postgres import partitions
+
+    DAY = 86_400_000
+    today = int(time.time() * 1000) // DAY * DAY
+    old = today - 20 * DAY
+    part = PgIngestStore(pg_url)
+    conn = part.conn  # opening makes today's partition and two days ahead
+    assert set(partitions.existing(conn.raw)) == {today, today + DAY, today + 2 * DAY}
+    partitions.ensure(conn.raw, old, ahead=0)  # a store running 20 days ago made that day's
+    part.apply([tele("r1", range(1, 6), received=old + 1000)], 100)       # the day partition, 20 days ago
+    part.apply([tele("r1", range(6, 9), received=old - 5 * DAY)], 100)    # no partition: the default one
+    again = part.apply([tele("r1", range(1, 6), received=today + 1000)], 100)  # redelivered today
+    assert (again.stored, again.duplicates) == (0, 5)
+    part.apply([tele("r1", range(9, 11), received=today + 2000)], 100)
+    where = dict(query(pg_url, "SELECT tableoid::regclass::text, SUM(n) FROM window_chunks GROUP BY 1"))
+    assert where == {partitions.name_of(old): 5, "window_chunks_default": 3, partitions.name_of(today): 2}
+    assert part.delete_expired("window_chunks", today - 10 * DAY, 1000) >= 1  # the old day's partition
+    assert partitions.name_of(old) not in partitions.existing(conn.raw).values()
+    assert part.delete_expired("window_chunks", today - 10 * DAY, 1000) == 1  # the default's one chunk
+    assert query(pg_url, "SELECT SUM(n) FROM window_chunks") == [(2,)]
+    part.close()

@@ -22,15 +22,20 @@ reporting a ``TransientStoreError`` to the writer, which keeps the items and tri
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import psycopg
 
+from collector.store.postgres import partitions
 from collector.store.postgres.db import PgConnection, connect, describe, transient
 from collector.store.records import Queued, Telemetry
 from collector.store.seam import Outcome, TransientStoreError
 from collector.store.sqlite.apply import apply_items
 from collector.store.sqlite.ingest import _EXPIRED
+from protocol.logs import get_logger
+
+log = get_logger("collector.store.postgres.ingest")
 
 #: a flush's transaction is retried this many times after a deadlock or serialization failure
 RETRIES = 5
@@ -67,9 +72,11 @@ class PgIngestStore:
     def conn(self) -> PgConnection:
         if self._conn is None:
             try:
-                self._conn = connect(self.url)
+                conn = connect(self.url)
+                partitions.ensure(conn.raw, int(time.time() * 1000))  # today's before the first flush
             except psycopg.Error as exc:
                 raise TransientStoreError(describe(exc)) from exc
+            self._conn = conn
         return self._conn
 
     def apply(self, items: Sequence[Queued], rejects_kept: int) -> Outcome:
@@ -111,9 +118,17 @@ class PgIngestStore:
         self._known_customers.clear()
 
     def delete_expired(self, table: str, cutoff_ms: int, limit: int) -> int:
+        """Raw chunks: the expired day partitions dropped whole (their rows counted as deleted),
+        the days ahead made, then what is left (the default partition) deleted in batches."""
         select, delete = _EXPIRED[table]
         conn = self.conn
         try:
+            if table == "window_chunks":
+                partitions.ensure(conn.raw, int(time.time() * 1000))
+                dropped, rows = partitions.drop_expired(conn.raw, cutoff_ms)
+                if dropped:
+                    log.info("raw_partitions_dropped", partitions=dropped, rows_estimated=rows)
+                    return max(rows, 1)  # something was deleted: retention comes back to this table
             with conn.raw.transaction():
                 keys = conn.execute(select, (cutoff_ms, limit)).fetchall()
                 if keys:
