@@ -9,6 +9,8 @@ import random
 import threading
 from collections import defaultdict
 
+import pytest
+
 from collector.store import open_store
 from collector.store.postgres.db import connect, pg_sql
 from collector.store.postgres.ingest import LOCK_STREAMS, PgIngestStore, stream_keys
@@ -218,3 +220,8 @@ def test_store_postgres_raw_chunks_go_to_day_partitions_and_retention_drops_them
     assert part.delete_expired("window_chunks", today - 10 * DAY, 1000) == 1  # the default's one chunk
     assert query(pg_url, "SELECT SUM(n) FROM window_chunks") == [(2,)]
     part.close()
+
+
+@pytest.mark.sqlite_only("the marker's own test")
+def test_store_postgres_sqlite_only_marker_keeps_a_test_on_sqlite(store_backend):
+    assert store_backend == "sqlite"
