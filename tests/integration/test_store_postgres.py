@@ -225,3 +225,31 @@ def test_store_postgres_raw_chunks_go_to_day_partitions_and_retention_drops_them
 @pytest.mark.sqlite_only("the marker's own test")
 def test_store_postgres_sqlite_only_marker_keeps_a_test_on_sqlite(store_backend):
     assert store_backend == "sqlite"
+
+
+def test_store_postgres_parts_reconnect_after_the_server_drops_them(pg_url):
+    """A database restart (here: the connections terminated by the server) fails the call in
+    flight; the next call of each part opens a new connection."""
+    import psycopg
+
+    store = open_store(pg_url)
+    try:
+        assert store.registry.customer_ids() == set()
+        assert store.outbox.due("cs", NOW) == []
+        with store.alerts.transaction():
+            assert store.alerts.alerts_in(("firing",)) == {}
+        query(pg_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        def alerts():
+            with store.alerts.transaction():
+                return store.alerts.alerts_in(("firing",))
+
+        for call, empty in ((store.registry.customer_ids, set()), (lambda: store.outbox.due("cs", NOW), []),
+                            (alerts, {})):
+            try:
+                call()
+            except psycopg.OperationalError:
+                pass  # the call in flight may fail
+            assert call() == empty  # the next one works
+    finally:
+        store.close()

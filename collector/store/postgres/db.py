@@ -126,6 +126,12 @@ class PgConnection:
             except psycopg.Error:
                 pass
 
+    @property
+    def usable(self) -> bool:
+        """False once the server or the network dropped the connection (psycopg marks it broken):
+        its owner opens a new one rather than failing every call after a database restart."""
+        return not (self.raw.closed or self.raw.broken)
+
     def close(self) -> None:
         self.raw.close()
 

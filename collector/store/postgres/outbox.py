@@ -26,6 +26,9 @@ class PgOutboxStore(SqliteOutboxStore):
 
     @property
     def conn(self) -> PgConnection:
+        if self._conn is not None and not self._conn.usable:  # dropped by a database restart
+            self._conn.close()
+            self._conn = None
         if self._conn is None:
             self._conn = connect(self.path)
         return self._conn

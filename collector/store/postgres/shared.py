@@ -32,6 +32,9 @@ class PgShared:
 
     @property
     def conn(self) -> PgConnection:
+        if self._conn is not None and self._owned and not self._conn.usable:
+            self._conn.close()  # dropped by a database restart: the next cycle opens a new one
+            self._conn = None
         if self._conn is None:
             with self._lock:
                 if self._conn is None:
