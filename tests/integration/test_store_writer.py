@@ -24,6 +24,14 @@ def tele(robot, seqs, t_base=NOW - DAY, customer="acme", received=NOW):
                      received)
 
 
+def read(tmp_path, sql, *args):
+    """A query on the SQLite store ``tmp_path / "s.db"`` (test_store_faults.py's SQLite-only tests)."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        return conn.execute(sql, args).fetchall()
+
+
 def make_writer(store_url, **kw):
     stats = StoreStats(Registry())
     return Writer(open_store(store_url).ingest, stats=stats, flush_ms=20, clock=lambda: NOW / 1000, **kw), stats
