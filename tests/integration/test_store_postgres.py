@@ -120,14 +120,14 @@ def test_store_postgres_second_collector_waits_for_the_first_commit_then_sees_du
     a.close()
 
 
-def test_store_postgres_migrations_run_once_when_collectors_start_together(pg_url):
+def test_store_postgres_migrations_run_once_when_collectors_start_together(pg_empty_url):
     """Four connections migrate an empty database at once: the advisory lock lets one apply each
     file, the others find it done; a later start applies nothing."""
     results, errors = [], []
 
     def start():
         try:
-            conn = connect(pg_url, migrate=False)
+            conn = connect(pg_empty_url, migrate=False)
             results.append(migrate(conn))
             conn.close()
         except BaseException as exc:  # pragma: no cover
@@ -141,8 +141,8 @@ def test_store_postgres_migrations_run_once_when_collectors_start_together(pg_ur
     assert not errors
     names = [name for name, _ in migration_files()]
     assert sorted(len(r) for r in results) == [0, 0, 0, len(names)]
-    assert [r[0] for r in query(pg_url, "SELECT name FROM _migrations ORDER BY name")] == names
-    conn = connect(pg_url, migrate=False)
+    assert [r[0] for r in query(pg_empty_url, "SELECT name FROM _migrations ORDER BY name")] == names
+    conn = connect(pg_empty_url, migrate=False)
     assert migrate(conn) == []
     conn.close()
 
