@@ -3,7 +3,9 @@
 ``python -m bench.health_cycle [--robots 10000] [--customers 500] [--days 30] [--db PATH] [--cold]``
 
 Builds (or reuses, with ``--db``) a store holding 30 days of daily rollups and the last 48 hours
-of hourly rollups for every robot, then, in a fresh process, times the FIRST cycle (nothing
+of hourly rollups for every robot, and 30 days of each customer's hourly usage totals
+(``customer_hour``: the 48 hours summed from the robots', the days before spread over their hours,
+as live ingest would have kept them), then, in a fresh process, times the FIRST cycle (nothing
 evaluated before, cold connection) and a few warm ones one minute apart, with a minute of new data
 for every robot written between cycles as the store would (not timed), and a restarted process's
 first cycle, each with the process's peak RSS.  Each run works on a fresh copy of the built store
@@ -38,7 +40,9 @@ SCENES = ("museum", "ktv", "scenic", "conference", "mall", "bank", "hospital")
 DENOMINATORS = tuple(m.name for sub in HEALTH_SUBSYSTEMS if sub != "network"
                      for m in subsystem_metrics(sub) if not m.is_error)
 ERRORS = tuple(m.name for sub in HEALTH_SUBSYSTEMS for m in error_metrics(sub))
-SKILLS = ("skill.guide", "skill.qa", "skill.sign_in")
+#: the skills of the scenes' primary measures too (museum guide, KTV delivery, conference sign-in and
+#: lead-the-way: ``[health] scene_measures``), so each customer's measure has 30 days of hours to read
+SKILLS = ("skill.guide", "skill.qa", "skill.sign_in", "skill.delivery", "skill.lead_way")
 
 
 def robot_hour(rng: random.Random) -> dict[str, int]:
@@ -94,8 +98,25 @@ def build(path: Path, robots: int, customers: int, days: int) -> None:
     conn.execute("BEGIN")
     customer_usage.rebuild(conn)  # rows written above straight into counter_day: the store would have kept it
     conn.execute("COMMIT")
+    conn.execute("BEGIN")
+    spread_hours(conn, hour0 - 47 * HOUR, day0 - days * DAY)
+    conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
+
+
+def spread_hours(conn: sqlite3.Connection, before_ms: int, since_ms: int) -> None:
+    """``customer_hour`` for the hours from ``since_ms`` to ``before_ms`` (the robots' hourly rollups
+    start there): each ``customer_day`` total spread evenly over the day's 24 hours (the remainder
+    in its first hour), so the customer's 30 local days of hours exist as the store would keep them."""
+    conn.execute(
+        "WITH RECURSIVE h(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM h WHERE k < 23)"
+        " INSERT INTO customer_hour (bucket_ms, metric, customer, total)"
+        f" SELECT d.bucket_ms + h.k * {HOUR}, d.metric, d.customer,"
+        " d.total / 24 + CASE WHEN h.k = 0 THEN d.total % 24 ELSE 0 END"
+        " FROM customer_day d CROSS JOIN h"
+        f" WHERE d.bucket_ms + h.k * {HOUR} >= ? AND d.bucket_ms + h.k * {HOUR} < ? AND d.total > 0"
+        " ON CONFLICT (bucket_ms, metric, customer) DO NOTHING", (since_ms, before_ms))
 
 
 def rss_mb() -> float:
@@ -126,6 +147,7 @@ def cycles(path: Path, first_minute: int, count: int) -> list[dict]:
     from collector.store.sqlite import seed
     from collector.store.sqlite.db import connect_writer
     from collector.store.sqlite.shared import EvaluatorParts
+    from protocol.config import Values
     conn = connect_writer(path)
     store = EvaluatorParts(conn)  # the evaluator's parts on the connection that writes the new minutes
     robots = [r[0] for r in conn.execute("SELECT id FROM robots")]
@@ -138,7 +160,7 @@ def cycles(path: Path, first_minute: int, count: int) -> list[dict]:
             seed.write_windows(conn, [(rid, now - 60_000, now, {m: max(1, v // 60) for m, v in robot_hour(rng).items()})
                                       for rid in robots])
         started = time.perf_counter()
-        summary = evaluate(store, now, settings_of({}), memory)
+        summary = evaluate(store, now, settings_of(Values()), memory)
         out.append({"seconds": time.perf_counter() - started, "rss_mb": rss_mb(),
                     **{k: v for k, v in summary.items() if k.endswith("_s") or k in ("robots", "customers")}})
     conn.close()

@@ -20,6 +20,7 @@ from collector.http.connections import CONNECTIONS, Connections, track_requests
 from collector.http.errors import api_json_errors
 from collector.http.keys import CLOCK, CONFIG, SERVICES, STORE
 from collector.store.seam import Store
+from protocol.config import Values
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -38,7 +39,7 @@ def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
-def create_app(config: dict, store: Store, *, services: dict | None = None,
+def create_app(config: Values, store: Store, *, services: dict | None = None,
                clock: Callable[[], int] = wall_clock_ms) -> web.Application:
     """The HTTP app over ``store`` (the caller owns it; the app only closes the read pool it used
     when it stops serving).  ``services``: the running pieces /healthz and /metrics report on
@@ -47,7 +48,7 @@ def create_app(config: dict, store: Store, *, services: dict | None = None,
     app = web.Application(middlewares=[track_requests, api_json_errors, auth_middleware],
                           client_max_size=64 * 1024)
     app[CONFIG] = config
-    app[CONNECTIONS] = Connections(config["http"]["max_connections"], config["http"]["header_timeout_s"])
+    app[CONNECTIONS] = Connections(config.http.max_connections, config.http.header_timeout_s)
     app[STORE] = store
     app[SERVICES] = services or {}
     app[CLOCK] = clock

@@ -1,5 +1,6 @@
 """``robopulse collector ...``: run the collector, import customers, the asset registry and
-commercial events, generate the broker's accounts and ACL from the registry."""
+commercial events and success goals, generate the broker's accounts and ACL from the registry, write monthly
+value reports."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
                                                      "password, topic_prefix)")
     acl.add_argument("--out", required=True, help="folder for acl_file, password_file, credentials.csv")
     _add_import_events(sub)
+    _add_report(sub)
+    _add_import_goals(sub)
     return parser
 
 
@@ -42,6 +45,29 @@ def _add_import_events(sub) -> None:
     imp.add_argument("csv", help="CSV with header customer,date,kind,amount,robots,referred_by,contract_end,note")
     imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
     imp.add_argument("--by", default=None, help="who is importing (recorded with each event; default: the OS user)")
+
+
+def _add_report(sub) -> None:
+    """``report`` (issue 15): a customer's monthly value report as .pdf or .html, or every customer's."""
+    rep = sub.add_parser("report", help="write a customer's monthly value report (.pdf or .html by the file's "
+                                        "suffix), or with --all every customer's into a folder")
+    who = rep.add_mutually_exclusive_group(required=True)
+    who.add_argument("--customer", help="customer id")
+    who.add_argument("--all", action="store_true", help="every customer: --out is a folder")
+    rep.add_argument("--month", default=None, help="YYYY-MM, the customer's local month (default: last month)")
+    rep.add_argument("--out", required=True, help="FILE.pdf or FILE.html; with --all, a folder")
+    rep.add_argument("--format", choices=("pdf", "html"), default="pdf", help="with --all: the files' format")
+    rep.add_argument("--config", default=None, help="TOML config file ([collector] db, [health]); default: "
+                                                    "the environment (ROBOPULSE_COLLECTOR_DB)")
+    rep.add_argument("--chromium", default=None, help="the browser that prints the PDF (default: chromium on the PATH)")
+
+
+def _add_import_goals(sub) -> None:
+    """``import-goals`` (issue 14): success goals, refused whole on a bad row."""
+    imp = sub.add_parser("import-goals", help="set customers' success goals (metric, target, start, due) from a CSV file")
+    imp.add_argument("csv", help="CSV with header customer,metric,target,start,due,note")
+    imp.add_argument("--config", required=True, help="TOML config file (for [collector] db)")
+    imp.add_argument("--by", default=None, help="who is importing (recorded with each goal; default: the OS user)")
 
 
 def main(argv: list[str]) -> int:
@@ -64,6 +90,10 @@ def main(argv: list[str]) -> int:
 
     if args.command == "import-events":
         return _import_events(args, config)
+    if args.command == "report":
+        return _report(args, config)
+    if args.command == "import-goals":
+        return _import_goals(args, config)
     store = open_store(config.collector.db)
     try:
         if args.command == "import-customers":
@@ -100,6 +130,51 @@ def _broker_acl(config, registry, out_dir: str) -> int:
 def _import_events(args, config) -> int:
     from collector.store import open_store
     from collector.store.events import import_file
+
+    store = open_store(config.collector.db)
+    try:
+        return import_file(args.csv, store.registry, out=sys.stdout, err=sys.stderr, actor=args.by)
+    finally:
+        store.close()
+
+
+def _report(args, config) -> int:
+    """One report to a file, or ``--all`` into a folder: progress on stderr, what was written on stdout."""
+    import time
+
+    from collector.report import files
+    from collector.report.pdf import PdfError
+    from collector.report.period import ReportError, last_month
+    from collector.store import open_store
+
+    now = int(time.time() * 1000)
+    month = args.month or last_month(now, config.health.timezone)
+    store = open_store(config.collector.db)
+    try:
+        if not args.all:
+            path = files.write_one(store.reads, args.customer, month, args.out, now, config.health, args.chromium)
+            print(f"wrote {path}", file=sys.stdout)
+            return 0
+        written, skipped, failed = files.write_all(store.reads, month, args.out, now, config.health, args.format,
+                                                   args.chromium, progress=sys.stderr)
+    except (ReportError, PdfError) as exc:
+        print(f"robopulse collector report: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"wrote {len(written)} reports for {month} to {args.out}:", file=sys.stdout)
+    for path in written:
+        print(f"  {path}", file=sys.stdout)
+    for cid, why in skipped:
+        print(f"  skipped {cid}: {why}", file=sys.stdout)
+    for cid, why in failed:
+        print(f"  FAILED {cid}: {why}", file=sys.stdout)
+    return 1 if failed else 0
+
+
+def _import_goals(args, config) -> int:
+    from collector.store import open_store
+    from collector.store.goals import import_file
 
     store = open_store(config.collector.db)
     try:

@@ -27,12 +27,28 @@ def _token(value: str) -> str | None:
     return None if len(value) >= 8 else "must be a string of at least 8 characters"
 
 
+#: the alert engine's own actor name: a person may not take it (their actions would read as the rules')
+RESERVED_ACTORS = ("rules",)
+MAX_PERSON = 100
+
+
+def _person(value: str) -> str | None:
+    """A person's display name: printable, at most MAX_PERSON characters, not an engine's name."""
+    if len(value) > MAX_PERSON or value != value.strip() or not all(c.isprintable() for c in value):
+        return f"must be a printable name of at most {MAX_PERSON} characters without surrounding spaces"
+    if value in RESERVED_ACTORS:
+        return f"{value!r} is the alert engine's own name"
+    return None
+
+
 #: the keys of one ``[[http.tokens]]`` table (without ``name`` it is named ``token<i>``)
 TOKEN: tuple[Option, ...] = (
     Option("", "token", str, REQUIRED, "the bearer token", _token),
     Option("", "role", str, "viewer", "viewer or admin",
            lambda v: None if v in ("viewer", "admin") else "must be viewer or admin"),
     Option("", "name", str, "", "name in logs and alert events"),
+    Option("", "person", str, "", "the person who holds the token (e.g. 王芳): recorded as the actor of "
+           "their acks, snoozes, events and notes (without it: the token's name)", _person),
 )
 
 OPTIONS: tuple[Option, ...] = (
@@ -65,7 +81,7 @@ OPTIONS: tuple[Option, ...] = (
            "unacknowledged messages the broker may have out to the collector (acks wait for a commit)",
            in_range(1, 65535)),
     Option("http", "listen", str, "127.0.0.1:8080", "HTTP listen address host:port (empty: no HTTP)", host_port),
-    Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer or admin), name",
+    Option("http", "tokens", list, [], "[[http.tokens]] tables: token, role (viewer or admin), name, person",
            items=TOKEN),
     Option("http", "cors_origins", list, [], "origins allowed by CORS (none by default)"),
     Option("http", "feed_poll_ms", int, 200, "how often the live feed looks for new events", positive),

@@ -91,7 +91,7 @@ async def serve(config, collector: Collector) -> None:
     store = collector.store
     app = create_app(config, store, services=collector.services())
     runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                           keepalive_timeout=config["http"]["idle_timeout_s"])
+                           keepalive_timeout=config.http.idle_timeout_s)
     await runner.setup()                       # the feed poller starts with the app
     listen = config.http.listen
     listener = None
@@ -108,7 +108,7 @@ async def serve(config, collector: Collector) -> None:
              f"{config.mqtt.port}", client_id=config.mqtt.client_id)
     settings = settings_of(config)
     evaluator = Evaluator(store, settings, wall_clock_ms)
-    notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
+    notifier = Notifier(store.outbox, settings.notify, wall_clock_ms)
     evaluator.start()
     notifier.start()
     stop = asyncio.Event()

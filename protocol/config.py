@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,24 +59,29 @@ def setting(section: str, key: str, default: Any, doc: str,
     return Option(section, key, type(default), default, doc, check)
 
 
-class Values(Mapping):
+class Values:
     """The checked values of an option table, frozen, read by attribute: ``config.collector.db``,
-    ``settings.min_volume``, ``config.http.tokens[0].role``.
+    ``settings.min_volume``, ``config.http.tokens[0].role``, ``settings.alerts.usage_drop.min_volume``.
 
-    Subscript access (``config["collector"]["db"]``, ``"key" in values``, ``.get``, ``dict(values)``)
-    also works: it is transitional, for code written against the former nested dicts, and goes once
-    every caller reads attributes.  ``Values`` pickle (the writer process gets its config this way)."""
+    Attribute access only: a subscript (``config["collector"]``), ``in`` or ``.get`` fails (TypeError,
+    AttributeError), so no caller reads options as the former nested dicts did.  A missing option is an
+    AttributeError naming it; ``getattr(values, name)`` reads an option whose name is computed
+    (``f"{sub}_warn"``).  ``as_dict()`` is the one way to list them (docs, tests).  ``Values`` compare
+    equal when their options are, and pickle (the writer process gets its config this way)."""
 
     __slots__ = ("_values",)
 
-    def __init__(self, values: Mapping[str, Any] = (), /, **more: Any):
-        object.__setattr__(self, "_values", {**dict(values), **more})
+    def __init__(self, values: Mapping[str, Any] | Values = (), /, **more: Any):
+        base = values.as_dict() if isinstance(values, Values) else dict(values)
+        object.__setattr__(self, "_values", {**base, **more})
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_values":  # not set yet (never by the constructor): no recursion
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:
-            raise AttributeError(name) from None
+            raise AttributeError(f"no option {name!r} (options: {', '.join(self._values)})") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"config values are frozen (cannot set {name})")
@@ -84,20 +89,21 @@ class Values(Mapping):
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"config values are frozen (cannot delete {name})")
 
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
+    def __eq__(self, other: object) -> bool:
+        return self._values == other._values if isinstance(other, Values) else NotImplemented
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
+    __hash__ = None  # some options are lists or tables
 
     def __reduce__(self):
         return (Values, (self._values,))
 
     def __repr__(self) -> str:
         return f"Values({', '.join(f'{k}={v!r}' for k, v in self._values.items())})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as a new ``{name: value}`` dict, in table order (one level: nested ``Values``
+        stay ``Values``), for listing them; code reads one option by attribute."""
+        return dict(self._values)
 
     def replace(self, **changes: Any) -> Values:
         """A copy with ``changes`` (no checks: for values derived after validation)."""

@@ -66,3 +66,44 @@ def parse_hours(text: str) -> tuple[int, int] | None:
         return None
     start, end = h1 * 60 + m1, h2 * 60 + m2
     return None if start == end % 1440 and start == end else (start, end)
+
+
+def parse_site_hours(text: str) -> dict[str, str] | None:
+    """Opening hours per site, ``site=HH:MM-HH:MM[;site=HH:MM-HH:MM...]`` (each as ``parse_hours``)
+    -> ``{site: hours}`` ({} when empty), or None when malformed (a bad or repeated site, bad hours)."""
+    import re
+
+    out: dict[str, str] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        site, sep, hours = part.partition("=")
+        site, hours = site.strip(), hours.strip()
+        if (not sep or site in out or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", site)
+                or parse_hours(hours) is None):
+            return None
+        out[site] = hours
+    return out
+
+
+def local_days_back(zone: str, now_ms: int, days: int) -> list[tuple[int, int, int, int]]:
+    """The local days of the IANA ``zone`` from today back ``days`` days: ``(label, start_ms, end_ms,
+    off_ms)`` for k = 0 (today), 1 (yesterday), ... ``days``, each day's own midnights.
+
+    Why: across a daylight-saving change today's offset applied to a day a month ago puts its
+    boundaries an hour off; each day here starts at its own local midnight (a spring-forward day is
+    23 hours long, a fall-back day 25) and ``off_ms`` is the offset at its start."""
+    import datetime as _dt
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    today = _dt.datetime.fromtimestamp(now_ms / 1000, _dt.timezone.utc).astimezone(tz).date()
+    out = []
+    for k in range(days + 1):
+        date = today - _dt.timedelta(days=k)
+        start = _dt.datetime.combine(date, _dt.time(0), tzinfo=tz)
+        end = _dt.datetime.combine(date + _dt.timedelta(days=1), _dt.time(0), tzinfo=tz)
+        label = int(_dt.datetime.combine(date, _dt.time(0), tzinfo=_dt.timezone.utc).timestamp()) * 1000
+        out.append((label, int(start.timestamp() * 1000), int(end.timestamp() * 1000),
+                    int(start.utcoffset().total_seconds() * 1000)))
+    return out

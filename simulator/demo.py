@@ -4,7 +4,8 @@
 
 1. a private Mosquitto on a free loopback port (config and data under ``<data-dir>/broker``);
 2. the collector (``robopulse collector run``) on SQLite under ``<data-dir>``, with the built-in
-   scenario's customers imported (``robopulse collector import-customers``);
+   scenario's customers imported (``robopulse collector import-customers``), then its commercial
+   events and success goals (``import-events``, ``import-goals``);
 3. the built-in scenario (simulator/scenarios/demo.toml): 8 customers, 60 robots, 30 days of history
    back-filled in 1-hour windows, then live with faults every few minutes;
 4. prints the dashboard URL and a viewer token; Ctrl-C (or ``--duration``) stops everything cleanly.
@@ -149,6 +150,20 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.
     raise RuntimeError(f"the collector did not answer on {url}")
 
 
+def _import_outcomes(scn, data: Path, config: Path) -> None:
+    """The scenario's commercial events and success goals (issue 14), through the collector's own
+    ``import-events`` and ``import-goals``, so the demo's customers show outcomes and goals."""
+    from simulator import outcomes
+
+    for command, name, text in (("import-events", "events.csv", outcomes.events_csv(scn)),
+                                ("import-goals", "goals.csv", outcomes.goals_csv(scn))):
+        (data / name).write_text(text, encoding="utf-8")
+        done = subprocess.run(_cli("collector", command, str(data / name), "--config", str(config), "--by", "demo"),
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{command} failed: {done.stdout}{done.stderr}")
+
+
 def _say(headless: bool, event: str, text: str, **fields) -> None:
     """A line for a person, or a JSON line for a test (``--headless``)."""
     if headless:
@@ -166,7 +181,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
     data = Path(args.data_dir).resolve()
     if data.exists():
         for child in ("broker", "sim", "robopulse.db", "robopulse.db-wal", "robopulse.db-shm", "collector.log",
-                      "sim.log", "demo.json", "customers.csv", "collector.toml"):
+                      "sim.log", "demo.json", "customers.csv", "collector.toml", "events.csv", "goals.csv"):
             target = data / child
             if target.is_dir():
                 shutil.rmtree(target)
@@ -207,6 +222,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
                                        "--config", str(config)), capture_output=True, text=True)
         if imported.returncode != 0:
             raise RuntimeError(f"import-customers failed: {imported.stdout}{imported.stderr}")
+        _import_outcomes(scn, data, config)
         write_collector_config(config, data / "robopulse.db", broker.port, http_port, tokens, DEMO_COLLECTOR)
         collector = _start_collector(config, col_log, url, data)
         info = {"url": url, "viewer_token": tokens["viewer"], "admin_token": tokens["admin"],

@@ -51,11 +51,14 @@ class Fleet:
                             self.scn.backfill_recent_s, self.scn.backfill_recent_window_s)
 
     def start(self) -> None:
-        """Boot every robot that is not switched off, cover the time the back-fill took, go live."""
+        """Boot every robot that is not switched off, cover the time the back-fill took, go live.
+        Switched off means by a fault that began in the history: a live fault's time may have come
+        while the back-fill ran, but the robot was on at the live start and goes live first
+        (``SimRobot.faults_in_force``)."""
         interval_ms = self.scn.interval_s * 1000
         for r in self.robots:
             now = self.clock.now_ms()
-            if model.powered_off(r.faults, now):
+            if model.switched_off(self.scn, r.customer, r.faults_in_force(), now):
                 continue
             r.power_on()
             r.catch_up(self.scn.live_start_ms, interval_ms)

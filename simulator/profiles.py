@@ -24,16 +24,20 @@ class Profile:
     errors: dict[str, float] = field(default_factory=dict)
     #: network disconnect episodes per hour (venue Wi-Fi, outdoor 4G)
     disconnects_per_h: float = 0.05
+    #: the venue cuts the robots' power at closing and they boot at opening (the README's
+    #: "closing-time power cuts": no clean shutdown, the broker publishes their last will); other
+    #: scenes leave them on at night, idle
+    off_when_closed: bool = False
 
 
 USAGE = ("usage.foot_traffic", "usage.solicitations", "usage.wakeups", "usage.interactions")
 
 
-def _p(scene, foot, solicit, wake, inter, skills, weekly, errors=None, disc=0.05):
+def _p(scene, foot, solicit, wake, inter, skills, weekly, errors=None, disc=0.05, off_when_closed=False):
     hourly = {"usage.foot_traffic": foot, "usage.solicitations": solicit, "usage.wakeups": wake,
               "usage.interactions": inter}
     hourly.update({f"skill.{k}": v for k, v in skills.items()})
-    return Profile(scene, hourly, tuple(weekly), errors or {}, disc)
+    return Profile(scene, hourly, tuple(weekly), errors or {}, disc, off_when_closed)
 
 
 PROFILES: dict[str, Profile] = {p.scene: p for p in (
@@ -44,7 +48,7 @@ PROFILES: dict[str, Profile] = {p.scene: p for p in (
     _p("scenic", 600, 90, 95, 115, {"guide": 6, "lead_way": 12, "speech": 0.3, "qa": 45, "sign_in": 0.2},
        (0.8, 0.8, 0.8, 0.8, 1.0, 1.7, 1.6), {"asr.unrecognized": 0.07}, disc=0.15),
     _p("conference", 320, 40, 45, 65, {"sign_in": 40, "lead_way": 26, "guide": 0.8, "speech": 3, "qa": 10},
-       (1.2, 1.3, 1.3, 1.3, 1.1, 0.3, 0.2)),
+       (1.2, 1.3, 1.3, 1.3, 1.1, 0.3, 0.2), off_when_closed=True),  # halls powered down at night
     _p("mall", 520, 70, 60, 85, {"lead_way": 20, "qa": 22, "guide": 3, "delivery": 1, "speech": 1},
        (0.8, 0.8, 0.8, 0.9, 1.1, 1.5, 1.4)),
     _p("bank", 130, 25, 30, 42, {"qa": 16, "sign_in": 10, "lead_way": 6, "guide": 1},

@@ -42,6 +42,11 @@ class SimRobot:
             "ingest": {"statsd": ""},
         })
         ledger.add_robot(robot.id, robot.customer, robot.site)
+        #: faults that began before the live start: the robot boots into them (it is in the history)
+        self.history_faults = tuple(f for f in self.faults if f.start_ms < scn.live_start_ms)
+        #: True once the robot has gone live: connected and delivered the windows it held at boot
+        self.live = False
+        self._boot_upto = 0  # the last seq stored before the first boot (history and catch-up)
         self.core: AgentCore | None = None
         self.outbox: Outbox | None = None
         self.publisher: Publisher | None = None
@@ -60,6 +65,34 @@ class SimRobot:
     def _record(self, window) -> None:
         self.ledger.record(self.robot.id, window.t0, window.t1, window.c)
 
+    def _held(self, window) -> None:
+        """A history or catch-up window: the robot goes live once it has delivered these."""
+        self._record(window)
+        self._boot_upto = max(self._boot_upto, window.seq)
+
+    def faults_in_force(self) -> tuple:
+        """The faults that may switch the robot off or cut its network now.
+
+        A fault that starts after the live start is a *live* fault ("a power cut once live"): the
+        robot was on at the live start, so it must be seen live (connected, its birth and its
+        history delivered) before such a fault hits it.  The live start is when the command began,
+        and the back-fill takes 1 s on a quiet machine but 10 s on a loaded one: without this a
+        ``+4s`` power cut or network loss would, on a slow machine, take the robot down before it
+        ever connected, so the collector would never hear of it (no last will, no robot, no
+        alert) and the same scenario would tell a different story on a slower machine.  Until the
+        robot has gone live only the faults that began in the history apply; a live fault whose
+        time has come then applies at once."""
+        return self.faults if self.live else self.history_faults
+
+    def _note_live(self) -> None:
+        """Gone live: connected, a batch acknowledged (so the birth, sent first on the connection,
+        reached the broker) and no window from before the first boot left in the outbox."""
+        if self.live or self.publisher is None or not self.publisher.connected or not self.publisher.windows_total:
+            return
+        oldest = self.outbox.peek(0, 1)
+        if not oldest or oldest[0].seq > self._boot_upto:
+            self.live = True
+
     # ------------------------------------------------------------------ back-fill
 
     def backfill_window(self, t0: int, t1: int) -> bool:
@@ -71,7 +104,7 @@ class SimRobot:
         gauges = model.window_gauges(self.scn, self.customer, self.robot, t0, t1)
         if self.core is None:
             self._boot()
-        self._record(self.core.record_window(t0 + shift, t1 + shift, counts, gauges))
+        self._held(self.core.record_window(t0 + shift, t1 + shift, counts, gauges))
         return True
 
     def catch_up(self, from_ms: int, interval_ms: int) -> None:
@@ -83,7 +116,7 @@ class SimRobot:
             counts = model.window_counts(self.scn, self.customer, self.robot, self.faults, t0, t1)
             if counts is not None:
                 shift = model.clock_offset_ms(self.faults, t0)
-                self._record(self.core.record_window(t0 + shift, t1 + shift, counts))
+                self._held(self.core.record_window(t0 + shift, t1 + shift, counts))
 
     def cut(self) -> None:
         """Close the window in progress now (the run ends); its counts are kept."""
@@ -142,15 +175,17 @@ class SimRobot:
 
     def step(self, now_true_ms: int) -> None:
         """Apply the fault timeline, close due windows with the model's counts, move MQTT bytes."""
-        off = model.powered_off(self.faults, now_true_ms)
-        if off and self.powered:
-            clean = any(f.clean for f in self.faults if f.kind == "powered_off" and f.active(now_true_ms))
+        self._note_live()
+        faults = self.faults_in_force()
+        off = model.switched_off(self.scn, self.customer, faults, now_true_ms)
+        if off and self.powered:  # a fault's clean shutdown, else a power cut (closing time too)
+            clean = any(f.clean for f in faults if f.kind == "powered_off" and f.active(now_true_ms))
             self.power_off(clean)
         elif not off and not self.powered:
             self.power_on()
         if not self.powered:
             return
-        down = any(f.kind == "site_network_down" and f.active(now_true_ms) for f in self.faults)
+        down = any(f.kind == "site_network_down" and f.active(now_true_ms) for f in faults)
         if down != self.network_down:
             self.set_network(not down)
         self.close_due(self._ms())

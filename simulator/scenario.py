@@ -18,6 +18,7 @@ from typing import Any
 from protocol import DEFAULT_PREFIX
 from protocol.config import ConfigError, read_toml
 from protocol.topics import is_valid_id
+from simulator import outcomes
 from simulator.profiles import PROFILES
 
 FAULT_KINDS = ("site_network_down", "lidar_failing", "asr_degrading", "powered_off", "disengaging",
@@ -112,6 +113,9 @@ class Scenario:
     topic_prefix: str
     customers: tuple[Customer, ...]
     faults: tuple[Fault, ...] = field(default_factory=tuple)
+    #: success goals and commercial events (simulator/outcomes.py), imported by the demo
+    goals: tuple[dict, ...] = field(default_factory=tuple)
+    events: tuple[dict, ...] = field(default_factory=tuple)
 
     @property
     def robots(self) -> tuple[Robot, ...]:
@@ -327,7 +331,7 @@ def _fault(raw: Any, i: int, live_ms: int, customers: dict[str, Customer]) -> Fa
 
 def parse(doc: dict, now_ms: int) -> Scenario:
     """Validate a TOML document (already parsed) into a Scenario whose live part starts at ``now_ms``."""
-    _unknown(doc, {"scenario", "customers", "faults"}, "")
+    _unknown(doc, {"scenario", "customers", "faults", "goals", "events"}, "")
     head = _get(doc, "scenario", dict, "", {})
     _unknown(head, SCENARIO_KEYS, "scenario")
     live_ms, offset_s = _live_start(head, now_ms, "scenario")
@@ -357,6 +361,8 @@ def parse(doc: dict, now_ms: int) -> Scenario:
         topic_prefix=prefix,
         customers=customers,
         faults=faults,
+        goals=outcomes.rows(doc.get("goals"), "goals", outcomes.GOAL_COLUMNS, live_ms, set(by_id)),
+        events=outcomes.rows(doc.get("events"), "events", outcomes.EVENT_COLUMNS, live_ms, set(by_id)),
     )
 
 
@@ -375,10 +381,39 @@ def customers_csv(scenario: Scenario) -> str:
     import csv
     import io
 
+    from simulator.profiles import PROFILES
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm"])
+    writer.writerow(["id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm", "timezone",
+                     "hours"])
     for c in scenario.customers:
+        # a venue that cuts its robots' power at closing needs its hours known, not learned: learned
+        # hours are whole hours and would keep it "open" up to an hour after the robots went off
+        hours = collector_hours(scenario, c) if PROFILES[c.scene].off_when_closed else ""
         writer.writerow([c.id, c.name, c.scene, c.tier, c.contract_start, c.contract_end,
-                         f"{c.arr:.0f}", c.csm])
+                         f"{c.arr:.0f}", c.csm, COLLECTOR_ZONE if hours else "", hours])
     return out.getvalue()
+
+
+#: the zone the scenario's imported hours are written in (no daylight saving; the collector's default)
+COLLECTOR_ZONE = "Asia/Shanghai"
+COLLECTOR_ZONE_OFFSET_S = 8 * 3600
+
+
+def collector_hours(scenario: Scenario, customer: Customer) -> str:
+    """The customer's opening hours as ``import-customers`` takes them, in ``COLLECTOR_ZONE``.
+
+    Why: the scenario's local time is often an offset to the second (``local_start``), which no
+    IANA zone has, so the hours are converted to the collector's zone and rounded **inward** to
+    the minute (opening up, closing down): the venue is never open for the collector while the
+    simulated robots are already or still switched off.  Closed days are not carried (the
+    contract's ``hours`` has none)."""
+    shift = COLLECTOR_ZONE_OFFSET_S - scenario.utc_offset_s
+
+    def minute(local_min: int, up: bool) -> int:
+        sec = (local_min * 60 + shift) % 86400
+        return (-(-sec // 60) if up else sec // 60) % 1440
+
+    start, end = minute(customer.open_min, True), minute(customer.close_min, False)
+    return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"

@@ -19,6 +19,7 @@ from collector.alerts.rules import NETWORK_RULES, RULE_FUNCTIONS
 from collector.alerts.settings import ORDER
 from collector.alerts.states import ACKNOWLEDGED, FIRING, OPEN, PENDING, RESOLVED, SNOOZED, STATES, UNRESOLVED
 from collector.store.seam import ALERT_COLUMNS, AlertNotFound, AlertStateError, AlertStore
+from protocol.config import Values
 
 COLUMNS = ALERT_COLUMNS
 
@@ -42,21 +43,21 @@ def _transition(store: AlertStore, a: dict, to: str, now_ms: int, actor: str = "
     store.add_transition(a, before, now_ms, actor, note)
 
 
-def _open(store: AlertStore, rule: str, c: dict, cfg: dict, now_ms: int) -> dict:
+def _open(store: AlertStore, rule: str, c: dict, cfg: Values, now_ms: int) -> dict:
     value = None if c["value"] is None else float(c["value"])  # as the REAL column gives it back
     # the row as get() would read it back, without reading it back (2,600 alerts open on a first cycle)
     a = dict.fromkeys(COLUMNS)
     a.update(rule=rule, subject=c["subject"], customer=c["customer"], site=c["site"],
-             robot=c["robot"], severity=cfg["severity"], state=PENDING, summary=c["summary"],
+             robot=c["robot"], severity=cfg.severity, state=PENDING, summary=c["summary"],
              facts=json.loads(json.dumps(c["facts"], sort_keys=True)),  # as the JSON column gives it back
              opened_ms=now_ms, updated_ms=now_ms, notify_count=0, value=value)
     a["id"] = store.insert(a)
-    _transition(store, a, PENDING, now_ms, note=f"value {c['value']} reached threshold {cfg['threshold']}",
+    _transition(store, a, PENDING, now_ms, note=f"value {c['value']} reached threshold {cfg.threshold}",
                 saved=True)
     return a
 
 
-def _fire(store: AlertStore, a: dict, now_ms: int, notify_cfg: dict, note: str, opened: dict | None = None) -> None:
+def _fire(store: AlertStore, a: dict, now_ms: int, notify_cfg: Values, note: str, opened: dict | None = None) -> None:
     if a["fired_ms"] is None:
         a["fired_ms"] = now_ms
     if a["rule"] in NETWORK_RULES and a["parent_id"] is None and a["site"] is not None:
@@ -75,7 +76,7 @@ def _fire(store: AlertStore, a: dict, now_ms: int, notify_cfg: dict, note: str, 
         outbox.enqueue(store, a, "firing", now_ms, notify_cfg)
 
 
-def _resolve(store: AlertStore, a: dict, now_ms: int, notify_cfg: dict, note: str) -> None:
+def _resolve(store: AlertStore, a: dict, now_ms: int, notify_cfg: Values, note: str) -> None:
     a["resolved_ms"] = now_ms
     a["clear_since_ms"] = None
     _transition(store, a, RESOLVED, now_ms, note=note)
@@ -86,16 +87,16 @@ def _resolve(store: AlertStore, a: dict, now_ms: int, notify_cfg: dict, note: st
 SAVED = ("state", "summary", "facts", "value", "parent_id", "clear_since_ms", "snoozed_until_ms")
 
 
-def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict, now_ms: int, notify_cfg: dict,
+def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: Values, now_ms: int, notify_cfg: Values,
          opened: dict | None = None) -> None:
     """Advance one (rule, subject): ``a`` the open alert or None, ``c`` this cycle's candidate or None.
     An alert that did not change is not written."""
-    firing = c is not None and c["firing"] and cfg["enabled"]
-    clearing = c is None or c["clearing"] or not cfg["enabled"]
+    firing = c is not None and c["firing"] and cfg.enabled
+    clearing = c is None or c["clearing"] or not cfg.enabled
     if a is None:
         if firing:
             a = _open(store, rule, c, cfg, now_ms)
-            if cfg["for_s"] == 0:
+            if cfg.for_s == 0:
                 _fire(store, a, now_ms, notify_cfg, "threshold reached", opened)
         return
     before = tuple(a[k] for k in SAVED)
@@ -106,9 +107,9 @@ def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict
             _resolve(store, a, now_ms, notify_cfg, "cleared before firing")
         elif not firing:  # for_s means held without a break: a lapse ends the wait, unnotified
             _resolve(store, a, now_ms, notify_cfg, f"lapsed after {(now_ms - a['opened_ms']) // 1000} s, "
-                     f"before holding for {cfg['for_s'] // 1000} s")
-        elif now_ms - a["opened_ms"] >= cfg["for_s"]:
-            _fire(store, a, now_ms, notify_cfg, f"held for {cfg['for_s'] // 1000} s", opened)
+                     f"before holding for {cfg.for_s // 1000} s")
+        elif now_ms - a["opened_ms"] >= cfg.for_s:
+            _fire(store, a, now_ms, notify_cfg, f"held for {cfg.for_s // 1000} s", opened)
         elif tuple(a[k] for k in SAVED) != before:
             store.save(a, now_ms)
         return
@@ -118,12 +119,12 @@ def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict
     if clearing:
         if a["clear_since_ms"] is None:
             a["clear_since_ms"] = now_ms
-        if now_ms - a["clear_since_ms"] >= cfg["clear_for_s"]:
-            _resolve(store, a, now_ms, notify_cfg, f"cleared for {cfg['clear_for_s'] // 1000} s")
+        if now_ms - a["clear_since_ms"] >= cfg.clear_for_s:
+            _resolve(store, a, now_ms, notify_cfg, f"cleared for {cfg.clear_for_s // 1000} s")
             return
     else:
         a["clear_since_ms"] = None
-    repeat = notify_cfg.get("repeat_s", 0)
+    repeat = notify_cfg.repeat_s
     if (a["state"] == FIRING and a["parent_id"] is None and repeat > 0 and a["notify_count"]
             and now_ms - (a["notified_ms"] or 0) >= repeat * 1000):
         outbox.enqueue(store, a, "repeat", now_ms, notify_cfg)
@@ -131,16 +132,17 @@ def step(store: AlertStore, rule: str, a: dict | None, c: dict | None, cfg: dict
         store.save(a, now_ms)
 
 
-def run(store: AlertStore, ctx: dict, now_ms: int, alert_cfg: dict, notify_cfg: dict) -> dict[str, int]:
+def run(store: AlertStore, ctx: dict, now_ms: int, alert_cfg: Values, notify_cfg: Values) -> dict[str, int]:
     """Evaluate every rule against ``ctx`` and advance every alert; call inside a transaction.
 
     Durations are compared in ms; settings are in seconds."""
     counts = {}
+    notify_cfg = outbox.routed(notify_cfg, ctx.get("accounts", {}))
     opened = store.alerts_in(UNRESOLVED)
     for rule in ORDER:
-        cfg = dict(alert_cfg[rule])
-        cfg["for_s"], cfg["clear_for_s"] = cfg["for_s"] * 1000, cfg["clear_for_s"] * 1000
-        found = RULE_FUNCTIONS[rule](ctx, cfg) if cfg["enabled"] else []
+        cfg = getattr(alert_cfg, rule)
+        cfg = cfg.replace(for_s=cfg.for_s * 1000, clear_for_s=cfg.clear_for_s * 1000)
+        found = RULE_FUNCTIONS[rule](ctx, cfg) if cfg.enabled else []
         by_subject = {c["subject"]: c for c in found}
         subjects = set(by_subject) | {s for (r, s) in opened if r == rule}
         for subject in sorted(subjects):

@@ -25,6 +25,7 @@ from collector.health.memory import HealthMemory
 from collector.health.settings import defaults as health_defaults
 from collector.metrics import REGISTRY
 from collector.store.seam import AlertStore, HealthStore
+from protocol.config import Values
 from protocol.logs import FailureLog, get_logger
 from protocol.timeunits import DAY_MS
 
@@ -41,36 +42,36 @@ class EvaluatorStore(Protocol):
     alerts: AlertStore
 
 
-def settings_of(config: dict) -> dict:
+def settings_of(config: Values) -> Values:
     """The parsed health, alerts and notify sections (defaults where the config has none)."""
-    return {"health": config.get("health") or health_defaults(),
-            "alerts": config.get("alerts") or alert_defaults(),
-            "notify": config.get("notify") or notify_defaults()}
+    return Values(health=getattr(config, "health", None) or health_defaults(),
+                  alerts=getattr(config, "alerts", None) or alert_defaults(),
+                  notify=getattr(config, "notify", None) or notify_defaults())
 
 
-def evaluate(store: EvaluatorStore, now_ms: int, settings: dict,
+def evaluate(store: EvaluatorStore, now_ms: int, settings: Values,
              memory: HealthMemory | None = None) -> dict[str, Any]:
     """One cycle at event time ``now_ms`` (see ``_evaluate``), with the cyclic GC paused."""
     with cycle.gc_paused():
         return _evaluate(store, now_ms, settings, memory)
 
 
-def _evaluate(store: EvaluatorStore, now_ms: int, settings: dict,
+def _evaluate(store: EvaluatorStore, now_ms: int, settings: Values,
               memory: HealthMemory | None = None) -> dict[str, Any]:
     """One cycle at event time ``now_ms``; ``settings`` holds the parsed ``health``, ``alerts`` and
     ``notify`` sections (the collector config will do).  ``memory``: a ``HealthMemory`` the caller
     keeps between cycles of the same store (saves re-reading what the last cycle wrote); the
     results do not depend on it.  Returns a small summary."""
     started = time.perf_counter()
-    hs = settings["health"]
+    hs = settings.health
     ctx = cycle.compute(store.health, now_ms, hs, memory)
     t0 = time.perf_counter()
     with store.health.transaction():
-        cycle.write(store.health, ctx, now_ms, memory, hs["detail_refresh_s"] * 1000)
+        cycle.write(store.health, ctx, now_ms, memory, hs.detail_refresh_s * 1000)
         t1 = time.perf_counter()
-        fired = engine.run(store.alerts, ctx, now_ms, settings["alerts"], settings["notify"])
+        fired = engine.run(store.alerts, ctx, now_ms, settings.alerts, settings.notify)
         cycle.trim(store.health, now_ms, hs)
-        store.alerts.trim_delivered(now_ms - settings["notify"]["keep_delivered_days"] * DAY_MS, 5000)
+        store.alerts.trim_delivered(now_ms - settings.notify.keep_delivered_days * DAY_MS, 5000)
         t2 = time.perf_counter()
     ctx["timing"].update(health_write_s=t1 - t0, alerts_s=t2 - t1)
     seconds = time.perf_counter() - started
@@ -89,7 +90,7 @@ class Evaluator(Background):
 
     task_name = "health"
 
-    def __init__(self, store: EvaluatorStore, settings: dict, clock: Callable[[], int]):
+    def __init__(self, store: EvaluatorStore, settings: Values, clock: Callable[[], int]):
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -119,7 +120,7 @@ class Evaluator(Background):
         while True:
             started = loop.time()
             await self.run_once()
-            await asyncio.sleep(max(0.0, self.settings["health"]["interval_s"] - (loop.time() - started)))
+            await asyncio.sleep(max(0.0, self.settings.health.interval_s - (loop.time() - started)))
 
     async def stop(self) -> None:
         await super().stop()

@@ -24,6 +24,7 @@ import aiohttp
 from collector.alerts.background import Background
 from collector.metrics import REGISTRY
 from collector.store.seam import Delivery, OutboxStore
+from protocol.config import Values
 from protocol.logs import FailureLog, get_logger
 from protocol.timeunits import DAY_MS
 
@@ -39,9 +40,9 @@ SIGNATURE_HEADER = "X-Robopulse-Signature"
 BATCH = 100
 
 
-def backoff_ms(attempts: int, cfg: dict) -> int:
+def backoff_ms(attempts: int, cfg: Values) -> int:
     """Wait after the ``attempts``-th failure: initial * 2^(attempts-1), capped at the maximum."""
-    return int(min(cfg["backoff_max_s"], cfg["backoff_initial_s"] * 2 ** max(0, attempts - 1)) * 1000)
+    return int(min(cfg.backoff_max_s, cfg.backoff_initial_s * 2 ** max(0, attempts - 1)) * 1000)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -49,31 +50,31 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-async def post(session: aiohttp.ClientSession, hook: dict, d: Delivery, timeout_s: float) -> str | None:
+async def post(session: aiohttp.ClientSession, hook: Values, d: Delivery, timeout_s: float) -> str | None:
     """POST one row to its webhook; returns None on a 2xx answer, else why it failed."""
     body = d.payload.encode("utf-8")
     headers = {"Content-Type": "application/json", "Idempotency-Key": d.idempotency_key}
-    if hook.get("secret"):
-        headers[SIGNATURE_HEADER] = signature(hook["secret"], body)
+    if hook.secret:
+        headers[SIGNATURE_HEADER] = signature(hook.secret, body)
     try:
-        async with session.post(hook["url"], data=body, headers=headers,
+        async with session.post(hook.url, data=body, headers=headers,
                                 timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
             return None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
         return f"{type(exc).__name__}: {exc}"
 
 
-async def deliver_webhook(outbox: OutboxStore, session: aiohttp.ClientSession, hook: dict, cfg: dict,
+async def deliver_webhook(outbox: OutboxStore, session: aiohttp.ClientSession, hook: Values, cfg: Values,
                           clock: Callable[[], int]) -> int:
     """One round of one webhook: dead-letter its rows past ``max_age_s``, then send its due rows in
     queue order up to the first failure (which starts the webhook's backoff); returns how many
     were delivered.  Expiry runs here, not beside it, so a row is never given up mid-POST."""
-    if cfg["max_age_s"]:
+    if cfg.max_age_s:
         now = clock()
-        count_dead(hook["name"], "expired", outbox.dead_letter_expired(hook["name"], now - cfg["max_age_s"] * 1000, now))
+        count_dead(hook.name, "expired", outbox.dead_letter_expired(hook.name, now - cfg.max_age_s * 1000, now))
     delivered = 0
-    for d in outbox.due(hook["name"], clock(), BATCH):
-        error = await post(session, hook, d, cfg["timeout_s"])
+    for d in outbox.due(hook.name, clock(), BATCH):
+        error = await post(session, hook, d, cfg.timeout_s)
         if error is None:
             outbox.mark_delivered(d.id, clock())
             SENT.inc(target=d.target)
@@ -93,14 +94,14 @@ def count_dead(target: str, reason: str, n: int) -> None:
         log.warning("notifications_dead_lettered", target=target, reason=reason, count=n)
 
 
-def housekeep(outbox: OutboxStore, cfg: dict, clock: Callable[[], int]) -> dict[str, int]:
+def housekeep(outbox: OutboxStore, cfg: Values, clock: Callable[[], int]) -> dict[str, int]:
     """Dead-letter the rows of webhooks no longer configured (counted per target), then trim what
     was delivered or dead-lettered before the retention; returns the orphans per target."""
     now = clock()
-    orphans = outbox.dead_letter_orphans([h["name"] for h in cfg["webhooks"]], now)
+    orphans = outbox.dead_letter_orphans([h.name for h in cfg.webhooks], now)
     for target, n in orphans.items():
         count_dead(target, "orphaned", n)
-    outbox.trim(now - cfg["keep_delivered_days"] * DAY_MS)
+    outbox.trim(now - cfg.keep_delivered_days * DAY_MS)
     return orphans
 
 
@@ -114,12 +115,12 @@ class Notifier(Background):
 
     task_name = "notify"
 
-    def __init__(self, outbox: OutboxStore, settings: dict, clock: Callable[[], int]):
+    def __init__(self, outbox: OutboxStore, settings: Values, clock: Callable[[], int]):
         self.outbox = outbox
         self.settings = settings
         self.clock = clock
         super().__init__()
-        DEAD.preset(*((h["name"], reason) for h in settings["webhooks"] for reason in ("orphaned", "expired")))
+        DEAD.preset(*((h.name, reason) for h in settings.webhooks for reason in ("orphaned", "expired")))
 
     async def _every(self, what: str, round_: Callable[[], Awaitable[object] | object]) -> None:
         """Run ``round_`` every ``poll_s`` until cancelled; an error (logged) skips one round."""
@@ -135,13 +136,13 @@ class Notifier(Background):
                 log.exception("notify_round_failed", loop=what)
             else:
                 failures.recovered("notify_round_recovered", loop=what)
-            await asyncio.sleep(self.settings["poll_s"])
+            await asyncio.sleep(self.settings.poll_s)
 
     async def run(self) -> None:
         """One loop per webhook and one for housekeeping, until cancelled."""
         cfg = self.settings
         async with aiohttp.ClientSession() as session, asyncio.TaskGroup() as loops:
             loops.create_task(self._every("housekeeping", lambda: housekeep(self.outbox, cfg, self.clock)))
-            for hook in cfg["webhooks"]:
-                loops.create_task(self._every(hook["name"], lambda hook=hook: deliver_webhook(
-                    self.outbox, session, hook, cfg, self.clock)), name=f"notify-{hook['name']}")
+            for hook in cfg.webhooks:
+                loops.create_task(self._every(hook.name, lambda hook=hook: deliver_webhook(
+                    self.outbox, session, hook, cfg, self.clock)), name=f"notify-{hook.name}")

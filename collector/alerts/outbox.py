@@ -12,16 +12,41 @@ from typing import Any
 
 from collector.alerts.settings import SEVERITIES
 from collector.store.seam import AlertStore
+from protocol.config import Values
 
 SCHEMA = "robopulse.alert.v1"
 ALERT_FIELDS = ("id", "rule", "state", "severity", "customer", "site", "robot", "summary", "value",
                 "opened_ms", "fired_ms", "resolved_ms", "parent_id")
 
 
-def wants(hook: dict, alert: dict) -> bool:
-    if hook["rules"] and alert["rule"] not in hook["rules"]:
+def wants(hook: Values, alert: dict, account: tuple[str | None, str | None] = (None, None),
+          tiers: dict | None = None) -> bool:
+    """Does ``hook`` take ``alert``?  ``account``: the alert's customer's ``(csm, tier)`` (None when
+    the customer is not imported: a webhook filtering on CSMs or tiers then does not take it);
+    ``tiers``: ``notify.tiers``, a tier's least severity notified (docs/health.md, Routing)."""
+    if hook.rules and alert["rule"] not in hook.rules:
         return False
-    return SEVERITIES.index(alert["severity"]) >= SEVERITIES.index(hook["min_severity"])
+    rank = SEVERITIES.index(alert["severity"])
+    if rank < SEVERITIES.index(hook.min_severity):
+        return False
+    if hook.severities and alert["severity"] not in hook.severities:
+        return False
+    if hook.customers and alert["customer"] not in hook.customers:
+        return False
+    csm, tier = account
+    if hook.csms and csm not in hook.csms:
+        return False
+    if hook.tiers and tier not in hook.tiers:
+        return False
+    if hook.follow_tiers and tier is not None and tier in (tiers or {}):
+        return rank >= SEVERITIES.index(tiers[tier])
+    return True
+
+
+def routed(notify_cfg: Values, accounts: dict[str, tuple[str | None, str | None]]) -> Values:
+    """``notify_cfg`` plus the customers' ``(csm, tier)`` the routing filters read (one dict per
+    cycle, so that ``enqueue`` needs no read of its own)."""
+    return notify_cfg.replace(accounts=accounts)
 
 
 def text(event: str, alert: dict) -> str:
@@ -42,7 +67,7 @@ def payload(event: str, alert: dict, key: str, now_ms: int, children: list[str])
     }
 
 
-def enqueue(store: AlertStore, alert: dict, event: str, now_ms: int, notify_cfg: dict) -> int:
+def enqueue(store: AlertStore, alert: dict, event: str, now_ms: int, notify_cfg: Values) -> int:
     """Queue ``event`` (firing | repeat | resolved) of ``alert`` for every webhook that wants it.
 
     Runs inside the caller's transaction; returns the number of rows queued."""
@@ -50,10 +75,11 @@ def enqueue(store: AlertStore, alert: dict, event: str, now_ms: int, notify_cfg:
     alert["notify_count"], alert["notified_ms"] = seq, now_ms
     children = store.grouped_robots(alert["id"])
     rows = []
-    for hook in notify_cfg.get("webhooks", []):
-        if not wants(hook, alert):
+    account = notify_cfg.accounts.get(alert["customer"], (None, None))
+    for hook in notify_cfg.webhooks:
+        if not wants(hook, alert, account, notify_cfg.tiers):
             continue
-        key = f"robopulse-{alert['id']}-{seq}-{event}-{hook['name']}"
-        rows.append((key, hook["name"], json.dumps(payload(event, alert, key, now_ms, children), sort_keys=True)))
+        key = f"robopulse-{alert['id']}-{seq}-{event}-{hook.name}"
+        rows.append((key, hook.name, json.dumps(payload(event, alert, key, now_ms, children), sort_keys=True)))
     store.queue_notifications(alert["id"], seq, now_ms, rows)
     return len(rows)

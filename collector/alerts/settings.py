@@ -38,18 +38,21 @@ RULES: dict[str, dict[str, Any]] = {
         direction="above", value="a subsystem's state level: 1 = warn, 2 = crit", threshold=2.0, clear=1.0,
         for_s=600, clear_for_s=1800, severity="warning", extra=()),
     "usage_drop": dict(
-        direction="above", value="% fall of interactions, last 7 days against the 7 before",
+        direction="above", value="% fall of the scene's primary measure (`health.scene_measures`), last 7 "
+        "days against the customer's usual level (per weekday, the median of the same weekday over "
+        "`health.usual_weeks` weeks before; without one, the 7 days before)",
         threshold=40.0, clear=20.0, for_s=0, clear_for_s=86400, severity="warning",
-        extra=(("min_volume", 20.0, "interactions per robot per day in the 7 days before, below "
-                "which no drop is judged", non_negative),)),
+        extra=(("min_volume", 20.0, "the measure per robot per day at the usual level (else in the 7 days "
+                "before), below which no drop is judged", non_negative),)),
     "fleet_dormant": dict(
         direction="above", value="complete local days in a row without one interaction (robots on and unused, "
         "or switched off)", threshold=3.0, clear=1.0, for_s=0, clear_for_s=0, severity="critical",
         extra=(("min_robots", 1, "fewest robots of a customer judged", non_negative),)),
     "below_peers": dict(
-        direction="below", value="the customer's usage percentile among customers of its scene",
-        threshold=10.0, clear=25.0, for_s=0, clear_for_s=86400, severity="info",
-        extra=(("min_peers", 3, "fewest other customers in the scene for a comparison", non_negative),)),
+        direction="below", value="the customer's scene measure per robot per day (30 days) as a share of the "
+        "median of the other customers of its scene (0.5: half the median); never fires at or above the "
+        "scene's benchmark", threshold=0.5, clear=0.7, for_s=0, clear_for_s=86400, severity="info",
+        extra=(("min_peers", 2, "fewest other customers in the scene for a comparison", non_negative),)),
     "onboarding_stalled": dict(
         direction="below", value="active days in the last 7 complete days of a robot in onboarding",
         threshold=2.0, clear=4.0, for_s=0, clear_for_s=86400, severity="warning",
@@ -62,6 +65,18 @@ RULES: dict[str, dict[str, Any]] = {
         direction="above", value="interactions per robot per day over the last 30 days",
         threshold=1000.0, clear=900.0, for_s=0, clear_for_s=7 * 86400, severity="info",
         extra=(("min_robots", 1, "fewest robots of a benchmark customer", non_negative),)),
+    "low_conversion": dict(
+        direction="below", value="the customer's conversion (interactions / foot traffic, last 30 complete local "
+        "days) as a ratio of the median of its scene's other customers", threshold=0.5, clear=0.7, for_s=0,
+        clear_for_s=86400, severity="warning",
+        extra=(("min_volume", 20.0, "foot traffic per robot per day over the 30 days, below which a customer is "
+                "neither judged nor a peer", non_negative),
+               ("min_peers", 3, "fewest other customers of the scene, each over min_volume, for a median",
+                non_negative))),
+    "goal_at_risk": dict(
+        direction="below", value="a success goal's projection at its due date as % of its target; the goal's "
+        "status decides: `at_risk` fires, `on_track`, `achieved` or `missed` resolves", threshold=100.0,
+        clear=100.0, for_s=0, clear_for_s=0, severity="warning", extra=()),
 }
 
 #: evaluation order: site_outage first, so the robot alerts it explains are grouped at once

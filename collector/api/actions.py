@@ -3,7 +3,7 @@
 This module validates the request body and hands the transition to the alert engine
 (``engine.acknowledge`` / ``snooze``, the same transition code the rules use: one short write
 transaction on an alerts part of its own, recorded in the alert's timeline and the feed), with the
-acting token's name as the actor."""
+acting token's person (else its name) as the actor (``collector.http.auth.actor``)."""
 
 from __future__ import annotations
 

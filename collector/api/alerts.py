@@ -10,9 +10,9 @@ from aiohttp import web
 from collector.api import actions
 from collector.api.common import api, not_found, now_ms, ok
 from collector.api.params import alert_filters, alert_id, page
-from collector.http.auth import require_role
+from collector.http.auth import actor, require_role
 from collector.http.errors import json_error
-from collector.http.keys import STORE, TOKEN_NAME
+from collector.http.keys import STORE
 
 
 @api
@@ -52,7 +52,7 @@ def _action(name: str):
         body = actions.parse_body(await _body(request), name)
         store = request.app[STORE]
         await asyncio.to_thread(actions.perform, store.open_alerts, name, ident,
-                                request.get(TOKEN_NAME, "unknown"), now_ms(request), body)
+                                actor(request), now_ms(request), body)
         out = await store.reads.run(store.reads.get_alert, ident)
         return json_error(404, f"no alert {ident}") if out is None else ok(out)
 

@@ -36,6 +36,6 @@ def make_middleware(origins: list[str]):
 
 
 def setup(app: web.Application) -> None:
-    origins = app[CONFIG]["http"].get("cors_origins") or []
+    origins = app[CONFIG].http.cors_origins or []
     if origins:
         app.middlewares.insert(0, make_middleware(origins))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from collector.alerts.states import OPEN, UNRESOLVED
-from collector.api import usage
-from collector.api.cache import USAGE_REFRESH_S, ResponseCache, UsageCache
+from collector.api import funnels, usage
+from collector.api.cache import ResponseCache, UsageCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms
 from collector.api.params import BadRequest, customer_filters, page, path_id, robot_filters
 from collector.http.keys import CONFIG, STORE
 from collector.store.seam import CUSTOMER_SORTS, ReadStore
-from protocol.timeunits import DAY_MS, day_start
+from protocol.timeunits import day_start, local_day, utc_offset_ms
 
 PEERS = web.AppKey("api_peer_cache", UsageCache)
 
@@ -44,31 +44,37 @@ async def list_customers(request: web.Request) -> web.Response:
     return json_bytes(body)
 
 
-def _fleet(reads: ReadStore, now: int, cache: UsageCache) -> dict:
-    first = day_start(now) - (usage.DAYS - 1) * DAY_MS
-    return cache.single_flight(("fleet", first), lambda: usage.fleet_usage(reads, first))
+def _fleet(reads: ReadStore, now: int, cache: UsageCache, zone: str = funnels.DEFAULT_ZONE) -> dict:
+    # recomputed in the foreground once per UTC day (as before local days); local midnights in
+    # between are covered by reading the customer's incomplete days fresh (api/usage.py)
+    return cache.single_flight(("fleet", day_start(now), zone), lambda: usage.fleet_usage(reads, now, zone))
 
 
-def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict) -> dict | None:
-    """The customer, its usage against peers, its alerts that are not resolved (pending ones
-    included: ``open_alerts`` counts the open ones among them) and its timeline."""
+def _customer_page(reads: ReadStore, customer: str, now: int, fleet: dict,
+                   zone: str = funnels.DEFAULT_ZONE) -> dict | None:
+    """The customer, its usage against peers, its funnel over its last 30 complete local days
+    (``zone``: for a customer with no zone of its own), its alerts that are not resolved (pending
+    ones included: ``open_alerts`` counts the open ones among them) and its timeline."""
     out = reads.get_customer(customer, now, OPEN)
     if out is None:
         return None
-    out["usage"] = usage.customer_usage(reads, customer, out["scene"], now, fleet)
+    out["usage"] = usage.customer_usage(reads, customer, out["scene"], now, fleet, out.get("timezone"), zone)
+    out["funnel"] = funnels.customer_funnel(reads, out, now, zone)
     out["alerts"] = reads.list_alerts({"customer": customer, "states": UNRESOLVED}, 200, 0, count=False)["items"]
     out["timeline"] = reads.timeline(customer=customer)
     return out
 
 
 def _cached_customer_page(reads: ReadStore, customer: str, now: int, peers: UsageCache,
-                          pages: ResponseCache) -> bytes | None:
-    fleet = _fleet(reads, now, peers)
-    key = ("customer", customer, day_start(now), fleet["built"], reads.data_version(),
+                          pages: ResponseCache, zone: str = funnels.DEFAULT_ZONE) -> bytes | None:
+    fleet = _fleet(reads, now, peers, zone)
+    # the customer's local day (its chart moves on at its own midnight, even with no new data)
+    local = usage.zone_for(fleet["zone_of"].get(customer), zone)
+    key = ("customer", customer, local_day(now, utc_offset_ms(local, now)), fleet["built"], reads.data_version(),
            reads.robots_version(customer))
     body = pages.get(key)
     if body is None:
-        out = _customer_page(reads, customer, now, fleet)
+        out = _customer_page(reads, customer, now, fleet, zone)
         if out is None:
             return None
         body = dumps(out).encode()
@@ -81,7 +87,7 @@ async def get_customer(request: web.Request) -> web.Response:
     customer = path_id(request, "customer id")
     reads = request.app[STORE].reads
     out = await reads.run(_cached_customer_page, reads, customer, now_ms(request), request.app[PEERS],
-                          request.app[PAGES])
+                          request.app[PAGES], funnels.default_zone(request.app))
     return not_found("customer", customer) if out is None else json_bytes(out)
 
 
@@ -108,7 +114,7 @@ async def customer_robots(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[PEERS] = UsageCache(ttl_s=float(app[CONFIG]["http"].get("usage_refresh_s", USAGE_REFRESH_S)))
+    app[PEERS] = UsageCache(ttl_s=float(app[CONFIG].http.usage_refresh_s))
     app[PAGES] = ResponseCache(size=2048)
     app.router.add_get("/api/v1/customers", list_customers)
     app.router.add_get("/api/v1/customers/{id}", get_customer)

@@ -4,22 +4,21 @@
 The rates are computed from every customer and event (``outcome_rates.compute``, one read of both
 tables: a few thousand rows for 500 customers) and cached until an event, a customer or the health
 cycle changes them (``ReadStore.outcomes_version``); the events are written by the store's
-registry part (the same code as ``import-events``), attributed to the admin token's ``name``."""
+registry part (the same code as ``import-events``), attributed to the admin token's ``person``
+(else its ``name``)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
 
 from aiohttp import web
 
 from collector.api import outcome_rates
+from collector.api.admin_writes import admin_customer, text_cells, write_as_actor, written
 from collector.api.cache import ResponseCache
 from collector.api.common import api, dumps, json_bytes, not_found, now_ms, ok
 from collector.api.params import BadRequest, choice, path_id
-from collector.http.auth import require_role
-from collector.http.keys import STORE, TOKEN_NAME
+from collector.http.keys import STORE
 from collector.store.events import event_from
 
 #: the longest period asked for (about three years), so one request stays cheap
@@ -103,27 +102,6 @@ async def list_events(request: web.Request) -> web.Response:
     return ok({"items": items, "total": len(items)})
 
 
-def _event_body(raw: bytes) -> dict[str, str]:
-    """The POST body as the text cells ``event_from`` reads (numbers as their text)."""
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("body must be JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object")
-    unknown = set(body) - set(EVENT_FIELDS)
-    if unknown:
-        raise BadRequest(f"unknown field {sorted(unknown)[0]!r}")
-    cells = {}
-    for key, value in body.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise BadRequest(f"{key} must be a string or a number")
-        cells[key] = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
-    return cells
-
-
 def _store_event(registry, cells: dict, actor: str, now: int) -> tuple[int, bool]:
     """Validate against the stored customers and store; ``(id, created)`` (runs in a thread)."""
     try:
@@ -136,18 +114,14 @@ def _store_event(registry, cells: dict, actor: str, now: int) -> tuple[int, bool
 
 @api
 async def post_event(request: web.Request) -> web.Response:
-    denied = require_role(request, "admin")
-    if denied is not None:
-        return denied
-    customer = path_id(request, "customer id")
+    customer, _, refused = await admin_customer(request)
+    if refused is not None:
+        return refused
     store = request.app[STORE]
-    if not await store.reads.run(store.reads.customer_exists, customer):
-        return not_found("customer", customer)
-    cells = {**_event_body(await request.read()), "customer": customer}
-    event_id, created = await asyncio.to_thread(_store_event, store.registry, cells,
-                                                request.get(TOKEN_NAME, "unknown"), now_ms(request))
+    cells = {**text_cells(await request.read(), EVENT_FIELDS), "customer": customer}
+    event_id, created = await write_as_actor(request, _store_event, store.registry, cells)
     event = await store.reads.run(store.reads.get_event, event_id)
-    return web.json_response({"event": event, "created": created}, status=201 if created else 200, dumps=dumps)
+    return written({"event": event, "created": created}, created)
 
 
 def setup(app: web.Application) -> None:

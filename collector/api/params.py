@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from collector.alerts.states import OPEN, STATES
+from collector.health.lifecycle import STAGES as LIFECYCLE_STAGES
 from protocol.topics import ID_RE
 
 DEFAULT_LIMIT = 100
@@ -22,7 +23,7 @@ COLORS = ("green", "yellow", "red")
 ROBOT_STATES = ("online", "offline", "stale", "unknown")
 SEVERITIES = ("info", "warning", "critical")
 RULES = ("robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
-         "onboarding_stalled", "renewal_risk", "benchmark_candidate", "fleet_dormant")
+         "onboarding_stalled", "renewal_risk", "benchmark_candidate", "fleet_dormant", "goal_at_risk")
 
 
 class BadRequest(Exception):
@@ -97,7 +98,8 @@ def text(request: web.Request, name: str, max_len: int = 100) -> str | None:
 def customer_filters(request: web.Request) -> dict:
     return {"scene": text(request, "scene"), "color": choice(request, "color", COLORS),
             "csm": text(request, "csm"), "tier": text(request, "tier"),
-            "customer": ident(request, "customer"), "q": text(request, "q")}
+            "customer": ident(request, "customer"), "q": text(request, "q"),
+            "lifecycle": choice(request, "lifecycle", LIFECYCLE_STAGES)}
 
 
 def robot_filters(request: web.Request) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from collector.alerts.states import UNRESOLVED
+from collector.api import funnels
 from collector.api.common import api, not_found, now_ms, ok
 from collector.api.params import page, path_id, robot_filters
 from collector.http.keys import STORE
@@ -20,9 +21,10 @@ async def list_robots(request: web.Request) -> web.Response:
     return ok(await reads.run(reads.list_robots, filters, limit, offset))
 
 
-def _robot_page(reads: ReadStore, robot: str, now: int) -> dict | None:
-    """The robot, its alerts that are not resolved (pending ones included) and its timeline."""
-    out = reads.get_robot(robot, now)
+def _robot_page(reads: ReadStore, robot: str, now: int, zone: str = funnels.DEFAULT_ZONE) -> dict | None:
+    """The robot, its last 7 local days of usage and skills (its customer's days; ``zone`` for a
+    customer with no zone), its alerts that are not resolved (pending ones included) and its timeline."""
+    out = reads.get_robot(robot, now, zone=zone)
     if out is None:
         return None
     out["alerts"] = reads.list_alerts({"robot": robot, "states": UNRESOLVED}, 200, 0, count=False)["items"]
@@ -34,7 +36,7 @@ def _robot_page(reads: ReadStore, robot: str, now: int) -> dict | None:
 async def get_robot(request: web.Request) -> web.Response:
     robot = path_id(request, "robot id")
     reads = request.app[STORE].reads
-    out = await reads.run(_robot_page, reads, robot, now_ms(request))
+    out = await reads.run(_robot_page, reads, robot, now_ms(request), funnels.default_zone(request.app))
     return not_found("robot", robot) if out is None else ok(out)
 
 

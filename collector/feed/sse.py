@@ -105,9 +105,9 @@ async def feed(request: web.Request) -> web.StreamResponse:
         kinds, customer = _filters(request)
     except ValueError as exc:
         return json_error(400, str(exc))
-    app, http = request.app, request.app[CONFIG]["http"]
+    app, http = request.app, request.app[CONFIG].http
     hub, reads = app[HUB], app[STORE].reads
-    heartbeat_s = float(http.get("feed_heartbeat_s", 15))
+    heartbeat_s = float(http.feed_heartbeat_s)
     # Fix the starting point before the client sees the response: an event committed after the
     # client got its headers is then always delivered.
     gap = None
@@ -144,7 +144,7 @@ async def feed(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    app[HUB] = FeedHub(app[CONFIG]["http"].get("feed_poll_ms", 200) / 1000)
+    app[HUB] = FeedHub(app[CONFIG].http.feed_poll_ms / 1000)
 
     def closing(app: web.Application) -> None:
         app[HUB].closing = True

@@ -17,12 +17,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from collector.health import customer as cust
+from collector.health import funnel, lifecycle
+from collector.health import goals as goal_health
+from collector.health import peers as peer
 from collector.health import robot as rob
-from collector.health.hours import closed
+from collector.health import service
+from collector.health.hours import closed, site_venues
 from collector.health.hours import venue as venue_of
 from collector.health.memory import HealthMemory, Written
 from collector.store.seam import CustomerHealthRow, HealthStore, RobotHealthRow, SlotPlan
 from protocol.catalogue import HEALTH_SUBSYSTEMS
+from protocol.config import Values
 from protocol.timeunits import DAY_MS, local_day, local_day_start, utc_offset_ms
 
 PLAN = SlotPlan(rob.SLOT_OF, rob.SLOTS)
@@ -35,14 +40,14 @@ def _scene(customer: dict, robots: list[dict]) -> str:
     return scenes.most_common(1)[0][0] if scenes else ""
 
 
-def _unlisted(cid: str, now_ms: int, hs: dict) -> dict:
+def _unlisted(cid: str, now_ms: int, hs: Values) -> dict:
     """A customer only its robots name (no ``customers`` row): the default zone's local day."""
-    off = utc_offset_ms(hs["timezone"], now_ms)
-    return {"id": cid, "timezone": hs["timezone"], "offset_ms": off, "day_start_ms": local_day_start(now_ms, off),
+    off = utc_offset_ms(hs.timezone, now_ms)
+    return {"id": cid, "timezone": hs.timezone, "offset_ms": off, "day_start_ms": local_day_start(now_ms, off),
             "local_day": local_day(now_ms, off)}
 
 
-def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: dict,
+def _assess_all(robot_rows: list[dict], hour: dict, day: dict, now_ms: int, hs: Values,
                 memory: HealthMemory | None, before: dict[str, tuple]) -> list[dict]:
     """Every robot's health.  With ``memory``, a robot whose inputs did not change since the last
     cycle keeps its result (the inputs: its view vectors, its row, its state now, the views'
@@ -88,12 +93,13 @@ def _levels_before(health: HealthStore, memory: HealthMemory | None) -> dict[str
     return {robot: w.levels for robot, w in _stored_memory(health).items()}
 
 
-def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | None = None) -> dict[str, Any]:
+def compute(health: HealthStore, now_ms: int, hs: Values, memory: HealthMemory | None = None) -> dict[str, Any]:
     """Read and compute, no writes: ``{robots: [...], customers: {id: ...}, sites: {robot: site}}``."""
     t0 = time.perf_counter()
-    inputs = health.read_inputs(now_ms, PLAN, hs["onboarding_days"], hs["active_day_interactions"],
-                                memory.views if memory is not None else None, hs["timezone"],
-                                (hs["learn_hours_days"], hs["learn_hours_share"]))
+    measures = peer.table(hs.scene_measures)
+    inputs = health.read_inputs(now_ms, PLAN, hs.onboarding_days, hs.active_day_interactions,
+                                memory.views if memory is not None else None, hs.timezone,
+                                (hs.learn_hours_days, hs.learn_hours_share), peer.wanted(measures))
     customer_rows = {c["id"]: c for c in inputs.customers}
     robot_rows, usage, yesterday = inputs.robots, inputs.usage, inputs.yesterday
     read_s = time.perf_counter() - t0
@@ -104,36 +110,67 @@ def compute(health: HealthStore, now_ms: int, hs: dict, memory: HealthMemory | N
     for row, health_ in zip(robot_rows, robots):
         by_customer_rows[row["customer"]].append(row)
         by_customer[row["customer"]].append(health_)
+    # registry robots handed over and never connected: in service from their handover (robot-days),
+    # listed in the usage facts as never seen; no robot health (nothing was ever heard from them)
+    unseen: dict[str, list[dict]] = defaultdict(list)
+    for row in inputs.unseen:
+        unseen[row["customer"]].append(row)
     ids = sorted(set(customer_rows) | set(by_customer))
     uses, scenes, skills = {}, {}, {}
+    # robots count from their handover or first day seen, never before the collector's first data
+    data_start = min((r["first_seen_ms"] for r in robot_rows if r.get("first_seen_ms") is not None), default=None)
     for cid in ids:
-        c = customer_rows.get(cid) or {"id": cid, "scene": ""}
+        c = customer_rows.get(cid) or _unlisted(cid, now_ms, hs)
         scenes[cid] = _scene(c, by_customer_rows[cid])
         day_before = yesterday.get(cid, {})
-        uses[cid] = cust.usage(usage.get(cid, {}), day_before, len(by_customer[cid]))
+        sums = usage.get(cid, {})
+        known = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours")).source != "none"
+        days = service.scheduled(by_customer_rows[cid] + unseen.get(cid, []), sums.get("alive"), c["local_day"],
+                                 c["offset_ms"], data_start, known)
+        uses[cid] = cust.usage(sums, day_before, days)
+        # the scene's primary measure (peers.py), over the same robot-days in service: adoption,
+        # peers and usage_drop judge on it
+        measure = peer.measure_of(scenes[cid], measures)
+        daily = peer.daily(measure, (customer_rows.get(cid) or {}).get("measure_days"))
+        uses[cid]["primary"] = peer.primary(measure, daily, days, hs)
+        uses[cid]["never_seen"] = [{"robot": r["id"], "site": r["site"], "activated": r["activated"]}
+                                   for r in unseen.get(cid, []) if r["activated"] <= service.iso(c["local_day"])]
         skills[cid] = {m: v for m, v in day_before.items() if m.startswith("skill.")}
-    peers = cust.peer_percentiles({cid: (scenes[cid], uses[cid]["interactions_per_robot_day_30d"])
-                                   for cid in ids if by_customer[cid]})
+    # a customer without one complete robot-day in service has no figure yet: neither a peer nor compared
+    peers = peer.compare({cid: (scenes[cid], uses[cid]["primary"]["per_robot_day_30d"],
+                                uses[cid]["primary"]["benchmark"])
+                          for cid in ids if by_customer[cid] and uses[cid]["robot_days_30d"] > 0}, hs)
     customers = {}
     for cid in ids:
         c = dict(customer_rows.get(cid) or _unlisted(cid, now_ms, hs))
         c["scene"] = scenes[cid]
+        c["data_start_ms"] = data_start
         # robots off outside opening hours (or not back yet just after opening) are closed, not down
         c["venue"] = v = venue_of(now_ms, c["offset_ms"], c.get("hours"), c.get("learned_hours"))
+        # a site with hours of its own (site_hours) is judged on them, the others on the customer's
+        c["site_venues"] = own = site_venues(now_ms, c["offset_ms"], c.get("site_hours"))
         for r in by_customer[cid]:
-            r["closed"] = closed(r, v, now_ms, hs["opening_grace_s"] * 1000)
+            r["closed"] = closed(r, own.get(r["site"], v), now_ms, hs.opening_grace_s * 1000)
         customers[cid] = cust.assess(c, by_customer[cid], uses[cid], skills.get(cid, {}),
-                                     peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None}),
+                                     peers.get(cid, {"scene": scenes[cid], "peers": 0, "percentile": None,
+                                                     "median": None, "ratio": None}),
                                      inputs.active, by_customer_rows[cid], inputs.week_ago.get(cid), now_ms, hs)
     _hold_colors(health, customers, hs)
-    return {"robots": robots, "customers": customers, "now": now_ms,
+    funnel.attach(health, customers, now_ms)
+    lifecycle.attach(health, customers, customer_rows, by_customer_rows, now_ms)
+    t1 = time.perf_counter()
+    goals = goal_health.judge_all(health, customer_rows, now_ms, hs.active_day_interactions)  # issue 14
+    goals_s = time.perf_counter() - t1
+    return {"robots": robots, "customers": customers, "now": now_ms, "goals": goals,
             "sites": {r["id"]: r["site"] for r in robot_rows},
+            # each customer's (csm, tier): the webhooks' routing reads them (alerts/outbox.py)
+            "accounts": {cid: (c.get("csm"), c.get("tier")) for cid, c in customer_rows.items()},
             "timing": {"read_s": read_s, "robot_views_s": inputs.robot_views_s, "day_view_s": inputs.day_view_s,
                        "usage_read_s": inputs.usage_read_s, "assess_s": assess_s,
-                       "compute_s": time.perf_counter() - t0 - read_s}}
+                       "goals_s": goals_s, "compute_s": time.perf_counter() - t0 - read_s}}
 
 
-def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: dict) -> None:
+def _hold_colors(health: HealthStore, customers: dict[str, dict], hs: Values) -> None:
     """Each customer's colour with hysteresis from the colour stored (``customer.color``); a
     dormant fleet stays red whatever its score (``customer.dormant``)."""
     before = health.customer_colors()
@@ -238,9 +275,9 @@ def write(health: HealthStore, ctx: dict, now_ms: int, memory: HealthMemory | No
     health.add_feed_events(feed)
 
 
-def trim(health: HealthStore, now_ms: int, hs: dict, limit: int = 5000) -> None:
+def trim(health: HealthStore, now_ms: int, hs: Values, limit: int = 5000) -> None:
     """Retention of the live feed, a bounded slice per cycle so the write transaction stays short."""
-    health.trim_feed(now_ms - hs["feed_retention_days"] * DAY_MS, limit)
+    health.trim_feed(now_ms - hs.feed_retention_days * DAY_MS, limit)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from protocol.timeunits import DAY_MS, HOUR_MS, parse_hours
+from protocol.timeunits import DAY_MS, HOUR_MS, parse_hours, parse_site_hours
 
 MINUTE_MS = 60_000
 
@@ -33,6 +33,13 @@ def venue(now_ms: int, off: int, hours: str | None, learned: list[int] | None) -
     if learned and len(learned) < 24:
         return _learned(now_ms, off, set(learned))
     return Venue(True, None, "none", "always open")
+
+
+def site_venues(now_ms: int, off: int, site_hours: str | None) -> dict[str, Venue]:
+    """The venues of the customer's sites that keep hours of their own (``site_hours``, imported:
+    ``site=HH:MM-HH:MM;...``); a site not named there keeps the customer's venue."""
+    sites = parse_site_hours(site_hours) if site_hours else None
+    return {site: _imported(now_ms, off, parse_hours(hours), hours) for site, hours in (sites or {}).items()}
 
 
 def _imported(now_ms: int, off: int, span: tuple[int, int], text: str) -> Venue:

@@ -21,6 +21,7 @@ from typing import Any
 
 from collector.store.seam import day_view_start, hour_view_start
 from protocol.catalogue import HEALTH_SUBSYSTEMS, error_metrics
+from protocol.config import Values
 from protocol.timeunits import DAY_MS, HOUR_MS  # noqa: F401  (re-exported for health's callers)
 
 LEVELS = {"ok": 0, "warn": 1, "crit": 2}
@@ -90,8 +91,13 @@ def wilson(errors: float, n: float, z: float) -> tuple[float, float]:
 
 
 def _low(errors: float, n: float, z: float) -> float:
-    """The Wilson interval's lower bound (hot path: no tuple, no max)."""
+    """The Wilson interval's lower bound (hot path: no tuple, no max).  A rate above 1 (a robot
+    reporting more errors than tasks: several error counters of one subsystem for one failed task,
+    or counters out of step) is read as 1, not a ValueError from sqrt that stops every robot's
+    health and every alert of the cycle."""
     p = errors / n
+    if p > 1.0:
+        p = 1.0
     z2n = z * z / n
     low = (p + z2n / 2 - z * sqrt(p * (1.0 - p) / n + z2n / (4 * n))) / (1 + z2n)
     return low if low > 0.0 else 0.0
@@ -99,6 +105,8 @@ def _low(errors: float, n: float, z: float) -> float:
 
 def _high(errors: float, n: float, z: float) -> float:
     p = errors / n
+    if p > 1.0:
+        p = 1.0
     z2n = z * z / n
     high = (p + z2n / 2 + z * sqrt(p * (1.0 - p) / n + z2n / (4 * n))) / (1 + z2n)
     return high if high < 1.0 else 1.0
@@ -161,28 +169,28 @@ def judge_network(vec: Vector | None, covered_s: float, min_covered_s: float, z:
             covered_s >= min_covered_s, low * per_h, high * per_h)
 
 
-def robot_state(robot: dict, now_ms: int, s: dict) -> str:
+def robot_state(robot: dict, now_ms: int, s: Values) -> str:
     """online | offline (reported) | stale (not reported offline, but silent for 3 intervals)."""
     if robot["state"] == "offline":
         return "offline"
     # a robot known only from its status (no window yet) counts from when it was first seen, so a
     # robot that just booted is not stale before it had a chance to send a window
     last = robot.get("last_window_ms") or robot.get("first_seen_ms")
-    limit = max(s["stale_intervals"] * robot.get("interval_s", 10) * 1000, s["stale_floor_s"] * 1000)
+    limit = max(s.stale_intervals * robot.get("interval_s", 10) * 1000, s.stale_floor_s * 1000)
     if last is None or now_ms - last > limit:
         return "stale"
     return "online"
 
 
-def plan(s: dict) -> tuple:
+def plan(s: Values) -> tuple:
     """The settings one cycle needs per subsystem, looked up once instead of 140,000 times:
     ``(sub, limits)``, ``limits`` being (errors slot, denominator slot, warn, crit) for a rated
     subsystem and None for network; and the settings shared by all, ``(min_volume, z, keep,
     network_min_covered_s)``."""
     subs = tuple((sub, None) if sub == "network" else
-                 (sub, (ERR_SLOT[sub], DEN_SLOT[sub], s[f"{sub}_warn"], s[f"{sub}_crit"]))
+                 (sub, (ERR_SLOT[sub], DEN_SLOT[sub], getattr(s, f"{sub}_warn"), getattr(s, f"{sub}_crit")))
                  for sub in HEALTH_SUBSYSTEMS)
-    return subs, (s["min_volume"], z_of(s["confidence"]), 1.0 - s["state_margin"], s["network_min_covered_s"])
+    return subs, (s.min_volume, z_of(s.confidence), 1.0 - s.state_margin, s.network_min_covered_s)
 
 
 def previous_levels(levels: tuple) -> dict[str, int]:
@@ -191,7 +199,7 @@ def previous_levels(levels: tuple) -> dict[str, int]:
     return {sub: LEVELS[pair[0]] for sub, pair in zip(sorted(HEALTH_SUBSYSTEMS), levels[-1])}
 
 
-def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s: dict,
+def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s: Values,
            planned: tuple | None = None, previous: dict[str, int] | None = None) -> dict[str, Any]:
     """The health of one robot from its hour-view and day-view vectors (None: no data in the view)
     (``planned``: ``plan(s)``, computed once per cycle by the caller; ``previous``: each
@@ -241,9 +249,9 @@ def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s:
             entry = {
                 "level": NAMES[level], "judged": value is not None,
                 "rate_1h": round(e_h / n_h, 4) if short else None,
-                "rate_24h": round(e_d / n_d, 4) if long_ else None,
+                "rate_since_yesterday": round(e_d / n_d, 4) if long_ else None,
                 "rate_bound": round(value, 4) if value is not None else None,
-                "volume_1h": n_h, "volume_24h": n_d, "errors_24h": e_d,
+                "volume_1h": n_h, "volume_since_yesterday": n_d, "errors_since_yesterday": e_d,
                 "score": round(sub_score, 1),
             }
         entry["state"] = "stale" if stale else entry["level"]
@@ -256,7 +264,7 @@ def assess(robot: dict, hour: Vector | None, day: Vector | None, now_ms: int, s:
             "score": round(score, 1), "worst": worst, "subsystems": subsystems}
 
 
-def _network(short: tuple | None, long_: tuple | None, s: dict, keep: float, before: int | None) -> dict:
+def _network(short: tuple | None, long_: tuple | None, s: Values, keep: float, before: int | None) -> dict:
     """The network entry: judged on the worse of the offline share and the disconnects per hour
     (its lower bound), each combined over the views judged (``judge_network``)."""
     s_j = short if short is not None and short[4] else None
@@ -266,19 +274,19 @@ def _network(short: tuple | None, long_: tuple | None, s: dict, keep: float, bef
     if offline is None:
         level, sub_score = 0, 100.0
     else:
-        ow, oc = s["network_offline_warn"], s["network_offline_crit"]
-        dw, dc = s["network_disconnects_warn"], s["network_disconnects_crit"]
+        ow, oc = s.network_offline_warn, s.network_offline_crit
+        dw, dc = s.network_disconnects_warn, s.network_disconnects_crit
         up = max(_rank(offline, ow, oc), _rank(per_h, dw, dc))
         down = max(_rank(offline, ow * keep, oc * keep), _rank(per_h, dw * keep, dc * keep))
         level, sub_score = hold(up, down, before), min(_score(offline, ow, oc), _score(per_h, dw, dc))
     entry = {
         "level": NAMES[level], "judged": offline is not None,
-        "rate_1h": round(short[0], 4) if short else None, "rate_24h": round(long_[0], 4) if long_ else None,
+        "rate_1h": round(short[0], 4) if short else None, "rate_since_yesterday": round(long_[0], 4) if long_ else None,
         "rate_bound": round(offline, 4) if offline is not None else None,
         "disconnects_per_h_bound": round(per_h, 3) if per_h is not None else None,
-        "volume_1h": None, "volume_24h": None, "errors_24h": long_[1] if long_ else 0,
+        "volume_1h": None, "volume_since_yesterday": None, "errors_since_yesterday": long_[1] if long_ else 0,
         "score": round(sub_score, 1),
     }
     if long_ is not None:
-        entry["offline_s_24h"] = long_[3]
+        entry["offline_s_since_yesterday"] = long_[3]
     return entry

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collector.health.peers import SCENE_MEASURES, check_table
 from protocol.timeunits import known_zone
 from protocol.config import ConfigError, Option, Values, fraction, load_table, non_negative, positive, setting
 
@@ -56,7 +57,7 @@ SETTINGS: tuple[Option, ...] = (
         _health(f"{name}_crit", crit, f"{name}: error rate for `crit`", non_negative),
     )),
     _health("active_day_interactions", 10, "interactions in a local day of the customer that make it an active day", non_negative),
-    _health("onboarding_days", 30, "robots first seen within this many days are onboarding", positive),
+    _health("onboarding_days", 30, "robots handed over (registry activated date, else first seen; see onboarding) within this many days are onboarding", positive),
     _health("milestone_7", 5, "active days needed within a robot's first 7 days", non_negative),
     _health("milestone_14", 10, "active days needed within its first 14 days", non_negative),
     _health("milestone_30", 20, "active days needed within its first 30 days", non_negative),
@@ -89,6 +90,15 @@ SETTINGS: tuple[Option, ...] = (
             "hour over this many past days", positive),
     _health("learn_hours_share", 0.5, "an hour of the day is open when the customer had usage in it on more than "
             "this share of those days", fraction),
+    _health("scene_measures", list(SCENE_MEASURES), "each scene's primary usage measure, `<scene>: <metric> "
+            "[+ <metric>...] [@ <benchmark per robot per day>]` (no `@`: `benchmark_interactions`); scenes not "
+            "listed use `usage.interactions`. Adoption, peers (`below_peers`) and `usage_drop` judge a customer on "
+            "its scene's measure; a table given replaces the default one whole", check_table),
+    _health("percentile_min_peers", 5, "fewest other customers in a scene for a customer's percentile among them "
+            "to be shown (fewer: `null`, no percentile; one peer would always make it 0 or 100)", positive),
+    _health("usual_weeks", 4, "a customer's usual level of a day is the median of the same weekday over this "
+            "many weeks before (from its first day of use): what `usage_drop` compares the last 7 days with",
+            positive),
     _health("dormant_days", 3, "complete local days in a row without one interaction after which a fleet is "
             "dormant (on but unused, or switched off): red whatever its score", positive),
 )

@@ -12,17 +12,18 @@ import hmac
 from aiohttp import web
 
 from collector.http.errors import json_error
-from collector.http.keys import CONFIG, ROLE, TOKEN_NAME
+from collector.http.keys import CONFIG, PERSON, ROLE, TOKEN_NAME
 from collector.http.throttle import Throttle, log
+from protocol.config import Values
 
 ROLE_RANK = {"viewer": 1, "admin": 2}
 _FAILURES = Throttle()
 
 
-def _match(tokens: list[dict], presented: str) -> dict | None:
+def _match(tokens: tuple[Values, ...], presented: str) -> Values | None:
     found = None
     for entry in tokens:  # compare against every token so timing does not tell which matched
-        if hmac.compare_digest(entry["token"].encode(), presented.encode()):
+        if hmac.compare_digest(entry.token.encode(), presented.encode()):
             found = entry
     return found
 
@@ -41,12 +42,13 @@ async def auth_middleware(request: web.Request, handler):
     if not _encodable(presented):
         _log_failure(request, "malformed")
         return json_error(401, "malformed bearer token")
-    entry = _match(request.app[CONFIG]["http"]["tokens"], presented.strip())
+    entry = _match(request.app[CONFIG].http.tokens, presented.strip())
     if entry is None:
         _log_failure(request, "unknown")
         return json_error(401, "unknown token")
-    request[ROLE] = entry["role"]
-    request[TOKEN_NAME] = entry["name"]
+    request[ROLE] = entry.role
+    request[TOKEN_NAME] = entry.name
+    request[PERSON] = entry.person
     return await handler(request)
 
 
@@ -72,3 +74,9 @@ def require_role(request: web.Request, role: str) -> web.Response | None:
     if ROLE_RANK.get(request.get(ROLE, ""), 0) < ROLE_RANK[role]:
         return json_error(403, f"this action needs the {role} role")
     return None
+
+
+def actor(request: web.Request) -> str:
+    """Who an action is attributed to: the token's person (issue 14: actions and notes name someone
+    real), else the token's name (a token without a person, as in the first release)."""
+    return request.get(PERSON) or request.get(TOKEN_NAME) or "unknown"

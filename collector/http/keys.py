@@ -23,3 +23,6 @@ CLOCK = web.AppKey("clock", Any)
 #: in an alert's timeline)
 ROLE = web.RequestKey("role", str)
 TOKEN_NAME = web.RequestKey("token_name", str)
+#: the person who holds the token (``[[http.tokens]] person``), "" when it names none; see
+#: ``collector.http.auth.actor``: the name recorded for what they do
+PERSON = web.RequestKey("person", str)

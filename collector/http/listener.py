@@ -68,7 +68,7 @@ async def start_listener(runner: web.AppRunner, host: str, port: int, http, back
     if configured and table.cap < configured:
         log.warning("http_connection_cap_lowered", configured=configured, cap=table.cap,
                     reason="open-file limit (ulimit -n / LimitNOFILE)")
-    context = tls_context(http["tls_cert"], http["tls_key"]) if http["tls_cert"] else None
+    context = tls_context(http.tls_cert, http.tls_key) if http.tls_cert else None
     extra = {"ssl_handshake_timeout": table.header_timeout_s or None} if context else {}
     server = await loop.create_server(table.protocol_factory(runner.server), host, port, ssl=context,
                                       backlog=backlog, reuse_address=True, **extra)

@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from protocol.config import Values
 from protocol.logs import FailureLog, get_logger
 from protocol.topics import subscriptions
 
@@ -49,7 +50,7 @@ class MqttSource:
     """Every message goes to ``sink.receive(topic, payload, token)``; the token, ``(mid, qos,
     generation)`` or None for QoS 0, comes back to ``ack`` once the message is committed."""
 
-    def __init__(self, config: dict, sink, stats):
+    def __init__(self, config: Values, sink, stats):
         mq = config.mqtt
         self.cfg = mq
         self.sink = sink
@@ -74,7 +75,7 @@ class MqttSource:
         # broker down, TLS misconfigured: the first failure and each change of cause logged, then
         # once a minute (paho retries every 1-30 s and would say nothing at all by itself)
         self._connect_failures = FailureLog(log, "broker_connect_failed", every_s=60.0)
-        self.broker = f"{mq['host']}:{mq['port']}"
+        self.broker = f"{mq.host}:{mq.port}"
 
     # ---------------------------------------------------------------- lifecycle
 

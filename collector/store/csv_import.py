@@ -15,6 +15,8 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from protocol.topics import is_valid_id
+
 Row = TypeVar("Row")
 
 
@@ -65,6 +67,19 @@ def parse(text: str, required: tuple[str, ...], expected: str, make_row: Callabl
     return report
 
 
+def stored_customer(value: str, known: set[str]) -> str:
+    """A row's ``customer`` cell (stripped) when it names one of the ``known`` (stored) customers: the
+    events and goals rows belong to a customer imported before them.  Raises ValueError with the
+    reason."""
+    if not value:
+        raise ValueError("customer is empty")
+    if not is_valid_id(value):
+        raise ValueError(f"customer {value[:40]!r} must match ^[a-z0-9][a-z0-9_-]{{0,63}}$")
+    if value not in known:
+        raise ValueError(f"unknown customer {value!r} (import it with import-customers first)")
+    return value
+
+
 def read_text(path: str, command: str, err) -> str | None:
     """The file's text, or None after saying on ``err`` why it cannot be used (exit status 2)."""
     try:
@@ -87,6 +102,18 @@ def load(path: str, command: str, err, parse_text: Callable[[str], Report[Row]])
     except ValueError as exc:  # the header
         print(f"{command}: {path}: {exc}", file=err)
         return 2
+
+
+def checked(path: str, command: str, what: str, out, err,
+            parse_text: Callable[[str], Report[Row]]) -> Report[Row] | int:
+    """The file parsed when every row is good, else the exit status: 2 when it cannot be used
+    (``load``), 1 when it has bad rows (``refuse``: each named, nothing applied)."""
+    report = load(path, command, err, parse_text)
+    if isinstance(report, int):
+        return report
+    if report.errors:
+        return refuse(path, report, what, out, err)
+    return report
 
 
 def refuse(path: str, report: Report, what: str, out, err) -> int:

@@ -2,7 +2,8 @@
 
 UTF-8 with or without a BOM (Excel writes one).  Header ``id,name,scene,tier,contract_start,
 contract_end,arr,csm``, optional ``timezone`` (IANA name), ``hours`` (opening hours ``HH:MM-HH:MM``,
-local, overnight allowed), ``distributor`` and ``language`` (``zh`` or ``en``); extra columns are ignored, ``id`` and ``name`` are required, the rest may
+local, overnight allowed), ``site_hours`` (per site, ``site=HH:MM-HH:MM;...``), ``distributor`` and
+``language`` (``zh`` or ``en``); extra columns are ignored, ``id`` and ``name`` are required, the rest may
 be empty.  Each bad row is reported with its line number and reason and skipped; good rows go in
 (one transaction).  Re-importing updates existing customers and marks telemetry-created ones as
 assigned.  Exit status: 0 all rows imported, 1 some rows bad, 2 the file itself is unusable.
@@ -18,7 +19,7 @@ from collector.store import csv_import
 from collector.store.csv_import import Report
 from collector.store.records import CustomerRow
 from collector.store.seam import RegistryStore
-from protocol.timeunits import known_zone, parse_hours
+from protocol.timeunits import known_zone, parse_hours, parse_site_hours
 from protocol.topics import is_valid_id
 
 COLUMNS = CustomerRow._fields
@@ -69,7 +70,20 @@ def _row(record: dict[str, str]) -> CustomerRow:
     if language not in ("zh", "en"):
         raise ValueError(f"language {get('language')[:40]!r} must be zh or en")
     return CustomerRow(cid, name, get("scene").lower(), get("tier"), start, end, arr, get("csm"),
-                       zone, hours, _distributor(record), language)
+                       zone, hours, _distributor(record), language, _site_hours(record))
+
+
+def _site_hours(record: dict[str, str]) -> str | None:
+    """The optional ``site_hours`` column (issue 13): None when the file has no such column (the
+    stored ones are kept), else normalised ``site=HH:MM-HH:MM;...`` ('' = none)."""
+    value = record.get("site_hours")
+    if value is None:
+        return None
+    sites = parse_site_hours(value)
+    if sites is None:
+        raise ValueError(f"site_hours {value.strip()[:60]!r} must be site=HH:MM-HH:MM[;site=HH:MM-HH:MM...] "
+                         "(local time, e.g. atrium=10:00-22:00;cinema=12:00-02:00)")
+    return ";".join(f"{site}={hours}" for site, hours in sites.items())
 
 
 def _distributor(record: dict[str, str]) -> str | None:

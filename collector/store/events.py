@@ -25,7 +25,6 @@ from collector.store import csv_import
 from collector.store.csv_import import Report
 from collector.store.records import EventRow
 from collector.store.seam import RegistryStore
-from protocol.topics import is_valid_id
 
 KINDS = ("renewal", "expansion", "churn", "referral")
 COLUMNS = ("customer", "date", "kind", "amount", "robots", "referred_by", "contract_end", "note")
@@ -69,13 +68,7 @@ def event_from(record: Mapping[str, str | None], known: set[str]) -> EventRow:
     """One event from a row of text cells (a CSV row, or the API's body as strings); ``known`` are
     the customer ids in the store.  Raises ValueError with the reason."""
     get = lambda key: (record.get(key) or "").strip()  # noqa: E731
-    customer = get("customer")
-    if not customer:
-        raise ValueError("customer is empty")
-    if not is_valid_id(customer):
-        raise ValueError(f"customer {customer[:40]!r} must match ^[a-z0-9][a-z0-9_-]{{0,63}}$")
-    if customer not in known:
-        raise ValueError(f"unknown customer {customer!r} (import it with import-customers first)")
+    customer = csv_import.stored_customer(get("customer"), known)
     if not get("date"):
         raise ValueError("date is empty")
     date = _date(get("date"), "date")
@@ -132,11 +125,10 @@ def import_file(path: str, registry: RegistryStore, out, err, actor: str | None 
     """Exit status: 0 imported (or nothing new), 1 bad rows (nothing applied), 2 unusable file."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     actor = actor or default_actor()
-    report = csv_import.load(path, "import-events", err, lambda text: parse(text, registry.customer_ids()))
+    report = csv_import.checked(path, "import-events", "events", out, err,
+                                lambda text: parse(text, registry.customer_ids()))
     if isinstance(report, int):
         return report
-    if report.errors:
-        return csv_import.refuse(path, report, "events", out, err)
     added = registry.add_events(report.rows, actor, "import", now_ms)
     print(f"imported {len(report.rows)} events ({len(added)} new, {len(report.rows) - len(added)} "
           f"already stored) as {actor}", file=out)

@@ -96,6 +96,9 @@ class CustomerRow(NamedTuple):
     # stored one is kept), '' = none
     distributor: str | None = None
     language: str = "zh"
+    # opening hours per site 'site=HH:MM-HH:MM;...' (issue 13); None = the file has no site_hours
+    # column (the stored ones are kept), '' = none (every site keeps the customer's hours)
+    site_hours: str | None = None
 
 
 class RobotRow(NamedTuple):
@@ -170,3 +173,20 @@ class EventRow(NamedTuple):
     def identity(self) -> tuple:
         """What makes two rows the same event: importing a row with a stored identity changes nothing."""
         return (self.customer, self.date, self.kind, self.amount, self.referred_by)
+
+
+# ------------------------------------------------------------------ success goals (issue 14)
+class GoalRow(NamedTuple):
+    """A success goal as ``import-goals`` (or the API) reads it (collector/store/goals.py)."""
+
+    customer: str
+    metric: str                # interactions_per_robot_day | conversion | active_day_share | availability | skill:<name>
+    target: float
+    start: str                 # YYYY-MM-DD, the customer's local calendar
+    due: str                   # YYYY-MM-DD, on or after start
+    note: str
+
+    @property
+    def identity(self) -> tuple:
+        """What makes two rows the same goal: importing it again updates its target and note only."""
+        return (self.customer, self.metric, self.start, self.due)

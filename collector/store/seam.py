@@ -11,6 +11,7 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 | alerts     | the alert engine, API actions          | alerts, alert_events, feed events, queued notifications |
 | outbox     | the webhook notifier                   | delivery attempts, dead letters, trimming |
 | reads      | the HTTP API, exports, feed, counters  | nothing |
+| handover   | the API (contacts and notes, issue 15) | customer_contacts, customer_notes |
 
 In SQLite the evaluator's ``health`` and ``alerts`` parts share one write connection, so a cycle's
 health rows and the alert transitions they cause commit together (``sqlite/shared.py``).
@@ -25,7 +26,8 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 from protocol.timeunits import DAY_MS, HOUR_MS
 
-from collector.store.records import CustomerRow, EventRow, Queued, RobotRow
+from collector.store.handover import ContactRow
+from collector.store.records import CustomerRow, EventRow, GoalRow, Queued, RobotRow
 
 
 class TransientStoreError(Exception):
@@ -103,6 +105,16 @@ class RegistryStore(Protocol):
     def find_event(self, row: EventRow) -> int | None:
         """The id of the stored event with ``row``'s identity, if any."""
 
+    # success goals (issue 14: import-goals, POST /api/v1/customers/{id}/goals)
+    def upsert_goals(self, rows: Sequence[GoalRow], actor: str, source: str,
+                     now_ms: int) -> tuple[list[int], list[int]]:
+        """Store each goal in one transaction: a new identity (``GoalRow.identity``) is added, a
+        stored one whose target or note differs is updated (attributed to ``actor`` from ``source``),
+        an equal one is left as it is.  Returns the ids (added, updated)."""
+
+    def find_goal(self, row: GoalRow) -> int | None:
+        """The id of the stored goal with ``row``'s identity, if any."""
+
     def close(self) -> None: ...
 
 
@@ -159,6 +171,9 @@ class HealthInputs:
     robot_views_s: float
     day_view_s: float
     usage_read_s: float
+    #: robots of the asset registry with a handover date that never connected (``id``, ``customer``,
+    #: ``site``, ``activated``, ``first_seen_ms`` None): in service from their handover (issue 13)
+    unseen: list[dict] = field(default_factory=list)
 
 
 class RobotHealthRow(NamedTuple):
@@ -192,6 +207,22 @@ class CustomerHealthRow(NamedTuple):
     facts: dict
 
 
+#: the interactions that make a robot's day active for a goal's ``active_day_share`` when a caller
+#: passes none: ``health.active_day_interactions``' default (the store cannot read health's settings)
+DEFAULT_ACTIVE_FLOOR = 10
+
+
+class GoalRequest(NamedTuple):
+    """One goal's daily sums asked of the health part (``HealthStore.goal_sums``)."""
+
+    customer: str
+    metric: str
+    first_ms: int                      # the first day's local midnight, UTC ms
+    days: int
+    open_hours: Sequence[int] | None   # availability: the venue's open local hours (None: all day)
+    active_floor: int                  # active_day_share: interactions that make a robot's day active
+
+
 class HealthStore(Protocol):
     """What the health evaluator reads (rollups, robots, customers) and writes (health rows).
 
@@ -200,10 +231,13 @@ class HealthStore(Protocol):
 
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
                     cache: ViewCache | None, zone: str = "Asia/Shanghai",
-                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
+                    learn: tuple[int, float] = (14, 0.5),
+                    measures: dict[str, tuple[str, ...]] | None = None) -> HealthInputs:
         """Day-granular figures are each customer's local days (its ``timezone``, else ``zone``);
         its dict carries ``timezone``, ``offset_ms``, ``day_start_ms``, ``local_day`` and, without
-        imported ``hours``, ``learned_hours`` (``learn``: days, share)."""
+        imported ``hours``, ``learned_hours`` (``learn``: days, share); with ``measures`` (scene ->
+        metrics, ``""`` for other scenes), ``measure_days``: ``{metric: [35 local-day totals, oldest
+        first, the last = yesterday]}`` of its scene's metrics."""
 
     def stored_robot_health(self) -> Iterator[StoredRobotHealth]: ...
 
@@ -224,6 +258,22 @@ class HealthStore(Protocol):
         """``(ts_ms, kind, data)`` live-feed events."""
 
     def trim_feed(self, before_ms: int, limit: int) -> None: ...
+
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        """``{customer: (start_ms, end_ms)}`` -> the four usage volumes (``USAGE_VOLUMES``) of its
+        robots summed over its span (UTC ms, end excluded), every customer asked for present."""
+
+    def latest_events(self) -> dict[str, dict[str, dict]]:
+        """``{customer: {kind: {date, robots, amount}}}``: its latest commercial event of each kind."""
+
+    # success goals (issue 14): what ``collector.health.goals`` judges each cycle
+    def goals(self) -> list[dict]:
+        """Every stored goal (``customer_goals`` rows as dicts)."""
+
+    def goal_sums(self, requests: Sequence["GoalRequest"]) -> list[list[tuple[float, float]]]:
+        """For each request, the ``(numerator, denominator)`` of its goal metric for each of its
+        ``days`` local days (``ReadStore.goal_series`` for one).  A backend may keep results between
+        cycles while the rollups they were summed from are unchanged (late data included)."""
 
 
 # ------------------------------------------------------------------ alerts (engine, actions)
@@ -352,6 +402,14 @@ class ReadStore(Protocol):
     def get_customer(self, customer: str, now_ms: int, open_states: tuple[str, ...], days: int = 30) -> dict | None: ...
     def customer_exists(self, customer: str) -> bool: ...
     def customer_names(self) -> dict[str, str]: ...
+    def customer_zones(self) -> dict[str, str | None]:
+        """Each customer's time zone: imported, else the one its last health cycle used (None: neither)."""
+    def customer_facts(self, ids: list[str]) -> dict[str, dict]:
+        """The stored health facts (``customer_health.facts``) of the customers ``ids``."""
+
+    # the funnel (issue 14): usage volumes over spans of local days, customers with their peers' keys
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]: ...
+    def customer_funnel_inputs(self) -> list[dict]: ...
 
     # daily usage per customer (customer_day)
     def customer_scenes(self) -> dict[str, str]: ...
@@ -360,10 +418,21 @@ class ReadStore(Protocol):
     def customer_days(self, since_ms: int, metrics: tuple[str, ...],
                       customer: str | None = None) -> list[tuple[str, str, int, int]]: ...
     def customer_day(self, customer: str, day_ms: int, metrics: tuple[str, ...]) -> dict[str, int]: ...
+    def customer_hour_days(self, customers: list[str], days: list[tuple[int, int, int]],
+                           metrics: tuple[str, ...]) -> list[tuple[str, str, int, int]]:
+        """``(customer, metric, day label, total)`` of local days ``(label, start_ms, end_ms)`` of one
+        zone, summed from the hourly ``customer_hour`` (the usage charts' local days)."""
+    def robot_starts(self, customer: str | None = None) -> list[dict]:
+        """Each robot's ``customer``, ``first_seen_ms`` and registry handover date ``activated``
+        (None when not known), of one customer or all: the charts' robot-days in service."""
+    def data_start_ms(self) -> int | None:
+        """The earliest first sighting of any robot: the collector's first data."""
 
     # robots
     def list_robots(self, f: dict, limit: int, offset: int) -> dict: ...
-    def get_robot(self, robot: str, now_ms: int, days: int = 7) -> dict | None: ...
+    def get_robot(self, robot: str, now_ms: int, days: int = 7, zone: str = "Asia/Shanghai") -> dict | None:
+        """The robot and its last ``days`` local days of usage and skills, in its customer's zone
+        (else ``zone``)."""
     def robot_counters(self, robot: str, from_ms: int, to_ms: int) -> dict | None: ...
 
     # alerts
@@ -388,6 +457,79 @@ class ReadStore(Protocol):
         """What the outcome rates are computed from, in one read: every customer (id, name, scene,
         tier, csm, distributor, contract_start, contract_end, arr, score, color) and every event."""
 
+    # a CSM's book of business (issue 14)
+    def csm_book(self, csm: str, since_ms: int, since_date: str, open_states: tuple[str, ...]) -> dict | None:
+        """The CSM's customers (``list_customers`` items), their alerts unresolved or fired or
+        resolved since ``since_ms``, their ``score_history`` colours from two days before
+        ``since_ms`` and their events dated from ``since_date``; None when no customer has this CSM."""
+    def csm_book_version(self, csm: str) -> tuple:
+        """The book's cache marker: changes whenever what ``csm_book`` reads changes."""
+    # the monthly value report (issue 15; collector/report)
+    def report_customers(self) -> list[tuple[str, str]]:
+        """Every customer's ``(id, name)``, by id (what ``report --all`` walks)."""
+    def report_customer(self, customer: str) -> tuple[dict | None, int | None]:
+        """The customer's row (id, name, scene, tier, csm, contract_start, contract_end, arr,
+        timezone, hours, language, created_ms), or None, and the start of its first data (ms), or None."""
+    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int,
+                      peers_to_ms: int | None = None) -> dict:
+        """The month ``[from_ms, to_ms)`` of one customer in one snapshot (the peers' usage up to
+        ``peers_to_ms``, default ``to_ms``: a month in progress compares complete days only): ``customer`` (as
+        ``report_customer``), ``first_data_ms``, ``hours`` (``(bucket_ms, metric, total)`` usage and
+        skill rows of ``[prev_from_ms, to_ms)``), ``robots`` (id, site, first_seen_ms, last_window_ms),
+        ``robot_counters`` (robot -> summed health-subsystem counters of the month), ``robot_hours``
+        (robot -> the hour buckets it reported anything in), ``peers`` (the scene's other customers:
+        id, usage volume ``totals`` of the month, ``robots`` with first_seen_ms/last_window_ms) and
+        ``alerts`` (opened before ``to_ms`` and not resolved before ``from_ms``).  An hour bucket
+        belongs to the month when its start does."""
+    # success goals (issue 14)
+    def list_goals(self, customer: str | None = None) -> list[dict]:
+        """Stored goals (``customer_goals`` rows as dicts), by customer, due date, id."""
+    def get_goal(self, goal_id: int) -> dict | None: ...
+    def goal_customer(self, customer: str) -> dict | None:
+        """What judging a customer's goals needs beside the sums: ``timezone`` and ``hours`` as
+        imported, and ``learned_hours`` (local hours, 0-23) as the last health cycle learned them."""
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours: Sequence[int] | None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
+        """``(numerator, denominator)`` of a goal metric for each of ``days`` local days from
+        ``first_ms`` (the first day's local midnight, UTC ms); ``open_hours``: the venue's local
+        hours (None: all day), for ``availability``; ``active_floor``: the interactions that make a
+        robot's day active, for ``active_day_share``."""
+
+
+# ------------------------------------------------------------------ handover (contacts, notes)
+class HandoverStore(Protocol):
+    """A customer's contacts and CS notes (issue 15's handover page, seed 003), written by people
+    through the API one short transaction each, every row attributed to the acting token's person
+    (``collector.http.auth.actor``).  Rows are dicts shaped like the API's JSON (docs/api.md).
+    The reads block like ``ReadStore``'s: the API runs them through ``reads.run``."""
+
+    def add_note(self, customer: str, text: str, author: str, token: str, now_ms: int) -> int:
+        """Store a note (kept for good: never edited, never deleted); its id."""
+
+    def get_note(self, note_id: int) -> dict | None: ...
+
+    def notes(self, customer: str, limit: int, offset: int) -> dict:
+        """``{"items", "total", "limit", "offset"}``, newest first."""
+
+    def put_contact(self, row: ContactRow, actor: str, now_ms: int) -> tuple[int, bool]:
+        """Store a contact; one whose ``(customer, name)`` is stored already is updated instead
+        (nothing written when nothing differs).  ``(id, created)``."""
+
+    def get_contact(self, contact_id: int) -> dict | None: ...
+
+    def contacts(self, customer: str) -> list[dict]:
+        """The customer's contacts, by name."""
+
+    def remove_contact(self, customer: str, contact_id: int) -> bool:
+        """Delete one of the customer's contacts (the person left); False when it has no such one."""
+
+    def first_data(self, customer: str) -> int | None:
+        """The start (ms) of the customer's first data, if any: the earliest first window of its
+        robots or its earliest hour of usage (as the monthly report judges it, so the handover
+        never links a month the report refuses)."""
+
+    def close(self) -> None: ...
+
 
 @dataclass
 class Store:
@@ -403,9 +545,11 @@ class Store:
     #: a new ``alerts`` part on a connection of its own, for one person's action from the API (the
     #: evaluator's part belongs to its cycle); the caller closes it
     open_alerts: Callable[[], AlertStore]
+    #: contacts and notes (issue 15)
+    handover: HandoverStore
 
     def close(self) -> None:
-        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads):
+        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads, self.handover):
             close = getattr(part, "close", None)
             if close is not None:
                 close()

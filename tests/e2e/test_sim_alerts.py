@@ -45,7 +45,11 @@ def test_sim_e2e_faults_fire_the_right_alerts_and_none_for_calm_customers(broker
     try:
         wait_until(all_fired, 150, 1.0, "the scenario's alerts to fire", (sim, collector.proc))
     except AssertionError:
-        raise AssertionError(f"open alerts: {seen}") from None
+        # which robots the collector knows, and how: a robot missing here never reached it
+        robots = {r["id"]: r["status"]["state"] for r in collector.get("/api/v1/robots?limit=500")["items"]}
+        errors = [line for line in collector.proc.output().splitlines() if '"level": "error"' in line]
+        raise AssertionError(f"open alerts: {seen}\n{len(robots)} robots known: {robots}\n"
+                             f"collector errors: {errors[-5:]}") from None
     alerts = [a for a in open_alerts(collector) if a["state"] == "firing"]
     assert {key(a) for a in alerts} == EXPECTED, alerts
     # nothing ever fired for the calm customers (a robot seen by its status a moment before its first

@@ -1,6 +1,7 @@
 """Must-show 4: ``robopulse demo`` (headless) shows customers of all three colours and firing alerts
 through the API within two minutes of starting, the dashboard answers, and Ctrl-C stops it all."""
 
+import datetime
 import json
 import signal
 import socket
@@ -49,6 +50,23 @@ def test_sim_demo_shows_three_colours_and_firing_alerts_within_two_minutes(tmp_p
         assert all(summary and customer in summary for _, customer, summary in seen["firing"])  # the reasons
         html = get(info["url"])
         assert "<html" in html.lower()
+        # issue 14: the demo imports goals and events for its fleet, judged on the back-filled history
+        goals = {c: get(api + f"customers/{c}/goals", token)["items"] for c in seen["colours"]}
+        judged = {(c, g["metric"]): (g["status"], g["progress"], g["days_elapsed"])
+                  for c, items in goals.items() for g in items}
+        assert sum(map(len, goals.values())) == 9, judged
+        assert all(days >= 10 for _, _, days in judged.values()), judged
+        assert judged[("xihu-scenic", "interactions_per_robot_day")][0] in ("achieved", "on_track"), judged
+        assert judged[("xihu-scenic", "interactions_per_robot_day")][1] > 1000, judged
+        assert judged[("harbour-mall", "interactions_per_robot_day")][0] == "at_risk", judged
+        assert judged[("river-art-museum", "active_day_share")][0] == "at_risk", judged
+        assert all(progress is not None for _, progress, _ in judged.values()), judged
+        events = {c: get(api + f"customers/{c}/events", token)["total"] for c in seen["colours"]}
+        assert sum(events.values()) == 6 and events["union-hospital"] == 1, events
+        today = datetime.datetime.now(datetime.UTC).date()
+        period = f"from={today - datetime.timedelta(days=120)}&to={today}"
+        outcomes = get(api + "outcomes?" + period, token)["overall"]
+        assert outcomes["expansion_rate_by_count"] > 0, outcomes  # three expansions in the last 120 days
     finally:
         if demo.alive():
             demo.popen.send_signal(signal.SIGINT)  # Ctrl-C

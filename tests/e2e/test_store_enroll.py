@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import time
@@ -88,6 +89,16 @@ def test_store_enroll_auto_never_moves_a_robot_nor_floods_customers(broker, star
                30, 0.1, "r-0001's own window", (col.proc,))
 
 
+def _registry_reloaded(col, registered: int) -> None:
+    """Wait until the collector's view of the registry holds ``registered`` robots (it polls the
+    store every ``registry_refresh_s`` and logs each change): a fixed sleep of a few refreshes is
+    not enough on a loaded machine, and a message sent before the reload is rejected."""
+    def reloaded() -> bool:
+        out = [json.loads(line) for line in col.proc.output().splitlines() if line.startswith("{")]
+        return any(e.get("event") == "enrollment_reloaded" and e.get("registered") == registered for e in out)
+    wait_until(reloaded, 30, 0.1, f"the collector's registry view to hold {registered} robots", (col.proc,))
+
+
 def _cli(*args) -> subprocess.CompletedProcess:
     return subprocess.run(robopulse_cmd("collector", *map(str, args)), capture_output=True, text=True, timeout=60)
 
@@ -100,7 +111,7 @@ def test_store_enroll_registry_admits_only_registered_robots_on_their_customer(t
     (tmp_path / "robots.csv").write_text("robot,customer,site,activated\nr-0001,acme,hq,2026-03-01\n",
                                          encoding="utf-8")
     assert _cli("import-robots", tmp_path / "robots.csv", "--config", col.config).returncode == 0
-    time.sleep(1.0)  # the collector's view of the registry refreshes every 0.3 s
+    _registry_reloaded(col, 1)
     pub = make_publisher(broker.port)
     now = int(time.time() * 1000)
     pub.publish(telemetry_topic("acme", "r-0001"), _batch("r-0001", "acme", "00000000000000a1", [1, 2],
@@ -122,7 +133,7 @@ def test_store_enroll_registry_admits_only_registered_robots_on_their_customer(t
     (tmp_path / "robots.csv").write_text("robot,customer,site,activated\nr-0001,acme,hq,2026-03-01\n"
                                          "r-0009,acme,hq,2026-06-01\n", encoding="utf-8")
     assert _cli("import-robots", tmp_path / "robots.csv", "--config", col.config).returncode == 0
-    time.sleep(1.0)
+    _registry_reloaded(col, 2)
     pub.publish(telemetry_topic("acme", "r-0009"), _batch("r-0009", "acme", "00000000000000b9", [2],
                                                            {"usage.interactions": 1}, now))
     pub.wait_all()

@@ -5,10 +5,8 @@ and importing it again changes nothing."""
 from __future__ import annotations
 
 import getpass
-import subprocess
-
 from tests.plugins.api import connect_store
-from tests.support.procs import robopulse_cmd
+from tests.support.imports import run_collector, store_with_customers
 
 CUSTOMERS = """id,name,scene,tier,contract_start,contract_end,arr,csm,distributor
 museum-sh,上海博物馆,museum,high,2025-03-01,2026-02-28,120000,王芳,华东代理
@@ -33,20 +31,6 @@ museum-sh,2026-02-10,renewal,130000,,,2027-02-28,the same event again
 """
 
 
-def _run(*args):
-    return subprocess.run(robopulse_cmd("collector", *map(str, args)), capture_output=True, text=True, timeout=60)
-
-
-def _setup(tmp_path, store_url):
-    db = store_url
-    config = tmp_path / "c.toml"
-    config.write_text(f'[collector]\ndb = "{db}"\n')
-    customers = tmp_path / "customers.csv"
-    customers.write_text(CUSTOMERS, encoding="utf-8")
-    assert _run("import-customers", customers, "--config", config).returncode == 0
-    return db, config
-
-
 def _snapshot(db):
     conn = connect_store(db)
     try:
@@ -58,11 +42,11 @@ def _snapshot(db):
 
 
 def test_store_import_events_refuses_a_bad_file_whole(tmp_path, store_url):
-    db, config = _setup(tmp_path, store_url)
+    db, config = store_with_customers(tmp_path, CUSTOMERS, store_url)
     before = _snapshot(db)
     bad = tmp_path / "bad.csv"
     bad.write_bytes("\ufeff".encode() + BAD.encode("utf-8"))
-    result = _run("import-events", bad, "--config", config)
+    result = run_collector("import-events", bad, "--config", config)
     assert result.returncode == 1, result.stderr
     errors = result.stderr.strip().splitlines()
     assert [e.split(":")[1] for e in errors] == ["3", "4", "5", "6", "7"]
@@ -77,10 +61,10 @@ def test_store_import_events_refuses_a_bad_file_whole(tmp_path, store_url):
 
 
 def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_path, store_url):
-    db, config = _setup(tmp_path, store_url)
+    db, config = store_with_customers(tmp_path, CUSTOMERS, store_url)
     good = tmp_path / "events.csv"
     good.write_text(GOOD, encoding="utf-8")
-    result = _run("import-events", good, "--config", config, "--by", "王芳")
+    result = run_collector("import-events", good, "--config", config, "--by", "王芳")
     assert result.returncode == 0, result.stderr
     assert "imported 4 events (4 new, 0 already stored) as 王芳" in result.stdout
     events, customers = _snapshot(db)
@@ -94,26 +78,26 @@ def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_p
     assert [(c[0], c[1], c[3]) for c in customers] == [("ktv-bj", "2026-05-31", ""),
                                                        ("museum-sh", "2027-02-28", "华东代理")]
     snapshot = _snapshot(db)
-    again = _run("import-events", good, "--config", config)  # no --by: the OS user, but nothing is new
+    again = run_collector("import-events", good, "--config", config)  # no --by: the OS user, but nothing is new
     assert again.returncode == 0, again.stderr
     assert f"imported 4 events (0 new, 4 already stored) as {getpass.getuser()}" in again.stdout
     assert _snapshot(db) == snapshot
     # importing customers again without a distributor column keeps the distributors
     plain = tmp_path / "plain.csv"
     plain.write_text("id,name\nmuseum-sh,上海博物馆\n", encoding="utf-8")
-    assert _run("import-customers", plain, "--config", config).returncode == 0
+    assert run_collector("import-customers", plain, "--config", config).returncode == 0
     assert connect_store(db).execute("SELECT distributor FROM customers WHERE id = 'museum-sh'").fetchone() == \
         ("华东代理",)
 
 
 def test_store_import_events_refuses_unusable_files(tmp_path, store_url):
-    _, config = _setup(tmp_path, store_url)
+    _, config = store_with_customers(tmp_path, CUSTOMERS, store_url)
     header = tmp_path / "h.csv"
     header.write_text("who,when\nx,y\n")
-    result = _run("import-events", header, "--config", config)
+    result = run_collector("import-events", header, "--config", config)
     assert result.returncode == 2 and "header lacks customer, date, kind" in result.stderr
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes("customer,date,kind\nmuseum-sh,2026-01-01,churn,备注\n".encode("gbk"))
-    result = _run("import-events", gbk, "--config", config)
+    result = run_collector("import-events", gbk, "--config", config)
     assert result.returncode == 2 and "is not UTF-8" in result.stderr
-    assert _run("import-events", tmp_path / "missing.csv", "--config", config).returncode == 2
+    assert run_collector("import-events", tmp_path / "missing.csv", "--config", config).returncode == 2

@@ -93,7 +93,11 @@ def test_store_kill9_while_publishing_loses_nothing_counts_nothing_twice(broker,
     col.proc.kill9()
     stored_before = col.window_count()
     col.restart()
-    wait_until(lambda: col.window_count() > stored_before, 30, 0.05, "ingest resumed", (col.proc,))
+    # resumed: more stored than before the crash, or (a loaded machine published everything before
+    # the crash) the whole ledger stored; a restart slowed by load gets a minute
+    wait_until(lambda: col.window_count() > stored_before
+               or (done.is_set() and col.window_count() == len(fleet.windows)), 60, 0.05, "ingest resumed",
+               (col.proc,))
     col.proc.kill9()  # a second crash, mid-flush again
     col.restart()
     thread.join(60)
@@ -117,7 +121,10 @@ def test_store_broker_restart_while_publishing_loses_nothing(make_broker, store_
     assert done.is_set()
     pub.wait_all(90)
     assert_matches_ledger(col, fleet)
-    assert col.metric("robopulse_ingest_connects_total") >= 2
+    # on a loaded machine the whole ledger may be stored before the restart, and paho's reconnect
+    # waits 1-30 s: wait for the reconnect rather than read the counter at once
+    wait_until(lambda: col.metric("robopulse_ingest_connects_total") >= 2, 60, 0.2, "collector reconnected",
+               (col.proc,))
 
 
 def _writer_pid(col) -> int:

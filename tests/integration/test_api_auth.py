@@ -71,5 +71,7 @@ async def test_api_auth_admin_snoozes_until_a_time(api_client, api_seed):
 async def test_api_auth_me_names_the_token(api_client):
     viewer = await (await api_client.get("/api/v1/me", headers=bearer(VIEWER))).json()
     admin = await (await api_client.get("/api/v1/me", headers=bearer(ADMIN))).json()
-    assert viewer == {"name": "cs-viewer", "role": "viewer"} and admin == {"name": "ops-admin", "role": "admin"}
+    # issue 14 added ``person`` ("" for a token that names none; tests/integration/test_api_handover.py)
+    assert viewer == {"name": "cs-viewer", "role": "viewer", "person": ""}
+    assert admin == {"name": "ops-admin", "role": "admin", "person": ""}
     assert (await api_client.get("/api/v1/me")).status == 401

@@ -31,7 +31,7 @@ async def test_api_export_customers_keeps_chinese_names(api_client):
     assert by_id["kiwi-ktv"]["name"] == "欢乐KTV 朝阳店"
     assert by_id["kiwi-ktv"]["color"] == "red" and float(by_id["kiwi-ktv"]["score"]) == 35.25
     assert by_id["acme-museum"]["contract_end"] == "2027-02-28"
-    assert by_id["kiwi-ktv"]["computed_at"] == "2026-11-27T11:59:55Z"
+    assert by_id["kiwi-ktv"]["computed_at"] == "2026-11-27T19:59:55+08:00"  # the customer's local time
     assert by_id["new-bank"]["name"] == "'=招商银行"  # not run as a formula by Excel
     assert by_id["new-bank"]["score"] == ""
 
@@ -51,5 +51,5 @@ async def test_api_export_alerts_iso_dates(api_client, api_seed):
     body = {int(r[0]): dict(zip(rows[0], r)) for r in rows[1:]}
     assert set(body) == {api_seed.alerts["ktv_offline"], api_seed.alerts["sky_renewal"]}
     row = body[api_seed.alerts["ktv_offline"]]
-    assert row["opened_at"] == "2026-11-27T11:00:00Z" and row["resolved_at"] == ""
+    assert row["opened_at"] == "2026-11-27T19:00:00+08:00" and row["resolved_at"] == ""
     assert row["summary"].endswith("机器人") and row["customer_name"] == "欢乐KTV 朝阳店"

@@ -37,7 +37,7 @@ def evaluated(store, fleet):
     seed.set_state(store, bad[1], "offline", "lost", T - 3 * HOUR)
     settings = make_settings()
     evaluate(store, T - 30 * 60_000, settings)  # a first cycle half an hour ago: alerts become pending
-    expected = compute(store, T, settings["health"])
+    expected = compute(store, T, settings.health)
     evaluate(store, T, settings)
     return expected
 

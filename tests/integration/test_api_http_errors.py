@@ -103,6 +103,7 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
 from aiohttp import web
 from collector.http.connections import CONNECTIONS, Connections
 from collector.http.listener import start_listener
+from protocol.config import Values
 from protocol.logs import configure_logging
 
 configure_logging("info", json=True)
@@ -112,7 +113,7 @@ async def main():
     app[CONNECTIONS] = Connections(1000, 30)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    listener = await start_listener(runner, "127.0.0.1", 0, {"tls_cert": "", "tls_key": ""})
+    listener = await start_listener(runner, "127.0.0.1", 0, Values(tls_cert="", tls_key=""))
     if sys.argv[1] == "default":
         asyncio.get_running_loop().set_exception_handler(None)
     held = []

@@ -47,7 +47,21 @@ async def test_api_customers_filter_sort_and_paginate(api_client):
     assert (await get_json(api_client, "/api/v1/customers?q=博物"))["total"] == 2
 
 
+def with_hours(seed) -> None:
+    """The seed's daily counts in their hour too (04:00 UTC, noon in Beijing, the customers' zone),
+    as the store keeps both: the usage charts and the robot page sum local days from the hours."""
+    from collector.store.sqlite import customer_usage
+    conn = seed.connect()
+    conn.execute("BEGIN")
+    conn.execute("INSERT INTO counter_hour (robot, metric, bucket_ms, total) SELECT robot, metric, bucket_ms + ?, total"
+                 " FROM counter_day", (4 * 3_600_000,))
+    customer_usage.rebuild(conn)
+    conn.execute("COMMIT")
+    conn.close()
+
+
 async def test_api_customer_page_has_breakdown_usage_and_timeline(api_client, api_seed):
+    with_hours(api_seed)
     body = await get_json(api_client, "/api/v1/customers/acme-museum")
     assert body["health"]["score"] == HEALTH["acme-museum"][0]
     assert [b["measure"] for b in body["breakdown"]] == ["robot_health", "usage"]
@@ -83,6 +97,7 @@ async def test_api_customer_robots_carry_subsystem_states(api_client):
 
 
 async def test_api_robot_page_has_status_health_and_recent_usage(api_client, api_seed):
+    with_hours(api_seed)
     body = await get_json(api_client, "/api/v1/robots/k-001")
     assert body["customer"] == "kiwi-ktv" and body["status"]["state"] == "offline"
     assert body["health"]["subsystems"]["network"]["state"] == "warn"

@@ -23,7 +23,7 @@ def test_customer_score_breakdown_and_scene_peers(store, fleet):
     for i, per_day in enumerate((5000, 6000)):  # a busier scene must not move the museums' ranks
         for rid in fleet(f"ktv{i}", 1, scene="ktv"):
             daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": per_day, "skill.delivery": 9})
-    evaluate(store, T, make_settings())
+    evaluate(store, T, make_settings({"percentile_min_peers": 2}))  # ranks from 2 peers (default 5)
     for cid in ("museum0", "museum1", "museum2", "ktv0", "ktv1"):
         h = customer_health(store, cid)
         assert round(sum(b["points"] for b in h["breakdown"]), 6) == h["score"]
@@ -31,9 +31,13 @@ def test_customer_score_breakdown_and_scene_peers(store, fleet):
         assert {b["measure"] for b in h["breakdown"]} == {"reliability", "adoption", "usage_trend",
                                                            "onboarding"}
     m1 = customer_health(store, "museum1")
-    assert m1["facts"]["peers"] == {"scene": "museum", "peers": 2, "percentile": 50.0}
+    # issue 13: peers on the scene's measure (museum: guide + interactions = 208 a robot a day), the
+    # median of the others, and a percentile only from percentile_min_peers others
+    assert m1["facts"]["peers"] == {"scene": "museum", "peers": 2, "percentile": 50.0, "value": 208.0,
+                                    "median": 208.0, "ratio": 1.0, "at_benchmark": False}
     assert customer_health(store, "museum2")["facts"]["peers"]["percentile"] == 100.0
-    assert customer_health(store, "ktv0")["facts"]["peers"] == {"scene": "ktv", "peers": 1, "percentile": 0.0}
+    ktv0 = customer_health(store, "ktv0")["facts"]["peers"]  # KTV: deliveries, one peer: no rank
+    assert (ktv0["value"], ktv0["peers"], ktv0["percentile"], ktv0["median"]) == (9.0, 1, None, 9.0)
     adoption = next(b for b in m1["breakdown"] if b["measure"] == "adoption")
     assert adoption["score"] == 50.0 and "museum" in adoption["fact"]
     assert m1["facts"]["skills"] == {"guide": 0.8, "qa": 0.2}

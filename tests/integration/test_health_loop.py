@@ -5,6 +5,7 @@ import asyncio
 from collector.alerts.evaluator import Evaluator, settings_of
 from collector.metrics import REGISTRY
 from collector.store import open_store
+from protocol.config import Values
 from tests.plugins.health import HOUR, T, history, make_settings
 
 
@@ -30,5 +31,5 @@ async def test_health_loop_evaluates_periodically(store, store_url, fleet):
 
 
 def test_health_loop_settings_default_when_config_has_none():
-    settings = settings_of({})
-    assert settings["health"].interval_s == 60 and settings["notify"].webhooks == ()  # frozen: a tuple
+    settings = settings_of(Values())
+    assert settings.health.interval_s == 60 and settings.notify.webhooks == ()  # frozen: a tuple

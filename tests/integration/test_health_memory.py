@@ -44,7 +44,7 @@ def test_memory_late_data_for_yesterday_reaches_the_long_view(store, fleet):
     history(store, rid, T - 10 * HOUR, 2, {"nav.tasks": 50, "nav.lidar_faults": 40}, window_ms=10 * 60_000)
     evaluate(store, NOW + 60_000, make_settings(), memory)
     assert subsystems(store, rid)["nav"]["level"] == "crit"
-    assert subsystems(store, rid)["nav"]["volume_24h"] == 60 + 10 + 100
+    assert subsystems(store, rid)["nav"]["volume_since_yesterday"] == 60 + 10 + 100
 
 
 def test_memory_late_usage_for_an_old_day_changes_the_30_day_figures(store, fleet):
@@ -110,7 +110,7 @@ def test_memory_running_sum_of_today_gives_the_daily_bucket(store, fleet):
     of today and data ahead of the current hour (a robot's clock ahead)."""
     from tests.plugins.health import compute
     rids = fleet("c1", 3, first_seen=T - 3 * DAY)
-    hs = make_settings()["health"]
+    hs = make_settings().health
     start = T + DAY - 2 * HOUR - 3 * 60_000   # 21:57 on the first day
     memory = HealthMemory()
     for minute in range(0, 190, 3):

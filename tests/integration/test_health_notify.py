@@ -9,6 +9,7 @@ import socket
 from aiohttp import web
 
 from collector.alerts.notify import Notifier, backoff_ms
+from collector.alerts.notify_settings import parse as parse_notify
 from collector.app import wall_clock_ms
 from collector.store import open_store
 from collector.store.sqlite import seed
@@ -50,7 +51,7 @@ class Running:
 
     def __init__(self, settings, db_path):
         self.store = open_store(db_path)
-        self.notifier = Notifier(self.store.outbox, settings["notify"], wall_clock_ms)
+        self.notifier = Notifier(self.store.outbox, settings.notify, wall_clock_ms)
         self.notifier.start()
 
     async def close(self):
@@ -114,5 +115,5 @@ async def test_notify_receiver_down_then_up_gets_everything(store, store_url, fl
 
 
 def test_notify_backoff_doubles_up_to_the_maximum():
-    cfg = {"backoff_initial_s": 5.0, "backoff_max_s": 60.0}
+    cfg = parse_notify({"backoff_initial_s": 5.0, "backoff_max_s": 60.0})
     assert [backoff_ms(n, cfg) for n in (1, 2, 3, 4, 5, 6)] == [5000, 10000, 20000, 40000, 60000, 60000]

@@ -90,23 +90,28 @@ def test_rules_usage_drop(store, fleet, before, after, expected):
 
 # below_peers -------------------------------------------------------------------------------
 
-def test_rules_below_peers_fires_for_the_lowest_of_its_scene_only(store, fleet):
-    for i in range(6):  # museum customers using 10, 20, ... 60 interactions a day
-        (rid,) = fleet(f"m{i}", 1)
-        daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": 10 * (i + 1)})
+def test_rules_below_peers_fires_under_half_the_scene_median_only(store, fleet):
+    # issue 13: a ratio to the median of the scene's other customers (threshold 0.5), not a rank
+    for cid, per_day in (("m0", 10), ("m1", 21), ("m2", 40), ("m3", 40)):
+        (rid,) = fleet(cid, 1)
+        daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": per_day})
     (ktv,) = fleet("k0", 1, scene="ktv")  # far lower, but another scene
     daily(store, ktv, T - 30 * DAY, 30, {"usage.interactions": 1})
     evaluate(store, T, make_settings())
-    # m0 is at percentile 0 of 5 peers; m1 at 20, just over the threshold (10); k0 has no peers
+    # m0: 10 against the median 40 of m1..m3 = 0.25; m1: 21 / 40 = 0.525, just over; k0 has no peers
     assert firing(store, "below_peers") == ["m0"]
 
 
-def test_rules_below_peers_silent_with_too_few_peers(store, fleet):
-    for i in range(3):  # 2 peers each: under min_peers (3)
-        (rid,) = fleet(f"m{i}", 1)
-        daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": 10 * (i + 1)})
+def test_rules_below_peers_works_from_two_peers_and_not_from_one(store, fleet):
+    for cid, per_day in (("m0", 10), ("m1", 40)):
+        (rid,) = fleet(cid, 1)
+        daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": per_day})
     evaluate(store, T, make_settings())
-    assert firing(store, "below_peers") == []
+    assert firing(store, "below_peers") == []  # one peer: no comparison
+    (rid,) = fleet("m2", 1)
+    daily(store, rid, T - 30 * DAY, 30, {"usage.interactions": 40})
+    evaluate(store, T + 60_000, make_settings())
+    assert firing(store, "below_peers") == ["m0"]  # two peers: 10 against their median 40
 
 
 # onboarding_stalled ------------------------------------------------------------------------

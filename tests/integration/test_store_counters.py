@@ -76,7 +76,7 @@ async def test_store_counters_route_json_and_errors(tmp_path, store_url, aiohttp
     cfgfile = tmp_path / "c.toml"
     cfgfile.write_text(f'[collector]\ndb = "{db}"\n[[http.tokens]]\ntoken = "viewer-token-1"\nrole = "viewer"\n')
     config = load(cfgfile, env={})
-    app = create_app(config, open_store(config["collector"]["db"]), clock=lambda: BASE + 3 * DAY)
+    app = create_app(config, open_store(config.collector.db), clock=lambda: BASE + 3 * DAY)
     client = await aiohttp_client(app)
     auth = {"Authorization": "Bearer viewer-token-1"}
     resp = await client.get(f"/api/v1/robots/r1/counters?from={BASE}&to={BASE + 2 * DAY + 5}", headers=auth)

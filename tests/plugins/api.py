@@ -24,6 +24,9 @@ NOW_MS = 1_795_780_800_000  # 2026-11-27T12:00:00Z, a fixed noon
 DAY_MS = 86_400_000
 VIEWER = "viewer-token-123"
 ADMIN = "admin-token-456"
+#: an admin token that names its person (issue 14): what it does is attributed to 王芳
+CSM_ADMIN = "csm-token-789"
+CSM_PERSON = "王芳"
 
 CUSTOMERS = [
     # id, name, scene, tier, csm, start, end, arr
@@ -51,6 +54,10 @@ ROBOTS = [
     ("s-001", "sky-scenic", "gate", "online"),
     ("b-001", "new-bank", "lobby", "online"),
 ]
+#: acme-museum's success goals: metric, target, start, due (one of them over already)
+GOALS = [("conversion", 45.0, "2026-11-01", "2026-12-31"),
+         ("interactions_per_robot_day", 150.0, "2026-11-10", "2027-01-31"),
+         ("skill:guide", 2.0, "2026-10-01", "2026-10-31")]
 SUBSYSTEMS = ("network", "vision", "touch", "nav", "asr", "nlp", "tts")
 
 
@@ -114,6 +121,10 @@ def seed_store(path: Path | str, now_ms: int = NOW_MS) -> Seed:
                 conn.execute("INSERT INTO counter_day (robot, metric, bucket_ms, total) VALUES (?,?,?,?)",
                              (rid, metric, first + day * DAY_MS, usage_value(rid, metric, day)))
     customer_usage.rebuild(conn)  # rows written straight into counter_day: the store would have kept it
+    for metric, target, start, due in GOALS:  # success goals (issue 14), shown on acme-museum's page
+        conn.execute("INSERT INTO customer_goals (customer, metric, target, start, due, note, actor, source, "
+                     "created_ms, updated_ms) VALUES ('acme-museum',?,?,?,?,'','wang.fang','import',?,?)",
+                     (metric, target, start, due, now_ms - 30 * DAY_MS, now_ms - 30 * DAY_MS))
     for cid, (score, color, trend, online, offline, stale) in HEALTH.items():
         breakdown = [{"measure": "robot_health", "score": score, "weight": 0.5, "fact": "mean robot score"},
                      {"measure": "usage", "score": 70.0, "weight": 0.5, "fact": "interactions per robot per day"}]
@@ -166,7 +177,9 @@ def api_config(db: Path, cors_origins: list[str] | None = None, **http) -> Value
             "http": {"listen": "127.0.0.1:0", "cors_origins": cors_origins or [],
                      "feed_poll_ms": 50, "feed_heartbeat_s": 1,
                      "tokens": [{"token": VIEWER, "role": "viewer", "name": "cs-viewer"},
-                                {"token": ADMIN, "role": "admin", "name": "ops-admin"}], **http}})
+                                {"token": ADMIN, "role": "admin", "name": "ops-admin"},
+                                {"token": CSM_ADMIN, "role": "admin", "name": "wang-fang-laptop",
+                                 "person": CSM_PERSON}], **http}})
 
 
 def make_api_app(db: Path, now_ms: int = NOW_MS, **kw) -> web.Application:

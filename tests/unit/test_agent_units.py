@@ -158,6 +158,17 @@ def test_statsd_one_bad_byte_costs_one_line_not_the_datagram():
     assert listener.bad_lines_total == 1 and listener.lines_total == 3
 
 
+def test_statsd_lines_lose_ascii_whitespace_only():
+    """Around a line only ASCII whitespace goes (as bytes.strip() did when each line was decoded on
+    its own); a Unicode space such as U+0085 stays and makes the name invalid."""
+    acc = Accumulator()
+    listener = listener_on(acc)
+    listener.feed(b" \tasr.requests:2|c\r\n\x0basr.requests:1|c\x0c\n\xc2\x85usage.wakeups:1|c\nusage.wakeups:1|c\xe2\x80\x83")
+    counts, _ = acc.take()
+    assert counts == {"asr.requests": 3, BAD: 2}
+    assert listener.bad_lines_total == 2 and listener.lines_total == 4
+
+
 def test_statsd_summaries_sets_and_tags_become_window_counters_and_gauges():
     acc = Accumulator()
     listener = listener_on(acc)

@@ -28,6 +28,15 @@ def test_api_docs_http_options_table_is_current():
 def test_api_docs_csv_columns_and_feed_kinds():
     for name, (columns, _rows, _filters) in EXPORTS.items():
         line = next(line for line in TEXT.splitlines() if line.startswith(f"- `{name}.csv`"))
-        assert re.findall(r"`([a-z_]+)`", line.split(":", 1)[1]) == list(columns), name
+        assert re.findall(r"`([a-z0-9_]+)`", line.split(":", 1)[1]) == list(columns), name
     for kind in (*KINDS, "gap"):
         assert f"| `{kind}` |" in TEXT, kind
+
+
+def test_api_docs_every_token_key():
+    """Each key of a ``[[http.tokens]]`` table (collector/config.py TOKEN) is in the example."""
+    from collector.config import TOKEN
+
+    example = TEXT.split("```toml\n[[http.tokens]]", 1)[1].split("```", 1)[0]
+    for option in TOKEN:
+        assert re.search(rf"^{option.key}\s*=", example, re.M), option.key

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("collector.store",),
     ("collector.ingest", "collector.health"),
     ("collector.alerts",),
-    ("collector.http",),
+    ("collector.http", "collector.report"),
     ("collector.api", "collector.feed", "collector.dashboard"),
     ("collector.app", "collector.config"),
     ("collector.service",),

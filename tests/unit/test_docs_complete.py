@@ -22,6 +22,7 @@ COMMANDS = [
     "robopulse agent run", "robopulse agent status", "robopulse agent check-config",
     "robopulse collector run", "robopulse collector import-customers",
     "robopulse collector import-robots", "robopulse collector broker-acl",
+    "robopulse collector report",
     "robopulse sim run", "robopulse demo",
 ]
 
@@ -55,7 +56,7 @@ def _health_keys() -> list[str]:
 def _notify_keys() -> list[str]:
     from collector.alerts import notify_settings
 
-    return [f"notify.{k}" for k in notify_settings.defaults()]
+    return [f"notify.{k}" for k in notify_settings.defaults().as_dict()]
 
 
 @pytest.mark.parametrize("keys", [_agent_keys, _collector_keys, _health_keys, _notify_keys],

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent.samplers import statsd
+from agent.windows import Accumulator
 from protocol.codec import MAX_COUNT
 
 FUZZ = settings(max_examples=int(os.environ.get("ROBOPULSE_FUZZ_EXAMPLES", "300")), deadline=None,
@@ -79,3 +80,59 @@ def test_fuzz_statsd_parser_accepts_a_plain_counter():
     """The harness sees accepted lines too, not only refusals."""
     result = parse_line("usage.wakeups:3|c")
     assert result is not None and 3 in finite_numbers(result)
+
+
+#: the short path's shape, ``name:value|kind``: names, numbers at and past every bound, kinds (with a
+#: rate, a tag or a second value the line must leave the short path)
+PLAIN_NAMES = ["usage.wakeups", "tts.latency_ms", "a." + "b" * 120, "a." + "b" * 121, "a." + "b" * 127,
+               "Bad.Name", "a.b,c=d", "", "a.b:c"]
+PLAIN_NUMBERS = ["-0", "-1", "0", "1", "2.5", "1e9", "1000000001", "999999999.5", "1e15", "-1e15",
+                 "1.0000001e15", "-1.0000001e15", "4:5", " 3 ", "1_0", "nan", "inf", "-inf", "x", ""]
+PLAIN_KINDS = ["c", "g", "ms", "h", "d", "s", "c|@0.5", "c|#skill:qa", "g|#k:v", "C", "c ", "", "q"]
+
+
+def plain_lines():
+    """Lines of the short path's shape with random parts."""
+    name = st.one_of(st.sampled_from(PLAIN_NAMES), st.text(max_size=12))
+    number = st.one_of(st.sampled_from(PLAIN_NUMBERS), st.floats().map(repr), numbers())
+    kind = st.one_of(st.sampled_from(PLAIN_KINDS), st.text(max_size=3))
+    return st.tuples(name, number, kind).map(lambda p: f"{p[0]}:{p[1]}|{p[2]}")
+
+
+def test_statsd_short_path_gives_what_the_full_parser_gives_at_every_bound():
+    """parse_line's short path for plain lines (the agent's CPU at 200 lines/s, issue 12) is only
+    a shortcut: every combination of the names, numbers and kinds above parses to exactly what the
+    full parser makes of it."""
+    accepted = 0
+    for name in PLAIN_NAMES:
+        for number in PLAIN_NUMBERS:
+            for kind in PLAIN_KINDS:
+                line = f"{name}:{number}|{kind}"
+                got = statsd.parse_line(line)
+                assert got == statsd.parse_any(line), line
+                accepted += got is not None
+    assert accepted > 100  # the grid reaches the accepting branches, not only refusals
+
+
+@FUZZ
+@given(st.one_of(plain_lines(), lines()))
+def test_fuzz_statsd_short_path_gives_what_the_full_parser_gives(line):
+    assert statsd.parse_line(line) == statsd.parse_any(line), line
+
+
+def listener_counts(datagrams):
+    acc = Accumulator()
+    listener = statsd.StatsdListener.__new__(statsd.StatsdListener)
+    listener.acc, listener.lines_total, listener.bad_lines_total, listener.ignored_tags_total = acc, 0, 0, 0
+    for data in datagrams:
+        listener.feed(data)
+    return acc.take(), listener.lines_total, listener.bad_lines_total, listener.ignored_tags_total
+
+
+@FUZZ
+@given(st.lists(st.one_of(plain_lines().map(str.encode), st.binary(max_size=30),
+                          st.sampled_from([b"", b" \t", b"a.b:1|c\r", b"\xffa.b:1|c", b"\xc2\x85a.b:1|c"])), max_size=6))
+def test_fuzz_statsd_datagram_decoded_whole_counts_like_its_lines_one_by_one(lines_):
+    """A datagram is decoded whole, or line by line when it is not UTF-8: either way its lines count
+    exactly as if each had come in a datagram of its own (one bad byte still costs one line)."""
+    assert listener_counts([b"\n".join(lines_)]) == listener_counts(lines_)

@@ -46,3 +46,4 @@ def test_combine_short_view_decides_unless_the_long_view_proves_more():
     assert robot.combine((0.05, 0.5), (0.35, 0.45)) == 0.35   # the long view, within what the short allows
     assert robot.combine((0.0, 0.1), (0.35, 0.45)) == 0.1     # repaired: the last hour is surely under 0.1
     assert robot.combine(None, (0.3, 0.4)) == 0.3 and robot.combine(None, None) is None
+

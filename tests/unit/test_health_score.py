@@ -58,3 +58,23 @@ def test_color_holds_within_its_margin():
     assert [customer.color(v, s, "green") for v in (68.0, 67.9)] == ["green", "yellow"]
     assert [customer.color(v, s, "yellow") for v in (71.9, 72.0, 38.0, 37.9)] == ["yellow", "green", "yellow", "red"]
     assert [customer.color(v, s, "red") for v in (41.9, 42.0, 90.0)] == ["red", "yellow", "green"]
+
+
+def test_usual_level_is_the_median_of_the_same_weekdays():
+    from collector.health import peers
+    days = [100] * 21 + [300] * 7 + [100] * 7   # a holiday week just before the last one
+    assert peers.usual_level(days) == (700.0, 700)
+    days = [0] * 21 + [50] * 14                  # a customer in use for two weeks only
+    assert peers.usual_level(days) == (350.0, 350)
+    assert peers.usual_level([0] * 28 + [40] * 7) == (None, 0)  # nothing before: no usual level
+
+
+def test_peer_compare_median_of_the_others_and_ranks_only_from_enough_peers():
+    from collector.health import peers
+    s = parse({"percentile_min_peers": 3})
+    out = peers.compare({"a": ("bank", 10.0, 100.0), "b": ("bank", 40.0, 100.0), "c": ("bank", 60.0, 100.0),
+                         "d": ("mall", 5.0, 100.0)}, s)
+    assert (out["a"]["median"], out["a"]["ratio"], out["a"]["percentile"]) == (50.0, 0.2, None)
+    assert out["d"]["ratio"] is None and out["d"]["peers"] == 0
+    out = peers.compare({c: ("bank", v, 30.0) for c, v in zip("abcd", (10.0, 20.0, 30.0, 40.0))}, s)
+    assert out["a"]["percentile"] == 0.0 and out["d"]["at_benchmark"] and not out["a"]["at_benchmark"]

@@ -11,10 +11,11 @@ from protocol.config import ConfigError
 def test_settings_defaults_parse():
     assert health_settings.parse({}).min_volume == 20
     rules = alert_settings.parse({})
-    assert set(rules) == {"robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
-                          "onboarding_stalled", "renewal_risk", "benchmark_candidate", "fleet_dormant"}
-    assert all({"enabled", "threshold", "clear", "for_s", "clear_for_s", "severity"} <= set(r)
-               for r in rules.values())
+    assert set(rules.as_dict()) == {"robot_offline", "subsystem_degraded", "site_outage", "usage_drop", "below_peers",
+                          "onboarding_stalled", "renewal_risk", "benchmark_candidate", "fleet_dormant",
+                          "low_conversion", "goal_at_risk"}
+    assert all({"enabled", "threshold", "clear", "for_s", "clear_for_s", "severity"} <= set(r.as_dict())
+               for r in rules.as_dict().values())
     assert notify_settings.parse({}).webhooks == ()  # frozen: lists of the file become tuples
 
 
@@ -62,6 +63,26 @@ def test_settings_webhook_defaults_and_unique_names():
 
 
 def test_settings_alert_rules_carry_their_direction():
-    rules = alert_settings.parse({"below_peers": {"threshold": 5.0}})
-    assert rules.below_peers.direction == "below" and rules.below_peers.threshold == 5.0
+    rules = alert_settings.parse({"below_peers": {"threshold": 0.4}})  # a share of the scene's median (issue 13)
+    assert rules.below_peers.direction == "below" and rules.below_peers.threshold == 0.4
     assert rules.usage_drop.direction == "above" and rules.usage_drop.min_volume == 20.0
+
+
+@pytest.mark.parametrize("entries, reason", [
+    (["ktv skill.delivery"], "is not '<scene>: <metric>"),
+    (["ktv: delivery"], "is not a usage.* or skill.* metric"),
+    (["ktv: skill.delivery @ 0"], "must be positive"),
+    (["ktv: skill.delivery", "ktv: usage.interactions"], "listed twice"),
+])
+def test_settings_scene_measures_refused_with_the_reason(entries, reason):
+    with pytest.raises(ConfigError) as err:
+        health_settings.parse({"scene_measures": entries})
+    assert err.value.key == "health.scene_measures" and reason in err.value.reason
+
+
+def test_settings_scene_measures_parse_into_measures():
+    from collector.health import peers
+    table = peers.table(health_settings.parse({"scene_measures": ["ktv: skill.delivery + skill.qa @ 250"]}).scene_measures)
+    assert table["ktv"] == peers.Measure("ktv", ("skill.delivery", "skill.qa"), 250.0)
+    assert table["ktv"].name == "delivery + qa"
+    assert peers.measure_of("museum", table).metrics == ("usage.interactions",)  # not listed: interactions

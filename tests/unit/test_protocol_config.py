@@ -1,6 +1,6 @@
 import pytest
 
-from protocol.config import REQUIRED, ConfigError, Option, load, positive
+from protocol.config import REQUIRED, ConfigError, Option, Values, load, positive
 
 OPTIONS = (
     Option("agent", "robot_id", str, REQUIRED, "robot id"),
@@ -13,7 +13,7 @@ def test_config_env_overrides_file(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[agent]\nrobot_id = "r1"\ninterval_s = 5\n')
     cfg = load(path, OPTIONS, env={"ROBOPULSE_AGENT_INTERVAL_S": "7", "ROBOPULSE_MQTT_TLS": "yes"})
-    assert cfg == {"agent": {"robot_id": "r1", "interval_s": 7}, "mqtt": {"tls": True}}
+    assert cfg == Values(agent=Values(robot_id="r1", interval_s=7), mqtt=Values(tls=True))
 
 
 @pytest.mark.parametrize("text,key", [
@@ -44,7 +44,7 @@ def test_config_collector_refuses_rollups_kept_shorter_than_health_reads(tmp_pat
     assert exc.value.key == "collector.rollup_retention_days"
     assert "at least 31" in str(exc.value) and "30 complete days" in str(exc.value)
     path.write_text("[collector]\nrollup_retention_days = 31\n")
-    assert load_collector(path, env={})["collector"]["rollup_retention_days"] == 31
+    assert load_collector(path, env={}).collector.rollup_retention_days == 31
 
 
 def test_config_results_are_frozen_records_read_by_attribute(tmp_path):
@@ -61,8 +61,14 @@ def test_config_results_are_frozen_records_read_by_attribute(tmp_path):
     with pytest.raises(TypeError):
         cfg["agent"]["interval_s"] = 5
     assert pickle.loads(pickle.dumps(cfg)) == cfg  # the writer process gets its config pickled
-    # transitional: subscript access, for code written against the former nested dicts
-    assert cfg["agent"]["robot_id"] == "r1" and "interval_s" in cfg["agent"] and cfg["agent"].get("x") is None
+    # attribute access only: a read written against the former nested dicts fails loudly
+    with pytest.raises(TypeError):
+        cfg["agent"]
+    with pytest.raises(TypeError):
+        "interval_s" in cfg.agent
+    with pytest.raises(AttributeError):
+        cfg.agent.get("interval_s")
+    assert cfg.agent.as_dict() == {"robot_id": "r1", "interval_s": 10}  # listing the options: explicit
 
 
 def test_config_list_of_tables_becomes_records_and_errors_name_the_entry():

@@ -98,8 +98,24 @@ def test_sim_scenario_builtin_demo_loads_with_about_60_robots():
 def test_sim_scenario_customers_csv_has_the_contract_header():
     csv_text = scenario.customers_csv(scenario.load(scenario.builtin("demo"), NOW))
     lines = csv_text.splitlines()
-    assert lines[0] == "id,name,scene,tier,contract_start,contract_end,arr,csm"
+    # the contract's header plus its optional timezone and hours (section 6, issue 13)
+    assert lines[0] == "id,name,scene,tier,contract_start,contract_end,arr,csm,timezone,hours"
     assert len(lines) == 9 and "南京博物院" in csv_text
+
+
+def test_sim_scenario_hours_imported_for_venues_that_cut_power_rounded_inward():
+    scn = scenario.parse({"scenario": {"utc_offset_h": 5.5}, "customers": [
+        {"id": "hall", "scene": "conference", "robots": 1, "opening_hours": "08:00-18:00"},
+        {"id": "late", "scene": "conference", "robots": 1, "opening_hours": "18:00-02:00"},
+        {"id": "park", "scene": "scenic", "robots": 1}]}, NOW)
+    rows = {line.split(",")[0]: line.split(",")[-2:] for line in scenario.customers_csv(scn).splitlines()[1:]}
+    # +05:30 -> Asia/Shanghai (+08:00): 2 h 30 later; robots of scenic spots stay on: hours learned
+    assert rows == {"hall": ["Asia/Shanghai", "10:30-20:30"], "late": ["Asia/Shanghai", "20:30-04:30"],
+                    "park": ["", ""]}
+    scn = scenario.parse({"scenario": {"utc_offset_h": 5.5 + 10 / 3600}, "customers": [
+        {"id": "hall", "scene": "conference", "robots": 1, "opening_hours": "08:00-18:00"}]}, NOW)
+    # 10 s off the minute: opening rounded up, closing down (never open while the robots are off)
+    assert scenario.collector_hours(scn, scn.customers[0]) == "10:30-20:29"
 
 
 def test_sim_scenario_missing_file_and_bad_toml(tmp_path):

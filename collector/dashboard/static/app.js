@@ -11,7 +11,7 @@ const SUBSYSTEMS = ["network", "vision", "touch", "nav", "asr", "nlp", "tts"];
 // "Open" alerts: a call to action nobody has closed.  The same set as collector/alerts/states.py
 // OPEN (a unit test compares them); pending ones are listed too, but not counted as open.
 const OPEN_STATES = ["firing", "acknowledged", "snoozed"];
-const state = { sort: { key: "score", dir: 1 }, csm: "", scene: "", feed: null, refreshTimer: null, role: "",
+const state = { sort: { key: "score", dir: 1 }, csm: "", scene: "", lifecycle: "", feed: null, refreshTimer: null, role: "",
   live: "offline", me: null, zones: {} };
 
 const $ = (sel) => document.querySelector(sel);
@@ -61,6 +61,7 @@ const COLUMNS = [
   { key: "csm", label: "col.csm", value: (c) => c.csm },
   { key: "score", label: "col.score", value: (c) => (c.health ? c.health.score : Infinity) },
   { key: "trend", label: "col.trend", value: (c) => (c.health ? c.health.trend : "") },
+  { key: "lifecycle", label: "col.lifecycle", value: (c) => RPFunnel.STAGES.indexOf(c.lifecycle) },
   { key: "robots", label: "col.robots_online", value: (c) => c.robots.online / Math.max(1, c.robots.total) },
   { key: "open_alerts", label: "col.open_alerts", value: (c) => c.open_alerts },
 ];
@@ -70,7 +71,7 @@ async function renderOverview(view) {
   const customers = data.items;
   customers.forEach((c) => { state.zones[c.id] = RPI18N.zoneOf(c); });
   const options = (key) => [...new Set(customers.map((c) => c[key]).filter(Boolean))].sort();
-  const shown = { csm: (v) => v, scene: (v) => term("scene.", v) };
+  const shown = { csm: (v) => v, scene: (v) => term("scene.", v), lifecycle: (v) => term("lifecycle.", v) };
   const select = (key, label) => el("label", {}, t(label) + " ",
     el("select", { id: "filter-" + key, onchange: (e) => { state[key] = e.target.value; draw(); } },
       el("option", { value: "" }, t("filter.all")),
@@ -82,13 +83,15 @@ async function renderOverview(view) {
   }, col.label ? t(col.label) : "")));
   const summary = el("p", { class: "muted", id: "overview-count" });
   view.replaceChildren(el("h1", {}, t("overview.title")),
-    el("div", { class: "filters" }, select("csm", "col.csm"), select("scene", "col.scene")), summary,
-    el("table", { id: "customers" }, el("thead", {}, head), tbody));
+    el("div", { class: "filters" }, select("csm", "col.csm"), select("scene", "col.scene"),
+      select("lifecycle", "col.lifecycle")), summary,
+    el("table", { id: "customers" }, el("thead", {}, head), tbody), await RPFunnel.belowAverage());
 
   function draw() {
     const col = COLUMNS.find((c) => c.key === state.sort.key) || COLUMNS[4];
     const rows = customers
-      .filter((c) => (!state.csm || c.csm === state.csm) && (!state.scene || c.scene === state.scene))
+      .filter((c) => (!state.csm || c.csm === state.csm) && (!state.scene || c.scene === state.scene)
+        && (!state.lifecycle || c.lifecycle === state.lifecycle))
       .sort((a, b) => {
         const va = col.value(a), vb = col.value(b);
         const cmp = typeof va === "string" ? va.localeCompare(vb) : va - vb;
@@ -106,9 +109,11 @@ async function renderOverview(view) {
       el("td", {}, colorDot(c.health && c.health.color)),
       el("td", {}, el("a", { href: "#/customer/" + encodeURIComponent(c.id) }, c.name), " ",
         el("span", { class: "muted" }, c.id)),
-      el("td", {}, term("scene.", c.scene)), el("td", {}, c.csm),
+      el("td", {}, term("scene.", c.scene)), el("td", {}, c.csm ? el("a", { href: "#/csm/" + encodeURIComponent(c.csm),
+        class: "csm", onclick: (e) => e.stopPropagation() }, c.csm) : ""),
       el("td", { class: "num score" }, c.health ? num(c.health.score, 1) : t("none")),
       el("td", {}, c.health ? trendText(c.health.trend) : ""),
+      el("td", {}, RPFunnel.stageTag(c.lifecycle)),
       el("td", { class: "num" }, t("robots.fraction", { online: num(c.robots.online), total: num(c.robots.total) })),
       el("td", { class: "num" }, num(c.open_alerts)))));
   }
@@ -196,16 +201,44 @@ function usageCharts(usage) {
   }));
 }
 
+// Seed 002's three figures per subsystem: robots with anomalies (lost or stale robots count in
+// network), anomaly count, anomaly rate (robots with anomalies / robots).
+function anomaliesTable(facts) {
+  const a = (facts && facts.anomalies) || {};
+  return el("table", { id: "anomalies" },
+    el("thead", {}, el("tr", {}, el("th", {}, t("anomalies.subsystem")), el("th", {}, t("anomalies.robots")),
+      el("th", {}, t("anomalies.count")), el("th", {}, t("anomalies.rate")))),
+    el("tbody", {}, SUBSYSTEMS.filter((s) => a[s]).map((s) => el("tr", { "data-subsystem": s },
+      el("td", {}, term("subsystem.", s)), el("td", { class: "num" }, num(a[s].robots)),
+      el("td", { class: "num" }, num(a[s].count)), el("td", { class: "num" }, RPI18N.pct(a[s].rate))))));
+}
+
+// The skill mix of the customer's last local day: each skill's share of all skill uses.
+function skillsTable(facts) {
+  const mix = (facts && facts.skills) || {};
+  const names = Object.keys(mix).sort((x, y) => mix[y] - mix[x]);
+  if (!names.length) return el("p", { id: "skills", class: "muted" }, t("skills.none"));
+  return el("table", { id: "skills" },
+    el("thead", {}, el("tr", {}, el("th", {}, t("skills.skill")), el("th", {}, t("skills.share")))),
+    el("tbody", {}, names.map((k) => el("tr", { "data-skill": k },
+      el("td", {}, term("metric.skill.", k)), el("td", { class: "num" }, RPI18N.pct(mix[k]))))));
+}
+
 async function renderCustomer(view, id) {
   const [c, robots] = await Promise.all([api("/api/v1/customers/" + encodeURIComponent(id)),
     api("/api/v1/customers/" + encodeURIComponent(id) + "/robots?limit=1000")]);
   const h = c.health;
+  // success goals (issue 14): a page without them still renders if the route fails
+  const goals = await api("/api/v1/customers/" + encodeURIComponent(id) + "/goals").catch(() => null);
   const zone = RPI18N.zoneOf(c);
   state.zones[c.id] = zone;
   view.replaceChildren(
     el("p", {}, el("a", { href: "#/" }, t("customer.back"))),
+    el("p", {}, el("a", { href: "#/handover/" + encodeURIComponent(c.id), id: "handover-link" }, t("handover.link"))),
     el("h1", { id: "customer-name" }, colorDot(h && h.color), " ", c.name, " ", el("span", { class: "muted" }, c.id)),
     zoneNote(zone, h && h.computed_ms),
+    el("p", { class: "report-link" }, el("a", { href: "#/report/" + encodeURIComponent(c.id), id: "customer-report-link" },
+      t("report.page.link"))),
     el("div", { class: "cards" },
       el("div", { class: "card" }, el("div", { class: "label" }, t("card.score")),
         el("div", { class: "big", id: "customer-score" }, h ? num(h.score, 1) : t("none")),
@@ -219,7 +252,9 @@ async function renderCustomer(view, id) {
       el("div", { class: "card" }, el("div", { class: "label" }, t("card.contract")),
         el("div", {}, t("card.contract_span", { start: RPI18N.date(c.contract_start), end: RPI18N.date(c.contract_end) })),
         el("div", { class: "label" }, t("card.contract_detail", { scene: term("scene.", c.scene), tier: term("tier.", c.tier),
-          csm: c.csm || t("none"), arr: RPI18N.money(c.arr) })))),
+          csm: c.csm || t("none"), arr: RPI18N.money(c.arr) }))),
+      RPFunnel.lifecycleCard(c)),
+    RPGoals.section(goals),
     el("h2", {}, t("breakdown.title")),
     el("table", { id: "breakdown" }, el("thead", {}, el("tr", {}, el("th", {}, t("breakdown.measure")),
       el("th", {}, t("breakdown.score")), el("th", {}, t("breakdown.weight")), el("th", {}, t("breakdown.fact")))),
@@ -228,10 +263,26 @@ async function renderCustomer(view, id) {
       el("td", { class: "num" }, typeof b.score === "number" ? num(b.score, 1) : t("none")),
       el("td", { class: "num" }, typeof b.weight === "number" ? num(b.weight, Number.isInteger(b.weight) ? 0 : 2) : t("none")),
       el("td", {}, RPSummaries.fact(b.measure, b.fact)))))),
+    ...RPFunnel.funnelSection(c.funnel),
+    el("h2", {}, t("anomalies.title")), anomaliesTable(c.facts),
+    el("h2", {}, t("skills.title")), skillsTable(c.facts),
     el("h2", {}, t("robots.title", { n: num(robots.total) })), robotsTable(robots.items, zone),
     alertsHeading(c.alerts, c.open_alerts), alertsTable(c.alerts, zone),
-    el("h2", {}, t("usage.title")), usageCharts(c.usage),
+    el("h2", {}, t("usage.title")),
+    el("p", { class: "muted", id: "usage-denominator" }, t("usage.denominator",
+      { robot_days: num(c.facts && c.facts.usage ? c.facts.usage.robot_days_30d : null) })),
+    ...neverSeen(c.facts && c.facts.usage ? c.facts.usage.never_seen : null),
+    usageCharts(c.usage),
     el("h2", {}, t("timeline.title")), timelineList(c.timeline, zone, c.id));
+}
+
+// Registry robots handed over and never connected (issue 13): named under the usage charts, since
+// their robot-days in service lower the per-robot figures.  No element when there are none.
+function neverSeen(list) {
+  if (!Array.isArray(list) || !list.length) return [];
+  return [el("p", { class: "muted", id: "usage-never-seen" }, t("usage.never_seen", {
+    robots: list.map((r) => t("usage.never_seen_item", { robot: r.robot, site: r.site, date: RPI18N.date(r.activated) }))
+      .join(", ") }))];
 }
 
 // ---- robot page ------------------------------------------------------------------------------
@@ -291,10 +342,14 @@ async function renderRobot(view, id) {
 async function render() {
   const view = $("#view");
   const hash = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
-  const [kind, id] = hash.split("/");
+  const [kind, id, month] = hash.split("/");
   try {
     if (kind === "customer" && id) await renderCustomer(view, id);
+    else if (kind === "report" && id) await RPReport.render(view, id, month, { api, el });
     else if (kind === "robot" && id) await renderRobot(view, id);
+    else if (kind === "handover" && id) await RPHandover.render(view, id);
+    else if (kind.split("?")[0] === "outcomes") await renderOutcomes(view, kind.split("?")[1]);
+    else if (kind === "csm" && id) await renderBook(view, id);
     else await renderOverview(view);
   } catch (err) {
     if (token()) view.replaceChildren(el("p", { class: "error" }, t("error.load", { message: err.message })));
@@ -302,6 +357,7 @@ async function render() {
 }
 
 function scheduleRefresh() {
+  if (location.hash.startsWith("#/report/")) return;  // a month's report: live changes do not redraw it
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(render, 300);
 }
@@ -316,7 +372,8 @@ function paintLive(status) {
 }
 
 function paintWho() {
-  $("#who").textContent = state.me ? t("who", { name: state.me.name, role: term("role.", state.me.role) }) : "";
+  // the person the token names (issue 14), else its name
+  $("#who").textContent = state.me ? t("who", { name: state.me.person || state.me.name, role: term("role.", state.me.role) }) : "";
 }
 
 function startFeed() {

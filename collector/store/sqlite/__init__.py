@@ -9,6 +9,7 @@ def open_sqlite(path: str) -> Store:
     """Migrate the file, then build the parts (each opens its own connections when first used)."""
     from collector.store.sqlite.alerts import SqliteAlertStore
     from collector.store.sqlite.db import connect_writer
+    from collector.store.sqlite.handover import SqliteHandoverStore
     from collector.store.sqlite.health import SqliteHealthStore
     from collector.store.sqlite.ingest import SqliteIngestStore
     from collector.store.sqlite.outbox import SqliteOutboxStore
@@ -21,4 +22,4 @@ def open_sqlite(path: str) -> Store:
     return Store(url=path, ingest=SqliteIngestStore(path), registry=SqliteRegistryStore(path),
                  health=SqliteHealthStore(path, evaluator), alerts=SqliteAlertStore(path, evaluator),
                  outbox=SqliteOutboxStore(path), reads=SqliteReadStore(path),
-                 open_alerts=lambda: SqliteAlertStore(path))
+                 open_alerts=lambda: SqliteAlertStore(path), handover=SqliteHandoverStore(path))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from collector.store.sqlite.migrations import migrate
@@ -40,6 +42,40 @@ def rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
             pass
+
+
+@contextmanager
+def write_transaction(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """A write connection of its own in one ``BEGIN IMMEDIATE`` transaction: committed when the
+    block ends, rolled back (``rollback``) when it raises, closed either way.  For the short writes
+    of people's actions (imports, the API's POSTs), which take turns with the running collector's
+    writers through SQLite's busy timeout."""
+    conn = connect_writer(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
+    finally:
+        conn.close()
+
+
+def identity_id(conn: sqlite3.Connection, table: str, where: str, identity: tuple) -> int | None:
+    """The id of ``table``'s row whose identity columns (``where``, one ``?`` each) are ``identity``,
+    None when it has none: the row an import or a POST found stored already."""
+    found = conn.execute(f"SELECT id FROM {table} WHERE {where}", identity).fetchone()
+    return found[0] if found else None
+
+
+def find_id(path: str | Path, table: str, where: str, identity: tuple) -> int | None:
+    """``identity_id`` on a write connection opened for it (so it sees what was just written)."""
+    conn = connect_writer(path)
+    try:
+        return identity_id(conn, table, where, identity)
+    finally:
+        conn.close()
 
 
 def describe(exc: BaseException) -> str:

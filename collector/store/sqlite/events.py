@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Collection, Sequence
 
 from collector.store.records import EventRow
-from collector.store.sqlite.db import connect_writer
+from collector.store.sqlite.db import find_id, write_transaction
 from collector.store.sqlite.sql import Insert
 
 EVENT_COLUMNS = ("customer", "date", "kind", "amount", "robots", "referred_by", "contract_end", "note",
@@ -46,10 +46,8 @@ class RegistryEvents:
     path: str
 
     def add_events(self, rows: Sequence[EventRow], actor: str, source: str, now_ms: int) -> list[int]:
-        conn = connect_writer(self.path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            added: list[int] = []
+        added: list[int] = []
+        with write_transaction(self.path) as conn:
             renewed: set[str] = set()
             for row in rows:
                 cur = conn.execute(INSERT_EVENT.sql(), (*row, actor, source, now_ms))
@@ -61,19 +59,7 @@ class RegistryEvents:
             for customer in sorted(renewed):
                 chain_renewals(conn, customer, new_ids)
                 conn.execute("UPDATE customers SET updated_ms = ? WHERE id = ?", (now_ms, customer))
-            conn.execute("COMMIT")
-            return added
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
+        return added
 
     def find_event(self, row: EventRow) -> int | None:
-        conn = connect_writer(self.path)
-        try:
-            found = conn.execute(f"SELECT id FROM customer_events WHERE {IDENTITY_WHERE}", row.identity).fetchone()
-            return found[0] if found else None
-        finally:
-            conn.close()
+        return find_id(self.path, "customer_events", IDENTITY_WHERE, row.identity)

@@ -13,25 +13,33 @@ import json
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from operator import add, sub
 
-from collector.store.sqlite import marks
+from collector.store.sqlite import funnel, marks, scene_usage
+from collector.store.sqlite import goals as goal_sql
 from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRow, SlotPlan, StoredRobotHealth,
                                   Vector, ViewCache, day_view_start, hour_view_start)
+from collector.store.seam import GoalRequest
 from collector.store.sqlite.db import connect_reader
 from collector.store.sqlite.shared import OnSharedConnection, SharedConnection
 from collector.store.sqlite.sql import SQLITE, dialect
 from protocol.catalogue import USAGE_VOLUMES
-from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, utc_offset_ms
+from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, local_days_back, utc_offset_ms
 
 ROBOT_COLUMNS = ("id", "customer", "site", "scene", "interval_s", "first_seen_ms", "last_window_ms", "state",
-                 "state_reason")
+                 "state_reason", "activated")
 CUSTOMER_COLUMNS = ("id", "name", "scene", "tier", "contract_start", "contract_end", "arr", "csm", "timezone",
-                    "hours")
+                    "hours", "site_hours")
 LOCAL_TABLE = "health_local_day"
+#: each customer's local days one by one (k = 0 today, 1 yesterday, ...), each from its own midnight
+DAYS_TABLE = "health_local_days"
+#: the days of each time zone (``DAYS_TABLE`` is a view of them through each customer's zone)
+ZONE_DAYS = "health_zone_days"
+#: how many complete local days back the day-granular reads go (30 days of usage + yesterday)
+DAYS_BACK = 31
 INDEX_OF = {"counter_hour": "counter_hour_bucket_robot", "counter_day": "counter_day_bucket_robot"}
 SLOT_TABLE = "health_slot"
 
@@ -47,18 +55,24 @@ class SqliteHealthStore(OnSharedConnection):
         self.hours_cache: dict = {}
         #: onboarding robots' interactions per local day over the hours before every customer's today
         self.active_cache: dict = {}
+        #: goal series summed from complete local days, kept while their hours' revisions hold
+        self.goal_cache: dict = {}
+        #: every customer's usage volumes per day and hour bucket, kept while the bucket's revision holds
+        self.volume_cache = funnel.VolumeCache()
 
     # ------------------------------------------------------------------ reads
     def read_inputs(self, now_ms: int, plan: SlotPlan, onboarding_days: int, active_day_interactions: int,
                     cache: ViewCache | None, zone: str = "Asia/Shanghai",
-                    learn: tuple[int, float] = (14, 0.5)) -> HealthInputs:
+                    learn: tuple[int, float] = (14, 0.5),
+                    measures: dict[str, tuple[str, ...]] | None = None) -> HealthInputs:
         """Everything a cycle reads, on the write connection in one read snapshot, except on a
-        process's first cycle (see below)."""
+        process's first cycle (see below).  ``measures``: scene -> the metrics of its primary
+        measure, read per local day into each customer's ``measure_days`` (``scene_usage``)."""
         conn = self.conn
         t0 = time.perf_counter()
         path = _db_path(conn)
         usage_args = (now_ms, onboarding_days, active_day_interactions, zone, learn, self.hours_cache,
-                      self.active_cache)
+                      self.active_cache, measures)
         # The first cycle of a process reads every bucket, most likely from disk: each bucket and the
         # day-granular reads then run in worker threads of their own so the disk reads overlap (several
         # streams overlap disk waits, docs/benchmarks/health.md).  Later cycles read the current hour
@@ -75,6 +89,7 @@ class SqliteHealthStore(OnSharedConnection):
                 buckets = {(table, b): pool.submit(_apart, path, view_rows, table, now_ms, plan, cache, revs, [b])
                            for table, bs in view_buckets(now_ms).items() for b in bs} if apart else None
                 robot_rows = robots(conn)
+                unseen = unseen_robots(conn)
                 if buckets is not None:
                     hour_rows, day_rows = {}, {}
                     for (table, b), rows in buckets.items():
@@ -100,7 +115,7 @@ class SqliteHealthStore(OnSharedConnection):
         customer_list, usage_sums_, yesterday, active, week_ago, usage_s = rest
         return HealthInputs(robots=robot_rows, hour=hour, day=day, customers=customer_list, usage=usage_sums_,
                             yesterday=yesterday, active=active, week_ago=week_ago,
-                            robot_views_s=views_s, day_view_s=day_s, usage_read_s=usage_s)
+                            robot_views_s=views_s, day_view_s=day_s, usage_read_s=usage_s, unseen=unseen)
 
     def stored_robot_health(self) -> Iterator[StoredRobotHealth]:
         """The stored ``robot_health`` rows, subsystems as their JSON text."""
@@ -149,9 +164,55 @@ class SqliteHealthStore(OnSharedConnection):
         self.conn.executemany("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)",
                               [(ts, kind, json.dumps(data, sort_keys=True)) for ts, kind, data in events])
 
+    # ------------------------------------------------------------------ success goals (issue 14)
+    def goals(self) -> list[dict]:
+        return goal_sql.goal_rows(self.conn)
+
+    def goal_sums(self, requests: Sequence[GoalRequest]) -> list[list[tuple[float, float]]]:
+        """Each day's sums kept in ``goal_cache`` while the store's revisions of that day's hours
+        (``rollup_marks``, read once for all requests) and the customer's robots are unchanged: a
+        goal's complete local days only change through late data, which then costs a re-read of the
+        days it landed in (and the next: a long window's hour fills the next day's first hours for
+        ``availability``)."""
+        if not requests:
+            return []
+        marks = goal_sql.Marks(self.conn, min(r.first_ms for r in requests),
+                               max(r.first_ms + r.days * DAY_MS for r in requests))
+        robots_of = goal_sql.robot_versions(self.conn)
+        out = []
+        for r in requests:
+            hours = None if r.open_hours is None else tuple(sorted(r.open_hours))
+            key = (r.customer, r.metric, r.first_ms, hours, r.active_floor)
+            robots = robots_of.get(r.customer, (0, 0))
+            revs = marks.per_day(r.first_ms, r.days)
+            kept = self.goal_cache.get(key)
+            if kept is None or kept[0] != robots:
+                kept = (robots, {})
+            cached: dict[int, tuple] = kept[1]
+            stale = {d for d in range(r.days) if d not in cached or cached[d][0] != revs[d]}
+            stale |= {d + 1 for d in stale if d + 1 < r.days}
+            for a, b in goal_sql.runs(sorted(stale)):
+                lo = max(0, a - 1)  # a day of context before: gaps filled across midnight
+                part = goal_sql.goal_series(self.conn, r.customer, r.metric, r.first_ms + lo * DAY_MS, b - lo + 1,
+                                            hours, r.active_floor)
+                for d in range(a, b + 1):
+                    cached[d] = (revs[d], part[d - lo])
+            if len(self.goal_cache) > 10_000:
+                self.goal_cache.clear()
+            self.goal_cache[key] = kept
+            out.append([cached[d][1] for d in range(r.days)])
+        return out
+
     def trim_feed(self, before_ms: int, limit: int) -> None:
         self.conn.execute("DELETE FROM feed_events WHERE id IN (SELECT id FROM feed_events WHERE ts_ms < ?"
                           " ORDER BY id LIMIT ?)", (before_ms, limit))
+
+    # issue 14: the funnel and the lifecycle stage (collector/store/sqlite/funnel.py)
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        return funnel.volumes(self.conn, spans, self.volume_cache)
+
+    def latest_events(self) -> dict[str, dict[str, dict]]:
+        return funnel.latest_events(self.conn)
 
 
 # ---------------------------------------------------------------------- the reads themselves
@@ -177,21 +238,25 @@ def _apart(path: str, read, *args):
 
 def _read_usage(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, floor: int,
                 zone: str = "Asia/Shanghai", learn: tuple[int, float] = (14, 0.5),
-                hours_cache: dict | None = None, active_cache: dict | None = None) -> tuple:
+                hours_cache: dict | None = None, active_cache: dict | None = None,
+                measures: dict[str, tuple[str, ...]] | None = None) -> tuple:
     """The day-granular reads, each over the customer's own local days: customers, interactions,
     yesterday's usage, onboarding activity, scores a week ago (and how long they took: they run
     beside the robot views, so the cycle waits for the longer)."""
     t0 = time.perf_counter()
     custs = customers(conn)
-    _local_days(conn, custs, now_ms, zone)
+    _local_days(conn, custs, now_ms, zone, max(DAYS_BACK, onboarding_days + 1))
     sums = kept(active_cache, "usage_sums", conn, lambda: usage_sums(conn, now_ms))
     learned_hours(conn, custs, *learn, {} if hours_cache is None else hours_cache, sums)
+    if measures:
+        measure_days(conn, custs, measures, active_cache)
     return (custs, sums, kept(active_cache, "day_usage", conn, lambda: day_usage(conn, now_ms)),
             active_days(conn, now_ms, onboarding_days, floor, active_cache),
             scores_on(conn, now_ms - now_ms % DAY_MS - 7 * DAY_MS), time.perf_counter() - t0)
 
 
-def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str) -> None:
+def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: str,
+                days_back: int = DAYS_BACK) -> None:
     """Each customer's zone (its own, else ``zone``), UTC offset now and the instant its local day
     began, added to its dict and put in a temporary table (customer, offset, today's start) that
     the day-granular queries join, so SQL sums each customer's own local days from UTC hours.
@@ -202,7 +267,7 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
     are its offset shifted by half an hour, never a bucket counted twice or lost."""
     d = dialect(conn)
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LOCAL_TABLE} (customer TEXT PRIMARY KEY, off_ms BIGINT NOT NULL,"
-                 f" start_ms BIGINT NOT NULL, label_ms BIGINT NOT NULL){d.without_rowid}")
+                 f" start_ms BIGINT NOT NULL, label_ms BIGINT NOT NULL, zone TEXT NOT NULL){d.without_rowid}")
     conn.execute(f"DELETE FROM {d.temp}{LOCAL_TABLE}")
     offsets: dict[str, int] = {}
     for c in custs:
@@ -217,13 +282,39 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
         c["offset_ms"] = off
         c["day_start_ms"] = start = local_day_start(now_ms, off)
         c["local_day"] = local_day(now_ms, off)
-    conn.executemany(f"INSERT INTO {d.temp}{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms) VALUES (?,?,?,?)",
-                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"]) for c in custs])
+    conn.executemany(f"INSERT INTO {d.temp}{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms, zone) VALUES (?,?,?,?,?)",
+                     [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"], c["timezone"]) for c in custs])
+    # each local day from its own midnight: across a daylight-saving change a day is 23 or 25 hours.
+    # Kept per zone (a handful of rows each), each customer's days a view through its zone
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {ZONE_DAYS} (zone TEXT NOT NULL, k INTEGER NOT NULL,"
+                 " label_ms BIGINT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,"
+                 f" off_ms BIGINT NOT NULL, PRIMARY KEY (zone, k)){d.without_rowid}")
+    conn.execute(f"{d.temp_view(DAYS_TABLE)} AS SELECT t.customer AS customer, z.k AS k,"
+                 " z.label_ms AS label_ms, z.start_ms AS start_ms, z.end_ms AS end_ms, z.off_ms AS off_ms"
+                 f" FROM {d.temp}{LOCAL_TABLE} t JOIN {d.temp}{ZONE_DAYS} z ON z.zone = t.zone")
+    conn.execute(f"DELETE FROM {d.temp}{ZONE_DAYS}")
+    conn.executemany(f"INSERT INTO {d.temp}{ZONE_DAYS} (zone, k, label_ms, start_ms, end_ms, off_ms) VALUES (?,?,?,?,?,?)",
+                     [(z, k, *day) for z in {c["timezone"] for c in custs}
+                      for k, day in enumerate(local_days_back(z, now_ms, days_back))])
 
 
 def robots(conn: sqlite3.Connection) -> list[dict]:
-    rows = conn.execute(f"SELECT {', '.join(ROBOT_COLUMNS)} FROM robots ORDER BY id").fetchall()
+    """Every robot, with its handover date from the asset registry (``activated``, ``import-robots``;
+    None when not registered or not known): onboarding and robot-days in service count from it."""
+    cols = ", ".join(f"r.{c}" for c in ROBOT_COLUMNS[:-1])
+    rows = conn.execute(f"SELECT {cols}, g.activated FROM robots r LEFT JOIN robot_registry g ON g.robot = r.id"
+                        " ORDER BY r.id").fetchall()
     return [dict(zip(ROBOT_COLUMNS, row)) for row in rows]
+
+
+def unseen_robots(conn: sqlite3.Connection) -> list[dict]:
+    """Robots of the asset registry with a handover date (``activated``) that never connected (no
+    ``robots`` row): handed over and never switched on is what a CSM must see, so they are in
+    service from their handover (robot-days) and listed as never seen."""
+    rows = conn.execute("SELECT g.robot, g.customer, g.site, g.activated FROM robot_registry g"
+                        " WHERE g.activated IS NOT NULL AND NOT EXISTS (SELECT 1 FROM robots r WHERE r.id = g.robot)"
+                        " ORDER BY g.robot").fetchall()
+    return [{"id": r, "customer": c, "site": site, "activated": a, "first_seen_ms": None} for r, c, site, a in rows]
 
 
 def customers(conn: sqlite3.Connection) -> list[dict]:
@@ -399,12 +490,12 @@ def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share:
         names = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
         d = dialect(conn)
         seen: dict[str, dict[int, int]] = defaultdict(dict)
-        sql = (f"SELECT h.customer, ((h.bucket_ms + t.off_ms) % {DAY_MS}) / {HOUR_MS},"
-               f" COUNT(DISTINCT (h.bucket_ms - t.start_ms + {(days + 1) * DAY_MS}) / {DAY_MS})"
-               f" FROM {d.temp}{LOCAL_TABLE} t {d.cross_join} customer_hour h{d.indexed('customer_hour_metric')}"
-               f" ON h.metric IN ({names}) AND h.customer = t.customer"
-               f" AND h.bucket_ms >= t.start_ms - {days * DAY_MS} AND h.bucket_ms < t.start_ms"
-               " WHERE h.total > 0 GROUP BY 1, 2")
+        # each past local day from its own midnight, its hours at that day's offset
+        sql = (f"SELECT h.customer, ((h.bucket_ms + d.off_ms) % {DAY_MS}) / {HOUR_MS}, COUNT(DISTINCT d.k)"
+               f" FROM {d.temp}{DAYS_TABLE} d {d.cross_join} customer_hour h{d.indexed('customer_hour_metric')}"
+               f" ON h.metric IN ({names}) AND h.customer = d.customer"
+               " AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
+               f" WHERE d.k BETWEEN 1 AND {min(days, DAYS_BACK)} AND h.total > 0 GROUP BY 1, 2")
         for customer, hour, n in conn.execute(sql):
             seen[customer][hour] = n
         for cid in missing:
@@ -445,7 +536,7 @@ def kept(cache: dict | None, name: str, conn: sqlite3.Connection, read):
     if lo is None:
         return read()
     key = (tuple(map(tuple, conn.execute(f"SELECT customer, off_ms, start_ms FROM {d.temp}{LOCAL_TABLE}"))),
-           conn.execute("SELECT count(*), COALESCE(SUM(rev), 0) FROM rollup_marks WHERE grain = 'counter_hour'"
+           conn.execute(f"SELECT count(*), {d.total('rev')} FROM rollup_marks WHERE grain = 'counter_hour'"
                         " AND bucket_ms >= ? AND bucket_ms < ?", (lo - 31 * DAY_MS, hi)).fetchone())
     hit = cache.get(name)
     if hit is not None and hit[0] == key:
@@ -455,48 +546,73 @@ def kept(cache: dict | None, name: str, conn: sqlite3.Connection, read):
     return result
 
 
-def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
-    """``{customer: {last7, prev7, last30, yesterday, weekday4}}``: interactions over complete local
-    days of each customer (``_local_days``), from the store's per-customer hourly totals
-    (``customer_hour``, the sum over the customer's robots): 500 customers x 24 x 30 rows instead
-    of 10,000 robots' hours."""
-    D = DAY_MS
+def measure_days(conn: sqlite3.Connection, custs: list[dict], measures: dict[str, tuple[str, ...]],
+                 cache: dict | None) -> None:
+    """Each customer's scene measure per local day (``c["measure_days"]``, see ``scene_usage``),
+    kept as ``kept`` keeps the sums while the customers' scenes and the table are unchanged too."""
     d = dialect(conn)
-    sql = ("SELECT h.customer,"
-           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {7 * D} THEN h.total ELSE 0 END),"
-           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {14 * D} AND h.bucket_ms < t.start_ms - {7 * D}"
-           " THEN h.total ELSE 0 END),"
-           " SUM(h.total),"
-           f" SUM(CASE WHEN h.bucket_ms >= t.start_ms - {D} THEN h.total ELSE 0 END),"
-           " SUM(CASE WHEN " + " OR ".join(
-               f"(h.bucket_ms >= t.start_ms - {k * D} AND h.bucket_ms < t.start_ms - {(k - 1) * D})"
-               for k in (8, 15, 22, 29)) + " THEN h.total ELSE 0 END),"
-           " MAX(CASE WHEN h.total > 0 THEN h.bucket_ms END)"
-           f" FROM {d.temp}{LOCAL_TABLE} t {d.cross_join} customer_hour h{d.indexed('customer_hour_metric')}"
-           " ON h.metric = 'usage.interactions' AND h.customer = t.customer"
-           f" AND h.bucket_ms >= t.start_ms - {30 * D} AND h.bucket_ms < t.start_ms"
-           " GROUP BY h.customer")
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer, last7, prev7, last30, yesterday, weekday4, last_use in conn.execute(sql):
-        out[customer].update(last7=last7, prev7=prev7, last30=last30, yesterday=yesterday, weekday4=weekday4,
-                             last_use_ms=last_use)
+    lo = conn.execute(f"SELECT min(start_ms) FROM {d.temp}{LOCAL_TABLE}").fetchone()[0] or 0
+    # ``kept`` watches the hours of the last 31 days; the 35 days read reach further back
+    older = conn.execute(f"SELECT count(*), {d.total('rev')} FROM rollup_marks WHERE grain = 'counter_hour'"
+                         " AND bucket_ms >= ? AND bucket_ms < ?",
+                         (lo - (scene_usage.DAYS + 1) * DAY_MS, lo - 31 * DAY_MS)).fetchone()
+    want = (tuple(sorted(measures.items())), tuple((c["id"], c.get("scene") or "") for c in custs), older)
+    got = kept(cache, "measure_days", conn, lambda: (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE)))
+    if got[0] != want:
+        got = (want, scene_usage.read(conn, custs, measures, LOCAL_TABLE))
+        if cache is not None:
+            cache["measure_days"] = (cache["measure_days"][0], got)
+    for c in custs:
+        c["measure_days"] = got[1].get(c["id"], {})
+
+
+def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict]:
+    """``{customer: {daily, alive, last7, prev7, last30, yesterday, weekday4, last_use_ms}}`` over
+    the customer's last 30 complete local days, each day from its own local midnight
+    (``DAYS_TABLE``: a daylight-saving change moves the boundaries), from the store's per-customer
+    hourly totals (``customer_hour``, the sum over the customer's robots): 500 customers x 24 x 30
+    rows instead of 10,000 robots' hours.  ``daily[i]``: interactions of the local day ``i + 1``
+    days before today (``daily[0]`` is yesterday); ``alive[i]``: that day had any interaction or foot
+    traffic (robots count passers-by while they are on: a day without either is a day the fleet was
+    off, or the venue closed).  The sums are of ``daily``: ``weekday4`` is the same weekday in each of
+    the 4 weeks before yesterday."""
+    # interactions, and foot traffic for a sign of life (robots count passers-by while they are on)
+    names = "'usage.foot_traffic', 'usage.interactions'"
+    d = dialect(conn)
+    sql = ("SELECT d.customer, d.k, SUM(CASE WHEN h.metric = 'usage.interactions' THEN h.total ELSE 0 END),"
+           " SUM(h.total), MAX(CASE WHEN h.metric = 'usage.interactions' AND h.total > 0 THEN h.bucket_ms END)"
+           f" FROM {d.temp}{DAYS_TABLE} d {d.cross_join} customer_hour h{d.indexed('customer_hour_metric')}"
+           f" ON h.metric IN ({names}) AND h.customer = d.customer"
+           " AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
+           " WHERE d.k BETWEEN 1 AND 30 GROUP BY d.customer, d.k")
+    days: dict[str, tuple[list[int], list[bool], list]] = {}
+    for customer, k, interactions, volumes, last_use in conn.execute(sql):
+        daily, alive, last = days.setdefault(customer, ([0] * 30, [False] * 30, [None]))
+        daily[k - 1], alive[k - 1] = interactions, volumes > 0
+        if last_use is not None and (last[0] is None or last_use > last[0]):
+            last[0] = last_use
+    out: dict[str, dict] = defaultdict(dict)
+    for customer, (daily, alive, last) in days.items():
+        out[customer].update(daily=daily, alive=alive, last7=sum(daily[:7]), prev7=sum(daily[7:14]),
+                             last30=sum(daily), yesterday=daily[0],
+                             weekday4=daily[7] + daily[14] + daily[21] + daily[28], last_use_ms=last[0])
     return out
 
 
 def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]]:
     """``{customer: {metric: total}}``: the usage volumes and skills of the customer's last complete
-    local day (yesterday, local), summed over its robots (``customer_hour``)."""
+    local day (yesterday, local, from its own midnight), summed over its robots (``customer_hour``)."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
     d = dialect(conn)
-    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM {d.temp}{LOCAL_TABLE}").fetchone()
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(end_ms) FROM {d.temp}{DAYS_TABLE} WHERE k = 1").fetchone()
     if lo is None:
         return out
-    # the hours' rows in key order (all customers' yesterdays lie within [lo - 1 day, hi)), each
-    # looked up in the customers' table: CROSS JOIN keeps customer_hour the outer loop
+    # the hours' rows in key order (all customers' yesterdays lie within [lo, hi)), each looked up
+    # in the customers' days: CROSS JOIN keeps customer_hour the outer loop
     for customer, metric, total in conn.execute(
-            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h {d.cross_join} {d.temp}{LOCAL_TABLE} t"
-            f" ON t.customer = h.customer AND h.bucket_ms >= t.start_ms - {DAY_MS} AND h.bucket_ms < t.start_ms"
-            " WHERE h.bucket_ms >= ? AND h.bucket_ms < ? GROUP BY h.customer, h.metric", (lo - DAY_MS, hi)):
+            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h {d.cross_join} {d.temp}{DAYS_TABLE} d"
+            " ON d.customer = h.customer AND d.k = 1 AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
+            " WHERE h.bucket_ms >= ? AND h.bucket_ms < ? GROUP BY h.customer, h.metric", (lo, hi)):
         out[customer][metric] = total
     return out
 
@@ -519,23 +635,24 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
         return {}
     boundary = lo - lo % HOUR_MS
     first = lo - (onboarding_days + 1) * DAY_MS
-    # day index counted from 40 days before today's start, so SQLite's integer division never sees
-    # a negative number; the label is then today's label minus the days back
-    sql = ("SELECT c.robot, t.label_ms - (40 - (c.bucket_ms - (t.start_ms - 40 * ?)) / ?) * ?, SUM(c.total)"
-           f" FROM robots r {d.cross_join} {d.temp}{LOCAL_TABLE} t ON t.customer = r.customer"
+    # each of the customer's local days from its own midnight (``DAYS_TABLE``: daylight saving moves
+    # the boundaries), a short range of the robot's hours per day
+    sql = ("SELECT c.robot, d.label_ms, SUM(c.total)"
+           f" FROM robots r {d.cross_join} {d.temp}{DAYS_TABLE} d ON d.customer = r.customer AND d.k <= ?"
            f" {d.cross_join} counter_hour c{d.indexed('counter_hour_interactions')}"
-           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= t.start_ms - ? * ?"
-           " AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ? GROUP BY 1, 2")
+           " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= d.start_ms"
+           " AND c.bucket_ms < d.end_ms AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ?"
+           " GROUP BY 1, 2")
 
     def read(part: str, edge: int) -> dict[tuple[str, int], int]:
         return {(robot, day): n for robot, day, n in conn.execute(sql.format(part=part), (
-            DAY_MS, DAY_MS, DAY_MS, onboarding_days + 1, DAY_MS, now_ms, edge, since))}
+            onboarding_days + 1, now_ms, edge, since))}
 
     if cache is None:
         sums = read("<", boundary)
     else:
         key = (boundary, onboarding_days, since - since % DAY_MS,
-               conn.execute("SELECT count(*), COALESCE(SUM(rev), 0) FROM rollup_marks WHERE grain = 'counter_hour'"
+               conn.execute(f"SELECT count(*), {d.total('rev')} FROM rollup_marks WHERE grain = 'counter_hour'"
                             " AND bucket_ms >= ? AND bucket_ms < ?", (first, boundary)).fetchone(),
                conn.execute(f"SELECT {d.concat_agg}(id || ':' || customer || ':' || first_seen_ms, ',') FROM robots"
                             " WHERE first_seen_ms >= ?", (since,)).fetchone()[0],

@@ -20,15 +20,21 @@ import json
 import os
 import queue
 import sqlite3
+import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from collector.store.sqlite import funnel
+from collector.store.sqlite import report_reads
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
 from collector.store.sqlite.sql import SQLITE, Dialect
-from protocol.timeunits import DAY_MS, day_start
+from collector.store.seam import DEFAULT_ACTIVE_FLOOR
+from collector.store.sqlite import goals as goal_sql
+from protocol.timeunits import DAY_MS, day_start, known_zone, local_days_back
 
 T = TypeVar("T")
 
@@ -46,6 +52,8 @@ assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
        COALESCE(c.timezone, {timezone}) AS timezone,
        c.distributor,
+       {lifecycle} AS lifecycle, {lifecycle_reason}
+           AS lifecycle_reason,
        {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
        h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
        CASE WHEN h.customer IS NULL THEN (SELECT count(*) FROM robots r WHERE r.customer = c.id) END
@@ -63,7 +71,9 @@ def _customer_select(open_states: tuple[str, ...], one: bool = False, d: Dialect
     ``alerts.states.OPEN``); ``one``: plus the score's breakdown and facts."""
     marks = ",".join("?" * len(open_states))
     extra = "h.breakdown, h.facts, " if one else ""
-    return ("SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks, timezone=d.json_text("h.facts", "timezone"))
+    return ("SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks, timezone=d.json_text("h.facts", "timezone"),
+                                                     lifecycle=d.json_path("h.facts", "lifecycle.stage"),
+                                                     lifecycle_reason=d.json_path("h.facts", "lifecycle.reason"))
             + _CUSTOMER_FROM)
 
 _ROBOT_SELECT = """
@@ -93,6 +103,9 @@ def _customer_where(f: dict, d: Dialect = SQLITE) -> tuple[str, list]:
         if f.get(key) is not None:
             clauses.append(f"{column} = ?")
             args.append(f[key])
+    if f.get("lifecycle") is not None:  # the stage the last health cycle chose (collector/health/lifecycle.py)
+        clauses.append(f"{d.json_path('h.facts', 'lifecycle.stage')} = ?")
+        args.append(f["lifecycle"])
     if f.get("q"):
         clauses.append(f"({d.strpos}(lower(c.name), lower(?)) > 0 OR {d.strpos}(c.id, lower(?)) > 0)")
         args += [f["q"], f["q"]]
@@ -114,6 +127,7 @@ def _customer_summary(row: sqlite3.Row) -> dict:
                     "offline": row["known_offline"], "stale": 0}),
         "open_alerts": row["open_alerts"], "timezone": row["timezone"],
         "distributor": row["distributor"] or "",
+        "lifecycle": row["lifecycle"], "lifecycle_reason": row["lifecycle_reason"],
     }
 
 
@@ -180,6 +194,9 @@ class SqliteReadStore:
         self.threads = threads or min(8, max(2, os.cpu_count() or 2))
         self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue(maxsize=size)
         self._executor: ThreadPoolExecutor | None = None
+        #: the funnel's day and hour buckets, kept while their revisions hold (one reader at a time)
+        self._volumes = funnel.VolumeCache()
+        self._volumes_lock = threading.Lock()
 
     # ------------------------------------------------------------ running reads off the event loop
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -262,10 +279,12 @@ class SqliteReadStore:
             out = _customer_summary(row)
             out["breakdown"] = json.loads(row["breakdown"]) if row["breakdown"] else []
             out["facts"] = json.loads(row["facts"]) if row["facts"] else {}
-            since = day_start(now_ms) - (days - 1) * DAY_MS
-            out["score_history"] = [dict(r) for r in conn.execute(
-                "SELECT day_ms, score, color FROM score_history WHERE customer = ? AND day_ms >= ? ORDER BY day_ms",
-                (customer, since))]
+            # the last ``days`` local days recorded: day labels of the customer's zone, whose today is
+            # not the UTC date away from UTC (+14: a day ahead), so a cut-off a day early and a limit
+            since = day_start(now_ms) - days * DAY_MS
+            out["score_history"] = [dict(r) for r in reversed(conn.execute(
+                "SELECT day_ms, score, color FROM score_history WHERE customer = ? AND day_ms >= ?"
+                " ORDER BY day_ms DESC LIMIT ?", (customer, since, days)).fetchall())]
             out["sites"] = [r[0] for r in conn.execute(
                 "SELECT DISTINCT site FROM robots WHERE customer = ? ORDER BY site", (customer,))]
         return out
@@ -277,6 +296,21 @@ class SqliteReadStore:
     def customer_names(self) -> dict[str, str]:
         with self._conn() as conn:
             return dict(conn.execute("SELECT id, name FROM customers").fetchall())
+
+    def customer_zones(self) -> dict[str, str | None]:
+        with self._conn() as conn:
+            return dict(conn.execute(f"SELECT c.id, COALESCE(c.timezone, {self.dialect.json_text('h.facts', 'timezone')})"
+                                     " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id"))
+
+    def customer_facts(self, ids: list[str]) -> dict[str, dict]:
+        """The stored health facts of ``ids`` (customers without health are left out)."""
+        out: dict[str, dict] = {}
+        with self._conn() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                out.update((c, json.loads(f)) for c, f in conn.execute(
+                    f"SELECT customer, facts FROM customer_health WHERE customer IN ({_marks(tuple(chunk))})", chunk))
+        return out
 
     # ------------------------------------------------------------ daily usage (customer_day)
     def customer_scenes(self) -> dict[str, str]:
@@ -312,6 +346,48 @@ class SqliteReadStore:
                 f"SELECT metric, total FROM customer_day WHERE bucket_ms = ? AND metric IN ({_marks(metrics)}) "
                 f"AND customer = ?", (day_ms, *metrics, customer)))
 
+    def customer_hour_days(self, customers: list[str], days: list[tuple[int, int, int]],
+                           metrics: tuple[str, ...]) -> list[tuple[str, str, int, int]]:
+        """``(customer, metric, label, total)``: each of ``days`` (``(label, start_ms, end_ms)``, local
+        days of one zone, each from its own midnight) summed from ``customer_hour`` for ``customers``
+        (all of that zone).  An hour bucket counts for the day holding its start (``+05:30``: the
+        bucket straddling local midnight belongs to the day before), as health sums local days."""
+        if not customers or not days:
+            return []
+        # one query per day: grouped in the covering index's own order (metric, customer), no sort of
+        # every hour (a single query grouped by day sorted 1.5M rows: 7 s for 500 customers, this 1 s)
+        out: list[tuple[str, str, int, int]] = []
+        with self._conn() as conn:
+            for i in range(0, len(customers), 500):
+                chunk = customers[i:i + 500]
+                sql = ("SELECT customer, metric, ?, SUM(total) FROM customer_hour"
+                       f"{self.dialect.indexed('customer_hour_metric')}"
+                       f" WHERE metric IN ({_marks(metrics)}) AND customer IN ({_marks(tuple(chunk))})"
+                       " AND bucket_ms >= ? AND bucket_ms < ? GROUP BY metric, customer")
+                for label, start, end in days:
+                    out.extend(conn.execute(sql, [label, *metrics, *chunk, start, end]).fetchall())
+        return out
+
+    def robot_starts(self, customer: str | None = None) -> list[dict]:
+        # registry robots handed over that never connected count from their handover (health/service.py)
+        unseen = ("SELECT g.customer, NULL, g.activated FROM robot_registry g WHERE g.activated IS NOT NULL"
+                  " AND NOT EXISTS (SELECT 1 FROM robots r WHERE r.id = g.robot)")
+        sql = ("SELECT r.customer, r.first_seen_ms, g.activated FROM robots r"
+               " LEFT JOIN robot_registry g ON g.robot = r.id")
+        args: list = []
+        if customer is not None:
+            sql += " WHERE r.customer = ?"
+            unseen += " AND g.customer = ?"
+            args.append(customer)
+        sql += " UNION ALL " + unseen
+        args *= 2
+        with self._conn() as conn:
+            return [{"customer": c, "first_seen_ms": f, "activated": a} for c, f, a in conn.execute(sql, args)]
+
+    def data_start_ms(self) -> int | None:
+        with self._conn() as conn:
+            return conn.execute("SELECT min(first_seen_ms) FROM robots").fetchone()[0]
+
     # ------------------------------------------------------------ robots
     def list_robots(self, f: dict, limit: int, offset: int) -> dict:
         clauses, args = [], []
@@ -331,22 +407,36 @@ class SqliteReadStore:
                                  args).fetchone()[0]
         return {"items": [_robot_row(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
-    def get_robot(self, robot: str, now_ms: int, days: int = 7) -> dict | None:
-        """A robot with the last ``days`` UTC days of its ``usage.*`` and ``skill.*`` counters."""
+    def get_robot(self, robot: str, now_ms: int, days: int = 7, zone: str = "Asia/Shanghai") -> dict | None:
+        """A robot with the last ``days`` local days (today last) of its ``usage.*`` and ``skill.*``
+        counters, in its customer's zone (imported, else the one health used, else ``zone``), each
+        day summed from the robot's hours from its own local midnight (``counter_hour``; an hour
+        counts for the local day holding its start, as everywhere)."""
         with self._conn() as conn:
             row = conn.execute(f"{_ROBOT_SELECT} WHERE r.id = ?", (robot,)).fetchone()
             if row is None:
                 return None
             out = _robot_row(row)
-            first = day_start(now_ms) - (days - 1) * DAY_MS
+            found = conn.execute(
+                f"SELECT COALESCE(c.timezone, {self.dialect.json_text('h.facts', 'timezone')}) FROM customers c"
+                " LEFT JOIN customer_health h ON h.customer = c.id WHERE c.id = ?", (out["customer"],)).fetchone()
+            local = found[0] if found and found[0] and known_zone(found[0]) else zone
+            cal = list(reversed(local_days_back(local, now_ms, days - 1)))  # oldest first
+            lo, hi = cal[0][1], cal[-1][2]
+            # the metrics it counted (its daily rows, a short range per robot), then their hours
+            metrics = [m for (m,) in conn.execute(
+                "SELECT DISTINCT metric FROM counter_day WHERE robot = ? AND bucket_ms >= ? "
+                "AND (metric LIKE 'usage.%' OR metric LIKE 'skill.%')", (robot, lo - lo % DAY_MS))]
+            starts = [d[1] for d in cal]
             usage: dict[str, list[int]] = {}
-            for metric, bucket, total in conn.execute(
-                    "SELECT metric, bucket_ms, total FROM counter_day WHERE robot = ? AND bucket_ms >= ? "
-                    "AND (metric LIKE 'usage.%' OR metric LIKE 'skill.%') ORDER BY metric", (robot, first)):
-                i = (bucket - first) // DAY_MS
-                if 0 <= i < days:
-                    usage.setdefault(metric, [0] * days)[i] = total
-        out["usage"] = {"days": [first + i * DAY_MS for i in range(days)], "metrics": usage}
+            if metrics:
+                for metric, bucket, total in conn.execute(
+                        f"SELECT metric, bucket_ms, total FROM counter_hour WHERE robot = ? AND metric IN"
+                        f" ({_marks(tuple(metrics))}) AND bucket_ms >= ? AND bucket_ms < ? ORDER BY metric",
+                        (robot, *metrics, lo, hi)):
+                    usage.setdefault(metric, [0] * days)[bisect_right(starts, bucket) - 1] += total
+        out["usage"] = {"days": [d[0] for d in cal], "day_starts_ms": starts, "timezone": local,
+                        "metrics": dict(sorted(usage.items()))}
         return out
 
     def robot_counters(self, robot: str, from_ms: int, to_ms: int) -> dict | None:
@@ -405,6 +495,27 @@ class SqliteReadStore:
                                 (after, limit)).fetchall()
 
     # ------------------------------------------------------------ commercial events, outcomes (issue 14)
+    # ------------------------------------------------------------ funnel (issue 14)
+    def usage_volumes(self, spans: dict[str, tuple[int, int]]) -> dict[str, dict[str, int]]:
+        """The four usage volumes per customer over its span (``collector.store.sqlite.funnel``);
+        many customers through the store's bucket cache, one customer from its hours."""
+        with self._conn() as conn:
+            if len(spans) <= funnel.FEW:
+                return funnel.volumes(conn, spans)
+            with self._volumes_lock:
+                return funnel.volumes(conn, spans, self._volumes)
+
+    def customer_funnel_inputs(self) -> list[dict]:
+        """Every customer with what a funnel or a comparison with its peers needs: scene, tier,
+        zone, robots, score and colour, lifecycle stage (the last health cycle's)."""
+        with self._conn() as conn:
+            return [dict(r) for r in conn.execute(
+                "SELECT c.id, c.name, c.scene, c.tier, c.csm,"
+                f" COALESCE(c.timezone, {self.dialect.json_text('h.facts', 'timezone')})"
+                " AS timezone, (SELECT count(*) FROM robots r WHERE r.customer = c.id) AS robots, h.score, h.color,"
+                f" {self.dialect.json_path('h.facts', 'lifecycle.stage')} AS lifecycle"
+                " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id ORDER BY c.id")]
+
     def list_events(self, customer: str | None = None, limit: int = 100_000) -> list[dict]:
         sql = f"SELECT {_EVENT_FIELDS} FROM customer_events"
         args: list = []
@@ -435,6 +546,92 @@ class SqliteReadStore:
                 f"SELECT {_EVENT_FIELDS} FROM customer_events ORDER BY date, id")]
             conn.execute("COMMIT")
         return customers, events
+
+    # ------------------------------------------------------------ a CSM's book of business (issue 14)
+    def csm_book(self, csm: str, since_ms: int, since_date: str,
+                 open_states: tuple[str, ...]) -> dict | None:
+        """One CSM's customers (the overview's summaries), their unresolved alerts, and what may have
+        changed since ``since_ms`` / ``since_date`` (a superset of every customer's last 7 local days:
+        ``collector/api/book.py`` cuts each customer's own): alerts fired or resolved, the daily colours
+        of ``score_history`` and the commercial events.  One read transaction; None for a CSM with no
+        customer."""
+        with self._conn() as conn:
+            conn.execute(self.dialect.snapshot)
+            try:
+                rows = conn.execute(f"{_customer_select(open_states, d=self.dialect)} WHERE c.csm = ? ORDER BY c.id",
+                                    [*open_states, csm]).fetchall()
+                if not rows:
+                    return None
+                book = "SELECT id FROM customers WHERE csm = ?"
+                alerts = [_alert_row(r) for r in conn.execute(
+                    f"{_ALERT_SELECT} WHERE a.customer IN ({book}) AND (a.resolved_ms IS NULL "
+                    "OR a.resolved_ms >= ? OR a.fired_ms >= ?) ORDER BY a.opened_ms DESC, a.id DESC",
+                    (csm, since_ms, since_ms))]
+                colors = [dict(r) for r in conn.execute(
+                    f"SELECT customer, day_ms, color FROM score_history WHERE customer IN ({book}) AND day_ms >= ? "
+                    "ORDER BY customer, day_ms", (csm, since_ms - 2 * DAY_MS))]
+                events = [dict(r) for r in conn.execute(
+                    f"SELECT {_EVENT_FIELDS} FROM customer_events WHERE customer IN ({book}) AND date >= ? "
+                    "ORDER BY date, id", (csm, since_date))]
+            finally:
+                conn.execute("COMMIT")
+        return {"customers": [_customer_summary(r) for r in rows], "alerts": alerts,
+                "colors": colors, "events": events}
+
+    def csm_book_version(self, csm: str) -> tuple:
+        """Changes whenever a customer, health, an alert's state, an event or a goal changes (the book's
+        cache marker; ``csm`` is for backends that can tell one book's changes apart)."""
+        with self._conn() as conn:
+            return (*conn.execute(self.version_sql).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone(),
+                    *conn.execute("SELECT count(*), max(updated_ms) FROM customer_goals").fetchone())
+    # monthly value report (issue 15): collector/store/sqlite/report_reads.py
+    def report_customers(self) -> list[tuple[str, str]]:
+        with self._conn() as conn:
+            return report_reads.report_customers(conn)
+
+    def report_customer(self, customer: str) -> tuple[dict | None, int | None]:
+        with self._conn() as conn:
+            return report_reads.customer_row(conn, customer), report_reads.first_data_ms(conn, customer)
+
+    def report_inputs(self, customer: str, from_ms: int, to_ms: int, prev_from_ms: int,
+                      peers_to_ms: int | None = None) -> dict:
+        """One read transaction: a consistent snapshot of the month."""
+        with self._conn() as conn:
+            conn.execute(self.dialect.snapshot)
+            try:
+                return report_reads.report_inputs(conn, customer, from_ms, to_ms, prev_from_ms, peers_to_ms)
+            finally:
+                conn.execute("COMMIT")
+
+    # ------------------------------------------------------------ success goals (issue 14)
+    def list_goals(self, customer: str | None = None) -> list[dict]:
+        with self._conn() as conn:
+            return goal_sql.goal_rows(conn, customer)
+
+    def get_goal(self, goal_id: int) -> dict | None:
+        with self._conn() as conn:
+            rows = goal_sql.goal_rows(conn, goal_id=goal_id)
+        return rows[0] if rows else None
+
+    def goal_customer(self, customer: str) -> dict | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                f"SELECT c.timezone, c.hours, {self.dialect.json_text('h.facts', 'timezone')},"
+                f" {self.dialect.json_path('h.facts', 'venue.hours')}"
+                " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id WHERE c.id = ?",
+                (customer,)).fetchone()
+        if row is None:
+            return None
+        return {"timezone": row[0] or row[2], "hours": row[1], "venue_hours": row[3]}
+
+    def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
+                    open_hours=None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
+        with self._conn() as conn:
+            conn.execute(self.dialect.snapshot)  # one snapshot for the series' reads
+            try:
+                return goal_sql.goal_series(conn, customer, metric, first_ms, days, open_hours, active_floor)
+            finally:
+                conn.execute("COMMIT")
 
 
 _EVENT_FIELDS = ("id, customer, date, kind, amount, robots, referred_by, contract_end, previous_end, note, "

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from collector.store.records import CustomerRow, RobotRow
 from collector.store.sqlite.db import connect_reader, connect_writer
 from collector.store.sqlite.events import RegistryEvents
+from collector.store.sqlite.goals import RegistryGoals
 from collector.store.sqlite.sql import Insert
 
 #: imported customers are ``assigned``; importing again updates them (and takes over customers
@@ -23,7 +24,8 @@ UPSERT_CUSTOMER = Insert("customers", CustomerRow._fields + ("assigned", "create
     "contract_start = excluded.contract_start, contract_end = excluded.contract_end, arr = excluded.arr, "
     "csm = excluded.csm, timezone = excluded.timezone, hours = excluded.hours, "
     "language = excluded.language, assigned = 1, updated_ms = excluded.updated_ms, "
-    "distributor = COALESCE(excluded.distributor, customers.distributor)"))
+    "distributor = COALESCE(excluded.distributor, customers.distributor), "
+    "site_hours = COALESCE(excluded.site_hours, customers.site_hours)"))
 
 #: a registry row is rewritten only when something in it differs, so that importing the same file
 #: twice changes nothing (not even ``updated_ms``, which the enrollment check's version stamp reads)
@@ -41,7 +43,7 @@ VERSION = ("SELECT (SELECT COUNT(*) FROM robot_registry), (SELECT MAX(updated_ms
            "(SELECT COUNT(*) FROM robots), (SELECT COUNT(*) FROM customers)")
 
 
-class SqliteRegistryStore(RegistryEvents):
+class SqliteRegistryStore(RegistryEvents, RegistryGoals):
     def __init__(self, path: str):
         self.path = path
         self._reader: sqlite3.Connection | None = None

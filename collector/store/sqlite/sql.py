@@ -31,6 +31,23 @@ class Dialect(NamedTuple):
     def indexed(self, index: str) -> str:
         return f" INDEXED BY {index}" if self.hints else ""
 
+    def total(self, expr: str) -> str:
+        """SQLite's ``total(x)`` (0.0 over no rows, never NULL); elsewhere ``COALESCE(SUM(x), 0)``."""
+        return f"total({expr})" if self.name == "sqlite" else f"COALESCE(SUM({expr}), 0)"
+
+    def temp_view(self, name: str) -> str:
+        """The head of a per-connection view's definition, made once and kept (PostgreSQL has no
+        ``IF NOT EXISTS`` for views: there it is replaced with the same text)."""
+        return (f"CREATE TEMP VIEW IF NOT EXISTS {name}" if self.name == "sqlite"
+                else f"CREATE OR REPLACE TEMP VIEW {name}")
+
+    def json_path(self, column: str, path: str) -> str:
+        """A text field of a JSON column at a dotted ``path`` (``lifecycle.stage``)."""
+        if self.name == "sqlite":
+            return f"json_extract({column}, '$.{path}')"
+        keys = ",".join(path.split("."))
+        return f"({column}::json #>> '{{{keys}}}')"
+
     def json_text(self, column: str, key: str) -> str:
         """A top-level text field of a JSON column."""
         return f"json_extract({column}, '$.{key}')" if self.name == "sqlite" else f"({column}::json ->> '{key}')"
