@@ -16,6 +16,7 @@ def open_postgres(url: str) -> Store:
     """Migrate the database, then build the parts (each opens its own connection when first used)."""
     from collector.store.postgres.alerts import PgAlertStore
     from collector.store.postgres.db import connect
+    from collector.store.postgres.handover import PgHandoverStore
     from collector.store.postgres.health import PgHealthStore
     from collector.store.postgres.ingest import PgIngestStore
     from collector.store.postgres.reads import PgReadStore
@@ -28,4 +29,4 @@ def open_postgres(url: str) -> Store:
     return Store(url=url, ingest=PgIngestStore(url), registry=PgRegistryStore(url),
                  health=PgHealthStore(url, evaluator), alerts=PgAlertStore(url, evaluator),
                  outbox=PgOutboxStore(url), reads=PgReadStore(url),
-                 open_alerts=lambda: PgAlertStore(url))
+                 open_alerts=lambda: PgAlertStore(url), handover=PgHandoverStore(url))

@@ -12,7 +12,9 @@ import threading
 from collections.abc import Sequence
 
 from collector.store.postgres.db import PgConnection, connect
-from collector.store.records import CustomerRow, EventRow, RobotRow
+from collector.store.records import CustomerRow, EventRow, GoalRow, RobotRow
+from collector.store.sqlite.db import identity_id
+from collector.store.sqlite.goals import IDENTITY_WHERE as GOAL_IDENTITY, UPSERT_GOAL
 from collector.store.sqlite.events import IDENTITY_WHERE, INSERT_EVENT, chain_renewals
 from collector.store.sqlite.registry import UPSERT_CUSTOMER, UPSERT_ROBOT, VERSION
 
@@ -82,6 +84,24 @@ class PgRegistryStore:
             found = self.conn.execute(f"SELECT id FROM customer_events WHERE {IDENTITY_WHERE}",
                                       row.identity).fetchone()
             return found[0] if found else None
+
+    # ------------------------------------------------------------ success goals (sqlite/goals.py)
+    def upsert_goals(self, rows: Sequence[GoalRow], actor: str, source: str,
+                     now_ms: int) -> tuple[list[int], list[int]]:
+        added: list[int] = []
+        updated: list[int] = []
+        with self._lock, self.conn.raw.transaction():
+            conn = self.conn
+            for row in rows:
+                found = identity_id(conn, "customer_goals", GOAL_IDENTITY, row.identity)
+                got = conn.execute(UPSERT_GOAL + " RETURNING id", (*row, actor, source, now_ms, now_ms)).fetchone()
+                if got:  # inserted, or updated (the upsert's WHERE: something differed)
+                    (updated.append(found) if found is not None else added.append(got[0]))
+        return added, updated
+
+    def find_goal(self, row: GoalRow) -> int | None:
+        with self._lock:
+            return identity_id(self.conn, "customer_goals", GOAL_IDENTITY, row.identity)
 
     # ------------------------------------------------------------ ingest's enrollment check
     def enrollment_version(self) -> tuple:
