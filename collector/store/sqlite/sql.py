@@ -31,6 +31,10 @@ class Dialect(NamedTuple):
     def indexed(self, index: str) -> str:
         return f" INDEXED BY {index}" if self.hints else ""
 
+    def unindexed(self, column: str) -> str:
+        """SQLite's unary ``+``, which keeps its planner off the column's index; elsewhere the column."""
+        return f"+{column}" if self.hints else column
+
     def total(self, expr: str) -> str:
         """SQLite's ``total(x)`` (0.0 over no rows, never NULL); elsewhere ``COALESCE(SUM(x), 0)``."""
         return f"total({expr})" if self.name == "sqlite" else f"COALESCE(SUM({expr}), 0)"
