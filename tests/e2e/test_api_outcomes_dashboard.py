@@ -128,6 +128,7 @@ def test_api_outcomes_dashboard_numbers_equal_the_api(book_server, output_dir, l
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+@pytest.mark.sqlite_only("not yet on PostgreSQL: the CSM book tests seed the lifecycle facts with SQLite json_set")
 def test_api_outcomes_dashboard_csm_book_numbers_equal_the_api(live_api, api_seed, output_dir, locale):
     add_far_east(api_seed)
     base = live_api.url

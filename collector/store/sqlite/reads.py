@@ -69,7 +69,8 @@ _CUSTOMER_FROM = "\nFROM customers c\nLEFT JOIN customer_health h ON h.customer 
 def _customer_select(open_states: tuple[str, ...], one: bool = False, d: Dialect = SQLITE) -> str:
     """The customers' summary query counting alerts in ``open_states`` (the API passes
     ``alerts.states.OPEN``); ``one``: plus the score's breakdown and facts."""
-    marks = ",".join("?" * len(open_states))
+    # no state at all: SQLite takes ``IN ()`` (false), PostgreSQL needs a value (``IN (NULL)``: no row)
+    marks = ",".join("?" * len(open_states)) or ("" if d.name == "sqlite" else "NULL")
     extra = "h.breakdown, h.facts, " if one else ""
     return ("SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks, timezone=d.json_text("h.facts", "timezone"),
                                                      lifecycle=d.json_path("h.facts", "lifecycle.stage"),
