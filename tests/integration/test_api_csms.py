@@ -9,6 +9,7 @@ import pytest
 
 import io
 import urllib.parse
+from pathlib import Path
 
 from collector.store import events as event_import
 from collector.store import open_store

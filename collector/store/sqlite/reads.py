@@ -46,6 +46,9 @@ _CUSTOMER_SORT_SQL = {
     "color": "CASE h.color WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 END",
 }
 assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
+#: PostgreSQL takes an output column's name in ORDER BY only alone, not inside an expression
+_CUSTOMER_SORT_PORTABLE = {"robots": "coalesce(h.robots_total, CASE WHEN h.customer IS NULL THEN"
+                                     " (SELECT count(*) FROM robots r WHERE r.customer = c.id) END)"}
 
 # Correlated subqueries (one index lookup per customer) rather than GROUP BY over every robot and
 # alert: a single customer's page then costs the same whatever the fleet's size.
@@ -262,7 +265,10 @@ class SqliteReadStore:
     def list_customers(self, f: dict, sort: str, limit: int, offset: int, open_states: tuple[str, ...]) -> dict:
         where, args = _customer_where(f, self.dialect)
         desc = sort.startswith("-")
-        order = f"{_CUSTOMER_SORT_SQL[sort.lstrip('-')]} {'DESC' if desc else 'ASC'} NULLS LAST, c.id"
+        key = sort.lstrip("-")
+        expr = _CUSTOMER_SORT_SQL[key] if self.dialect.name == "sqlite" else \
+            _CUSTOMER_SORT_PORTABLE.get(key, _CUSTOMER_SORT_SQL[key])
+        order = f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST, c.id"
         with self._conn() as conn:
             select = _customer_select(open_states, d=self.dialect)
             rows = conn.execute(f"{select}{where} ORDER BY {order} LIMIT ? OFFSET ?",
