@@ -71,9 +71,14 @@ class PgConnection:
     def __init__(self, raw: psycopg.Connection):
         self.raw = raw
 
+    #: a read-only connection (``connect_reader``): its parameters are filters, never stored text
+    reader = False
+
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
         if params is None:  # psycopg sends the text as it is (no marks to swap, no % to escape)
             return self.raw.execute(sql)
+        if self.reader:
+            params = _no_nul(params)
         return self.raw.execute(pg_sql(sql), params)
 
     def executemany(self, sql: str, rows: Any) -> psycopg.Cursor:
@@ -196,9 +201,19 @@ def named_rows(cursor: psycopg.Cursor):
     return lambda values: tuple.__new__(cls, values)
 
 
+def _no_nul(params: Any) -> Any:
+    """PostgreSQL text cannot hold NUL (the driver refuses the whole statement), and no stored text
+    holds one: a read's filter holding NUL matches nothing, as on SQLite.  So NUL becomes U+FFFF
+    (a Unicode noncharacter, never in stored text) and the read finds nothing instead of failing."""
+    if isinstance(params, dict) or not any(isinstance(p, str) and "\x00" in p for p in params):
+        return params
+    return [p.replace("\x00", "\uffff") if isinstance(p, str) else p for p in params]
+
+
 def connect_reader(url: str) -> PgConnection:
     """A read-only connection (its transactions cannot write) with rows read by name too."""
     conn = connect(url, migrate=False)
+    conn.reader = True
     conn.raw.row_factory = named_rows
     conn.raw.execute("SET default_transaction_read_only = on")
     return conn
