@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 
+import pytest
 from protocol.timeunits import DAY_MS
 from collector.store.sqlite.apply import add_rollups
 from tests.plugins.api import CUSTOMERS, HEALTH, NOW_MS, ROBOTS, bearer, usage_value
+
+#: the HTTP reads and the health loop on PostgreSQL too in the default run (tests/plugins/store.py)
+pytestmark = pytest.mark.both_backends
 
 VOLUMES = ("usage.foot_traffic", "usage.solicitations", "usage.wakeups", "usage.interactions")
 

@@ -1,5 +1,6 @@
 """The evaluator: started as the service starts it, the cycle runs on its own at its clock and writes health."""
 
+import pytest
 import asyncio
 
 from collector.alerts.evaluator import Evaluator, settings_of
@@ -7,6 +8,9 @@ from collector.metrics import REGISTRY
 from collector.store import open_store
 from protocol.config import Values
 from tests.plugins.health import HOUR, T, history, make_settings
+
+#: the HTTP reads and the health loop on PostgreSQL too in the default run (tests/plugins/store.py)
+pytestmark = pytest.mark.both_backends
 
 
 async def test_health_loop_evaluates_periodically(store, store_url, fleet):

@@ -1,5 +1,7 @@
 """The store backend as a test parameter: tests that take ``store_url`` run once per backend in
 ``ROBOPULSE_TEST_BACKENDS`` (default ``sqlite,postgres``), a parameter, not a copy of the tests.
+Left unset, postgres runs on the store-level subset only (``_in_default_subset``); set, on every
+parametrized test (``ROBOPULSE_TEST_BACKENDS=sqlite,postgres make test``).
 
 PostgreSQL: the machine's server (``ROBOPULSE_TEST_PG``, default ``postgresql://postgres@127.0.0.1:5432``,
 trust auth; ``make test`` starts one with ``scripts/pg-test-cluster`` when nothing listens).  Each
@@ -95,6 +97,26 @@ def pg_empty_url(pg_server) -> Iterator[str]:
     _create_database(pg_server, name)
     yield f"{pg_server}/{name}"
     _drop_database(pg_server, name)
+
+
+def _in_default_subset(item) -> bool:
+    """Without ``ROBOPULSE_TEST_BACKENDS`` the postgres parameter runs on the store-level tests only
+    (modules ``test_store_*``, and tests marked ``both_backends``): every parametrized test on both
+    backends adds about 4 minutes on 2 cores (docs/scale.md#tests).  Naming the backends runs all."""
+    return item.path.name.startswith("test_store_") or item.get_closest_marker("both_backends") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    if _EXPLICIT:
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("store_backend") if callspec is not None else None
+        (drop if backend not in (None, "sqlite") and not _in_default_subset(item) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(params=BACKENDS)
