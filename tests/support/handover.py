@@ -32,6 +32,7 @@ def seed_handover(seed) -> None:
     finally:
         store.close()
     conn = connect_store(seed.path)
-    conn.execute("INSERT OR IGNORE INTO customer_hour (bucket_ms, metric, customer, total) VALUES (?,?,?,?)",
+    conn.execute("INSERT INTO customer_hour (bucket_ms, metric, customer, total) VALUES (?,?,?,?)"
+                 " ON CONFLICT DO NOTHING",
                  (FIRST_USAGE_MS, "usage.interactions", "acme-museum", 12))
     conn.close()
