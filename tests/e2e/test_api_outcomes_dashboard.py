@@ -44,7 +44,7 @@ def get(base: str, path: str) -> dict:
 @pytest.fixture
 def book_server(tmp_path):
     db = tmp_path / "store.db"
-    build_book(db)
+    build_book(db, tmp_path)
     server = LiveServer(make_api_app(db, now_ms=BOOK_NOW_MS)).start()
     yield server
     server.stop()
