@@ -52,7 +52,7 @@ TOKEN: tuple[Option, ...] = (
 )
 
 OPTIONS: tuple[Option, ...] = (
-    Option("collector", "db", str, "robopulse.db", "path of the SQLite store"),
+    Option("collector", "db", str, "robopulse.db", "path of the SQLite store, or a postgresql:// URL (docs/scale.md)"),
     Option("collector", "raw_retention_days", int, 14, "days raw windows are kept", positive),
     Option("collector", "rollup_retention_days", int, 730, "days hourly/daily rollups are kept (at least 31)",
            at_least(31, "the health cycle reads the last 30 complete days of rollups")),

@@ -1,4 +1,5 @@
-"""One collector per store: an exclusive lock on a file next to the SQLite file.
+"""One collector per store: an exclusive lock on a file next to the SQLite file (on PostgreSQL: a
+session advisory lock, ``StoreLock``).
 
 Why: a second collector started with the same config (a unit started twice, a manual run beside
 the service) would connect with the same MQTT client id and take over the broker session of the
@@ -21,13 +22,43 @@ class StoreInUse(Exception):
     """Another process holds the store's lock."""
 
 
+#: the PostgreSQL session advisory lock a collector holds on its database ("RPcollct")
+COLLECTOR_LOCK = 0x5250636F6C6C6374
+
+
 class StoreLock:
+    """On a PostgreSQL store (``postgresql://``) the lock is a session advisory lock held on a
+    connection of its own: the server releases it when the connection ends, however the process
+    ends.  One collector per database until issue 16's evaluator lease lets several share one
+    (docs/scale.md): the evaluator and notifier must not run twice."""
+
     def __init__(self, db: str | os.PathLike):
+        self.db = os.fspath(db)
+        self.url = self.db if self.db.startswith(("postgresql://", "postgres://")) else None
         self.path = Path(f"{db}.lock")
         self._fd: int | None = None
+        self._pg = None
+
+    def _acquire_pg(self) -> "StoreLock":
+        import psycopg
+
+        conn = psycopg.connect(self.url, autocommit=True, application_name=f"robopulse-collector pid {os.getpid()}")
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (COLLECTOR_LOCK,)).fetchone()[0]:
+            holder = conn.execute(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database()) AND (l.classid::bigint << 32 | l.objid::bigint) = %s",
+                (COLLECTOR_LOCK,)).fetchone()
+            conn.close()
+            raise StoreInUse(f"store {self.url.rsplit('@', 1)[-1]} is in use by another collector "
+                             f"({holder[0] if holder else 'unknown'})")
+        self._pg = conn
+        return self
 
     def acquire(self) -> "StoreLock":
         """Take the lock or raise ``StoreInUse`` at once (never waits)."""
+        if self.url is not None:
+            return self._acquire_pg()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
         try:
@@ -47,6 +78,9 @@ class StoreLock:
         return HeldLock(self._fd)
 
     def release(self) -> None:
+        if self._pg is not None:
+            self._pg.close()  # ending the session releases its advisory lock
+            self._pg = None
         if self._fd is not None:
             os.close(self._fd)  # closing the only descriptor releases the lock
             self._fd = None

@@ -44,7 +44,7 @@ def get(base: str, path: str) -> dict:
 @pytest.fixture
 def book_server(tmp_path):
     db = tmp_path / "store.db"
-    build_book(db)
+    build_book(db, tmp_path)
     server = LiveServer(make_api_app(db, now_ms=BOOK_NOW_MS)).start()
     yield server
     server.stop()
@@ -128,6 +128,7 @@ def test_api_outcomes_dashboard_numbers_equal_the_api(book_server, output_dir, l
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+@pytest.mark.sqlite_only("not yet on PostgreSQL: the CSM book tests seed the lifecycle facts with SQLite json_set")
 def test_api_outcomes_dashboard_csm_book_numbers_equal_the_api(live_api, api_seed, output_dir, locale):
     add_far_east(api_seed)
     base = live_api.url

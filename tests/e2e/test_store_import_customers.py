@@ -4,9 +4,9 @@ with a bad row is refused whole: every bad line is named and nothing of the file
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 
+from tests.plugins.api import connect_store
 from tests.support.procs import robopulse_cmd
 
 GOOD_AND_BAD = """id,name,scene,tier,contract_start,contract_end,arr,csm,notes
@@ -27,8 +27,8 @@ def _run(csv_path, config):
                           capture_output=True, text=True, timeout=60)
 
 
-def test_store_import_customers_refuses_a_file_with_bad_rows_whole_and_loads_a_good_one(tmp_path):
-    db = tmp_path / "store.db"
+def test_store_import_customers_refuses_a_file_with_bad_rows_whole_and_loads_a_good_one(tmp_path, store_url):
+    db = store_url
     config = tmp_path / "c.toml"
     config.write_text(f'[collector]\ndb = "{db}"\n')
     csv_path = tmp_path / "customers.csv"
@@ -44,7 +44,7 @@ def test_store_import_customers_refuses_a_file_with_bad_rows_whole_and_loads_a_g
     assert "arr 'lots' is not a number" in errors[4]
     assert "already on line 2" in errors[5]
     assert "refused" in result.stdout and "6 bad rows, nothing imported" in result.stdout
-    conn = sqlite3.connect(db)
+    conn = connect_store(db)
     assert conn.execute("SELECT count(*) FROM customers").fetchone() == (0,)  # not even the good rows
     good = [line for i, line in enumerate(GOOD_AND_BAD.splitlines(), 1) if i not in (4, 5, 6, 7, 8, 9)]
     csv_path.write_bytes("\ufeff".encode() + ("\n".join(good) + "\n").encode("utf-8"))

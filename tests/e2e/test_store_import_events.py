@@ -5,8 +5,7 @@ and importing it again changes nothing."""
 from __future__ import annotations
 
 import getpass
-import sqlite3
-
+from tests.plugins.api import connect_store
 from tests.support.imports import run_collector, store_with_customers
 
 CUSTOMERS = """id,name,scene,tier,contract_start,contract_end,arr,csm,distributor
@@ -33,7 +32,7 @@ museum-sh,2026-02-10,renewal,130000,,,2027-02-28,the same event again
 
 
 def _snapshot(db):
-    conn = sqlite3.connect(db)
+    conn = connect_store(db)
     try:
         return (conn.execute("SELECT * FROM customer_events ORDER BY id").fetchall(),
                 conn.execute("SELECT id, contract_end, arr, distributor, updated_ms FROM customers ORDER BY id")
@@ -42,8 +41,8 @@ def _snapshot(db):
         conn.close()
 
 
-def test_store_import_events_refuses_a_bad_file_whole(tmp_path):
-    db, config = store_with_customers(tmp_path, CUSTOMERS)
+def test_store_import_events_refuses_a_bad_file_whole(tmp_path, store_url):
+    db, config = store_with_customers(tmp_path, CUSTOMERS, store_url)
     before = _snapshot(db)
     bad = tmp_path / "bad.csv"
     bad.write_bytes("\ufeff".encode() + BAD.encode("utf-8"))
@@ -61,8 +60,8 @@ def test_store_import_events_refuses_a_bad_file_whole(tmp_path):
     assert before[1][1][1] == "2026-02-28"
 
 
-def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_path):
-    db, config = store_with_customers(tmp_path, CUSTOMERS)
+def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_path, store_url):
+    db, config = store_with_customers(tmp_path, CUSTOMERS, store_url)
     good = tmp_path / "events.csv"
     good.write_text(GOOD, encoding="utf-8")
     result = run_collector("import-events", good, "--config", config, "--by", "王芳")
@@ -87,12 +86,12 @@ def test_store_import_events_applies_attributes_and_reimports_as_no_change(tmp_p
     plain = tmp_path / "plain.csv"
     plain.write_text("id,name\nmuseum-sh,上海博物馆\n", encoding="utf-8")
     assert run_collector("import-customers", plain, "--config", config).returncode == 0
-    assert sqlite3.connect(db).execute("SELECT distributor FROM customers WHERE id = 'museum-sh'").fetchone() == \
+    assert connect_store(db).execute("SELECT distributor FROM customers WHERE id = 'museum-sh'").fetchone() == \
         ("华东代理",)
 
 
-def test_store_import_events_refuses_unusable_files(tmp_path):
-    _, config = store_with_customers(tmp_path, CUSTOMERS)
+def test_store_import_events_refuses_unusable_files(tmp_path, store_url):
+    _, config = store_with_customers(tmp_path, CUSTOMERS, store_url)
     header = tmp_path / "h.csv"
     header.write_text("who,when\nx,y\n")
     result = run_collector("import-events", header, "--config", config)

@@ -4,9 +4,9 @@ file changing nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 
+from tests.plugins.api import connect_store
 from tests.support.procs import robopulse_cmd
 
 CUSTOMERS = "id,name\nacme,Acme\nmuseum-sh,上海博物馆\n"
@@ -31,7 +31,7 @@ def _run(command, csv_path, config):
 
 
 def _registry(db):
-    conn = sqlite3.connect(db)
+    conn = connect_store(db)
     try:
         return {r[0]: r[1:] for r in conn.execute(
             "SELECT robot, customer, site, activated, model, updated_ms FROM robot_registry")}
@@ -39,8 +39,8 @@ def _registry(db):
         conn.close()
 
 
-def test_store_import_robots_refuses_a_bad_file_whole_and_is_idempotent(tmp_path):
-    db = tmp_path / "store.db"
+def test_store_import_robots_refuses_a_bad_file_whole_and_is_idempotent(tmp_path, store_url):
+    db = store_url
     config = tmp_path / "c.toml"
     config.write_text(f'[collector]\ndb = "{db}"\n')
     (tmp_path / "customers.csv").write_text(CUSTOMERS, encoding="utf-8")

@@ -1,7 +1,7 @@
 """Issue 17, finding 2: webhooks are queued, retried and ordered per webhook; orphaned and expired
 rows are dead-lettered and counted; deliveries are signed; delivered rows are trimmed.
 
-Every test runs the collector's ``Notifier`` on a real SQLite store (its own outbox connection, as
+Every test runs the collector's ``Notifier`` on a real store (SQLite and PostgreSQL) (its own outbox connection, as
 the service opens it) against a real aiohttp receiver on loopback; rows are queued through the
 alert store's ``queue_notifications``, the path the evaluator takes."""
 
@@ -94,13 +94,13 @@ async def receiver():
 
 
 @pytest.fixture
-async def notifier(tmp_path):
+async def notifier(store_url):
     """``notifier(notify_table, clock=wall_clock_ms)``: the collector's notifier on the test's store
     (its own connections, as the service opens them), started; stopped and closed after the test."""
     running = []
 
     def start(table: dict, clock=wall_clock_ms) -> Notifier:
-        store = open_store(str(tmp_path / "store.db"))
+        store = open_store(store_url)
         n = Notifier(store.outbox, parse_notify({"poll_s": 0.05, "timeout_s": 5.0, **table}), clock)
         n.start()
         running.append((n, store))

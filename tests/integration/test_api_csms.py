@@ -5,12 +5,17 @@ new-bank).  "This week" is each customer's own last 7 local days."""
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import urllib.parse
+from pathlib import Path
 
 from collector.store import events as event_import
 from collector.store import open_store
 from tests.plugins.api import DAY_MS, NOW_MS, bearer
+
+pytestmark = pytest.mark.sqlite_only("not yet on PostgreSQL: the CSM book tests seed the lifecycle facts with SQLite json_set")
 
 EVENTS = """customer,date,kind,amount,robots,referred_by,contract_end,note
 acme-museum,2026-11-26,expansion,12000,2,,,two more robots
@@ -44,7 +49,7 @@ def add_far_east(seed) -> None:
     conn.close()
     store = open_store(seed.path)
     try:
-        path = seed.path.parent / "events.csv"
+        path = Path(seed.path).parent / "events.csv"
         path.write_text(EVENTS, encoding="utf-8")
         err = io.StringIO()
         assert event_import.import_file(str(path), store.registry, io.StringIO(), err, actor="wang.fang",

@@ -89,7 +89,7 @@ async def test_api_feed_query_resume_filters_and_heartbeat(api_client):
     assert (await api_client.get("/api/v1/feed")).status == 401
 
 
-async def test_api_feed_carries_a_health_cycle_firing(aiohttp_client, store, fleet, tmp_path):
+async def test_api_feed_carries_a_health_cycle_firing(aiohttp_client, store, store_url, fleet):
     """The real engine: a robot goes offline, a cycle opens an alert (pending), the next one fires it
     while a client listens; the client sees the firing within 2 s of the cycle's commit."""
     from collector.store.sqlite import seed
@@ -100,7 +100,7 @@ async def test_api_feed_carries_a_health_cycle_firing(aiohttp_client, store, fle
     seed.set_state(store, robots[0], "offline", "lost", T - 2 * HOUR)
     settings = make_settings()
     await asyncio.to_thread(evaluate, store, T - 30 * 60_000, settings)
-    client = await aiohttp_client(make_api_app(tmp_path / "store.db", now_ms=T))
+    client = await aiohttp_client(make_api_app(store_url, now_ms=T))
     resp = await client.get("/api/v1/feed?kind=alert", headers=bearer())
     reader = SSEReader(resp)
     await asyncio.to_thread(evaluate, store, T, settings)

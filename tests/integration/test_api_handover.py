@@ -11,16 +11,16 @@ from __future__ import annotations
 import pytest
 
 from collector.config import load_mapping
-from collector.store.sqlite.db import connect_writer
+
 from protocol.config import ConfigError
-from tests.plugins.api import ADMIN, CSM_ADMIN, CSM_PERSON, DAY_MS, NOW_MS, VIEWER, bearer
+from tests.plugins.api import ADMIN, CSM_ADMIN, CSM_PERSON, DAY_MS, NOW_MS, VIEWER, bearer, connect_store
 
 NOTES = "/api/v1/customers/acme-museum/notes"
 CONTACTS = "/api/v1/customers/acme-museum/contacts"
 
 
 def _count(seed, table: str) -> int:
-    conn = connect_writer(seed.path)
+    conn = connect_store(seed.path)
     try:
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     finally:
@@ -175,7 +175,7 @@ async def test_api_contacts_bad_input_is_a_clear_400_and_stores_nothing(api_clie
 
 # ------------------------------------------------------------------ the handover
 async def test_api_handover_holds_90_days_and_report_months(api_client, api_seed):
-    conn = connect_writer(api_seed.path)
+    conn = connect_store(api_seed.path)
     # an old transition (100 days ago) falls outside the 90 days; a first hour of usage in
     # Shanghai's 2026-09-01 (16:00 UTC on 08-31), before the robots' first window (60 days ago,
     # 2026-09-28), makes September the first report month
@@ -213,7 +213,7 @@ async def test_api_handover_first_data_is_the_robots_first_window_without_usage(
 
 
 async def test_api_handover_without_data_has_no_report_months(api_client, api_seed):
-    conn = connect_writer(api_seed.path)
+    conn = connect_store(api_seed.path)
     conn.execute("INSERT INTO customers (id, name, scene, created_ms, updated_ms) VALUES "
                  "('fresh-mall', '新商场', 'mall', ?, ?)", (NOW_MS, NOW_MS))
     conn.close()

@@ -22,7 +22,7 @@ def canon(value):
 
 
 @pytest.fixture
-def evaluated(store, fleet, tmp_path):
+def evaluated(store, fleet):
     """Three customers with 30 days of usage, one with a robot down and speech failing."""
     good = fleet("good-museum", 3, "museum", name="故宫博物院", csm="alice", contract_end="2027-06-30", arr=50000.0)
     bad = fleet("bad-museum", 2, "museum", name="西安碑林", csm="bob", contract_end="2026-02-01", arr=20000.0)
@@ -48,8 +48,8 @@ async def get(client, url):
     return await resp.json()
 
 
-async def test_api_routes_return_what_health_computes(aiohttp_client, store, evaluated, tmp_path):
-    client = await aiohttp_client(make_api_app(tmp_path / "store.db", now_ms=T))
+async def test_api_routes_return_what_health_computes(aiohttp_client, store, store_url, evaluated):
+    client = await aiohttp_client(make_api_app(store_url, now_ms=T))
     customers = evaluated["customers"]
     assert len({c["color"] for c in customers.values()}) > 1  # the fixture really has good and bad
 
@@ -84,8 +84,8 @@ async def test_api_routes_return_what_health_computes(aiohttp_client, store, eva
     assert {r["name"] for r in rows} == {"故宫博物院", "西安碑林", "好乐迪"}
 
 
-async def test_api_alerts_are_the_engines_alerts(aiohttp_client, store, evaluated, tmp_path):
-    client = await aiohttp_client(make_api_app(tmp_path / "store.db", now_ms=T))
+async def test_api_alerts_are_the_engines_alerts(aiohttp_client, store, store_url, evaluated):
+    client = await aiohttp_client(make_api_app(store_url, now_ms=T))
     stored = {row[0]: row[1:] for row in store.execute(
         "SELECT id, rule, state, customer, robot, severity FROM alerts")}
     assert stored, "the fixture should raise alerts"

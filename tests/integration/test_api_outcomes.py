@@ -17,8 +17,7 @@ import pytest
 from collector.store import open_store
 from collector.store import customers as customer_import
 from collector.store import events as event_import
-from collector.store.sqlite.db import connect_writer
-from tests.plugins.api import ADMIN, bearer, make_api_app
+from tests.plugins.api import ADMIN, bearer, connect_store, make_api_app
 
 #: "today" for the app: 2027-04-25 04:00 UTC, after the quarter and its renewals' grace
 NOW_MS = int(dt.datetime(2027, 4, 25, 4, tzinfo=dt.UTC).timestamp() * 1000)
@@ -75,11 +74,12 @@ HEALTH = {"c01": (90.0, "green"), "c02": (60.0, "yellow"), "c03": (30.0, "red"),
           "c19": (10.0, "red"), "c20": (57.0, "yellow")}
 
 
-def build_book(path) -> None:
+def build_book(path, folder) -> None:
+    """The book in the store ``path`` names (a SQLite file or a PostgreSQL URL); ``folder`` holds the CSV."""
     store = open_store(path)
     try:
         store.registry.upsert_customers(customer_import.parse(BOOK).rows, NOW_MS)
-        events = path.parent / "events.csv"
+        events = folder / "events.csv"
         events.write_text(EVENTS, encoding="utf-8")
         out, err = io.StringIO(), io.StringIO()
         assert event_import.import_file(str(events), store.registry, out, err, actor="wang.fang",
@@ -87,7 +87,7 @@ def build_book(path) -> None:
         assert "imported 17 events (17 new, 0 already stored) as wang.fang" in out.getvalue()
     finally:
         store.close()
-    conn = connect_writer(path)
+    conn = connect_store(path)
     for customer, (score, color) in HEALTH.items():
         conn.execute("INSERT INTO customer_health (customer, computed_ms, score, color, trend, robots_total, "
                      "robots_online, robots_offline, robots_stale, color_since_ms, breakdown, facts) "
@@ -97,9 +97,9 @@ def build_book(path) -> None:
 
 
 @pytest.fixture
-async def book_client(aiohttp_client, tmp_path):
-    db = tmp_path / "store.db"
-    build_book(db)
+async def book_client(aiohttp_client, tmp_path, store_url):
+    db = store_url
+    build_book(db, tmp_path)
     client = await aiohttp_client(make_api_app(db, now_ms=NOW_MS))
     client.db = db
     return client

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 
+import pytest
 from protocol.timeunits import DAY_MS
 from collector.store.sqlite.apply import add_rollups
 from tests.plugins.api import CUSTOMERS, HEALTH, NOW_MS, ROBOTS, bearer, usage_value
+
+#: the HTTP reads and the health loop on PostgreSQL too in the default run (tests/plugins/store.py)
+pytestmark = pytest.mark.both_backends
 
 VOLUMES = ("usage.foot_traffic", "usage.solicitations", "usage.wakeups", "usage.interactions")
 
@@ -21,7 +24,7 @@ async def test_api_customers_list_matches_customer_health(api_client, api_seed):
     body = await get_json(api_client, "/api/v1/customers")
     assert body["total"] == len(CUSTOMERS)
     by_id = {c["id"]: c for c in body["items"]}
-    db = sqlite3.connect(api_seed.path)
+    db = api_seed.connect()
     for cid, score, color, trend, total, online, offline, stale in db.execute(
             "SELECT customer, score, color, trend, robots_total, robots_online, robots_offline, robots_stale "
             "FROM customer_health"):
@@ -167,10 +170,11 @@ async def test_api_overview_cache_follows_health_changes(api_client, api_seed):
     assert [(c["id"], c["health"]["score"]) for c in second["items"]] == [("sky-scenic", 10.0),
                                                                          ("kiwi-ktv", 35.25)]
     conn = api_seed.connect()  # an alert transition changes the open-alert count at once
-    conn.execute("INSERT INTO alerts (rule, subject, customer, severity, state, summary, facts, opened_ms, "
-                 "updated_ms) VALUES ('usage_drop', 'kiwi-ktv', 'kiwi-ktv', 'warning', 'firing', 's', '{}', 1, 1)")
-    conn.execute("INSERT INTO alert_events (alert_id, ts_ms, to_state, actor) "
-                 "VALUES (last_insert_rowid(), 1, 'firing', 'rules')")
+    alert_id = conn.execute(
+        "INSERT INTO alerts (rule, subject, customer, severity, state, summary, facts, opened_ms, updated_ms)"
+        " VALUES ('usage_drop', 'kiwi-ktv', 'kiwi-ktv', 'warning', 'firing', 's', '{}', 1, 1) RETURNING id").fetchone()[0]
+    conn.execute("INSERT INTO alert_events (alert_id, ts_ms, to_state, actor) VALUES (?, 1, 'firing', 'rules')",
+                 (alert_id,))
     conn.close()
     third = await get_json(api_client, "/api/v1/customers?color=red")
     assert {c["id"]: c["open_alerts"] for c in third["items"]}["kiwi-ktv"] == 3

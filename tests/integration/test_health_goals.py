@@ -23,6 +23,8 @@ from collector.store.sqlite.registry import SqliteRegistryStore
 from collector.api.goals import judged_goals
 from tests.plugins.health import DAY, HOUR, T, alerts_of, compute, evaluate, make_settings
 
+pytestmark = pytest.mark.sqlite_only("not yet on PostgreSQL: goals are imported and their series read through the SQLite parts (SqliteRegistryStore, SqliteReadStore)")
+
 LA = -8 * HOUR                 # America/Los_Angeles in December and January (PST)
 DEC1 = T - 31 * DAY - LA       # 2025-12-01 00:00 in Los Angeles, as UTC ms
 

@@ -14,6 +14,8 @@ from collector.store.events import event_from
 from collector.store.sqlite.registry import SqliteRegistryStore
 from tests.plugins.health import DAY, HOUR, T, compute, daily, evaluate, make_settings
 
+pytestmark = pytest.mark.sqlite_only("not yet on PostgreSQL: the lifecycle fixtures import customers and events through SqliteRegistryStore")
+
 #: 2026-01-01 12:00 in Beijing (Asia/Shanghai, every customer's default zone)
 NOW = T + 4 * HOUR
 STEADY = {"usage.foot_traffic": 400, "usage.solicitations": 200, "usage.wakeups": 120, "usage.interactions": 100}

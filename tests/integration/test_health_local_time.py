@@ -136,13 +136,13 @@ def test_import_customers_reads_timezone_and_hours(tmp_path):
     conn.close()
 
 
-def test_api_customer_json_carries_its_timezone(store, fleet, tmp_path):
-    from collector.store.sqlite.reads import SqliteReadStore
+def test_api_customer_json_carries_its_timezone(store, store_url, fleet):
+    from collector.store import open_store
     fleet("kol", 1, timezone="Asia/Kolkata")
     fleet("dflt", 1)
     evaluate(store, T, make_settings())
     store.commit() if store.in_transaction else None
-    reads = SqliteReadStore(str(tmp_path / "store.db"))
+    reads = open_store(store_url).reads
     try:
         assert reads.get_customer("kol", T, ("firing",))["timezone"] == "Asia/Kolkata"
         assert reads.get_customer("dflt", T, ("firing",))["timezone"] == "Asia/Shanghai"   # the one health used

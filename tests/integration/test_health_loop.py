@@ -1,5 +1,6 @@
 """The evaluator: started as the service starts it, the cycle runs on its own at its clock and writes health."""
 
+import pytest
 import asyncio
 
 from collector.alerts.evaluator import Evaluator, settings_of
@@ -8,13 +9,16 @@ from collector.store import open_store
 from protocol.config import Values
 from tests.plugins.health import HOUR, T, history, make_settings
 
+#: the HTTP reads and the health loop on PostgreSQL too in the default run (tests/plugins/store.py)
+pytestmark = pytest.mark.both_backends
 
-async def test_health_loop_evaluates_periodically(store, fleet, tmp_path):
+
+async def test_health_loop_evaluates_periodically(store, store_url, fleet):
     (rid,) = fleet("c1", 1)
     history(store, rid, T - HOUR, 1, {"asr.requests": 100, "asr.unrecognized": 50})
     settings = make_settings(health={"interval_s": 1})
     before = REGISTRY.counter("robopulse_health_cycles_total", "").value()
-    parts = open_store(str(tmp_path / "store.db"))
+    parts = open_store(store_url)
     evaluator = Evaluator(parts, settings, lambda: T + 60_000)
     evaluator.start()
     try:

@@ -63,7 +63,7 @@ async def start_collector(settings, db_path):
     return Running(settings, str(db_path))
 
 
-async def test_notify_receiver_down_then_up_gets_everything(store, fleet, tmp_path):
+async def test_notify_receiver_down_then_up_gets_everything(store, store_url, fleet):
     port = free_port()
     notify = {"webhooks": [{"name": "cs", "url": f"http://127.0.0.1:{port}/hook"}],
               "poll_s": 0.05, "backoff_initial_s": 0.05, "backoff_max_s": 0.3, "timeout_s": 5.0,
@@ -77,11 +77,11 @@ async def test_notify_receiver_down_then_up_gets_everything(store, fleet, tmp_pa
         # the webhook's queue waits on its first row: only that one is attempted while it fails
         return store.execute("SELECT max(attempts) FROM notifications").fetchone()[0]
 
-    collector = await start_collector(settings, tmp_path / "store.db")
+    collector = await start_collector(settings, store_url)
     await wait_for(lambda: attempts() >= 1, what="failed attempts while the receiver is down")
     await collector.close()  # the collector restarts while the receiver is still down
     assert store.execute("SELECT count(*) FROM notifications WHERE delivered_ms IS NULL").fetchone()[0] == 6
-    assert store.execute("SELECT last_error FROM notifications LIMIT 1").fetchone()[0]
+    assert store.execute("SELECT last_error FROM notifications ORDER BY id LIMIT 1").fetchone()[0]
 
     received: list[tuple[str, dict]] = []
     calls = 0
@@ -99,7 +99,7 @@ async def test_notify_receiver_down_then_up_gets_everything(store, fleet, tmp_pa
     runner = web.AppRunner(receiver_app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    collector = await start_collector(settings, tmp_path / "store.db")
+    collector = await start_collector(settings, store_url)
     try:
         await wait_for(lambda: store.execute("SELECT count(*) FROM notifications WHERE delivered_ms IS NULL")
                        .fetchone()[0] == 0, what="every notification delivered")

@@ -6,6 +6,8 @@ cut: the last will, ``offline``/``lost``) written through the store as the colle
 demo's collector settings, a cycle every 30 simulated seconds.  Nothing may fire for the closing;
 the scripted power cut of robot 5 during opening hours still fires."""
 
+import pytest
+
 import tomllib
 
 from collector.store.customers import parse as parse_customers
@@ -13,6 +15,8 @@ from collector.store.sqlite import seed
 from simulator import model, scenario
 from simulator.demo import DEMO_COLLECTOR
 from tests.plugins.health import DAY, HOUR, T, alerts_of, evaluate, make_settings
+
+pytestmark = pytest.mark.sqlite_only("not yet on PostgreSQL: the demo is seeded and read with SQLite SQL (json_extract)")
 
 CUSTOMER = "expo-center"
 STEP = 30_000

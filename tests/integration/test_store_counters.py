@@ -1,5 +1,6 @@
 """Must-show 7: the counters route answers from rollups where the range allows, with the same
-sums as the raw windows, for ragged ranges and windows that cross hour and day boundaries."""
+sums as the raw windows, for ragged ranges and windows that cross hour and day boundaries (on each
+store backend)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from collector.store import open_store
 from collector.app import create_app
 from collector.store.sqlite.apply import apply_items
 from collector.store.sqlite.counters import raw_counters, robot_counters
-from collector.store.sqlite.db import connect_reader, connect_writer
 from collector.store.records import Queued, Telemetry
 from protocol.codec import Batch, Window
+from tests.plugins.api import connect_store
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -22,7 +23,7 @@ BASE = 1_767_225_600_000  # 2026-01-01T00:00Z
 def _fill(db, robots=("r1", "r2"), days=9, seed=11):
     """Windows of mixed spans (10 s .. 5 h, some crossing hour and day edges), gaps between them."""
     rng = random.Random(seed)
-    conn = connect_writer(db)
+    conn = connect_store(db)
     items = []
     for robot in robots:
         t, seq, windows = BASE - 3 * HOUR + rng.randint(0, HOUR), 0, []
@@ -42,10 +43,10 @@ def _fill(db, robots=("r1", "r2"), days=9, seed=11):
     conn.close()
 
 
-def test_store_counters_equal_raw_sums_for_random_ranges(tmp_path):
-    db = tmp_path / "s.db"
+def test_store_counters_equal_raw_sums_for_random_ranges(store_url):
+    db = store_url
     _fill(db)
-    conn = connect_reader(db)
+    conn = connect_store(db)
     rng = random.Random(5)
     used_rollups = 0
     for _ in range(300):
@@ -58,10 +59,10 @@ def test_store_counters_equal_raw_sums_for_random_ranges(tmp_path):
     assert used_rollups > 0
 
 
-def test_store_counters_whole_days_come_from_daily_rollups(tmp_path):
-    db = tmp_path / "s.db"
+def test_store_counters_whole_days_come_from_daily_rollups(store_url):
+    db = store_url
     _fill(db, robots=("r1",))
-    conn = connect_reader(db)
+    conn = connect_store(db)
     got = robot_counters(conn, "r1", BASE + 90 * 60_000, BASE + 5 * DAY + 30 * 60_000)
     assert got["sources"]["days"] == 4          # days 2..5 whole
     assert got["sources"]["hours"] == 22        # 02:00-24:00 of day 1
@@ -69,8 +70,8 @@ def test_store_counters_whole_days_come_from_daily_rollups(tmp_path):
     assert got["counters"] == raw_counters(conn, "r1", BASE + 90 * 60_000, BASE + 5 * DAY + 30 * 60_000)
 
 
-async def test_store_counters_route_json_and_errors(tmp_path, aiohttp_client):
-    db = tmp_path / "s.db"
+async def test_store_counters_route_json_and_errors(tmp_path, store_url, aiohttp_client):
+    db = store_url
     _fill(db, robots=("r1",), days=3)
     cfgfile = tmp_path / "c.toml"
     cfgfile.write_text(f'[collector]\ndb = "{db}"\n[[http.tokens]]\ntoken = "viewer-token-1"\nrole = "viewer"\n')
@@ -82,7 +83,7 @@ async def test_store_counters_route_json_and_errors(tmp_path, aiohttp_client):
     assert resp.status == 200
     body = await resp.json()
     assert body["robot"] == "r1" and body["sources"]["days"] == 2
-    assert body["counters"] == raw_counters(connect_reader(db), "r1", BASE, BASE + 2 * DAY + 5)
+    assert body["counters"] == raw_counters(connect_store(db), "r1", BASE, BASE + 2 * DAY + 5)
     resp = await client.get("/api/v1/robots/r1/counters", headers=auth)  # default: the last 24 h
     assert (await resp.json())["from"] == BASE + 2 * DAY
     for query, status in (("from=abc&to=5", 400), ("from=10&to=5", 400), ("from=-1&to=5", 400),

@@ -1,11 +1,10 @@
-"""The per-customer daily usage rollup (``customer_day``) on a real SQLite file: kept by the writer
+"""The per-customer daily usage rollup (``customer_day``) on a real store (each backend but for the
+SQLite migration's back-fill): kept by the writer
 in the flush's transaction, exactly-once like the robot rollups, equal at all times to the sum of
 ``counter_day`` over the robots that belong to each customer now (reassignment included), back-filled
 by its migration, trimmed by retention."""
 
 from __future__ import annotations
-
-import sqlite3
 
 from collector.store.sqlite import seed
 from collector.metrics import Registry
@@ -13,11 +12,12 @@ from collector.store.records import Queued, Status, Telemetry
 from collector.store.retention import Retention
 from collector.store.sqlite import customer_usage
 from collector.store.sqlite.db import connect_writer
-from collector.store.sqlite.ingest import SqliteIngestStore
+from collector.store import open_store
 from collector.store.sqlite.migrations import _statements, migration_files
 from collector.store.stats import StoreStats
 from collector.store.writer import Writer
 from protocol.codec import Batch, Window, make_status
+from tests.plugins.api import connect_store
 from tests.support.procs import wait_until
 
 NOW = 1_767_225_600_000
@@ -30,10 +30,10 @@ def tele(robot, seqs, customer="acme", t_base=NOW - 3 * DAY, stream="00000000000
     return Queued.of(Telemetry.of(Batch(robot, customer, "s1", stream, NOW, windows)), NOW)
 
 
-def run(tmp_path, *batches, writer_kw=None):
+def run(store_url, *batches, writer_kw=None):
     """Each inner list is submitted and drained before the next (separate flushes)."""
-    conn = connect_writer(tmp_path / "s.db")
-    writer = Writer(SqliteIngestStore(str(tmp_path / "s.db")), stats=StoreStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
+    conn = connect_store(store_url)
+    writer = Writer(open_store(store_url).ingest, stats=StoreStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
                     **(writer_kw or {})).start()
     for items in batches:
         for item in items:
@@ -42,8 +42,8 @@ def run(tmp_path, *batches, writer_kw=None):
     return writer, conn
 
 
-def test_customer_usage_is_the_robot_rollups_summed_by_customer_exactly_once(tmp_path):
-    writer, conn = run(tmp_path,
+def test_customer_usage_is_the_robot_rollups_summed_by_customer_exactly_once(store_url):
+    writer, conn = run(store_url,
                        [tele("r1", [1, 2, 3]), tele("r2", [1, 2]), tele("r1", [2, 3, 4])],   # 2 and 3 twice
                        [tele("r1", [4, 5]), tele("r3", [1, 30], customer="beta")])         # 4 again
     writer.stop()
@@ -58,10 +58,10 @@ def test_customer_usage_is_the_robot_rollups_summed_by_customer_exactly_once(tmp
     conn.close()
 
 
-def test_customer_usage_follows_a_robot_that_changes_customer(tmp_path):
+def test_customer_usage_follows_a_robot_that_changes_customer(store_url):
     status = make_status("r1", "beta", "s1", "online", ts=NOW)
     stale = make_status("r2", "gamma", "s1", "online", ts=NOW - DAY)  # older than r2's stored status
-    writer, conn = run(tmp_path,
+    writer, conn = run(store_url,
                        [tele("r1", [1, 2]), tele("r2", [1]),
                         Queued.of(Status.of(make_status("r2", "acme", "s1", "online", ts=NOW)), NOW)],
                        [tele("r1", [3], customer="beta")],                      # r1 moves to beta with data
@@ -78,8 +78,8 @@ def test_customer_usage_follows_a_robot_that_changes_customer(tmp_path):
     conn.close()
 
 
-def test_customer_usage_moves_within_one_flush(tmp_path):
-    writer, conn = run(tmp_path, [tele("r1", [1, 2])],
+def test_customer_usage_moves_within_one_flush(store_url):
+    writer, conn = run(store_url, [tele("r1", [1, 2])],
                        [tele("r1", [3]), tele("r1", [4], customer="beta"), tele("r9", [1], customer="beta"),
                         tele("r9", [2], customer="acme")])
     writer.stop()
@@ -109,11 +109,11 @@ def test_customer_usage_backfill_of_the_migration_matches(tmp_path):
     conn.close()
 
 
-def test_customer_usage_is_trimmed_by_retention(tmp_path):
+def test_customer_usage_is_trimmed_by_retention(store_url):
     # submitted before the writer starts, so that they are committed before retention's first pass
     # (the clock is frozen at NOW: there is no second pass; a pass that ran first left them for good)
-    conn = connect_writer(tmp_path / "s.db")
-    writer = Writer(SqliteIngestStore(str(tmp_path / "s.db")), stats=StoreStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
+    conn = connect_store(store_url)
+    writer = Writer(open_store(store_url).ingest, stats=StoreStats(Registry()), flush_ms=20, clock=lambda: NOW / 1000,
                     retention=Retention(raw_days=14, rollup_days=30, chunk=2))
     for item in (tele("r1", range(1, 4), t_base=NOW - 40 * DAY), tele("r2", [1])):
         writer.submit(item)
@@ -121,18 +121,17 @@ def test_customer_usage_is_trimmed_by_retention(tmp_path):
     assert writer.drain(10)
 
     def gone():
-        with sqlite3.connect(tmp_path / "s.db") as c:
-            old = c.execute("SELECT COUNT(*) FROM customer_day WHERE bucket_ms < ?", (NOW - 30 * DAY,)).fetchone()
-            return old[0] == 0
+        old = conn.execute("SELECT COUNT(*) FROM customer_day WHERE bucket_ms < ?", (NOW - 30 * DAY,)).fetchone()
+        return old[0] == 0
     wait_until(gone, 10, 0.05, "old customer_day rows removed")
     writer.stop()
     assert customer_usage.stored(conn)  # the recent day is kept
     conn.close()
 
 
-def test_store_marks_each_bucket_a_flush_added_to(tmp_path):
+def test_store_marks_each_bucket_a_flush_added_to(store_url):
     """``rollup_marks``: one revision per flush that really added to a bucket (a redelivery adds nothing)."""
-    writer, conn = run(tmp_path, [tele("r1", [1, 2])], [tele("r1", [1, 2])], [tele("r1", [3, 30])])
+    writer, conn = run(store_url, [tele("r1", [1, 2])], [tele("r1", [1, 2])], [tele("r1", [3, 30])])
     writer.stop()
     revs = dict(((g, b), r) for g, b, r in conn.execute("SELECT grain, bucket_ms, rev FROM rollup_marks"))
     day0, hour = NOW - 3 * DAY, 3_600_000

@@ -1,4 +1,4 @@
-"""The enrollment check (``collector.ingest.enroll``) on a real SQLite store: what each mode admits,
+"""The enrollment check (``collector.ingest.enroll``) on a real store (each backend): what each mode admits,
 the new-customer budget, and a registry import picked up by ``reload``."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = open_store(str(tmp_path / "store.db"))
+def store(store_url):
+    s = open_store(store_url)
     s.registry.upsert_customers([CustomerRow("acme", "Acme", "", "", None, None, 0.0, "")], 1)
     s.registry.upsert_robots([RobotRow("r-1", "acme", "hq", "2026-03-01", "")], 1)
     yield s
@@ -28,12 +28,11 @@ def store(tmp_path):
 
 
 def _seen(store, robot: str, customer: str) -> None:
-    import sqlite3
+    from tests.plugins.api import connect_store
 
-    conn = sqlite3.connect(store.url)
-    with conn:
-        conn.execute("INSERT INTO robots (id, customer, site, first_seen_ms, last_seen_ms) VALUES (?, ?, 'x', 1, 1)",
-                     (robot, customer))
+    conn = connect_store(store.url)  # autocommit: the insert is committed at once
+    conn.execute("INSERT INTO robots (id, customer, site, first_seen_ms, last_seen_ms) VALUES (?, ?, 'x', 1, 1)",
+                 (robot, customer))
     conn.close()
 
 

@@ -41,10 +41,13 @@ def flush(conn, items, highs) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("remember", [True, False], ids=["writer-cache", "fresh-lookups"])
-def test_store_raw_chunks_count_every_seq_once_whatever_the_batching(tmp_path, remember):
+def test_store_raw_chunks_count_every_seq_once_whatever_the_batching(store_url, remember):
     """Copies re-batched differently (out of order, overlapping two stored chunks, inside one flush
-    and across flushes, another stream of the same robot): each seq is stored and summed once."""
-    conn = connect_writer(tmp_path / "s.db")
+    and across flushes, another stream of the same robot): each seq is stored and summed once (on
+    each backend)."""
+    from tests.plugins.api import connect_store
+
+    conn = connect_store(store_url)
     highs: dict | None = {} if remember else None
     assert flush(conn, [item("r1", range(20, 41))], highs) == (21, 0)
     assert flush(conn, [item("r1", range(1, 11)),            # below the highest seq: looked up, new

@@ -68,7 +68,7 @@ class Seed:
     alerts: dict[str, int] = field(default_factory=dict)
 
     def connect(self):
-        return connect_writer(self.path)
+        return connect_store(self.path)
 
 
 def usage_value(robot: str, metric: str, day: int) -> int:
@@ -76,10 +76,21 @@ def usage_value(robot: str, metric: str, day: int) -> int:
     return (sum(map(ord, robot)) * 7 + len(metric) * 13 + day * 11) % 400 + 10
 
 
-def seed_store(path: Path, now_ms: int = NOW_MS) -> Seed:
-    """Customers, robots, health, 30 days of usage, alerts with timelines, feed events."""
+def connect_store(db):
+    """A write connection to the store ``db`` names: a SQLite file, or a PostgreSQL database (its
+    connection takes the same SQL: collector/store/postgres/db.py)."""
+    if str(db).startswith("postgresql://"):
+        from collector.store.postgres.db import connect
+
+        return connect(str(db))
+    return connect_writer(db)
+
+
+def seed_store(path: Path | str, now_ms: int = NOW_MS) -> Seed:
+    """Customers, robots, health, 30 days of usage, alerts with timelines, feed events (``path``:
+    a SQLite file or a ``postgresql://`` URL)."""
     seed = Seed(path, now_ms)
-    conn = connect_writer(path)
+    conn = connect_store(path)
     conn.execute("BEGIN")
     for cid, name, scene, tier, csm, start, end, arr in CUSTOMERS:
         conn.execute("INSERT INTO customers (id, name, scene, tier, contract_start, contract_end, arr, csm, "
@@ -136,21 +147,21 @@ def seed_store(path: Path, now_ms: int = NOW_MS) -> Seed:
     ]
     for key, rule, cid, site, robot, severity, state, ago in alerts:
         opened = now_ms - ago
-        cur = conn.execute(
+        alert_id = conn.execute(
             "INSERT INTO alerts (rule, subject, customer, site, robot, severity, state, summary, facts, "
-            "opened_ms, updated_ms, fired_ms, resolved_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "opened_ms, updated_ms, fired_ms, resolved_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (rule, robot or cid, cid, site, robot, severity, state, f"{rule} on {robot or cid} 机器人",
              json.dumps({"ago_ms": ago}), opened, opened, None if state == "pending" else opened + 1000,
-             opened + 2000 if state == "resolved" else None))
-        seed.alerts[key] = cur.lastrowid
+             opened + 2000 if state == "resolved" else None)).fetchone()[0]
+        seed.alerts[key] = alert_id
         conn.execute("INSERT INTO alert_events (alert_id, ts_ms, from_state, to_state, actor) VALUES (?,?,?,?,?)",
-                     (cur.lastrowid, opened, None, "pending", "rules"))
+                     (alert_id, opened, None, "pending", "rules"))
         if state != "pending":
             conn.execute("INSERT INTO alert_events (alert_id, ts_ms, from_state, to_state, actor) "
-                         "VALUES (?,?,?,?,?)", (cur.lastrowid, opened + 1000, "pending", "firing", "rules"))
+                         "VALUES (?,?,?,?,?)", (alert_id, opened + 1000, "pending", "firing", "rules"))
         if state in ("acknowledged", "resolved"):
             conn.execute("INSERT INTO alert_events (alert_id, ts_ms, from_state, to_state, actor) "
-                         "VALUES (?,?,?,?,?)", (cur.lastrowid, opened + 2000, "firing", state,
+                         "VALUES (?,?,?,?,?)", (alert_id, opened + 2000, "firing", state,
                                                 "ops-admin" if state == "acknowledged" else "rules"))
     for i in range(3):
         conn.execute("INSERT INTO feed_events (ts_ms, kind, data) VALUES (?,?,?)",
@@ -177,8 +188,9 @@ def make_api_app(db: Path, now_ms: int = NOW_MS, **kw) -> web.Application:
 
 
 @pytest.fixture
-def api_seed(tmp_path) -> Seed:
-    return seed_store(tmp_path / "store.db")
+def api_seed(store_url) -> Seed:
+    """The seeded store, on each backend (``store_url``)."""
+    return seed_store(store_url)
 
 
 @pytest.fixture

@@ -92,7 +92,15 @@ class RunningCollector:
         self.restarts += 1
         self.start()
 
-    def db_read(self) -> sqlite3.Connection:
+    def db_read(self):
+        """A read connection to the collector's store (a context manager, as sqlite3's is); on a
+        PostgreSQL store one that takes the same SQL (closed at the end of the ``with``)."""
+        if str(self.db).startswith("postgresql://"):
+            import contextlib
+
+            from collector.store.postgres.db import connect
+
+            return contextlib.closing(connect(str(self.db), migrate=False))
         return sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
 
     def window_count(self) -> int:
@@ -100,13 +108,14 @@ class RunningCollector:
             return window_count(conn)
 
 
-def new_collector(folder: Path, broker, cls: type = RunningCollector, extra_toml: str = "", **extra):
-    """A collector's folder, config (``write_collector_config``) and free HTTP port; not started."""
+def new_collector(folder: Path, broker, cls: type = RunningCollector, extra_toml: str = "", db=None, **extra):
+    """A collector's folder, config (``write_collector_config``) and free HTTP port; not started.
+    ``db``: its store (default: ``store.db`` in the folder; a ``postgresql://`` URL for PostgreSQL)."""
     folder.mkdir(exist_ok=True)
     http_port = free_port()
-    config = write_collector_config(folder / "collector.toml", broker.port, folder / "store.db", http_port,
-                                    extra_toml, **extra)
-    return cls(None, config, folder / "store.db", http_port, folder / "collector.log")
+    db = db or folder / "store.db"
+    config = write_collector_config(folder / "collector.toml", broker.port, db, http_port, extra_toml, **extra)
+    return cls(None, config, db, http_port, folder / "collector.log")
 
 
 def terminate_all(collectors: list) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for the health tests: a real SQLite store, parsed settings, and history writers that
+"""Fixtures for the health tests: a real store (SQLite and PostgreSQL: the ``store_url`` parameter), parsed settings, and history writers that
 put counters into the rollups the way the store does (collector.store.sqlite.seed), and the
 evaluation cycle run on a test's connection (``evaluate``, ``compute``)."""
 
@@ -73,8 +73,15 @@ def history(conn, robot: str, start: int, hours: int, counts: Callable[[int], di
 
 
 @pytest.fixture
-def store(tmp_path):
-    conn = connect_writer(tmp_path / "store.db")
+def store(store_url):
+    """The test's store connection, on each backend (``store_url``): a sqlite3 connection, or a
+    PostgreSQL one taking the same SQL (``collector.store.postgres.db.PgConnection``)."""
+    if store_url.startswith("postgresql://"):
+        from collector.store.postgres.db import connect
+
+        conn = connect(store_url)
+    else:
+        conn = connect_writer(store_url)
     yield conn
     conn.close()
 

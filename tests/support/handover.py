@@ -8,8 +8,8 @@ from __future__ import annotations
 from collector.store import open_store
 from collector.store.handover import ContactRow
 from collector.store.records import EventRow
-from collector.store.sqlite.db import connect_writer
-from tests.plugins.api import CSM_PERSON, DAY_MS
+
+from tests.plugins.api import CSM_PERSON, DAY_MS, connect_store
 
 CONTACTS = [ContactRow("acme-museum", "李馆长", "馆长", "+86 21 6372 3500", "li@museum.example", "li_guanzhang",
                        "续约决策人"),
@@ -31,7 +31,8 @@ def seed_handover(seed) -> None:
         store.registry.add_events(EVENTS, "wang.fang", "import", seed.now_ms - 200 * DAY_MS)
     finally:
         store.close()
-    conn = connect_writer(seed.path)
-    conn.execute("INSERT OR IGNORE INTO customer_hour (bucket_ms, metric, customer, total) VALUES (?,?,?,?)",
+    conn = connect_store(seed.path)
+    conn.execute("INSERT INTO customer_hour (bucket_ms, metric, customer, total) VALUES (?,?,?,?)"
+                 " ON CONFLICT DO NOTHING",
                  (FIRST_USAGE_MS, "usage.interactions", "acme-museum", 12))
     conn.close()

@@ -15,9 +15,10 @@ def run_collector(*args) -> subprocess.CompletedProcess:
     return subprocess.run(robopulse_cmd("collector", *map(str, args)), capture_output=True, text=True, timeout=60)
 
 
-def store_with_customers(tmp_path: Path, customers_csv: str) -> tuple[Path, Path]:
-    """``(db, config)``: a store under ``tmp_path`` with ``customers_csv`` imported (which must succeed)."""
-    db = tmp_path / "store.db"
+def store_with_customers(tmp_path: Path, customers_csv: str, db=None) -> tuple[Path | str, Path]:
+    """``(db, config)``: a store under ``tmp_path`` (or at ``db``, a path or a ``postgresql://`` URL
+    from the ``store_url`` fixture) with ``customers_csv`` imported (which must succeed)."""
+    db = db if db is not None else tmp_path / "store.db"
     config = tmp_path / "c.toml"
     config.write_text(f'[collector]\ndb = "{db}"\n')
     customers = tmp_path / "customers.csv"

@@ -21,6 +21,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
 
+from collector.store.sqlite.sql import dialect
 from protocol.catalogue import USAGE_VOLUMES
 from protocol.timeunits import DAY_MS, HOUR_MS
 
@@ -77,13 +78,14 @@ def _read(conn: sqlite3.Connection, stale: list[tuple[str, int]]) -> dict[tuple[
     """Every customer's volumes in each stale bucket (``+metric``: the primary key's bucket, not the
     metric index, which would walk every stored hour of each metric)."""
     out: dict[tuple[str, int], dict[str, dict[str, int]]] = {k: {} for k in stale}
+    d = dialect(conn)
     for table in _GRAIN:
         mine = [b for t, b in stale if t == table]
         for i in range(0, len(mine), 200):
             chunk = mine[i:i + 200]
             for bucket, customer, metric, total in conn.execute(
                     f"SELECT bucket_ms, customer, metric, total FROM {table} WHERE bucket_ms IN"
-                    f" ({','.join('?' * len(chunk))}) AND +metric IN ({_METRICS})", chunk):
+                    f" ({','.join('?' * len(chunk))}) AND {d.unindexed('metric')} IN ({_METRICS})", chunk):
                 out[(table, bucket)].setdefault(customer, {})[metric] = total
     return out
 

@@ -27,6 +27,7 @@ from collections.abc import Collection, Sequence
 from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.records import GoalRow
 from collector.store.sqlite.db import find_id, identity_id, write_transaction
+from collector.store.sqlite.sql import dialect
 from protocol.timeunits import DAY_MS, HOUR_MS
 
 GOAL_FIELDS = ("id", "customer", "metric", "target", "start", "due", "note", "actor", "source", "created_ms",
@@ -99,7 +100,7 @@ class Marks:
 def robot_versions(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
     """customer -> (robots, their first sightings summed): what a goal's denominators depend on."""
     return {c: (n, total) for c, n, total in conn.execute(
-        "SELECT customer, count(*), total(first_seen_ms) FROM robots GROUP BY customer")}
+        f"SELECT customer, count(*), {dialect(conn).total('first_seen_ms')} FROM robots GROUP BY customer")}
 
 
 def runs(days: list[int]) -> list[tuple[int, int]]:
@@ -149,7 +150,7 @@ def goal_series(conn: sqlite3.Connection, customer: str, metric: str, first_ms: 
         active = [0] * days
         for robot, _first in robots:
             for (d,) in conn.execute(
-                    "SELECT (bucket_ms - ?) / ? FROM counter_hour INDEXED BY counter_hour_interactions"
+                    f"SELECT (bucket_ms - ?) / ? FROM counter_hour{dialect(conn).indexed('counter_hour_interactions')}"
                     " WHERE robot = ? AND metric = 'usage.interactions' AND bucket_ms >= ? AND bucket_ms < ?"
                     " GROUP BY 1 HAVING SUM(total) >= ?", (first_ms, DAY_MS, robot, first_ms, end_ms, max(1, active_floor))):
                 active[d] += 1

@@ -43,10 +43,21 @@ class SqliteHandoverStore:
         finally:
             conn.close()
 
+    def _write(self):
+        """One write transaction (the PostgreSQL part opens its own: ``postgres/handover.py``)."""
+        return write_transaction(self.path)
+
+    #: BEGIN a read whose statements share one snapshot (``sql.Dialect.snapshot``)
+    snapshot = "BEGIN"
+
     # ------------------------------------------------------------ notes
     def add_note(self, customer: str, text: str, author: str, token: str, now_ms: int) -> int:
-        with write_transaction(self.path) as conn:
-            return conn.execute(INSERT_NOTE.sql(), (customer, text, author, token, now_ms)).lastrowid
+        with self._write() as conn:
+            return self._new_id(conn, INSERT_NOTE.sql(), (customer, text, author, token, now_ms))
+
+    @staticmethod
+    def _new_id(conn, sql: str, args) -> int:
+        return conn.execute(sql, args).lastrowid
 
     def get_note(self, note_id: int) -> dict | None:
         with self._read() as conn:
@@ -55,7 +66,7 @@ class SqliteHandoverStore:
 
     def notes(self, customer: str, limit: int, offset: int) -> dict:
         with self._read() as conn:
-            conn.execute("BEGIN")  # the page and its total from one snapshot
+            conn.execute(self.snapshot)  # the page and its total from one snapshot
             rows = conn.execute(f"SELECT {NOTE_FIELDS} FROM customer_notes WHERE customer = ? "
                                 "ORDER BY created_ms DESC, id DESC LIMIT ? OFFSET ?",
                                 (customer, limit, offset)).fetchall()
@@ -65,7 +76,7 @@ class SqliteHandoverStore:
 
     # ------------------------------------------------------------ contacts
     def put_contact(self, row: ContactRow, actor: str, now_ms: int) -> tuple[int, bool]:
-        with write_transaction(self.path) as conn:
+        with self._write() as conn:
             known = conn.execute("SELECT id FROM customer_contacts WHERE customer = ? AND name = ?",
                                  (row.customer, row.name)).fetchone()
             conn.execute(UPSERT_CONTACT.sql(), (*row, actor, now_ms, now_ms))
@@ -86,7 +97,7 @@ class SqliteHandoverStore:
                 f"SELECT {CONTACT_FIELDS} FROM customer_contacts WHERE customer = ? ORDER BY name, id", (customer,))]
 
     def remove_contact(self, customer: str, contact_id: int) -> bool:
-        with write_transaction(self.path) as conn:
+        with self._write() as conn:
             return conn.execute("DELETE FROM customer_contacts WHERE customer = ? AND id = ?",
                                 (customer, contact_id)).rowcount > 0
 

@@ -25,6 +25,7 @@ from collector.store.seam import (CustomerHealthRow, HealthInputs, RobotHealthRo
 from collector.store.seam import GoalRequest
 from collector.store.sqlite.db import connect_reader
 from collector.store.sqlite.shared import OnSharedConnection, SharedConnection
+from collector.store.sqlite.sql import SQLITE, dialect
 from protocol.catalogue import USAGE_VOLUMES
 from protocol.timeunits import DAY_MS, HOUR_MS, local_day, local_day_start, local_days_back, utc_offset_ms
 
@@ -81,7 +82,7 @@ class SqliteHealthStore(OnSharedConnection):
         apart = bool(path) and not (cache is not None and cache.buckets)
         with ThreadPoolExecutor(6, thread_name_prefix="health-read") as pool:
             usage = pool.submit(_apart, path, _read_usage, *usage_args) if apart else None
-            conn.execute("BEGIN")  # one read snapshot for what is read here
+            conn.execute(dialect(conn).snapshot)  # one read snapshot for what is read here
             try:
                 # revisions first: a bucket read after them, on any connection, is at least as new
                 revs = revisions(conn, now_ms) if cache is not None else {}
@@ -143,15 +144,20 @@ class SqliteHealthStore(OnSharedConnection):
                               rows: Iterable[CustomerHealthRow]) -> None:
         rows = list(rows)
         self.conn.executemany(
-            "INSERT OR REPLACE INTO customer_health (customer, computed_ms, score, color, trend, robots_total,"
+            "INSERT INTO customer_health (customer, computed_ms, score, color, trend, robots_total,"
             " robots_online, robots_offline, robots_stale, color_since_ms, breakdown, facts)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (customer) DO UPDATE SET computed_ms=excluded.computed_ms,"
+            " score=excluded.score, color=excluded.color, trend=excluded.trend, robots_total=excluded.robots_total,"
+            " robots_online=excluded.robots_online, robots_offline=excluded.robots_offline,"
+            " robots_stale=excluded.robots_stale, color_since_ms=excluded.color_since_ms,"
+            " breakdown=excluded.breakdown, facts=excluded.facts",
             [(c.customer, now_ms, c.score, c.color, c.trend, c.robots_total, c.robots_online, c.robots_offline,
               c.robots_stale, c.color_since_ms, json.dumps(c.breakdown, sort_keys=True),
               json.dumps(c.facts, sort_keys=True)) for c in rows])
         # ``day_ms``: one day for all, or each customer's own local day (its label, see protocol.timeunits)
         day_of = day_ms.get if isinstance(day_ms, dict) else (lambda _c: day_ms)
-        self.conn.executemany("INSERT OR REPLACE INTO score_history (customer, day_ms, score, color) VALUES (?,?,?,?)",
+        self.conn.executemany("INSERT INTO score_history (customer, day_ms, score, color) VALUES (?,?,?,?)"
+                              " ON CONFLICT (customer, day_ms) DO UPDATE SET score=excluded.score, color=excluded.color",
                               [(c.customer, day_of(c.customer), c.score, c.color) for c in rows])
 
     def add_feed_events(self, events: Iterable[tuple[int, str, dict]]) -> None:
@@ -211,6 +217,9 @@ class SqliteHealthStore(OnSharedConnection):
 
 # ---------------------------------------------------------------------- the reads themselves
 def _db_path(conn: sqlite3.Connection) -> str | None:
+    """The SQLite file (None: in memory, or not SQLite: then every read runs on ``conn``)."""
+    if dialect(conn).name != "sqlite":
+        return None
     for _, name, path in conn.execute("PRAGMA database_list"):
         if name == "main":
             return path or None
@@ -256,9 +265,10 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
     (+05:30) local midnight falls inside an hour bucket: that bucket counts for the local day
     holding its start (its first half hour belongs to the day before), so such a customer's days
     are its offset shifted by half an hour, never a bucket counted twice or lost."""
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LOCAL_TABLE} (customer TEXT PRIMARY KEY, off_ms INTEGER NOT NULL,"
-                 " start_ms INTEGER NOT NULL, label_ms INTEGER NOT NULL, zone TEXT NOT NULL) WITHOUT ROWID")
-    conn.execute(f"DELETE FROM temp.{LOCAL_TABLE}")
+    d = dialect(conn)
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {LOCAL_TABLE} (customer TEXT PRIMARY KEY, off_ms BIGINT NOT NULL,"
+                 f" start_ms BIGINT NOT NULL, label_ms BIGINT NOT NULL, zone TEXT NOT NULL){d.without_rowid}")
+    conn.execute(f"DELETE FROM {d.temp}{LOCAL_TABLE}")
     offsets: dict[str, int] = {}
     for c in custs:
         c["timezone"] = c.get("timezone") or zone
@@ -272,18 +282,18 @@ def _local_days(conn: sqlite3.Connection, custs: list[dict], now_ms: int, zone: 
         c["offset_ms"] = off
         c["day_start_ms"] = start = local_day_start(now_ms, off)
         c["local_day"] = local_day(now_ms, off)
-    conn.executemany(f"INSERT INTO temp.{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms, zone) VALUES (?,?,?,?,?)",
+    conn.executemany(f"INSERT INTO {d.temp}{LOCAL_TABLE} (customer, off_ms, start_ms, label_ms, zone) VALUES (?,?,?,?,?)",
                      [(c["id"], c["offset_ms"], c["day_start_ms"], c["local_day"], c["timezone"]) for c in custs])
     # each local day from its own midnight: across a daylight-saving change a day is 23 or 25 hours.
     # Kept per zone (a handful of rows each), each customer's days a view through its zone
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {ZONE_DAYS} (zone TEXT NOT NULL, k INTEGER NOT NULL,"
-                 " label_ms INTEGER NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,"
-                 " off_ms INTEGER NOT NULL, PRIMARY KEY (zone, k)) WITHOUT ROWID")
-    conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS {DAYS_TABLE} AS SELECT t.customer AS customer, z.k AS k,"
+                 " label_ms BIGINT NOT NULL, start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL,"
+                 f" off_ms BIGINT NOT NULL, PRIMARY KEY (zone, k)){d.without_rowid}")
+    conn.execute(f"{d.temp_view(DAYS_TABLE)} AS SELECT t.customer AS customer, z.k AS k,"
                  " z.label_ms AS label_ms, z.start_ms AS start_ms, z.end_ms AS end_ms, z.off_ms AS off_ms"
-                 f" FROM temp.{LOCAL_TABLE} t JOIN temp.{ZONE_DAYS} z ON z.zone = t.zone")
-    conn.execute(f"DELETE FROM temp.{ZONE_DAYS}")
-    conn.executemany(f"INSERT INTO temp.{ZONE_DAYS} (zone, k, label_ms, start_ms, end_ms, off_ms) VALUES (?,?,?,?,?,?)",
+                 f" FROM {d.temp}{LOCAL_TABLE} t JOIN {d.temp}{ZONE_DAYS} z ON z.zone = t.zone")
+    conn.execute(f"DELETE FROM {d.temp}{ZONE_DAYS}")
+    conn.executemany(f"INSERT INTO {d.temp}{ZONE_DAYS} (zone, k, label_ms, start_ms, end_ms, off_ms) VALUES (?,?,?,?,?,?)",
                      [(z, k, *day) for z in {c["timezone"] for c in custs}
                       for k, day in enumerate(local_days_back(z, now_ms, days_back))])
 
@@ -329,11 +339,12 @@ def revisions(conn: sqlite3.Connection, now_ms: int) -> dict[tuple[str, int], in
 
 def _slot_table(conn: sqlite3.Connection, plan: SlotPlan) -> None:
     """A temporary (per-connection) table metric -> slot, so SQL sums each robot's slots itself."""
+    d = dialect(conn)
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SLOT_TABLE} (metric TEXT PRIMARY KEY, n INTEGER NOT NULL)"
-                 " WITHOUT ROWID")
-    if conn.execute(f"SELECT count(*) FROM temp.{SLOT_TABLE}").fetchone()[0] != len(plan.slot_of):
-        conn.execute(f"DELETE FROM temp.{SLOT_TABLE}")
-        conn.executemany(f"INSERT INTO temp.{SLOT_TABLE} (metric, n) VALUES (?, ?)", plan.slot_of.items())
+                 f"{d.without_rowid}")
+    if conn.execute(f"SELECT count(*) FROM {d.temp}{SLOT_TABLE}").fetchone()[0] != len(plan.slot_of):
+        conn.execute(f"DELETE FROM {d.temp}{SLOT_TABLE}")
+        conn.executemany(f"INSERT INTO {d.temp}{SLOT_TABLE} (metric, n) VALUES (?, ?)", list(plan.slot_of.items()))
 
 
 def _cached(cache: ViewCache | None, key: tuple[str, int], read, now_ms: int, revs: dict):
@@ -364,10 +375,10 @@ def forget_old(cache: ViewCache | None, now_ms: int) -> None:
             del cache.buckets[key]
 
 
-def _bucket_sql(table: str, slots: int) -> str:
+def _bucket_sql(table: str, slots: int, d=SQLITE) -> str:
     cols = ", ".join(f"COALESCE(SUM(c.total) FILTER (WHERE s.n = {k}), 0)" for k in range(slots))
-    return (f"SELECT c.robot, {cols} FROM {table} c INDEXED BY {INDEX_OF[table]}"
-            f" JOIN temp.{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
+    return (f"SELECT c.robot, {cols} FROM {table} c{d.indexed(INDEX_OF[table])}"
+            f" JOIN {d.temp}{SLOT_TABLE} s ON s.metric = c.metric WHERE c.bucket_ms = ? GROUP BY c.robot")
 
 
 def view_rows(conn: sqlite3.Connection, table: str, now_ms: int, plan: SlotPlan, cache: ViewCache | None = None,
@@ -377,7 +388,7 @@ def view_rows(conn: sqlite3.Connection, table: str, now_ms: int, plan: SlotPlan,
     (``plan.slot_of``).  With ``cache`` (kept by the loop) and ``revs`` (``revisions``), a
     complete bucket whose revision did not change is not re-read."""
     _slot_table(conn, plan)
-    sql = _bucket_sql(table, plan.slots)
+    sql = _bucket_sql(table, plan.slots, dialect(conn))
 
     def read(bucket):
         return _cached(cache, (table, bucket), lambda: conn.execute(sql, (bucket,)).fetchall(), now_ms, revs or {})
@@ -477,10 +488,11 @@ def learned_hours(conn: sqlite3.Connection, custs: list[dict], days: int, share:
     missing = [c["id"] for c in want if cache.get(c["id"], (None,))[0] != keys[c["id"]]]
     if missing:
         names = ", ".join(f"'{m}'" for m in USAGE_VOLUMES)
+        d = dialect(conn)
         seen: dict[str, dict[int, int]] = defaultdict(dict)
         # each past local day from its own midnight, its hours at that day's offset
         sql = (f"SELECT h.customer, ((h.bucket_ms + d.off_ms) % {DAY_MS}) / {HOUR_MS}, COUNT(DISTINCT d.k)"
-               f" FROM temp.{DAYS_TABLE} d CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+               f" FROM {d.temp}{DAYS_TABLE} d {d.cross_join} customer_hour h{d.indexed('customer_hour_metric')}"
                f" ON h.metric IN ({names}) AND h.customer = d.customer"
                " AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
                f" WHERE d.k BETWEEN 1 AND {min(days, DAYS_BACK)} AND h.total > 0 GROUP BY 1, 2")
@@ -519,11 +531,12 @@ def kept(cache: dict | None, name: str, conn: sqlite3.Connection, read):
     read (complete local days only) cannot change otherwise.  Live data goes to hours after it."""
     if cache is None:
         return read()
-    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()
+    d = dialect(conn)
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(start_ms) FROM {d.temp}{LOCAL_TABLE}").fetchone()
     if lo is None:
         return read()
-    key = (tuple(conn.execute(f"SELECT customer, off_ms, start_ms FROM temp.{LOCAL_TABLE}")),
-           conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+    key = (tuple(map(tuple, conn.execute(f"SELECT customer, off_ms, start_ms FROM {d.temp}{LOCAL_TABLE}"))),
+           conn.execute(f"SELECT count(*), {d.total('rev')} FROM rollup_marks WHERE grain = 'counter_hour'"
                         " AND bucket_ms >= ? AND bucket_ms < ?", (lo - 31 * DAY_MS, hi)).fetchone())
     hit = cache.get(name)
     if hit is not None and hit[0] == key:
@@ -537,9 +550,10 @@ def measure_days(conn: sqlite3.Connection, custs: list[dict], measures: dict[str
                  cache: dict | None) -> None:
     """Each customer's scene measure per local day (``c["measure_days"]``, see ``scene_usage``),
     kept as ``kept`` keeps the sums while the customers' scenes and the table are unchanged too."""
-    lo = conn.execute(f"SELECT min(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()[0] or 0
+    d = dialect(conn)
+    lo = conn.execute(f"SELECT min(start_ms) FROM {d.temp}{LOCAL_TABLE}").fetchone()[0] or 0
     # ``kept`` watches the hours of the last 31 days; the 35 days read reach further back
-    older = conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+    older = conn.execute(f"SELECT count(*), {d.total('rev')} FROM rollup_marks WHERE grain = 'counter_hour'"
                          " AND bucket_ms >= ? AND bucket_ms < ?",
                          (lo - (scene_usage.DAYS + 1) * DAY_MS, lo - 31 * DAY_MS)).fetchone()
     want = (tuple(sorted(measures.items())), tuple((c["id"], c.get("scene") or "") for c in custs), older)
@@ -564,9 +578,10 @@ def usage_sums(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict]:
     the 4 weeks before yesterday."""
     # interactions, and foot traffic for a sign of life (robots count passers-by while they are on)
     names = "'usage.foot_traffic', 'usage.interactions'"
+    d = dialect(conn)
     sql = ("SELECT d.customer, d.k, SUM(CASE WHEN h.metric = 'usage.interactions' THEN h.total ELSE 0 END),"
            " SUM(h.total), MAX(CASE WHEN h.metric = 'usage.interactions' AND h.total > 0 THEN h.bucket_ms END)"
-           f" FROM temp.{DAYS_TABLE} d CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+           f" FROM {d.temp}{DAYS_TABLE} d {d.cross_join} customer_hour h{d.indexed('customer_hour_metric')}"
            f" ON h.metric IN ({names}) AND h.customer = d.customer"
            " AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
            " WHERE d.k BETWEEN 1 AND 30 GROUP BY d.customer, d.k")
@@ -588,13 +603,14 @@ def day_usage(conn: sqlite3.Connection, now_ms: int) -> dict[str, dict[str, int]
     """``{customer: {metric: total}}``: the usage volumes and skills of the customer's last complete
     local day (yesterday, local, from its own midnight), summed over its robots (``customer_hour``)."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    lo, hi = conn.execute(f"SELECT min(start_ms), max(end_ms) FROM temp.{DAYS_TABLE} WHERE k = 1").fetchone()
+    d = dialect(conn)
+    lo, hi = conn.execute(f"SELECT min(start_ms), max(end_ms) FROM {d.temp}{DAYS_TABLE} WHERE k = 1").fetchone()
     if lo is None:
         return out
     # the hours' rows in key order (all customers' yesterdays lie within [lo, hi)), each looked up
     # in the customers' days: CROSS JOIN keeps customer_hour the outer loop
     for customer, metric, total in conn.execute(
-            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h CROSS JOIN temp.{DAYS_TABLE} d"
+            f"SELECT h.customer, h.metric, SUM(h.total) FROM customer_hour h {d.cross_join} {d.temp}{DAYS_TABLE} d"
             " ON d.customer = h.customer AND d.k = 1 AND h.bucket_ms >= d.start_ms AND h.bucket_ms < d.end_ms"
             " WHERE h.bucket_ms >= ? AND h.bucket_ms < ? GROUP BY h.customer, h.metric", (lo, hi)):
         out[customer][metric] = total
@@ -613,7 +629,8 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     and kept while the store's revisions of those hours (``rollup_marks``: late data bumps them),
     the onboarding robots and the customers' days are unchanged; each cycle adds the hours since."""
     since = now_ms - onboarding_days * DAY_MS
-    lo = conn.execute(f"SELECT min(start_ms) FROM temp.{LOCAL_TABLE}").fetchone()[0]
+    d = dialect(conn)
+    lo = conn.execute(f"SELECT min(start_ms) FROM {d.temp}{LOCAL_TABLE}").fetchone()[0]
     if lo is None:
         return {}
     boundary = lo - lo % HOUR_MS
@@ -621,8 +638,8 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
     # each of the customer's local days from its own midnight (``DAYS_TABLE``: daylight saving moves
     # the boundaries), a short range of the robot's hours per day
     sql = ("SELECT c.robot, d.label_ms, SUM(c.total)"
-           f" FROM robots r CROSS JOIN temp.{DAYS_TABLE} d ON d.customer = r.customer AND d.k <= ?"
-           " CROSS JOIN counter_hour c INDEXED BY counter_hour_interactions"
+           f" FROM robots r {d.cross_join} {d.temp}{DAYS_TABLE} d ON d.customer = r.customer AND d.k <= ?"
+           f" {d.cross_join} counter_hour c{d.indexed('counter_hour_interactions')}"
            " ON c.robot = r.id AND c.metric = 'usage.interactions' AND c.bucket_ms >= d.start_ms"
            " AND c.bucket_ms < d.end_ms AND c.bucket_ms <= ? AND c.bucket_ms {part} ? WHERE r.first_seen_ms >= ?"
            " GROUP BY 1, 2")
@@ -635,11 +652,11 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
         sums = read("<", boundary)
     else:
         key = (boundary, onboarding_days, since - since % DAY_MS,
-               conn.execute("SELECT count(*), total(rev) FROM rollup_marks WHERE grain = 'counter_hour'"
+               conn.execute(f"SELECT count(*), {d.total('rev')} FROM rollup_marks WHERE grain = 'counter_hour'"
                             " AND bucket_ms >= ? AND bucket_ms < ?", (first, boundary)).fetchone(),
-               conn.execute("SELECT group_concat(id || ':' || customer || ':' || first_seen_ms, ',') FROM robots"
+               conn.execute(f"SELECT {d.concat_agg}(id || ':' || customer || ':' || first_seen_ms, ',') FROM robots"
                             " WHERE first_seen_ms >= ?", (since,)).fetchone()[0],
-               tuple(conn.execute(f"SELECT customer, off_ms, start_ms FROM temp.{LOCAL_TABLE}")))
+               tuple(map(tuple, conn.execute(f"SELECT customer, off_ms, start_ms FROM {d.temp}{LOCAL_TABLE}"))))
         if cache.get("key") != key:
             cache["key"], cache["sums"] = key, read("<", boundary)
         sums = dict(cache["sums"])
@@ -655,5 +672,5 @@ def active_days(conn: sqlite3.Connection, now_ms: int, onboarding_days: int, flo
 def scores_on(conn: sqlite3.Connection, day_ms: int) -> dict[str, float]:
     """Each customer's recorded score of its local day 7 days before its today (``day_ms``, the
     UTC reckoning, is kept for the signature: the local days come from ``_local_days``)."""
-    return dict(conn.execute(f"SELECT s.customer, s.score FROM temp.{LOCAL_TABLE} t JOIN score_history s"
+    return dict(conn.execute(f"SELECT s.customer, s.score FROM {dialect(conn).temp}{LOCAL_TABLE} t JOIN score_history s"
                              " ON s.customer = t.customer AND s.day_ms = t.label_ms - ?", (7 * DAY_MS,)))

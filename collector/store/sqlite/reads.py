@@ -31,6 +31,7 @@ from collector.store.sqlite import report_reads
 from collector.store.sqlite.counters import robot_counters
 from collector.store.seam import CUSTOMER_SORTS
 from collector.store.sqlite.db import connect_reader
+from collector.store.sqlite.sql import SQLITE, Dialect
 from collector.store.seam import DEFAULT_ACTIVE_FLOOR
 from collector.store.sqlite import goals as goal_sql
 from protocol.timeunits import DAY_MS, day_start, known_zone, local_days_back
@@ -45,13 +46,16 @@ _CUSTOMER_SORT_SQL = {
     "color": "CASE h.color WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 WHEN 'green' THEN 2 END",
 }
 assert tuple(_CUSTOMER_SORT_SQL) == CUSTOMER_SORTS
+#: PostgreSQL takes an output column's name in ORDER BY only alone, not inside an expression
+_CUSTOMER_SORT_PORTABLE = {"robots": "coalesce(h.robots_total, CASE WHEN h.customer IS NULL THEN"
+                                     " (SELECT count(*) FROM robots r WHERE r.customer = c.id) END)"}
 
 # Correlated subqueries (one index lookup per customer) rather than GROUP BY over every robot and
 # alert: a single customer's page then costs the same whatever the fleet's size.
 _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c.contract_end, c.arr, c.assigned,
-       COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) AS timezone,
+       COALESCE(c.timezone, {timezone}) AS timezone,
        c.distributor,
-       json_extract(h.facts, '$.lifecycle.stage') AS lifecycle, json_extract(h.facts, '$.lifecycle.reason')
+       {lifecycle} AS lifecycle, {lifecycle_reason}
            AS lifecycle_reason,
        {extra}h.score, h.color, h.trend, h.computed_ms, h.color_since_ms,
        h.robots_total, h.robots_online, h.robots_offline, h.robots_stale,
@@ -65,12 +69,16 @@ _CUSTOMER_COLUMNS = """c.id, c.name, c.scene, c.tier, c.csm, c.contract_start, c
 _CUSTOMER_FROM = "\nFROM customers c\nLEFT JOIN customer_health h ON h.customer = c.id\n"
 
 
-def _customer_select(open_states: tuple[str, ...], one: bool = False) -> str:
+def _customer_select(open_states: tuple[str, ...], one: bool = False, d: Dialect = SQLITE) -> str:
     """The customers' summary query counting alerts in ``open_states`` (the API passes
     ``alerts.states.OPEN``); ``one``: plus the score's breakdown and facts."""
-    marks = ",".join("?" * len(open_states))
+    # no state at all: SQLite takes ``IN ()`` (false), PostgreSQL needs a value (``IN (NULL)``: no row)
+    marks = ",".join("?" * len(open_states)) or ("" if d.name == "sqlite" else "NULL")
     extra = "h.breakdown, h.facts, " if one else ""
-    return "SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks) + _CUSTOMER_FROM
+    return ("SELECT " + _CUSTOMER_COLUMNS.format(extra=extra, open=marks, timezone=d.json_text("h.facts", "timezone"),
+                                                     lifecycle=d.json_path("h.facts", "lifecycle.stage"),
+                                                     lifecycle_reason=d.json_path("h.facts", "lifecycle.reason"))
+            + _CUSTOMER_FROM)
 
 _ROBOT_SELECT = """
 SELECT r.id, r.customer, r.site, r.scene, r.agent_version, r.interval_s, r.first_seen_ms,
@@ -92,7 +100,7 @@ SELECT (SELECT max(computed_ms) FROM customer_health), (SELECT count(*) FROM cus
 """
 
 
-def _customer_where(f: dict) -> tuple[str, list]:
+def _customer_where(f: dict, d: Dialect = SQLITE) -> tuple[str, list]:
     clauses, args = [], []
     for key, column in (("scene", "c.scene"), ("csm", "c.csm"), ("tier", "c.tier"),
                         ("color", "h.color"), ("customer", "c.id")):
@@ -100,10 +108,10 @@ def _customer_where(f: dict) -> tuple[str, list]:
             clauses.append(f"{column} = ?")
             args.append(f[key])
     if f.get("lifecycle") is not None:  # the stage the last health cycle chose (collector/health/lifecycle.py)
-        clauses.append("json_extract(h.facts, '$.lifecycle.stage') = ?")
+        clauses.append(f"{d.json_path('h.facts', 'lifecycle.stage')} = ?")
         args.append(f["lifecycle"])
     if f.get("q"):
-        clauses.append("(instr(lower(c.name), lower(?)) > 0 OR instr(c.id, lower(?)) > 0)")
+        clauses.append(f"({d.strpos}(lower(c.name), lower(?)) > 0 OR {d.strpos}(c.id, lower(?)) > 0)")
         args += [f["q"], f["q"]]
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
@@ -179,6 +187,11 @@ def _marks(values: tuple) -> str:
 class SqliteReadStore:
     """The reads part: pooled read-only connections and a thread pool to run reads in."""
 
+    #: the SQL words that differ per backend (``sql.Dialect``); the PostgreSQL part sets its own
+    dialect = SQLITE
+    #: the cache marker's query (``data_version``)
+    version_sql = _VERSION_SQL
+
     def __init__(self, path: str, size: int = 8, threads: int | None = None):
         self.path = path
         self.size = size
@@ -214,7 +227,7 @@ class SqliteReadStore:
         try:
             conn = self._idle.get_nowait()
         except queue.Empty:
-            conn = connect_reader(self.path)
+            conn = self._open()
         try:
             yield conn
         except BaseException:
@@ -227,11 +240,15 @@ class SqliteReadStore:
         except queue.Full:
             conn.close()
 
+    def _open(self):
+        """A new read-only connection whose rows read by name and by index (``sqlite3.Row``)."""
+        return connect_reader(self.path)
+
     # ------------------------------------------------------------ cache markers
     def data_version(self) -> tuple:
         """Changes whenever health is recomputed, an alert moves, or a customer or robot is added."""
         with self._conn() as conn:
-            return tuple(conn.execute(_VERSION_SQL).fetchone())
+            return tuple(conn.execute(self.version_sql).fetchone())
 
     def robots_version(self, customer: str) -> tuple:
         """Changes whenever a robot of the customer reports anything (ingest updates last_seen_ms)."""
@@ -246,11 +263,15 @@ class SqliteReadStore:
 
     # ------------------------------------------------------------ customers
     def list_customers(self, f: dict, sort: str, limit: int, offset: int, open_states: tuple[str, ...]) -> dict:
-        where, args = _customer_where(f)
+        where, args = _customer_where(f, self.dialect)
         desc = sort.startswith("-")
-        order = f"{_CUSTOMER_SORT_SQL[sort.lstrip('-')]} {'DESC' if desc else 'ASC'} NULLS LAST, c.id"
+        key = sort.lstrip("-")
+        expr = _CUSTOMER_SORT_SQL[key] if self.dialect.name == "sqlite" else \
+            _CUSTOMER_SORT_PORTABLE.get(key, _CUSTOMER_SORT_SQL[key])
+        order = f"{expr} {'DESC' if desc else 'ASC'} NULLS LAST, c.id"
         with self._conn() as conn:
-            rows = conn.execute(f"{_customer_select(open_states)}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+            select = _customer_select(open_states, d=self.dialect)
+            rows = conn.execute(f"{select}{where} ORDER BY {order} LIMIT ? OFFSET ?",
                                 [*open_states, *args, limit, offset]).fetchall()
             total = conn.execute(f"SELECT count(*) FROM customers c LEFT JOIN customer_health h "
                                  f"ON h.customer = c.id{where}", args).fetchone()[0]
@@ -258,7 +279,7 @@ class SqliteReadStore:
 
     def get_customer(self, customer: str, now_ms: int, open_states: tuple[str, ...], days: int = 30) -> dict | None:
         with self._conn() as conn:
-            row = conn.execute(f"{_customer_select(open_states, one=True)} WHERE c.id = ?",
+            row = conn.execute(f"{_customer_select(open_states, one=True, d=self.dialect)} WHERE c.id = ?",
                                [*open_states, customer]).fetchone()
             if row is None:
                 return None
@@ -285,7 +306,7 @@ class SqliteReadStore:
 
     def customer_zones(self) -> dict[str, str | None]:
         with self._conn() as conn:
-            return dict(conn.execute("SELECT c.id, COALESCE(c.timezone, json_extract(h.facts, '$.timezone'))"
+            return dict(conn.execute(f"SELECT c.id, COALESCE(c.timezone, {self.dialect.json_text('h.facts', 'timezone')})"
                                      " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id"))
 
     def customer_facts(self, ids: list[str]) -> dict[str, dict]:
@@ -346,7 +367,8 @@ class SqliteReadStore:
         with self._conn() as conn:
             for i in range(0, len(customers), 500):
                 chunk = customers[i:i + 500]
-                sql = ("SELECT customer, metric, ?, SUM(total) FROM customer_hour INDEXED BY customer_hour_metric"
+                sql = ("SELECT customer, metric, ?, SUM(total) FROM customer_hour"
+                       f"{self.dialect.indexed('customer_hour_metric')}"
                        f" WHERE metric IN ({_marks(metrics)}) AND customer IN ({_marks(tuple(chunk))})"
                        " AND bucket_ms >= ? AND bucket_ms < ? GROUP BY metric, customer")
                 for label, start, end in days:
@@ -403,7 +425,7 @@ class SqliteReadStore:
                 return None
             out = _robot_row(row)
             found = conn.execute(
-                "SELECT COALESCE(c.timezone, json_extract(h.facts, '$.timezone')) FROM customers c"
+                f"SELECT COALESCE(c.timezone, {self.dialect.json_text('h.facts', 'timezone')}) FROM customers c"
                 " LEFT JOIN customer_health h ON h.customer = c.id WHERE c.id = ?", (out["customer"],)).fetchone()
             local = found[0] if found and found[0] and known_zone(found[0]) else zone
             cal = list(reversed(local_days_back(local, now_ms, days - 1)))  # oldest first
@@ -495,9 +517,10 @@ class SqliteReadStore:
         zone, robots, score and colour, lifecycle stage (the last health cycle's)."""
         with self._conn() as conn:
             return [dict(r) for r in conn.execute(
-                "SELECT c.id, c.name, c.scene, c.tier, c.csm, COALESCE(c.timezone, json_extract(h.facts, '$.timezone'))"
+                "SELECT c.id, c.name, c.scene, c.tier, c.csm,"
+                f" COALESCE(c.timezone, {self.dialect.json_text('h.facts', 'timezone')})"
                 " AS timezone, (SELECT count(*) FROM robots r WHERE r.customer = c.id) AS robots, h.score, h.color,"
-                " json_extract(h.facts, '$.lifecycle.stage') AS lifecycle"
+                f" {self.dialect.json_path('h.facts', 'lifecycle.stage')} AS lifecycle"
                 " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id ORDER BY c.id")]
 
     def list_events(self, customer: str | None = None, limit: int = 100_000) -> list[dict]:
@@ -521,7 +544,7 @@ class SqliteReadStore:
     def outcome_inputs(self) -> tuple[list[dict], list[dict]]:
         """Customers and events in one read transaction (a consistent snapshot for the rates)."""
         with self._conn() as conn:
-            conn.execute("BEGIN")
+            conn.execute(self.dialect.snapshot)
             customers = [dict(r) for r in conn.execute(
                 "SELECT c.id, c.name, c.scene, c.tier, c.csm, coalesce(c.distributor, '') AS distributor, "
                 "c.contract_start, c.contract_end, c.arr, h.score, h.color "
@@ -540,9 +563,9 @@ class SqliteReadStore:
         of ``score_history`` and the commercial events.  One read transaction; None for a CSM with no
         customer."""
         with self._conn() as conn:
-            conn.execute("BEGIN")
+            conn.execute(self.dialect.snapshot)
             try:
-                rows = conn.execute(f"{_customer_select(open_states)} WHERE c.csm = ? ORDER BY c.id",
+                rows = conn.execute(f"{_customer_select(open_states, d=self.dialect)} WHERE c.csm = ? ORDER BY c.id",
                                     [*open_states, csm]).fetchall()
                 if not rows:
                     return None
@@ -566,7 +589,7 @@ class SqliteReadStore:
         """Changes whenever a customer, health, an alert's state, an event or a goal changes (the book's
         cache marker; ``csm`` is for backends that can tell one book's changes apart)."""
         with self._conn() as conn:
-            return (*conn.execute(_VERSION_SQL).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone(),
+            return (*conn.execute(self.version_sql).fetchone(), *conn.execute(_OUTCOMES_VERSION_SQL).fetchone(),
                     *conn.execute("SELECT count(*), max(updated_ms) FROM customer_goals").fetchone())
     # monthly value report (issue 15): collector/store/sqlite/report_reads.py
     def report_customers(self) -> list[tuple[str, str]]:
@@ -581,7 +604,7 @@ class SqliteReadStore:
                       peers_to_ms: int | None = None) -> dict:
         """One read transaction: a consistent snapshot of the month."""
         with self._conn() as conn:
-            conn.execute("BEGIN")
+            conn.execute(self.dialect.snapshot)
             try:
                 return report_reads.report_inputs(conn, customer, from_ms, to_ms, prev_from_ms, peers_to_ms)
             finally:
@@ -600,7 +623,8 @@ class SqliteReadStore:
     def goal_customer(self, customer: str) -> dict | None:
         with self._conn() as conn:
             row = conn.execute(
-                "SELECT c.timezone, c.hours, json_extract(h.facts, '$.timezone'), json_extract(h.facts, '$.venue.hours')"
+                f"SELECT c.timezone, c.hours, {self.dialect.json_text('h.facts', 'timezone')},"
+                f" {self.dialect.json_path('h.facts', 'venue.hours')}"
                 " FROM customers c LEFT JOIN customer_health h ON h.customer = c.id WHERE c.id = ?",
                 (customer,)).fetchone()
         if row is None:
@@ -610,7 +634,7 @@ class SqliteReadStore:
     def goal_series(self, customer: str, metric: str, first_ms: int, days: int,
                     open_hours=None, active_floor: int = DEFAULT_ACTIVE_FLOOR) -> list[tuple[float, float]]:
         with self._conn() as conn:
-            conn.execute("BEGIN")  # one snapshot for the series' reads
+            conn.execute(self.dialect.snapshot)  # one snapshot for the series' reads
             try:
                 return goal_sql.goal_series(conn, customer, metric, first_ms, days, open_hours, active_floor)
             finally:

@@ -14,6 +14,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
 
+from collector.store.sqlite.sql import dialect
 from protocol.timeunits import DAY_MS
 
 WANT_TABLE = "health_measure"
@@ -24,16 +25,17 @@ def read(conn: sqlite3.Connection, custs: list[dict], wanted: Mapping[str, tuple
          local_table: str) -> dict[str, dict[str, list[int]]]:
     """``{customer: {metric: [DAYS local-day totals, oldest first, the last = yesterday]}}`` for the
     metrics of each customer's scene (``wanted``: scene -> metrics; ``""`` for any other scene)."""
+    d = dialect(conn)
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {WANT_TABLE} (customer TEXT NOT NULL, metric TEXT NOT NULL,"
-                 " PRIMARY KEY (customer, metric)) WITHOUT ROWID")
-    conn.execute(f"DELETE FROM temp.{WANT_TABLE}")
+                 f" PRIMARY KEY (customer, metric)){d.without_rowid}")
+    conn.execute(f"DELETE FROM {d.temp}{WANT_TABLE}")
     default = wanted.get("", ())
-    conn.executemany(f"INSERT OR IGNORE INTO temp.{WANT_TABLE} (customer, metric) VALUES (?, ?)",
+    conn.executemany(f"INSERT INTO {d.temp}{WANT_TABLE} (customer, metric) VALUES (?, ?) ON CONFLICT DO NOTHING",
                      [(c["id"], m) for c in custs for m in wanted.get((c.get("scene") or "").lower(), default)])
     out: dict[str, dict[str, list[int]]] = defaultdict(dict)
     sql = (f"SELECT t.customer, w.metric, (h.bucket_ms - t.start_ms + {DAYS * DAY_MS}) / {DAY_MS}, SUM(h.total)"
-           f" FROM temp.{local_table} t JOIN temp.{WANT_TABLE} w ON w.customer = t.customer"
-           " CROSS JOIN customer_hour h INDEXED BY customer_hour_metric"
+           f" FROM {d.temp}{local_table} t JOIN {d.temp}{WANT_TABLE} w ON w.customer = t.customer"
+           f" {d.cross_join} customer_hour h{d.indexed('customer_hour_metric')}"
            " ON h.metric = w.metric AND h.customer = t.customer"
            f" AND h.bucket_ms >= t.start_ms - {DAYS * DAY_MS} AND h.bucket_ms < t.start_ms GROUP BY 1, 2, 3")
     for customer, metric, day, total in conn.execute(sql):

@@ -58,12 +58,13 @@ def write_windows(conn: sqlite3.Connection, windows: Iterable[tuple[str, int, in
         lo_hi[0], lo_hi[1] = min(lo_hi[0], t0), max(lo_hi[1], t1)
     own = not conn.in_transaction
     if own:
-        conn.execute("BEGIN")
+        conn.execute("BEGIN")  # (``conn``: a sqlite3 connection, or a PostgreSQL one: postgres/db.py)
     add_rollups(conn, hour_sums, customer_usage.owners(conn, span))
     conn.executemany(
         "UPDATE robots SET first_seen_ms = CASE WHEN last_window_ms IS NULL OR ? < first_seen_ms THEN ?"
-        " ELSE first_seen_ms END, last_window_ms = max(coalesce(last_window_ms, 0), ?) WHERE id = ?",
-        [(lo, lo, hi, robot) for robot, (lo, hi) in span.items()])
+        " ELSE first_seen_ms END, last_window_ms = CASE WHEN last_window_ms IS NULL OR last_window_ms < ? THEN ?"
+        " ELSE last_window_ms END WHERE id = ?",  # CASE, not two-argument max(): portable (PostgreSQL)
+        [(lo, lo, hi, hi, robot) for robot, (lo, hi) in span.items()])
     if own:
         conn.execute("COMMIT")
     return n

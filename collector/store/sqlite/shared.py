@@ -77,9 +77,18 @@ class OnSharedConnection:
 
 class EvaluatorParts:
     """The ``health`` and ``alerts`` parts on one connection someone else opened and closes (tests,
-    benchmarks, seeding tools that write with the same connection they evaluate on)."""
+    benchmarks, seeding tools that write with the same connection they evaluate on).  A PostgreSQL
+    connection (``postgres/db.PgConnection``) gets that backend's parts, so the same tests run on both."""
 
     def __init__(self, conn: sqlite3.Connection):
+        if getattr(conn, "dialect", None) is not None and conn.dialect.name == "postgres":
+            from collector.store.postgres.alerts import PgAlertStore
+            from collector.store.postgres.health import PgHealthStore
+            from collector.store.postgres.shared import PgShared
+
+            shared = PgShared(None, conn)
+            self.health, self.alerts = PgHealthStore(None, shared), PgAlertStore(None, shared)
+            return
         from collector.store.sqlite.alerts import SqliteAlertStore
         from collector.store.sqlite.health import SqliteHealthStore
 
