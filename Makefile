@@ -6,16 +6,19 @@ BIN    := $(VENV)/bin
 # command-or-file:package pairs the tests need from the distribution (a CJK font so that dashboard
 # screenshots show Chinese customer names, not boxes; systemd-analyze rates the units; ip and tc build
 # the chaos suite's network namespaces; Chromium also prints the monthly value report's PDF, and the
-# report's tests read the PDF back with poppler-utils' pdftotext and pdftoppm)
+# report's tests read the PDF back with poppler-utils' pdftotext and pdftoppm; PostgreSQL runs the store
+# tests' postgres parameter)
 SYSTEM_DEPS := mosquitto:mosquitto mosquitto_passwd:mosquitto-clients promtool:prometheus chromium:chromium \
                openssl:openssl /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei \
-               systemd-analyze:systemd ip:iproute2 tc:iproute2 pdftotext:poppler-utils
+               systemd-analyze:systemd ip:iproute2 tc:iproute2 pdftotext:poppler-utils pg_ctlcluster:postgresql
 PYTEST_ARGS ?=
 
 .PHONY: test demo bench chaos setup system-deps clean
 
+# the store tests run on SQLite and on PostgreSQL: the machine's server on 127.0.0.1:5432 (trust
+# auth), else a throwaway cluster tests/support/pg_cluster.sh starts (docs/scale.md#tests)
 test: setup
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	ROBOPULSE_TEST_PG="$$(sh tests/support/pg_cluster.sh start || true)" $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 demo: setup
 	$(BIN)/robopulse demo

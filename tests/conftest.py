@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.plugins.health",
     "tests.plugins.api",
     "tests.plugins.sim",
+    "tests.plugins.store",
 ]
 
 

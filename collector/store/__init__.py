@@ -9,7 +9,12 @@ from collector.store.seam import Store
 
 
 def open_store(db: str) -> Store:
-    """The store behind ``[collector] db``: a file path is SQLite (the embedded default)."""
+    """The store behind ``[collector] db``: a ``postgresql://`` URL is PostgreSQL (several
+    collectors, docs/scale.md), a file path is SQLite (the embedded default)."""
+    if str(db).startswith(("postgresql://", "postgres://")):
+        from collector.store.postgres import open_postgres
+
+        return open_postgres(str(db))
     from collector.store.sqlite import open_sqlite
 
     return open_sqlite(str(db))

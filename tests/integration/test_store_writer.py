@@ -1,14 +1,13 @@
-"""The writer on a real SQLite file: exactly-once inside one flush and across flushes, acks only
-after commit, statuses, unknown customers, bounded rejects, retention in small steps."""
+"""The writer on a real store, on each backend (``store_url``: a SQLite file, a PostgreSQL database):
+exactly-once inside one flush and across flushes, acks only after commit, statuses, unknown
+customers, bounded rejects, retention in small steps."""
 
 from __future__ import annotations
-
-import sqlite3
 
 from collector.metrics import Registry
 from collector.store.records import Queued, RejectRow, Status, Telemetry
 from collector.store.retention import Retention
-from collector.store.sqlite.ingest import SqliteIngestStore
+from collector.store import open_store
 from collector.store.stats import StoreStats
 from collector.store.writer import Writer
 from protocol.codec import Batch, Window, make_status
@@ -25,23 +24,18 @@ def tele(robot, seqs, t_base=NOW - DAY, customer="acme", received=NOW):
                      received)
 
 
-def make_writer(tmp_path, **kw):
+def make_writer(store_url, **kw):
     stats = StoreStats(Registry())
-    return Writer(SqliteIngestStore(str(tmp_path / "s.db")), stats=stats, flush_ms=20, clock=lambda: NOW / 1000, **kw), stats
+    return Writer(open_store(store_url).ingest, stats=stats, flush_ms=20, clock=lambda: NOW / 1000, **kw), stats
 
 
-def read(tmp_path, sql, *args):
-    with sqlite3.connect(tmp_path / "s.db") as conn:
-        return conn.execute(sql, args).fetchall()
-
-
-def test_store_writer_counts_each_window_once_and_acks_after_commit(tmp_path):
-    writer, stats = make_writer(tmp_path)
+def test_store_writer_counts_each_window_once_and_acks_after_commit(store_url, store_sql):
+    writer, stats = make_writer(store_url)
     acked = []
 
     def ack_of(n):
         def ack():  # the window must already be committed when we are acknowledged
-            acked.append((n, read(tmp_path, "SELECT COALESCE(SUM(n), 0) FROM window_chunks")[0][0]))
+            acked.append((n, store_sql("SELECT COALESCE(SUM(n), 0) FROM window_chunks")[0][0]))
         return ack
     items = [tele("r1", [1, 2, 3]), tele("r1", [2, 3, 4]), tele("r2", [1], customer="newco")]
     for i, item in enumerate(items):
@@ -52,63 +46,63 @@ def test_store_writer_counts_each_window_once_and_acks_after_commit(tmp_path):
     writer.stop()
     assert [a[0] for a in acked] == [0, 1, 2] and all(a[1] == 5 for a in acked)
     assert stats.windows_stored.value() == 5 and stats.windows_duplicate.value() == 2
-    assert read(tmp_path, "SELECT SUM(total) FROM counter_day WHERE robot = 'r1'") == [(1 + 2 + 3 + 4,)]
-    assert read(tmp_path, "SELECT SUM(total) FROM counter_hour WHERE robot = 'r1'") == [(10,)]
-    assert read(tmp_path, "SELECT SUM(n) FROM gauge_hour WHERE robot = 'r1'") == [(4,)]
-    assert read(tmp_path, "SELECT name, assigned FROM customers WHERE id = 'newco'") == [("newco", 0)]
-    robot = read(tmp_path, "SELECT first_seen_ms, last_window_ms, clock_skew_ms, max_span_ms FROM robots "
+    assert store_sql("SELECT SUM(total) FROM counter_day WHERE robot = 'r1'") == [(1 + 2 + 3 + 4,)]
+    assert store_sql("SELECT SUM(total) FROM counter_hour WHERE robot = 'r1'") == [(10,)]
+    assert store_sql("SELECT SUM(n) FROM gauge_hour WHERE robot = 'r1'") == [(4,)]
+    assert store_sql("SELECT name, assigned FROM customers WHERE id = 'newco'") == [("newco", 0)]
+    robot = store_sql("SELECT first_seen_ms, last_window_ms, clock_skew_ms, max_span_ms FROM robots "
                            "WHERE id = 'r1'")[0]
     assert robot == (NOW - DAY + 10_000, NOW - DAY + 50_000, 1500, 10_000)
 
 
-def test_store_writer_applies_status_and_keeps_since_on_redelivery(tmp_path):
-    writer, _ = make_writer(tmp_path)
+def test_store_writer_applies_status_and_keeps_since_on_redelivery(store_url, store_sql):
+    writer, _ = make_writer(store_url)
     writer.start()
     doc = make_status("r1", "acme", "s1", "offline", reason="lost", agent="1.2", scene="museum")
     writer.submit(Queued.of(Status.of(doc), NOW))
     writer.drain(10)
     writer.submit(Queued.of(Status.of(doc), NOW + 60_000))  # retained last will again, no ts
     writer.drain(10)
-    assert read(tmp_path, "SELECT state, state_reason, state_ms, scene, agent_version FROM robots") == \
+    assert store_sql("SELECT state, state_reason, state_ms, scene, agent_version FROM robots") == \
         [("offline", "lost", NOW, "museum", "1.2")]
     writer.submit(Queued.of(Status.of(make_status("r1", "acme", "s1", "online", ts=NOW + 90_000)), NOW + 91_000))
     writer.drain(10)
     writer.stop()
-    assert read(tmp_path, "SELECT state, state_reason, state_ms, scene FROM robots") == \
+    assert store_sql("SELECT state, state_reason, state_ms, scene FROM robots") == \
         [("online", None, NOW + 90_000, "museum")]
 
 
-def test_store_writer_keeps_only_recent_rejects(tmp_path):
-    writer, _ = make_writer(tmp_path, rejects_kept=10)
+def test_store_writer_keeps_only_recent_rejects(store_url, store_sql):
+    writer, _ = make_writer(store_url, rejects_kept=10)
     writer.start()
     for i in range(35):
         writer.submit(Queued.of(RejectRow(NOW, "bad_msgpack", f"t/{i}", 3, "c1c1c1"), NOW))
     writer.drain(10)
     writer.stop()
-    rows = read(tmp_path, "SELECT topic FROM rejects ORDER BY id")
+    rows = store_sql("SELECT topic FROM rejects ORDER BY id")
     assert [r[0] for r in rows] == [f"t/{i}" for i in range(25, 35)]
 
 
-def test_store_retention_deletes_old_rows_in_small_steps(tmp_path):
-    writer, stats = make_writer(tmp_path, retention=Retention(raw_days=14, rollup_days=30, chunk=7))
+def test_store_retention_deletes_old_rows_in_small_steps(store_url, store_sql):
+    writer, stats = make_writer(store_url, retention=Retention(raw_days=14, rollup_days=30, chunk=7))
     old = NOW - 20 * DAY
     writer.submit(tele("r1", range(1, 31), t_base=NOW - 40 * DAY, received=old))   # raw and rollups expire
     writer.submit(tele("r2", range(1, 6), t_base=NOW - 2 * DAY, received=NOW))      # all kept
     writer.start()
     writer.drain(10)
     def all_gone():
-        return read(tmp_path, "SELECT COALESCE(SUM(n), 0) FROM window_chunks WHERE robot = 'r1'")[0][0] == 0 and \
-            read(tmp_path, "SELECT COUNT(*) FROM counter_hour WHERE robot = 'r1'")[0][0] == 0
+        return store_sql("SELECT COALESCE(SUM(n), 0) FROM window_chunks WHERE robot = 'r1'")[0][0] == 0 and \
+            store_sql("SELECT COUNT(*) FROM counter_hour WHERE robot = 'r1'")[0][0] == 0
     wait_until(all_gone, 10, 0.05, "old rows removed")
     writer.stop()
-    assert read(tmp_path, "SELECT COALESCE(SUM(n), 0) FROM window_chunks WHERE robot = 'r2'") == [(5,)]
-    assert read(tmp_path, "SELECT COUNT(*) FROM counter_day WHERE robot = 'r1'") == [(0,)]
-    assert read(tmp_path, "SELECT COUNT(*) FROM counter_hour WHERE robot = 'r2'")[0][0] > 0
+    assert store_sql("SELECT COALESCE(SUM(n), 0) FROM window_chunks WHERE robot = 'r2'") == [(5,)]
+    assert store_sql("SELECT COUNT(*) FROM counter_day WHERE robot = 'r1'") == [(0,)]
+    assert store_sql("SELECT COUNT(*) FROM counter_hour WHERE robot = 'r2'")[0][0] > 0
     assert stats.retention_deleted.value(table="window_chunks") >= 1
 
 
-def test_store_writer_survives_an_item_it_cannot_store(tmp_path):
-    writer, stats = make_writer(tmp_path)
+def test_store_writer_survives_an_item_it_cannot_store(store_url, store_sql):
+    writer, stats = make_writer(store_url)
     acked = []
     broken = Queued(Telemetry("r1", "acme", "s1", "00000000000000aa", NOW, None), NOW, 1,  # a bug's input
                     ack=lambda: acked.append("broken"))
@@ -122,17 +116,17 @@ def test_store_writer_survives_an_item_it_cannot_store(tmp_path):
     writer.stop()
     assert sorted(acked) == ["broken", "good"]
     assert stats.rejects.value(reason="internal_error") == 1
-    assert read(tmp_path, "SELECT COALESCE(SUM(n), 0) FROM window_chunks") == [(2,)]
+    assert store_sql("SELECT COALESCE(SUM(n), 0) FROM window_chunks") == [(2,)]
 
 
-def test_store_writer_rollups_equal_a_window_by_window_sum_across_hours_and_days(tmp_path):
+def test_store_writer_rollups_equal_a_window_by_window_sum_across_hours_and_days(store_url, store_sql):
     """Rollups are summed per flush (per robot and hour, days from hours): they must equal the
     plain window-by-window sums, across hour and day boundaries, with gauges' n/sum/min/max."""
     import random
     from collections import defaultdict
 
     rng = random.Random(5)
-    writer, _ = make_writer(tmp_path, flush_windows=5000)
+    writer, _ = make_writer(store_url, flush_windows=5000)
     day_start = NOW - NOW % DAY - DAY
     expected_hour, expected_day = defaultdict(int), defaultdict(int)
     gauges = defaultdict(list)
@@ -156,9 +150,9 @@ def test_store_writer_rollups_equal_a_window_by_window_sum_across_hours_and_days
     writer.start()
     assert writer.drain(10)
     writer.stop()
-    assert dict(((r, m, b), t) for r, m, b, t in read(tmp_path, "SELECT * FROM counter_hour")) == expected_hour
-    assert dict(((r, m, b), t) for r, m, b, t in read(tmp_path, "SELECT * FROM counter_day")) == expected_day
-    stored = {(r, b): (n, total, low, high) for r, _, b, n, total, low, high in read(tmp_path, "SELECT * FROM gauge_hour")}
+    assert dict(((r, m, b), t) for r, m, b, t in store_sql("SELECT * FROM counter_hour")) == expected_hour
+    assert dict(((r, m, b), t) for r, m, b, t in store_sql("SELECT * FROM counter_day")) == expected_day
+    stored = {(r, b): (n, total, low, high) for r, _, b, n, total, low, high in store_sql("SELECT * FROM gauge_hour")}
     assert set(stored) == set(gauges)
     for key, values in gauges.items():
         n, total, low, high = stored[key]

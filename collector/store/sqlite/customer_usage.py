@@ -67,7 +67,7 @@ def deltas(day: dict[tuple[str, str, int], int], owner: dict[str, str]) -> dict[
 def add(conn: sqlite3.Connection, rows: dict[tuple[int, str, str], int], hourly: bool = False) -> None:
     """Add ``deltas`` to ``customer_day`` (``hourly``: of hour buckets, to ``customer_hour``)."""
     if rows:
-        conn.executemany(UPSERT_HOUR if hourly else UPSERT, [(*k, v) for k, v in rows.items() if v])
+        conn.executemany(UPSERT_HOUR if hourly else UPSERT, sorted((*k, v) for k, v in rows.items() if v))  # key order
 
 
 def move(conn: sqlite3.Connection, robot: str, old: str, new: str) -> None:

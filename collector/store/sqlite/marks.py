@@ -20,7 +20,7 @@ UPSERT = ("INSERT INTO rollup_marks (grain, bucket_ms, rev) VALUES (?, ?, 1) "
 
 def touch(conn: sqlite3.Connection, hours: Iterable[int], days: Iterable[int]) -> None:
     """Bump the revision of every hour and day bucket this write added to."""
-    rows = [("counter_hour", b) for b in set(hours)] + [("counter_day", b) for b in set(days)]
+    rows = sorted([("counter_day", b) for b in set(days)] + [("counter_hour", b) for b in set(hours)])  # key order
     if rows:
         conn.executemany(UPSERT, rows)
 
