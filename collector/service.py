@@ -24,6 +24,7 @@ import sys
 from aiohttp import web
 
 from collector.alerts.evaluator import Evaluator, settings_of
+from collector.alerts.leader import Leadership
 from collector.alerts.notify import Notifier
 from collector.app import create_app, wall_clock_ms
 from collector.http.listener import start_listener
@@ -32,12 +33,14 @@ from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
-from collector.store import Store, open_store
+from collector.store import Store, is_postgres, open_lease, open_store
 from collector.store.lock import StoreInUse, StoreLock
 from collector.store.writer_process import WriterProcess
 from protocol.logs import get_logger
 
 log = get_logger("collector.service")
+#: the longest wait between two asks of the evaluator's lease (a survivor's takeover delay)
+LEASE_CHECK_S = 5.0
 
 
 class Collector:
@@ -109,8 +112,11 @@ async def serve(config, collector: Collector) -> None:
     settings = settings_of(config)
     evaluator = Evaluator(store, settings, wall_clock_ms)
     notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
-    evaluator.start()
-    notifier.start()
+    # only the lease's holder evaluates and notifies (on SQLite: always this one); asked at least
+    # once per cycle, so a survivor takes over within one check of the holder's death
+    leadership = Leadership(store.lease or open_lease(str(config.collector.db)), (evaluator, notifier),
+                            check_s=min(float(settings["health"]["interval_s"]), LEASE_CHECK_S))
+    leadership.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -119,8 +125,7 @@ async def serve(config, collector: Collector) -> None:
         await stop.wait()
     finally:
         log.info("collector_stopping")
-        await notifier.stop()
-        await evaluator.stop()
+        await leadership.stop()            # the notifier, then the evaluator; the lease given up
         if listener is not None:
             listener.close()
         await runner.cleanup()
@@ -132,9 +137,12 @@ def run(config) -> int:
 
     Order: the store's lock first (a second collector on the same store exits before it connects
     to anything), the store, HTTP, and only then the broker."""
-    lock = StoreLock(config.collector.db)
+    # SQLite: one collector per store file.  PostgreSQL: several collectors share the database by
+    # design (each its own client id; the lease picks the evaluator), and there is no file to lock
+    lock = None if is_postgres(config.collector.db) else StoreLock(config.collector.db)
     try:
-        lock.acquire()
+        if lock is not None:
+            lock.acquire()
     except StoreInUse as exc:
         return _refuse(str(exc))
     store = open_store(config.collector.db)
@@ -146,7 +154,8 @@ def run(config) -> int:
     finally:
         collector.stop()
         store.close()
-        lock.release()
+        if lock is not None:
+            lock.release()
     log.info("collector_stopped")
     return 0
 

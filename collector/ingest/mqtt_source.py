@@ -26,6 +26,8 @@ from protocol.logs import FailureLog, get_logger
 from protocol.topics import subscriptions
 
 log = get_logger("collector.ingest")
+#: MQTT 5 DISCONNECT reason code 0x8E: another connection took over our client id's session
+SESSION_TAKEN_OVER = 0x8E
 
 
 def connect_cause(exc: BaseException | None) -> str:
@@ -133,6 +135,12 @@ class MqttSource:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
         self.stats.connected.set(0)
+        if getattr(reason_code, "value", None) == SESSION_TAKEN_OVER:
+            # another client connected with our client id: two collectors configured alike (a
+            # shared group needs one id per collector); each would keep taking the session over
+            log.error("broker_session_taken_over", client_id=self.cfg.client_id,
+                      hint="give each collector its own [mqtt] client_id")
+            return
         log.warning("broker_disconnected", reason=str(reason_code))
 
     def _on_message(self, client, userdata, msg):

@@ -27,4 +27,4 @@ def open_postgres(url: str) -> Store:
     return Store(url=url, ingest=PgIngestStore(url), registry=PgRegistryStore(url),
                  health=MissingPart("health"), alerts=PgAlertStore(url, evaluator),
                  outbox=PgOutboxStore(url), reads=MissingPart("reads"),
-                 open_alerts=lambda: PgAlertStore(url))
+                 open_alerts=lambda: PgAlertStore(url), handover=MissingPart("handover"))
