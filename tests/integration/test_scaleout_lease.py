@@ -134,3 +134,15 @@ async def test_leadership_postgres_one_notifier_and_every_webhook_once_across_a_
             await leadership.stop()
             outbox.close()
             lease.close()
+
+
+def test_outbox_postgres_orphans_dead_lettered_with_no_webhook_configured(pg_url):
+    """The notifier's housekeeping with no webhook left (``NOT IN ()`` is SQLite's only)."""
+    open_store(pg_url).close()
+    queue(pg_url, ["gone-1", "gone-2"], target="gone")
+    outbox = PgOutboxStore(pg_url)
+    try:
+        assert outbox.dead_letter_orphans([], 3_000) == {"gone": 2}
+        assert outbox.dead_letter_orphans([], 4_000) == {}
+    finally:
+        outbox.close()
