@@ -110,12 +110,14 @@ async def serve(config, collector: Collector) -> None:
     log.info("collector_started", db=str(config.collector.db), broker=f"{config.mqtt.host}:"
              f"{config.mqtt.port}", client_id=config.mqtt.client_id)
     settings = settings_of(config)
+    lease = store.lease or open_lease(str(config.collector.db))
     evaluator = Evaluator(store, settings, wall_clock_ms)
-    notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms)
+    notifier = Notifier(store.outbox, settings["notify"], wall_clock_ms, allowed=lease.hold)
     # only the lease's holder evaluates and notifies (on SQLite: always this one); asked at least
     # once per cycle, so a survivor takes over within one check of the holder's death
-    leadership = Leadership(store.lease or open_lease(str(config.collector.db)), (evaluator, notifier),
-                            check_s=min(float(settings["health"]["interval_s"]), LEASE_CHECK_S))
+    check_s = min(float(settings["health"]["interval_s"]), LEASE_CHECK_S)
+    leadership = Leadership(lease, (evaluator,), check_s, after_handover=(notifier,),
+                            grace_s=float(settings["notify"]["timeout_s"]) + check_s)
     leadership.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
