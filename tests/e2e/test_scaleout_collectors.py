@@ -177,9 +177,12 @@ def test_scaleout_alerts_fire_once_and_webhooks_arrive_once_when_the_evaluator_d
         wait_until(lambda: leader(survivor), 2 * INTERVAL_S + 1, 0.1, "the survivor to take the role",
                    (survivor.proc,))
         assert time.monotonic() - killed_at <= 2 * INTERVAL_S + 1
-        wait_until(lambda: len(hook.keys) >= 12, 30, 0.2, "the second fleet's alerts' webhooks", (survivor.proc,))
+        # Mosquitto keeps handing the dead member a share of new messages (mosquitto#2662): they
+        # reach the store when it is back, as systemd would bring it back; it comes back a standby
         holder.restart()
-        time.sleep(3 * INTERVAL_S)  # more cycles on the survivor, a restarted standby: nothing again
+        wait_until(lambda: len(hook.keys) >= 12, 30, 0.2, "the second fleet's alerts' webhooks",
+                   (survivor.proc, holder.proc))
+        time.sleep(3 * INTERVAL_S)  # more cycles of the survivor beside a standby: nothing again
         robots = {r.id for r in first.robots + second.robots}
         fired = firing_transitions(pg_url)
         assert {s for (rule, s) in fired if rule == "robot_offline"} == robots
