@@ -75,7 +75,7 @@ async def deliver_webhook(outbox: OutboxStore, session: aiohttp.ClientSession, h
         count_dead(hook["name"], "expired", outbox.dead_letter_expired(hook["name"], now - cfg["max_age_s"] * 1000, now))
     delivered = 0
     for d in outbox.due(hook["name"], clock(), BATCH):
-        if allowed is not None and not allowed():
+        if allowed is not None and not await asyncio.to_thread(allowed):  # a database round trip
             break
         error = await post(session, hook, d, cfg["timeout_s"])
         if error is None:
