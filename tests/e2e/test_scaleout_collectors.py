@@ -58,6 +58,7 @@ def test_scaleout_shared_group_stores_the_ledger_once_through_a_kill(collectors,
     # exactly one evaluator
     wait_until(lambda: leader(a) or leader(b), 10, 0.2, "an evaluator", [c.proc for c in collectors])
     assert [leader(a), leader(b)].count(True) == 1
+    assert [c.healthz()["evaluator"] for c in collectors] == [leader(a), leader(b)]
     fleet = Fleet(24, seed=16)
     pub = make_publisher(broker.port)
     publish(fleet, pub, rounds=3)
