@@ -100,7 +100,12 @@ class Leadership(Background):
 
     async def run(self) -> None:
         while True:
-            await self.check()
+            try:
+                await self.check()
+            except Exception:  # a bug must not end the asking: the roles would run on unchecked
+                log.exception("evaluator_role_check_failed")
+                if self.running:
+                    await self._stop_roles()
             await asyncio.sleep(self.check_s)
 
     async def stop(self) -> None:
