@@ -1,4 +1,5 @@
-"""Several collectors on one PostgreSQL store and one Mosquitto (issue 16), as real processes:
+"""Several collectors on one PostgreSQL store and one Mosquitto (issue 16), as real processes (three,
+then two with webhooks):
 the same ``[mqtt] shared_group`` splits the ingest between them and the ledger is stored exactly
 once in total; ``kill -9`` of one mid-flow loses and doubles nothing once it is back (Mosquitto
 keeps its share queued in its persistent session, mosquitto#2662); the evaluator's role is held
@@ -46,45 +47,53 @@ def publish(fleet: Fleet, pub, rounds: int, per_batch: int = 4) -> None:
 def collectors(tmp_path, broker, pg_url):
     cols = [new_collector(tmp_path / f"c{i}", broker, **{
         "collector.db": pg_url, "mqtt.shared_group": "collectors", "mqtt.client_id": f"robopulse-collectors-c{i}",
-        "health.interval_s": INTERVAL_S}) for i in range(2)]
+        "health.interval_s": INTERVAL_S}) for i in range(3)]
     yield cols
     terminate_all(cols)
 
 
+def leaders(cols) -> list[bool]:
+    return [leader(c) for c in cols]
+
+
 def test_scaleout_shared_group_stores_the_ledger_once_through_a_kill(collectors, broker, pg_url, make_publisher):
-    a, b = collectors
+    """Three collectors in one group: the ledger is stored once in total, split between them;
+    kill -9 of the evaluator's collector mid-flow: the others keep storing, one of them takes the
+    role within two cycles; back with its client id, the killed one's waiting share arrives."""
     for col in collectors:
         col.start()
-    # exactly one evaluator
-    wait_until(lambda: leader(a) or leader(b), 10, 0.2, "an evaluator", [c.proc for c in collectors])
-    assert [leader(a), leader(b)].count(True) == 1
-    assert [c.healthz()["evaluator"] for c in collectors] == [leader(a), leader(b)]
+    procs = [c.proc for c in collectors]
+    wait_until(lambda: any(leaders(collectors)), 10, 0.2, "an evaluator", procs)
+    assert leaders(collectors).count(True) == 1                       # exactly one evaluator
+    assert [c.healthz()["evaluator"] for c in collectors] == leaders(collectors)
     fleet = Fleet(24, seed=16)
     pub = make_publisher(broker.port)
     publish(fleet, pub, rounds=3)
     pub.wait_all()
-    wait_until(lambda: stored(pg_url)[0] == dict(fleet.ledger), 30, 0.2, "the first ledger stored",
-               [c.proc for c in collectors])
+    wait_until(lambda: stored(pg_url)[0] == dict(fleet.ledger), 30, 0.2, "the first ledger stored", procs)
     # the load was split: each collector stored some of it, together all of it once
     firsts = [c.metric("robopulse_store_windows_stored_total") for c in collectors]
     assert all(n > 0 for n in firsts), firsts
     assert sum(firsts) == len(fleet.windows)
 
-    # kill -9 the evaluator's collector mid-flow; the survivor keeps storing and takes the role
-    holder, survivor = (a, b) if leader(a) else (b, a)
+    # kill -9 the evaluator's collector mid-flow; the others keep storing and one takes the role
+    holder = collectors[leaders(collectors).index(True)]
+    others = [c for c in collectors if c is not holder]
     publish(fleet, pub, rounds=2)
     holder.proc.kill9()
     killed_at = time.monotonic()
-    before = survivor.metric("robopulse_store_windows_stored_total")
+    before = [c.metric("robopulse_store_windows_stored_total") for c in others]
     publish(fleet, pub, rounds=2)
-    wait_until(lambda: leader(survivor), 2 * INTERVAL_S + 1, 0.1, "the survivor to take the evaluator's role",
-               (survivor.proc,))
+    wait_until(lambda: any(leaders(others)), 2 * INTERVAL_S + 1, 0.1, "a survivor to take the evaluator's role",
+               [c.proc for c in others])
     assert time.monotonic() - killed_at <= 2 * INTERVAL_S + 1
+    assert leaders(others).count(True) == 1
+    successor = others[leaders(others).index(True)]
     pub.wait_all()
-    wait_until(lambda: survivor.metric("robopulse_store_windows_stored_total") > before, 20, 0.2,
-               "the survivor to keep storing", (survivor.proc,))
+    wait_until(lambda: all(c.metric("robopulse_store_windows_stored_total") > n for c, n in zip(others, before)),
+               20, 0.2, "the survivors to keep storing", [c.proc for c in others])
 
-    # what the broker had handed to the killed one and it had not acknowledged waits in its session
+    # what the broker had handed to the killed one, and went on handing it, waits in its session
     # (mosquitto#2662); it comes back with its client id: that share arrives, nothing twice
     holder.restart()
     wait_until(lambda: stored(pg_url)[0] == dict(fleet.ledger), 40, 0.3, "the whole ledger stored",
@@ -92,7 +101,7 @@ def test_scaleout_shared_group_stores_the_ledger_once_through_a_kill(collectors,
     rollups, windows = stored(pg_url)
     assert len(windows) == len(set(windows)) == len(fleet.windows)
     assert set(windows) == set(fleet.windows)
-    assert [leader(a), leader(b)].count(True) == 1 and leader(survivor)  # the role stays where it went
+    assert leaders(collectors).count(True) == 1 and leader(successor)  # the role stays where it went
     per_robot = defaultdict(int)
     for robot, _stream, _seq in windows:
         per_robot[robot] += 1
