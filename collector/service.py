@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 
 from aiohttp import web
 
@@ -166,3 +167,62 @@ def _refuse(reason: str) -> int:
     log.error("collector_refused_to_start", reason=reason)
     print(f"robopulse collector: cannot start: {reason}", file=sys.stderr)
     return 1
+
+
+def leave_group(config, quiet_s: float = 3.0, timeout_s: float = 600.0) -> int:
+    """``robopulse collector leave-group``: retire a collector of a shared group for good.
+
+    Why: a broker keeps a persistent session that is gone (its collector stopped or killed) as a
+    member of the group; Mosquitto goes on handing it its turn of the group's messages until it
+    returns or the session expires (mosquitto#2662), so stopping a collector is not leaving.  This
+    connects with the collector's client id (``[mqtt] client_id``, or the one derived for its
+    host), stores what the broker kept for it, unsubscribes, waits until all it received is
+    committed and acknowledged, and disconnects with a session expiry of 0: the broker drops the
+    session.  Run it with the retired collector's config (its client id) while that collector is
+    stopped.  0 when the session is gone; 1 when it could not connect or drain in time."""
+    if not config.mqtt.shared_group:
+        return _refuse("leave-group is for a collector of a shared group ([mqtt] shared_group)")
+    lock = None if is_postgres(config.collector.db) else StoreLock(config.collector.db)
+    try:
+        if lock is not None:
+            lock.acquire()
+    except StoreInUse as exc:
+        return _refuse(str(exc))
+    store = open_store(config.collector.db)
+    collector = Collector(config, store=store, lock=lock)
+    source = collector.source
+    try:
+        collector.start()
+        if not source.connected.wait(30):
+            return _refuse(f"cannot subscribe at {source.broker} as {config.mqtt.client_id}")
+        deadline = time.monotonic() + timeout_s
+
+        def settle() -> bool:
+            """Wait until nothing arrived for ``quiet_s`` and all received is committed and acked."""
+            seen, since = -1, time.monotonic()
+            while time.monotonic() < deadline:
+                if source.received != seen:
+                    seen, since = source.received, time.monotonic()
+                elif time.monotonic() - since >= quiet_s and source.acked >= seen \
+                        and collector.writer.backlog_messages() == 0:
+                    return True
+                time.sleep(0.1)
+            return False
+
+        if not settle():   # what the broker kept for this session
+            return _refuse("the session's messages were not all stored in time")
+        if not source.leave():
+            return _refuse("the broker did not confirm the unsubscribe")
+        if not settle():   # what was under way when the broker took the unsubscribe
+            return _refuse("the session's messages were not all stored in time")
+        source.end_session()
+        log.info("shared_group_left", client_id=config.mqtt.client_id, group=config.mqtt.shared_group,
+                 messages=source.received)
+        print(f"robopulse collector: {config.mqtt.client_id} left group {config.mqtt.shared_group}: "
+              f"{source.received} waiting messages stored, the broker dropped its session")
+        return 0
+    finally:
+        collector.stop()
+        store.close()
+        if lock is not None:
+            lock.release()

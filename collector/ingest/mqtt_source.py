@@ -59,6 +59,8 @@ class MqttSource:
         self.filters = subscriptions(mq.topic_prefix, mq.shared_group or None)
         self.connected = threading.Event()
         self._generation = 0          # bumps on every connect: acks of an older connection are dropped
+        self.received = 0             # QoS 1 messages received, and acknowledged (leave-group waits on them)
+        self.acked = 0
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=mq.client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
@@ -102,6 +104,26 @@ class MqttSource:
         not: the broker sends it again on the new one, and the store drops the copy."""
         if generation == self._generation:
             self.client.ack(mid, qos)
+            self.acked += 1
+
+    def leave(self, timeout: float = 10.0) -> bool:
+        """Leave the shared group for good (``robopulse collector leave-group``), step one:
+        unsubscribe, so the broker hands this session no more messages; True once it confirmed."""
+        done = threading.Event()
+        self.client.on_unsubscribe = lambda *args: done.set()
+        self.client.unsubscribe(self.filters)
+        return done.wait(timeout)
+
+    def end_session(self) -> None:
+        """Step two, after everything received is committed and acknowledged: disconnect with a
+        session expiry of 0, so the broker drops the session (MQTT 5) instead of keeping it, and a
+        share of the group's messages in it, for ``session_expiry_s`` (mosquitto#2662)."""
+        props = Properties(PacketTypes.DISCONNECT)
+        props.SessionExpiryInterval = 0
+        self.client.disconnect(properties=props)
+        self.client.loop_stop()
+        self.connected.clear()
+        self.stats.connected.set(0)
 
     # ---------------------------------------------------------------- callbacks (paho's thread)
 
@@ -148,4 +170,6 @@ class MqttSource:
             topic = msg.topic
         except UnicodeDecodeError:  # not a robopulse topic: the writer rejects it as bad_topic
             topic = msg._topic.decode("utf-8", "replace")
+        if msg.qos:
+            self.received += 1
         self.sink.receive(topic, msg.payload, (msg.mid, msg.qos, self._generation) if msg.qos else None)

@@ -8,6 +8,7 @@ by exactly one collector and moves to the survivor within two cycles of the hold
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections import Counter, defaultdict
 
@@ -16,7 +17,7 @@ import pytest
 from collector.store.postgres.db import connect
 from collector.store.sqlite.raw import all_windows
 from tests.plugins.collector import Fleet, new_collector, terminate_all
-from tests.support.procs import wait_until
+from tests.support.procs import robopulse_cmd, wait_until
 
 INTERVAL_S = 2  # health.interval_s: the evaluator's cycle, and so the lease's longest check
 
@@ -214,3 +215,40 @@ def test_scaleout_alerts_fire_once_and_webhooks_arrive_once_when_the_evaluator_d
     finally:
         terminate_all(cols)
         hook.close()
+
+
+def test_scaleout_leave_group_hands_a_dead_collectors_share_back(tmp_path, broker, pg_url, make_publisher):
+    """A collector killed for good keeps a share of the group's new messages in its session
+    (mosquitto#2662); ``robopulse collector leave-group`` with its config stores them and has the
+    broker drop the session: from then on the survivor gets every message."""
+    cols = [new_collector(tmp_path / f"l{i}", broker, **{
+        "collector.db": pg_url, "mqtt.shared_group": "collectors", "mqtt.client_id": f"robopulse-collectors-l{i}",
+        "health.interval_s": INTERVAL_S}) for i in range(2)]
+    try:
+        for col in cols:
+            col.start()
+        gone, survivor = cols
+        fleet = Fleet(24, seed=31)
+        pub = make_publisher(broker.port)
+        publish(fleet, pub, rounds=1)
+        pub.wait_all()
+        wait_until(lambda: stored(pg_url)[0] == dict(fleet.ledger), 30, 0.2, "the first round stored", (survivor.proc,))
+        gone.proc.kill9()
+        publish(fleet, pub, rounds=2)
+        pub.wait_all()
+        time.sleep(3)
+        assert len(stored(pg_url)[1]) < len(fleet.windows)  # the dead one's share waits in its session
+        done = subprocess.run(robopulse_cmd("collector", "leave-group", "--config", str(gone.config), "--quiet-s", "2"),
+                              capture_output=True, text=True, timeout=90)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "left group collectors" in done.stdout
+        wait_until(lambda: stored(pg_url)[0] == dict(fleet.ledger), 20, 0.2, "the dead one's share stored",
+                   (survivor.proc,))
+        publish(fleet, pub, rounds=2)     # the dead collector stays down: the survivor gets all of it
+        pub.wait_all()
+        wait_until(lambda: stored(pg_url)[0] == dict(fleet.ledger), 20, 0.2, "every later message stored",
+                   (survivor.proc,))
+        windows = stored(pg_url)[1]
+        assert len(windows) == len(set(windows)) == len(fleet.windows) == 24 * 5 * 4
+    finally:
+        terminate_all(cols)
