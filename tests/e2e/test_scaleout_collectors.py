@@ -238,7 +238,9 @@ def test_scaleout_leave_group_hands_a_dead_collectors_share_back(tmp_path, broke
         pub.wait_all()
         time.sleep(3)
         assert len(stored(pg_url)[1]) < len(fleet.windows)  # the dead one's share waits in its session
-        done = subprocess.run(robopulse_cmd("collector", "leave-group", "--config", str(gone.config), "--quiet-s", "2"),
+        # from the survivor's config, naming the retired one's client id (as from another host)
+        done = subprocess.run(robopulse_cmd("collector", "leave-group", "--config", str(survivor.config),
+                                            "--client-id", "robopulse-collectors-l0", "--quiet-s", "2"),
                               capture_output=True, text=True, timeout=90)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "left group collectors" in done.stdout
