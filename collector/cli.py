@@ -28,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     acl.add_argument("--config", required=True, help="TOML config file ([collector] db, [mqtt] username, "
                                                      "password, topic_prefix)")
     acl.add_argument("--out", required=True, help="folder for acl_file, password_file, credentials.csv")
+    leave = sub.add_parser("leave-group", help="retire a collector of a shared group for good: store what the "
+                                              "broker kept for its session, then have the broker drop the session")
+    leave.add_argument("--config", required=True, help="the retired collector's TOML config (its [mqtt] client_id)")
+    leave.add_argument("--client-id", default=None, help="the retired collector's MQTT client id (default: the "
+                                                         "config's; a derived one is this host's)")
+    leave.add_argument("--quiet-s", type=float, default=3.0, help="seconds without a message that mean the "
+                                                                  "session's queue is drained")
     _add_import_events(sub)
     _add_report(sub)
     _add_import_goals(sub)
@@ -86,6 +93,12 @@ def main(argv: list[str]) -> int:
         from collector.service import run
 
         return run(config)
+    if args.command == "leave-group":
+        from collector.service import leave_group
+
+        if args.client_id:
+            config = config.replace(mqtt=config.mqtt.replace(client_id=args.client_id))
+        return leave_group(config, quiet_s=args.quiet_s)
     from collector.store import open_store
 
     if args.command == "import-events":

@@ -11,12 +11,14 @@ file (tests, benchmarks).  Both return a frozen ``protocol.config.Values``: ``co
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from typing import Any
 
 from protocol.config import (REQUIRED, ConfigError, Option, Values, at_least, from_mapping, host_port,
                              in_range, positive, read_toml)
 from protocol.mqtt_options import check_mqtt, mqtt_options
+from protocol.topics import is_valid_id
 
 from collector.alerts import notify_settings
 from collector.alerts import settings as alert_settings
@@ -39,6 +41,30 @@ def _person(value: str) -> str | None:
     if value in RESERVED_ACTORS:
         return f"{value!r} is the alert engine's own name"
     return None
+
+
+def _group(value: str) -> str | None:
+    if value and not is_valid_id(value):
+        return "must be empty or lower-case letters, digits, - and _ (at most 64), starting with a letter or digit"
+    return None
+
+
+def _client_id(value: str) -> str | None:
+    if len(value) > 128 or any(c in value for c in "+#/\x00") or value != value.strip():
+        return "must be at most 128 characters without spaces around it, +, #, / or NUL"
+    return None
+
+
+def derived_client_id(shared_group: str, host: str | None = None) -> str:
+    """The MQTT client id when ``[mqtt] client_id`` is empty.  Alone: ``robopulse-collector`` (the
+    first release's fixed id, so an upgraded collector finds its session).  In a shared group each
+    collector needs its own id, stable across restarts so that a restarted collector gets back the
+    session (and the share of messages the broker queued for it): the group and the host name."""
+    if not shared_group:
+        return "robopulse-collector"
+    host = (host or socket.gethostname()).split(".")[0].lower()
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in host) or "host"
+    return f"robopulse-{shared_group}-{host}"[:128]
 
 
 #: the keys of one ``[[http.tokens]]`` table (without ``name`` it is named ``token<i>``)
@@ -73,8 +99,10 @@ OPTIONS: tuple[Option, ...] = (
            "tolerated clock skew of a status ts: one further ahead is replaced by the receive time",
            in_range(0, 86400)),
     *mqtt_options(host="127.0.0.1", keepalive_s=30, keepalive_doc="MQTT keepalive"),
-    Option("mqtt", "client_id", str, "robopulse-collector", "fixed client id: the broker keeps its session"),
-    Option("mqtt", "shared_group", str, "", "subscribe as $share/<group>/... to split a fleet"),
+    Option("mqtt", "client_id", str, "", "fixed client id: the broker keeps its session (empty: "
+           "robopulse-collector, or robopulse-<shared_group>-<host name> in a shared group)", _client_id),
+    Option("mqtt", "shared_group", str, "", "subscribe as $share/<group>/... to split a fleet between "
+           "collectors (same group on each; lower-case letters, digits, - and _)", _group),
     Option("mqtt", "session_expiry_s", int, 7 * 86400, "how long the broker keeps the session while down",
            positive),
     Option("mqtt", "receive_maximum", int, 5000,
@@ -111,7 +139,8 @@ def load_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -
         raise ConfigError("http.tls_key" if cfg.http.tls_cert else "http.tls_cert",
                           "tls_cert and tls_key go together")
     tokens = tuple(t if t.name else t.replace(name=f"token{i}") for i, t in enumerate(cfg.http.tokens))
-    return Values(cfg, http=cfg.http.replace(tokens=tokens),
+    mqtt = cfg.mqtt if cfg.mqtt.client_id else cfg.mqtt.replace(client_id=derived_client_id(cfg.mqtt.shared_group))
+    return Values(cfg, http=cfg.http.replace(tokens=tokens), mqtt=mqtt,
                   health=health_settings.parse(raw.get("health")),
                   alerts=alert_settings.parse(raw.get("alerts")),
                   notify=notify_settings.parse(raw.get("notify")))

@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 
 from aiohttp import web
 
 from collector.alerts.evaluator import Evaluator, settings_of
+from collector.alerts.leader import Leadership
 from collector.alerts.notify import Notifier
 from collector.app import create_app, wall_clock_ms
 from collector.http.listener import start_listener
@@ -32,12 +34,14 @@ from collector.ingest.intake import Intake
 from collector.ingest.mqtt_source import MqttSource
 from collector.ingest.stats import IngestStats
 from collector.metrics import REGISTRY, Registry
-from collector.store import Store, open_store
+from collector.store import Store, is_postgres, open_lease, open_store
 from collector.store.lock import StoreInUse, StoreLock
 from collector.store.writer_process import WriterProcess
 from protocol.logs import get_logger
 
 log = get_logger("collector.service")
+#: the longest wait between two asks of the evaluator's lease (a survivor's takeover delay)
+LEASE_CHECK_S = 5.0
 
 
 class Collector:
@@ -107,10 +111,15 @@ async def serve(config, collector: Collector) -> None:
     log.info("collector_started", db=str(config.collector.db), broker=f"{config.mqtt.host}:"
              f"{config.mqtt.port}", client_id=config.mqtt.client_id)
     settings = settings_of(config)
+    lease = store.lease or open_lease(str(config.collector.db))
     evaluator = Evaluator(store, settings, wall_clock_ms)
-    notifier = Notifier(store.outbox, settings.notify, wall_clock_ms)
-    evaluator.start()
-    notifier.start()
+    notifier = Notifier(store.outbox, settings.notify, wall_clock_ms, allowed=lease.hold)
+    # only the lease's holder evaluates and notifies (on SQLite: always this one); asked at least
+    # once per cycle, so a survivor takes over within one check of the holder's death
+    check_s = min(float(settings.health.interval_s), LEASE_CHECK_S)
+    leadership = Leadership(lease, (evaluator,), check_s, after_handover=(notifier,),
+                            grace_s=float(settings.notify.timeout_s) + check_s)
+    leadership.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -119,8 +128,7 @@ async def serve(config, collector: Collector) -> None:
         await stop.wait()
     finally:
         log.info("collector_stopping")
-        await notifier.stop()
-        await evaluator.stop()
+        await leadership.stop()            # the notifier, then the evaluator; the lease given up
         if listener is not None:
             listener.close()
         await runner.cleanup()
@@ -132,9 +140,12 @@ def run(config) -> int:
 
     Order: the store's lock first (a second collector on the same store exits before it connects
     to anything), the store, HTTP, and only then the broker."""
-    lock = StoreLock(config.collector.db)
+    # SQLite: one collector per store file.  PostgreSQL: several collectors share the database by
+    # design (each its own client id; the lease picks the evaluator), and there is no file to lock
+    lock = None if is_postgres(config.collector.db) else StoreLock(config.collector.db)
     try:
-        lock.acquire()
+        if lock is not None:
+            lock.acquire()
     except StoreInUse as exc:
         return _refuse(str(exc))
     store = open_store(config.collector.db)
@@ -146,7 +157,8 @@ def run(config) -> int:
     finally:
         collector.stop()
         store.close()
-        lock.release()
+        if lock is not None:
+            lock.release()
     log.info("collector_stopped")
     return 0
 
@@ -155,3 +167,62 @@ def _refuse(reason: str) -> int:
     log.error("collector_refused_to_start", reason=reason)
     print(f"robopulse collector: cannot start: {reason}", file=sys.stderr)
     return 1
+
+
+def leave_group(config, quiet_s: float = 3.0, timeout_s: float = 600.0) -> int:
+    """``robopulse collector leave-group``: retire a collector of a shared group for good.
+
+    Why: a broker keeps a persistent session that is gone (its collector stopped or killed) as a
+    member of the group; Mosquitto goes on handing it its turn of the group's messages until it
+    returns or the session expires (mosquitto#2662), so stopping a collector is not leaving.  This
+    connects with the collector's client id (``[mqtt] client_id``, or the one derived for its
+    host), stores what the broker kept for it, unsubscribes, waits until all it received is
+    committed and acknowledged, and disconnects with a session expiry of 0: the broker drops the
+    session.  Run it with the retired collector's config (its client id) while that collector is
+    stopped.  0 when the session is gone; 1 when it could not connect or drain in time."""
+    if not config.mqtt.shared_group:
+        return _refuse("leave-group is for a collector of a shared group ([mqtt] shared_group)")
+    lock = None if is_postgres(config.collector.db) else StoreLock(config.collector.db)
+    try:
+        if lock is not None:
+            lock.acquire()
+    except StoreInUse as exc:
+        return _refuse(str(exc))
+    store = open_store(config.collector.db)
+    collector = Collector(config, store=store, lock=lock)
+    source = collector.source
+    try:
+        collector.start()
+        if not source.connected.wait(30):
+            return _refuse(f"cannot subscribe at {source.broker} as {config.mqtt.client_id}")
+        deadline = time.monotonic() + timeout_s
+
+        def settle() -> bool:
+            """Wait until nothing arrived for ``quiet_s`` and all received is committed and acked."""
+            seen, since = -1, time.monotonic()
+            while time.monotonic() < deadline:
+                if source.received != seen:
+                    seen, since = source.received, time.monotonic()
+                elif time.monotonic() - since >= quiet_s and source.acked >= seen \
+                        and collector.writer.backlog_messages() == 0:
+                    return True
+                time.sleep(0.1)
+            return False
+
+        if not settle():   # what the broker kept for this session
+            return _refuse("the session's messages were not all stored in time")
+        if not source.leave():
+            return _refuse("the broker did not confirm the unsubscribe")
+        if not settle():   # what was under way when the broker took the unsubscribe
+            return _refuse("the session's messages were not all stored in time")
+        source.end_session()
+        log.info("shared_group_left", client_id=config.mqtt.client_id, group=config.mqtt.shared_group,
+                 messages=source.received)
+        print(f"robopulse collector: {config.mqtt.client_id} left group {config.mqtt.shared_group}: "
+              f"{source.received} waiting messages stored, the broker dropped its session")
+        return 0
+    finally:
+        collector.stop()
+        store.close()
+        if lock is not None:
+            lock.release()

@@ -65,15 +65,19 @@ async def post(session: aiohttp.ClientSession, hook: Values, d: Delivery, timeou
 
 
 async def deliver_webhook(outbox: OutboxStore, session: aiohttp.ClientSession, hook: Values, cfg: Values,
-                          clock: Callable[[], int]) -> int:
+                          clock: Callable[[], int], allowed: Callable[[], bool] | None = None) -> int:
     """One round of one webhook: dead-letter its rows past ``max_age_s``, then send its due rows in
     queue order up to the first failure (which starts the webhook's backoff); returns how many
-    were delivered.  Expiry runs here, not beside it, so a row is never given up mid-POST."""
+    were delivered.  Expiry runs here, not beside it, so a row is never given up mid-POST.
+    ``allowed``: asked before each POST (the store's lease: a collector that lost the evaluator's
+    role stops at once, not at its next check; collector/alerts/leader.py)."""
     if cfg.max_age_s:
         now = clock()
         count_dead(hook.name, "expired", outbox.dead_letter_expired(hook.name, now - cfg.max_age_s * 1000, now))
     delivered = 0
     for d in outbox.due(hook.name, clock(), BATCH):
+        if allowed is not None and not await asyncio.to_thread(allowed):  # a database round trip
+            break
         error = await post(session, hook, d, cfg.timeout_s)
         if error is None:
             outbox.mark_delivered(d.id, clock())
@@ -115,8 +119,10 @@ class Notifier(Background):
 
     task_name = "notify"
 
-    def __init__(self, outbox: OutboxStore, settings: Values, clock: Callable[[], int]):
+    def __init__(self, outbox: OutboxStore, settings: Values, clock: Callable[[], int],
+                 allowed: Callable[[], bool] | None = None):
         self.outbox = outbox
+        self.allowed = allowed  # asked before each POST: the store's lease (several collectors)
         self.settings = settings
         self.clock = clock
         super().__init__()
@@ -145,4 +151,4 @@ class Notifier(Background):
             loops.create_task(self._every("housekeeping", lambda: housekeep(self.outbox, cfg, self.clock)))
             for hook in cfg.webhooks:
                 loops.create_task(self._every(hook.name, lambda hook=hook: deliver_webhook(
-                    self.outbox, session, hook, cfg, self.clock)), name=f"notify-{hook.name}")
+                    self.outbox, session, hook, cfg, self.clock, self.allowed)), name=f"notify-{hook.name}")

@@ -35,6 +35,9 @@ async def healthz(request: web.Request) -> web.Response:
             body["status"] = "failing"
     if ingest is not None:
         body["mqtt"] = "connected" if ingest.connected.is_set() else "disconnected"
+    lease = getattr(services.get("store"), "lease", None)
+    if lease is not None:  # true on the one collector of a store that runs the health cycle (scale.md)
+        body["evaluator"] = bool(getattr(lease, "held", False))
     return web.json_response(body, status=503 if body["status"] == "failing" else 200)
 
 

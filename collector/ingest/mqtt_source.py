@@ -27,6 +27,8 @@ from protocol.logs import FailureLog, get_logger
 from protocol.topics import subscriptions
 
 log = get_logger("collector.ingest")
+#: MQTT 5 DISCONNECT reason code 0x8E: another connection took over our client id's session
+SESSION_TAKEN_OVER = 0x8E
 
 
 def connect_cause(exc: BaseException | None) -> str:
@@ -58,6 +60,8 @@ class MqttSource:
         self.filters = subscriptions(mq.topic_prefix, mq.shared_group or None)
         self.connected = threading.Event()
         self._generation = 0          # bumps on every connect: acks of an older connection are dropped
+        self.received = 0             # QoS 1 messages received, and acknowledged (leave-group waits on them)
+        self.acked = 0
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=mq.client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
@@ -101,6 +105,26 @@ class MqttSource:
         not: the broker sends it again on the new one, and the store drops the copy."""
         if generation == self._generation:
             self.client.ack(mid, qos)
+            self.acked += 1
+
+    def leave(self, timeout: float = 10.0) -> bool:
+        """Leave the shared group for good (``robopulse collector leave-group``), step one:
+        unsubscribe, so the broker hands this session no more messages; True once it confirmed."""
+        done = threading.Event()
+        self.client.on_unsubscribe = lambda *args: done.set()
+        self.client.unsubscribe(self.filters)
+        return done.wait(timeout)
+
+    def end_session(self) -> None:
+        """Step two, after everything received is committed and acknowledged: disconnect with a
+        session expiry of 0, so the broker drops the session (MQTT 5) instead of keeping it, and a
+        share of the group's messages in it, for ``session_expiry_s`` (mosquitto#2662)."""
+        props = Properties(PacketTypes.DISCONNECT)
+        props.SessionExpiryInterval = 0
+        self.client.disconnect(properties=props)
+        self.client.loop_stop()
+        self.connected.clear()
+        self.stats.connected.set(0)
 
     # ---------------------------------------------------------------- callbacks (paho's thread)
 
@@ -134,6 +158,12 @@ class MqttSource:
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
         self.stats.connected.set(0)
+        if getattr(reason_code, "value", None) == SESSION_TAKEN_OVER:
+            # another client connected with our client id: two collectors configured alike (a
+            # shared group needs one id per collector); each would keep taking the session over
+            log.error("broker_session_taken_over", client_id=self.cfg.client_id,
+                      hint="give each collector its own [mqtt] client_id")
+            return
         log.warning("broker_disconnected", reason=str(reason_code))
 
     def _on_message(self, client, userdata, msg):
@@ -141,4 +171,6 @@ class MqttSource:
             topic = msg.topic
         except UnicodeDecodeError:  # not a robopulse topic: the writer rejects it as bad_topic
             topic = msg._topic.decode("utf-8", "replace")
+        if msg.qos:
+            self.received += 1
         self.sink.receive(topic, msg.payload, (msg.mid, msg.qos, self._generation) if msg.qos else None)

@@ -14,10 +14,31 @@ def open_store(db: str) -> Store:
     if str(db).startswith(("postgresql://", "postgres://")):
         from collector.store.postgres import open_postgres
 
-        return open_postgres(str(db))
-    from collector.store.sqlite import open_sqlite
+        store = open_postgres(str(db))
+    else:
+        from collector.store.sqlite import open_sqlite
 
-    return open_sqlite(str(db))
+        store = open_sqlite(str(db))
+    if store.lease is None:
+        store.lease = open_lease(str(db))
+    return store
 
 
-__all__ = ["Store", "open_store"]
+def is_postgres(db: str) -> bool:
+    """Whether ``[collector] db`` names a PostgreSQL database (several collectors may share it)."""
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def open_lease(db: str):
+    """The evaluator's role (``seam.LeaseStore``) on the store behind ``[collector] db``: on
+    PostgreSQL an advisory lock (one collector of several evaluates), on SQLite always held."""
+    if str(db).startswith(("postgresql://", "postgres://")):
+        from collector.store.postgres.lease import PgLease
+
+        return PgLease(str(db))
+    from collector.store.sqlite.lease import SqliteLease
+
+    return SqliteLease()
+
+
+__all__ = ["Store", "is_postgres", "open_lease", "open_store"]

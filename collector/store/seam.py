@@ -12,6 +12,7 @@ Callers hold a ``Store`` (or just the part they need) and never see a connection
 | outbox     | the webhook notifier                   | delivery attempts, dead letters, trimming |
 | reads      | the HTTP API, exports, feed, counters  | nothing |
 | handover   | the API (contacts and notes, issue 15) | customer_contacts, customer_notes |
+| lease      | the service (which collector evaluates) | PostgreSQL: an advisory lock, no rows |
 
 In SQLite the evaluator's ``health`` and ``alerts`` parts share one write connection, so a cycle's
 health rows and the alert transitions they cause commit together (``sqlite/shared.py``).
@@ -531,6 +532,26 @@ class HandoverStore(Protocol):
     def close(self) -> None: ...
 
 
+# ------------------------------------------------------------------ lease (the evaluator's role)
+class LeaseStore(Protocol):
+    """Which collector runs the health and alert cycle and the webhook notifier (issue 16): exactly
+    one per store.  ``hold`` is asked again before each cycle: True while this collector holds the
+    role (taking it when free), False while another one does; a lease whose holder died is free
+    again (the holder's database session ended) so a survivor takes it at its next ask.
+
+    SQLite: always True (one collector per SQLite store, enforced by ``store/lock.py``).
+    PostgreSQL: a session-level advisory lock on a connection of its own (``postgres/lease.py``)."""
+
+    def hold(self) -> bool:
+        """Take or keep the role; True while held.  Never raises: a store it cannot reach is
+        "not held" (a collector cut off from the database must stop evaluating)."""
+
+    def release(self) -> None:
+        """Give the role up (a clean stop), so that another collector takes it at once."""
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class Store:
     """One backend's parts.  ``close()`` releases what the parts opened."""
@@ -547,9 +568,12 @@ class Store:
     open_alerts: Callable[[], AlertStore]
     #: contacts and notes (issue 15)
     handover: HandoverStore
+    #: the evaluator's role (issue 16); ``open_store`` sets it for the backend
+    lease: LeaseStore | None = None
 
     def close(self) -> None:
-        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads, self.handover):
+        for part in (self.ingest, self.registry, self.health, self.alerts, self.outbox, self.reads, self.handover,
+                     self.lease):
             close = getattr(part, "close", None)
             if close is not None:
                 close()

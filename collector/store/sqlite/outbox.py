@@ -45,7 +45,8 @@ class SqliteOutboxStore:
 
     def dead_letter_orphans(self, targets: Iterable[str], now_ms: int) -> dict[str, int]:
         marks = ",".join("?" * len(keep := tuple(targets)))
-        return self._dead_letter(f"target NOT IN ({marks})", keep, now_ms, "orphaned")
+        # no webhook configured: every pending row is orphaned (``NOT IN ()`` is SQLite's only)
+        return self._dead_letter(f"target NOT IN ({marks})" if keep else "1 = 1", keep, now_ms, "orphaned")
 
     def dead_letter_expired(self, target: str, created_before_ms: int, now_ms: int) -> int:
         return sum(self._dead_letter("target = ? AND created_ms < ?", (target, created_before_ms), now_ms,
