@@ -34,6 +34,8 @@ def test_closed_fact_and_never_seen_robots_in_the_page_language(live_api, api_se
         page.goto(live_api.url + "/")
         page.fill("#token", VIEWER)
         page.click("#login-form button")
+        # signed in (the token kept) before moving on: navigating at once raced the sign-in
+        expect(page.locator("#customers tbody tr").first).to_be_visible()
         page.goto(live_api.url + "/#/customer/acme-museum")
         expect(page.locator("#breakdown tbody tr").first).to_contain_text(closed)
         expect(page.locator("#usage-never-seen")).to_contain_text(ghost)

@@ -376,7 +376,7 @@ async def test_api_outcomes_today_is_the_teams_date_not_utcs(aiohttp_client, tmp
     outcomes route and a CSM's book alike (it was the UTC date: a contract that ended yesterday in
     Beijing still read as due today until 08:00)."""
     db = tmp_path / "store.db"
-    build_book(db)
+    build_book(db, tmp_path)
     night = int(dt.datetime(2027, 4, 24, 18, tzinfo=dt.UTC).timestamp() * 1000)
     client = await aiohttp_client(make_api_app(db, now_ms=night))
     assert (await get_json(client, f"/api/v1/outcomes?{Q1}"))["today"] == "2027-04-25"
