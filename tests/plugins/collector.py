@@ -89,7 +89,12 @@ class RunningCollector:
                    0.1, "collector subscribed", (self.proc,))
 
     def restart(self) -> None:
+        """Start again; a process still running is stopped first (SIGTERM).  Without that a
+        restart of a live collector left the old process running and answering on the same port,
+        so the "restarted" collector was the old one (and it outlived the test run)."""
         self.restarts += 1
+        if self.proc is not None:
+            self.proc.terminate()
         self.start()
 
     def db_read(self):
