@@ -140,27 +140,37 @@ def run(config) -> int:
 
     Order: the store's lock first (a second collector on the same store exits before it connects
     to anything), the store, HTTP, and only then the broker."""
-    # SQLite: one collector per store file.  PostgreSQL: several collectors share the database by
-    # design (each its own client id; the lease picks the evaluator), and there is no file to lock
-    lock = None if is_postgres(config.collector.db) else StoreLock(config.collector.db)
     try:
-        if lock is not None:
-            lock.acquire()
+        collector, lock = _open_collector(config)
     except StoreInUse as exc:
         return _refuse(str(exc))
-    store = open_store(config.collector.db)
-    collector = Collector(config, store=store, lock=lock)
     try:
         asyncio.run(serve(config, collector))
     except StartupRefused as exc:
         return _refuse(str(exc))
     finally:
-        collector.stop()
-        store.close()
-        if lock is not None:
-            lock.release()
+        _close_collector(collector, lock)
     log.info("collector_stopped")
     return 0
+
+
+def _open_collector(config) -> tuple[Collector, StoreLock | None]:
+    """The store's lock, then the store, then the collector around it (not started): what ``run``
+    and ``leave_group`` both begin with.  SQLite: one collector per store file.  PostgreSQL: several
+    collectors share the database by design (each its own client id; the lease picks the
+    evaluator), and there is no file to lock.  Raises ``StoreInUse``."""
+    lock = None if is_postgres(config.collector.db) else StoreLock(config.collector.db)
+    if lock is not None:
+        lock.acquire()
+    return Collector(config, store=open_store(config.collector.db), lock=lock), lock
+
+
+def _close_collector(collector: Collector, lock: StoreLock | None) -> None:
+    """Stop the collector, close its store, release the lock: the reverse of ``_open_collector``."""
+    collector.stop()
+    collector.store.close()
+    if lock is not None:
+        lock.release()
 
 
 def _refuse(reason: str) -> int:
@@ -182,14 +192,10 @@ def leave_group(config, quiet_s: float = 3.0, timeout_s: float = 600.0) -> int:
     stopped.  0 when the session is gone; 1 when it could not connect or drain in time."""
     if not config.mqtt.shared_group:
         return _refuse("leave-group is for a collector of a shared group ([mqtt] shared_group)")
-    lock = None if is_postgres(config.collector.db) else StoreLock(config.collector.db)
     try:
-        if lock is not None:
-            lock.acquire()
+        collector, lock = _open_collector(config)
     except StoreInUse as exc:
         return _refuse(str(exc))
-    store = open_store(config.collector.db)
-    collector = Collector(config, store=store, lock=lock)
     source = collector.source
     try:
         collector.start()
@@ -222,7 +228,4 @@ def leave_group(config, quiet_s: float = 3.0, timeout_s: float = 600.0) -> int:
               f"{source.received} waiting messages stored, the broker dropped its session")
         return 0
     finally:
-        collector.stop()
-        store.close()
-        if lock is not None:
-            lock.release()
+        _close_collector(collector, lock)
